@@ -1,0 +1,93 @@
+package consensus
+
+import (
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/aspen-chain/aspen/types"
+)
+
+// Engine is the contract between a consensus engine and its driver.
+//
+// The driver calls Step for every input and Tick once per tick of logical time
+// (TickDuration of wall time in the real node, one virtual unit in the
+// simulator). Whenever HasReady is true it takes Ready, performs it in order —
+// persist, send, build, verify, commit — and then calls Advance.
+type Engine interface {
+	Step(msg Message) error
+	Tick()
+	HasReady() bool
+	Ready() Ready
+	Advance()
+}
+
+// Message is any input to an engine. The kinds every engine understands are
+// declared here; engines with a wire protocol add their own.
+type Message interface{ isMessage() }
+
+// Built answers a BuildRequest: the block the application made.
+type Built struct{ Block *types.Block }
+
+// BuildFailed answers a BuildRequest the application could not satisfy.
+type BuildFailed struct {
+	Height uint64
+	Reason string
+}
+
+// Verdict answers a block handed out in Ready.Verify.
+type Verdict struct {
+	Hash  common.Hash
+	Valid bool
+}
+
+// PoolStatus tells the engine how many transactions wait for inclusion and
+// whether they would fill a block, so a sequencer can seal early.
+type PoolStatus struct {
+	Pending int
+	Full    bool
+}
+
+// PeerMessage is an engine wire message from a peer, still encoded.
+type PeerMessage struct {
+	From    string
+	Payload []byte
+}
+
+func (Built) isMessage()       {}
+func (BuildFailed) isMessage() {}
+func (Verdict) isMessage()     {}
+func (PoolStatus) isMessage()  {}
+func (PeerMessage) isMessage() {}
+
+// BuildRequest asks the application for a block at Height on top of Parent.
+type BuildRequest struct {
+	Height uint64
+	Parent common.Hash
+	TimeMs uint64 // the engine's notion of now, in ms, for the header timestamp
+}
+
+// Outbound is an encoded engine message to send; To is a peer ID or "" for all.
+type Outbound struct {
+	To      string
+	Payload []byte
+}
+
+// Final is a block that became final with the certificate that proves it.
+type Final struct {
+	Block  *types.Block
+	Commit *types.Commit
+}
+
+// Ready is what the driver must do now, in field order: write Persist to the
+// WAL and sync it, then send Send, then serve Build and Verify, then commit Final.
+type Ready struct {
+	Persist [][]byte
+	Send    []Outbound
+	Build   *BuildRequest
+	Verify  []*types.Block
+	Final   []Final
+}
+
+// IsEmpty reports whether nothing needs doing.
+func (r Ready) IsEmpty() bool {
+	return len(r.Persist) == 0 && len(r.Send) == 0 && r.Build == nil && len(r.Verify) == 0 && len(r.Final) == 0
+}
