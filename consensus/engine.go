@@ -9,9 +9,11 @@ import (
 // Engine is the contract between a consensus engine and its driver.
 //
 // The driver calls Step for every input and Tick once per tick of logical time
-// (TickDuration of wall time in the real node, one virtual unit in the
-// simulator). Whenever HasReady is true it takes Ready, performs it in order —
-// persist, send, build, verify, commit — and then calls Advance.
+// (a fixed wall-time duration in the real node, one virtual unit in the
+// simulator). Whenever HasReady is true it takes Ready, calls Advance at once
+// (before any further Step), and performs what Ready said in field order:
+// persist, send, commit Final, then serve Build and Verify, whose answers
+// (Built, BuildFailed, Verdict) go back in through Step.
 type Engine interface {
 	Step(msg Message) error
 	Tick()
@@ -59,10 +61,10 @@ func (PoolStatus) isMessage()  {}
 func (PeerMessage) isMessage() {}
 
 // BuildRequest asks the application for a block at Height on top of Parent.
+// The driver stamps the time from its injected clock; engines have none.
 type BuildRequest struct {
 	Height uint64
 	Parent common.Hash
-	TimeMs uint64 // the engine's notion of now, in ms, for the header timestamp
 }
 
 // Outbound is an encoded engine message to send; To is a peer ID or "" for all.
@@ -78,13 +80,13 @@ type Final struct {
 }
 
 // Ready is what the driver must do now, in field order: write Persist to the
-// WAL and sync it, then send Send, then serve Build and Verify, then commit Final.
+// WAL and sync it, send Send, commit Final, then serve Build and Verify.
 type Ready struct {
 	Persist [][]byte
 	Send    []Outbound
+	Final   []Final
 	Build   *BuildRequest
 	Verify  []*types.Block
-	Final   []Final
 }
 
 // IsEmpty reports whether nothing needs doing.
