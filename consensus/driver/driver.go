@@ -1,0 +1,217 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/execution"
+	"github.com/aspen-chain/aspen/types"
+)
+
+// ErrNoWAL is returned when an engine asks to persist votes but the driver was
+// given nowhere to write them; sending them anyway could lead to double signing.
+var ErrNoWAL = errors.New("driver: engine asked to persist votes but no WAL is configured")
+
+// ErrNoTransport is returned when an engine asks to send messages but the
+// driver has no network.
+var ErrNoTransport = errors.New("driver: engine asked to send messages but no transport is configured")
+
+// Clock is the wall time the driver reads. Tests inject a fake one.
+type Clock interface {
+	Now() time.Time
+	NewTicker(d time.Duration) (<-chan time.Time, func())
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// NewTicker returns a time.Ticker's channel and its Stop.
+func (SystemClock) NewTicker(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTicker(d)
+	return t.C, t.Stop
+}
+
+// Pool is what the driver needs of the mempool.
+type Pool interface {
+	// Source returns the transactions to build the next block from.
+	Source() execution.TxSource
+	// Status says how many transactions wait and whether they fill a block.
+	Status() consensus.PoolStatus
+}
+
+// Config configures a driver.
+type Config struct {
+	Tick     time.Duration  // wall time of one engine tick
+	Proposer common.Address // coinbase of the blocks this node builds
+	Clock    Clock          // nil: SystemClock
+	Log      *slog.Logger   // nil: slog.Default()
+	// OnCommit is called on the driver's goroutine after each block is durably
+	// committed: the node resets the pool and publishes events from it.
+	OnCommit func(e *execution.Executed)
+}
+
+// Driver owns one engine. Create it with New and run it with Run.
+type Driver struct {
+	cfg    Config
+	engine consensus.Engine
+	exec   execution.Executor
+	pool   Pool
+	head   *types.Header
+
+	notify chan struct{}
+	// executed holds blocks this node built or verified, by hash, until they
+	// are final, so a final block is never executed twice.
+	executed map[common.Hash]*execution.Executed
+}
+
+// New returns a driver for engine whose chain ends at head.
+func New(cfg Config, engine consensus.Engine, exec execution.Executor, pool Pool, head *types.Header) *Driver {
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = 100 * time.Millisecond
+	}
+	return &Driver{
+		cfg: cfg, engine: engine, exec: exec, pool: pool, head: head,
+		notify:   make(chan struct{}, 1),
+		executed: make(map[common.Hash]*execution.Executed),
+	}
+}
+
+// PoolChanged tells the driver the pool changed. It never blocks; any number
+// of calls before the driver looks collapse into one.
+func (d *Driver) PoolChanged() {
+	select {
+	case d.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Run drives the engine until ctx ends (nil) or committing fails (the error).
+func (d *Driver) Run(ctx context.Context) error {
+	ticks, stop := d.cfg.Clock.NewTicker(d.cfg.Tick)
+	defer stop()
+	if err := d.engine.Step(d.pool.Status()); err != nil {
+		return err
+	}
+	for {
+		if err := d.process(); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticks:
+			d.engine.Tick()
+		case <-d.notify:
+			if err := d.engine.Step(d.pool.Status()); err != nil {
+				d.cfg.Log.Warn("engine rejected pool status", "err", err)
+			}
+		}
+	}
+}
+
+// process performs Ready until the engine has nothing more to do.
+func (d *Driver) process() error {
+	for d.engine.HasReady() {
+		rd := d.engine.Ready()
+		d.engine.Advance()
+		if len(rd.Persist) > 0 {
+			return ErrNoWAL
+		}
+		if len(rd.Send) > 0 {
+			return ErrNoTransport
+		}
+		for _, f := range rd.Final {
+			if err := d.commit(f); err != nil {
+				return err
+			}
+		}
+		if len(rd.Final) > 0 {
+			if err := d.engine.Step(d.pool.Status()); err != nil {
+				d.cfg.Log.Warn("engine rejected pool status", "err", err)
+			}
+		}
+		if rd.Build != nil {
+			if err := d.engine.Step(d.build(rd.Build)); err != nil {
+				return fmt.Errorf("driver: engine rejected the block it asked for: %w", err)
+			}
+		}
+		for _, b := range rd.Verify {
+			if err := d.engine.Step(d.verify(b)); err != nil {
+				d.cfg.Log.Warn("engine rejected verdict", "height", b.Height(), "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (d *Driver) build(req *consensus.BuildRequest) consensus.Message {
+	if req.Parent != d.head.Hash() {
+		return consensus.BuildFailed{Height: req.Height, Reason: "parent is not the committed head"}
+	}
+	now := uint64(d.cfg.Clock.Now().UnixMilli())
+	if now <= d.head.TimeMs {
+		now = d.head.TimeMs + 1 // timestamps strictly increase even if the clock steps back
+	}
+	attrs := execution.Attributes{TimeMs: now, Proposer: d.cfg.Proposer, ParentRef: d.head.ParentRef}
+	e, err := d.exec.Build(d.head, attrs, d.pool.Source())
+	if err != nil {
+		d.cfg.Log.Error("block build failed", "height", req.Height, "err", err)
+		return consensus.BuildFailed{Height: req.Height, Reason: err.Error()}
+	}
+	d.executed[e.Block.Hash()] = e
+	return consensus.Built{Block: e.Block}
+}
+
+func (d *Driver) verify(b *types.Block) consensus.Message {
+	e, err := d.exec.Execute(b)
+	if err != nil {
+		d.cfg.Log.Warn("block rejected", "height", b.Height(), "hash", b.Hash(), "err", err)
+		return consensus.Verdict{Hash: b.Hash(), Valid: false}
+	}
+	d.executed[b.Hash()] = e
+	return consensus.Verdict{Hash: b.Hash(), Valid: true}
+}
+
+func (d *Driver) commit(f consensus.Final) error {
+	hash := f.Block.Hash()
+	e, ok := d.executed[hash]
+	if !ok {
+		var err error
+		if e, err = d.exec.Execute(f.Block); err != nil {
+			return fmt.Errorf("driver: final block %d does not execute: %w", f.Block.Height(), err)
+		}
+	}
+	e.Block = f.Block // carries the seal the engine added
+	if err := d.exec.Commit(e, f.Commit); err != nil {
+		return fmt.Errorf("driver: commit block %d: %w", f.Block.Height(), err)
+	}
+	d.head = f.Block.Header
+	for h, x := range d.executed {
+		if x.Block.Height() <= d.head.Height {
+			delete(d.executed, h)
+		}
+	}
+	if d.cfg.OnCommit != nil {
+		d.cfg.OnCommit(e)
+	}
+	return nil
+}
+
+// Head is the last committed header. Call it only from the driver's goroutine
+// (OnCommit) or after Run returned.
+func (d *Driver) Head() *types.Header { return d.head }
