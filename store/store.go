@@ -1,0 +1,179 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/ethdb"
+	"github.com/ethereum/go-ethereum/ethdb/pebble"
+
+	"github.com/aspen-chain/aspen/types"
+)
+
+// cacheMB is Pebble's block cache (a quarter of it goes to memtables).
+const (
+	cacheMB = 64
+	handles = 256
+)
+
+// Store is one subnet's database. Readers may run concurrently with one writer.
+type Store struct {
+	db    *pebble.Database
+	state *stateKV
+
+	writeMu sync.Mutex // serializes WriteBlock
+
+	mu struct {
+		sync.RWMutex
+		head   common.Hash
+		height uint64
+		ok     bool
+	}
+}
+
+// Open opens (creating if needed) the database in dir and loads the head.
+func Open(dir string) (*Store, error) {
+	db, err := pebble.New(dir, cacheMB, handles, "", false)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", dir, err)
+	}
+	s := &Store{db: db, state: newStateKV(db)}
+	head, err := ReadHeadHash(db)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return s, nil
+	case err != nil:
+		db.Close()
+		return nil, err
+	}
+	b, err := ReadBlock(db, head)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: head block %s: %w", head, err)
+	}
+	s.setHead(head, b.Height())
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// KV is the key-value store the EVM state lives in (give it to the trie and
+// code databases). Writes made through it during WriteBlock's writeState are
+// part of that block's batch.
+func (s *Store) KV() ethdb.KeyValueStore { return s.state }
+
+func (s *Store) setHead(hash common.Hash, height uint64) {
+	s.mu.Lock()
+	s.mu.head, s.mu.height, s.mu.ok = hash, height, true
+	s.mu.Unlock()
+}
+
+// Head returns the newest committed block; ok is false on an empty store.
+func (s *Store) Head() (hash common.Hash, height uint64, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.mu.head, s.mu.height, s.mu.ok
+}
+
+// BlockByHash returns a committed block.
+func (s *Store) BlockByHash(hash common.Hash) (*types.Block, error) { return ReadBlock(s.db, hash) }
+
+// CanonicalHash returns the hash of the committed block at height.
+func (s *Store) CanonicalHash(height uint64) (common.Hash, error) {
+	return ReadCanonicalHash(s.db, height)
+}
+
+// BlockByNumber returns the committed block at height.
+func (s *Store) BlockByNumber(height uint64) (*types.Block, error) {
+	hash, err := ReadCanonicalHash(s.db, height)
+	if err != nil {
+		return nil, err
+	}
+	return ReadBlock(s.db, hash)
+}
+
+// HeaderByHash returns a committed block's header.
+func (s *Store) HeaderByHash(hash common.Hash) (*types.Header, error) {
+	b, err := ReadBlock(s.db, hash)
+	if err != nil {
+		return nil, err
+	}
+	return b.Header, nil
+}
+
+// HeaderByNumber returns the header of the committed block at height.
+func (s *Store) HeaderByNumber(height uint64) (*types.Header, error) {
+	b, err := s.BlockByNumber(height)
+	if err != nil {
+		return nil, err
+	}
+	return b.Header, nil
+}
+
+// Commit returns a committed block's commit certificate.
+func (s *Store) Commit(hash common.Hash) (*types.Commit, error) { return ReadCommit(s.db, hash) }
+
+// Genesis returns the genesis blob written with block 0.
+func (s *Store) Genesis() ([]byte, error) { return ReadGenesis(s.db) }
+
+// Receipts returns a committed block's receipts with every derived field
+// filled (tx hash, block hash and number, indexes, gas used, effective gas
+// price, contract address). signer recovers the sender of contract creations
+// whose sender is not cached; use the chain's types.LatestSignerForChainID.
+func (s *Store) Receipts(hash common.Hash, signer gethtypes.Signer) (gethtypes.Receipts, error) {
+	b, err := ReadBlock(s.db, hash)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := ReadRawReceipts(s.db, hash)
+	if err != nil {
+		return nil, err
+	}
+	if err := DeriveReceiptFields(rs, b, signer); err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+// DeriveReceiptFields fills the non-consensus fields of a block's receipts.
+func DeriveReceiptFields(rs gethtypes.Receipts, b *types.Block, signer gethtypes.Signer) error {
+	if len(rs) != len(b.Txs) {
+		return fmt.Errorf("store: block %s has %d transactions but %d receipts", b.Hash(), len(b.Txs), len(rs))
+	}
+	var logIndex uint
+	hash := b.Hash()
+	for i, r := range rs {
+		var prev uint64
+		if i > 0 {
+			prev = rs[i-1].CumulativeGasUsed
+		}
+		r.DeriveFields(signer, gethtypes.DeriveReceiptContext{
+			BlockHash:   hash,
+			BlockNumber: b.Height(),
+			BlockTime:   b.Header.Time(),
+			BaseFee:     b.Header.BaseFee,
+			GasUsed:     r.CumulativeGasUsed - prev,
+			LogIndex:    logIndex,
+			Tx:          b.Txs[i],
+			TxIndex:     uint(i),
+		})
+		logIndex += uint(len(r.Logs))
+	}
+	return nil
+}
+
+// TxLookup finds a committed transaction; found is false if it is unknown.
+func (s *Store) TxLookup(txHash common.Hash) (loc TxLocation, found bool, err error) {
+	l, err := ReadTxLookup(s.db, txHash)
+	if errors.Is(err, ErrNotFound) {
+		return TxLocation{}, false, nil
+	}
+	if err != nil {
+		return TxLocation{}, false, err
+	}
+	return *l, true, nil
+}
