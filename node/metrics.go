@@ -1,0 +1,53 @@
+package node
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the node's Prometheus series, labelled by subnet.
+type metrics struct {
+	reg          *prometheus.Registry
+	height       *prometheus.GaugeVec
+	txs          *prometheus.CounterVec
+	gas          *prometheus.CounterVec
+	blockTxs     *prometheus.HistogramVec
+	baseFee      *prometheus.GaugeVec
+	poolPending  *prometheus.GaugeVec
+	poolQueued   *prometheus.GaugeVec
+	droppedEvent *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		height: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "aspen_chain_height", Help: "Height of the last committed block.",
+		}, []string{"subnet"}),
+		txs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "aspen_chain_transactions_total", Help: "Transactions committed.",
+		}, []string{"subnet"}),
+		gas: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "aspen_chain_gas_used_total", Help: "Gas used by committed blocks.",
+		}, []string{"subnet"}),
+		blockTxs: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "aspen_block_transactions", Help: "Transactions per committed block.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 8),
+		}, []string{"subnet"}),
+		baseFee: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "aspen_chain_base_fee_wei", Help: "Base fee of the last committed block.",
+		}, []string{"subnet"}),
+		poolPending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "aspen_mempool_pending", Help: "Executable transactions in the pool.",
+		}, []string{"subnet"}),
+		poolQueued: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "aspen_mempool_queued", Help: "Transactions waiting for a nonce gap to fill.",
+		}, []string{"subnet"}),
+		droppedEvent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "aspen_rpc_dropped_events_total", Help: "Subscription events a slow client missed.",
+		}, []string{"subnet", "kind"}),
+	}
+	m.reg.MustRegister(m.height, m.txs, m.gas, m.blockTxs, m.baseFee, m.poolPending, m.poolQueued, m.droppedEvent,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
