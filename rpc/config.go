@@ -1,0 +1,112 @@
+package rpc
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultBodyLimit         = 5 << 20 // 5 MiB
+	DefaultBatchItemLimit    = 1000
+	DefaultBatchResponseSize = 25 << 20 // 25 MB, as geth
+	DefaultGasCap            = 50_000_000
+	DefaultCallTimeout       = 5 * time.Second
+	DefaultLogRangeLimit     = 10_000
+	DefaultFilterTimeout     = 5 * time.Minute
+	DefaultVersion           = "v0.1.0"
+)
+
+// Clock tells the time. Filters expire by it; tests inject a manual one.
+type Clock interface {
+	Now() time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// Config tunes the JSON-RPC layer. The zero value is usable: every zero field
+// takes the default named beside it.
+type Config struct {
+	// BodyLimit is the largest HTTP request body accepted, in bytes (DefaultBodyLimit).
+	BodyLimit int
+	// BatchItemLimit is the most calls one batch may carry (DefaultBatchItemLimit).
+	BatchItemLimit int
+	// BatchResponseSize caps the bytes of one batch's responses (DefaultBatchResponseSize).
+	BatchResponseSize int
+	// GasCap bounds the gas of eth_call and eth_estimateGas (DefaultGasCap).
+	GasCap uint64
+	// CallTimeout bounds one eth_call / eth_estimateGas (DefaultCallTimeout).
+	CallTimeout time.Duration
+	// LogRangeLimit is the widest block range eth_getLogs scans (DefaultLogRangeLimit).
+	LogRangeLimit uint64
+	// FilterTimeout uninstalls a filter nobody polled for this long (DefaultFilterTimeout).
+	FilterTimeout time.Duration
+	// WSOrigins are the browser origins allowed to open a WebSocket (default "*").
+	WSOrigins []string
+	// Coinbase is what eth_coinbase reports: the node's validator account, or zero.
+	Coinbase common.Address
+	// Version is the node version in web3_clientVersion (DefaultVersion).
+	Version string
+	// Clock drives filter expiry (the system clock).
+	Clock Clock
+
+	idgen func() gethrpc.ID // filter IDs; random when nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.BodyLimit <= 0 {
+		c.BodyLimit = DefaultBodyLimit
+	}
+	if c.BatchItemLimit <= 0 {
+		c.BatchItemLimit = DefaultBatchItemLimit
+	}
+	if c.BatchResponseSize <= 0 {
+		c.BatchResponseSize = DefaultBatchResponseSize
+	}
+	if c.GasCap == 0 {
+		c.GasCap = DefaultGasCap
+	}
+	if c.CallTimeout <= 0 {
+		c.CallTimeout = DefaultCallTimeout
+	}
+	if c.LogRangeLimit == 0 {
+		c.LogRangeLimit = DefaultLogRangeLimit
+	}
+	if c.FilterTimeout <= 0 {
+		c.FilterTimeout = DefaultFilterTimeout
+	}
+	if len(c.WSOrigins) == 0 {
+		c.WSOrigins = []string{"*"}
+	}
+	if c.Version == "" {
+		c.Version = DefaultVersion
+	}
+	if c.Clock == nil {
+		c.Clock = systemClock{}
+	}
+	return c
+}
+
+// clientVersion is web3_clientVersion: aspen/v0.1.0/linux-amd64/go1.26.
+func (c Config) clientVersion() string {
+	goVersion := runtime.Version()
+	if parts := strings.SplitN(goVersion, ".", 3); len(parts) == 3 {
+		goVersion = parts[0] + "." + parts[1]
+	}
+	return fmt.Sprintf("aspen/%s/%s-%s/%s", c.Version, runtime.GOOS, runtime.GOARCH, goVersion)
+}
+
+// newID returns a fresh filter ID; tests in this package fix the generator.
+func (c Config) newID() gethrpc.ID {
+	if c.idgen != nil {
+		return c.idgen()
+	}
+	return gethrpc.NewID()
+}

@@ -1,0 +1,127 @@
+package rpc
+
+import (
+	"context"
+
+	"github.com/ethereum/go-ethereum/common"
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/aspen-chain/aspen/types"
+)
+
+// subBuffer is how many events a subscription buffers before the backend
+// starts dropping them for this slow consumer.
+const subBuffer = 256
+
+// NewHeads is eth_subscribe("newHeads"): every new head's header.
+func (e *ethAPI) NewHeads(ctx context.Context) (*gethrpc.Subscription, error) {
+	notifier, ok := gethrpc.NotifierFromContext(ctx)
+	if !ok {
+		return &gethrpc.Subscription{}, gethrpc.ErrNotificationsUnsupported
+	}
+	sub := notifier.CreateSubscription()
+	ch := make(chan *types.Header, subBuffer)
+	cancel := e.b.SubscribeHeads(ch)
+	go func() {
+		defer cancel()
+		for {
+			select {
+			case h := <-ch:
+				if notifier.Notify(sub.ID, marshalHeader(h)) != nil {
+					return
+				}
+			case <-sub.Err():
+				return
+			}
+		}
+	}()
+	return sub, nil
+}
+
+// Logs is eth_subscribe("logs", filter): every new log matching the filter,
+// one notification per log.
+func (e *ethAPI) Logs(ctx context.Context, q *filterQuery) (*gethrpc.Subscription, error) {
+	notifier, ok := gethrpc.NotifierFromContext(ctx)
+	if !ok {
+		return &gethrpc.Subscription{}, gethrpc.ErrNotificationsUnsupported
+	}
+	if q == nil {
+		q = &filterQuery{}
+	}
+	if q.BlockHash != nil {
+		return nil, invalidParams("a logs subscription follows new blocks; blockHash is for eth_getLogs")
+	}
+	sub := notifier.CreateSubscription()
+	ch := make(chan []*gethtypes.Log, subBuffer)
+	cancel := e.b.SubscribeLogs(ch)
+	go func() {
+		defer cancel()
+		for {
+			select {
+			case logs := <-ch:
+				times := map[common.Hash]uint64{}
+				for _, l := range logs {
+					if l.Removed || !q.match(l) {
+						continue
+					}
+					c := *l
+					if c.BlockTimestamp == 0 {
+						c.BlockTimestamp = e.blockTime(c.BlockHash, times)
+					}
+					if notifier.Notify(sub.ID, &c) != nil {
+						return
+					}
+				}
+			case <-sub.Err():
+				return
+			}
+		}
+	}()
+	return sub, nil
+}
+
+// blockTime looks up a block's timestamp, caching it for one batch of logs.
+func (s *subnetAPI) blockTime(hash common.Hash, cache map[common.Hash]uint64) uint64 {
+	if t, ok := cache[hash]; ok {
+		return t
+	}
+	h, err := s.b.HeaderByHash(hash)
+	if err != nil || h == nil {
+		return 0
+	}
+	cache[hash] = h.Time()
+	return h.Time()
+}
+
+// NewPendingTransactions is eth_subscribe("newPendingTransactions"[, full]):
+// hashes of transactions entering the pool, or the transactions when full.
+func (e *ethAPI) NewPendingTransactions(ctx context.Context, full *bool) (*gethrpc.Subscription, error) {
+	notifier, ok := gethrpc.NotifierFromContext(ctx)
+	if !ok {
+		return &gethrpc.Subscription{}, gethrpc.ErrNotificationsUnsupported
+	}
+	sub := notifier.CreateSubscription()
+	ch := make(chan []*gethtypes.Transaction, subBuffer)
+	cancel := e.b.SubscribePendingTxs(ch)
+	go func() {
+		defer cancel()
+		for {
+			select {
+			case txs := <-ch:
+				for _, tx := range txs {
+					var v any = tx.Hash()
+					if full != nil && *full {
+						v = e.newRPCTransaction(tx, nil, 0)
+					}
+					if notifier.Notify(sub.ID, v) != nil {
+						return
+					}
+				}
+			case <-sub.Err():
+				return
+			}
+		}
+	}()
+	return sub, nil
+}
