@@ -1,0 +1,163 @@
+package gateway
+
+import (
+	"errors"
+	"math/big"
+	"strings"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/accounts/abi"
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/aspen-chain/aspen/types"
+)
+
+// TestABIMatchesSolidity pins every function and event signature of
+// design/IGateway.sol, so a typo in the hand-written JSON ABI cannot go unnoticed.
+func TestABIMatchesSolidity(t *testing.T) {
+	parsed, err := ParseABI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := "(uint8,uint32,uint256,uint32,uint32,uint64)"
+	functions := map[string]string{
+		"subnetId":         "subnetId()",
+		"parentId":         "parentId()",
+		"createSubnet":     "createSubnet(string," + params + ")",
+		"join":             "join(string,bytes,bytes,string)",
+		"stake":            "stake(string)",
+		"leave":            "leave(string)",
+		"kill":             "kill(string)",
+		"subnet":           "subnet(string)",
+		"children":         "children()",
+		"fund":             "fund(string,address)",
+		"release":          "release(address)",
+		"send":             "send(string,address,bytes)",
+		"crossMsgOrigin":   "crossMsgOrigin()",
+		"submitCheckpoint": "submitCheckpoint(bytes,bytes,bytes)",
+	}
+	if len(parsed.Methods) != len(functions) {
+		t.Errorf("ABI has %d functions, IGateway.sol has %d", len(parsed.Methods), len(functions))
+	}
+	for name, sig := range functions {
+		if m, ok := parsed.Methods[name]; !ok || m.Sig != sig {
+			t.Errorf("function %s: got %q, want %q", name, m.Sig, sig)
+		}
+	}
+	payable := map[string]bool{"join": true, "stake": true, "fund": true, "release": true, "send": true}
+	for name, m := range parsed.Methods {
+		if m.IsPayable() != payable[name] {
+			t.Errorf("function %s: payable = %v", name, m.IsPayable())
+		}
+	}
+	info := parsed.Methods["subnet"].Outputs[0].Type.String()
+	if want := "(string," + params + ",uint8,address,uint64,uint256,uint64,bytes32,uint64,(address,bytes,string,uint256)[])"; info != want {
+		t.Errorf("SubnetInfo = %s, want %s", info, want)
+	}
+	events := map[string]string{
+		"SubnetCreated":       "SubnetCreated(string,address,uint8)",
+		"ValidatorJoined":     "ValidatorJoined(string,address,uint256)",
+		"ValidatorLeft":       "ValidatorLeft(string,address,uint256)",
+		"SubnetActivated":     "SubnetActivated(string,uint64)",
+		"SubnetKilled":        "SubnetKilled(string)",
+		"CrossMsgSent":        "CrossMsgSent(bytes32,string,string,address,address,uint256,uint64)",
+		"CrossMsgApplied":     "CrossMsgApplied(bytes32,bool,bytes)",
+		"CheckpointCommitted": "CheckpointCommitted(string,uint64,bytes32,uint256)",
+	}
+	if len(parsed.Events) != len(events) {
+		t.Errorf("ABI has %d events, IGateway.sol has %d", len(parsed.Events), len(events))
+	}
+	for name, sig := range events {
+		if e, ok := parsed.Events[name]; !ok || e.Sig != sig {
+			t.Errorf("event %s: got %q, want %q", name, e.Sig, sig)
+		}
+	}
+}
+
+func call(t *testing.T, g *Gateway, method string, args ...any) ([]byte, error) {
+	t.Helper()
+	input, err := g.ABI().Pack(method, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.Run(input)
+}
+
+func TestSubnetAndParentID(t *testing.T) {
+	tests := []struct{ subnet, parent string }{
+		{"/devnet", ""},
+		{"/devnet/games", "/devnet"},
+		{"/devnet/games/chess", "/devnet/games"},
+	}
+	for _, tt := range tests {
+		g, err := New(types.SubnetID(tt.subnet))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for method, want := range map[string]string{"subnetId": tt.subnet, "parentId": tt.parent} {
+			ret, err := call(t, g, method)
+			if err != nil {
+				t.Fatalf("%s on %s: %v", method, tt.subnet, err)
+			}
+			out, err := g.ABI().Unpack(method, ret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out[0].(string) != want {
+				t.Errorf("%s on %s = %q, want %q", method, tt.subnet, out[0], want)
+			}
+		}
+	}
+}
+
+func TestUnimplementedReverts(t *testing.T) {
+	g, err := New("/devnet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		input []byte
+		want  string
+	}{
+		{mustPack(t, g, "createSubnet", "games", struct {
+			Engine           uint8
+			MinValidators    uint32
+			MinCollateral    *big.Int
+			BlockTimeMs      uint32
+			CheckpointPeriod uint32
+			GasLimit         uint64
+		}{MinCollateral: big.NewInt(1)}), "gateway: createSubnet is not implemented yet"},
+		{mustPack(t, g, "fund", "/devnet/games", common.Address{1}), "gateway: fund is not implemented yet"},
+		{[]byte{1, 2, 3, 4}, "gateway: unknown function selector 0x01020304"},
+		{nil, "gateway: call data is empty"},
+		{g.ABI().Methods["stake"].ID, "gateway: stake: malformed arguments"},
+	}
+	for _, tt := range tests {
+		ret, err := g.Run(tt.input)
+		if !errors.Is(err, ErrReverted) {
+			t.Fatalf("Run(%x) err = %v, want ErrReverted", tt.input, err)
+		}
+		reason, uerr := abi.UnpackRevert(ret)
+		if uerr != nil {
+			t.Fatalf("revert payload %x is not Error(string): %v", ret, uerr)
+		}
+		if !strings.HasPrefix(reason, tt.want) {
+			t.Errorf("reason %q, want prefix %q", reason, tt.want)
+		}
+	}
+}
+
+func TestNewRejectsBadSubnet(t *testing.T) {
+	if _, err := New("devnet"); err == nil {
+		t.Fatal("New accepted a subnet ID without a leading /")
+	}
+}
+
+func mustPack(t *testing.T, g *Gateway, method string, args ...any) []byte {
+	t.Helper()
+	b, err := g.ABI().Pack(method, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
