@@ -1,0 +1,26 @@
+# Aspen: `make devnet` runs a local network, `make test` runs every test.
+GO      ?= go
+BIN     ?= bin/aspen
+HOME_DIR ?= .devnet
+
+.PHONY: build devnet test test-go test-client bench lint
+
+build:
+	$(GO) build -o $(BIN) ./cmd/aspen
+
+devnet: build
+	./$(BIN) devnet --home $(HOME_DIR)
+
+# The whole suite: Go unit, integration and end-to-end tests (real processes),
+# then the ethers.js client tests against a real `aspen devnet`.
+test: build test-go test-client
+
+test-go:
+	$(GO) vet ./...
+	ASPEN_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 20m ./...
+
+test-client: build
+	cd test/client && ASPEN_BIN=$(CURDIR)/$(BIN) npm test
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./execution/evm ./mempool
