@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
+	gethcrypto "github.com/ethereum/go-ethereum/crypto"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+	"github.com/spf13/cobra"
+)
+
+type benchOptions struct {
+	RPC      string
+	Txs      int
+	Accounts int
+	Conns    int
+	Batch    int
+	Window   int
+	FundKey  string
+	Timeout  time.Duration
+	JSON     bool
+}
+
+// benchResult is what `aspen bench --json` prints.
+type benchResult struct {
+	Txs            int     `json:"txs"`
+	Accounts       int     `json:"accounts"`
+	Connections    int     `json:"connections"`
+	Batch          int     `json:"batch"`
+	Rejected       int     `json:"rejected"`
+	SubmitSeconds  float64 `json:"submitSeconds"`
+	SubmittedTPS   float64 `json:"submittedTps"`
+	CommitSeconds  float64 `json:"commitSeconds"`
+	CommittedTPS   float64 `json:"committedTps"`
+	Blocks         int     `json:"blocks"`
+	LatencyP50Ms   float64 `json:"latencyP50Ms"`
+	LatencyP99Ms   float64 `json:"latencyP99Ms"`
+	SignedPerSec   float64 `json:"signedPerSec"`
+	FirstRejection string  `json:"firstRejection,omitempty"`
+}
+
+func benchCmd() *cobra.Command {
+	var o benchOptions
+	cmd := &cobra.Command{
+		Use:   "bench --rpc URL",
+		Short: "Load a chain with signed transfers and report throughput and inclusion latency",
+		Long: "bench funds --accounts fresh accounts from --fund-key, signs --txs transfers spread over them,\n" +
+			"submits them in JSON-RPC batches over --conns connections keeping at most --window in flight,\n" +
+			"and reports submitted and committed tx/s and p50/p99 latency from submission to the first\n" +
+			"observation of the block that includes the transaction.",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := runBench(cmd.Context(), cmd.ErrOrStderr(), o)
+			if err != nil {
+				return err
+			}
+			if o.JSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(r)
+			}
+			printBench(cmd.OutOrStdout(), r)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.RPC, "rpc", "http://127.0.0.1:8545", "JSON-RPC URL of the chain to load")
+	f.IntVar(&o.Txs, "txs", 20000, "transfers to send")
+	f.IntVar(&o.Accounts, "accounts", 200, "sending accounts")
+	f.IntVar(&o.Conns, "conns", 4, "parallel RPC connections")
+	f.IntVar(&o.Batch, "batch", 100, "transactions per JSON-RPC batch")
+	f.IntVar(&o.Window, "window", 4000, "most transactions submitted but not yet included (the pool's capacity)")
+	f.StringVar(&o.FundKey, "fund-key", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", "private key that funds the sending accounts (default: dev account 0)")
+	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
+	f.BoolVar(&o.JSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+type benchTx struct {
+	raw       hexutil.Bytes
+	hash      common.Hash
+	submitted time.Time
+}
+
+func runBench(ctx context.Context, progress io.Writer, o benchOptions) (*benchResult, error) {
+	if o.Txs <= 0 || o.Accounts <= 0 || o.Conns <= 0 || o.Batch <= 0 || o.Window < o.Batch {
+		return nil, fmt.Errorf("--txs, --accounts, --conns and --batch must be positive and --window at least --batch")
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	clients := make([]*gethrpc.Client, o.Conns)
+	for i := range clients {
+		c, err := gethrpc.DialOptions(ctx, o.RPC, gethrpc.WithHTTPClient(newHTTPClient()))
+		if err != nil {
+			return nil, fmt.Errorf("connect to %s: %w", o.RPC, err)
+		}
+		defer c.Close()
+		clients[i] = c
+	}
+	c := clients[0]
+	var chainID hexutil.Big
+	if err := c.CallContext(ctx, &chainID, "eth_chainId"); err != nil {
+		return nil, fmt.Errorf("eth_chainId on %s: %w", o.RPC, err)
+	}
+	signer := gethtypes.LatestSignerForChainID(chainID.ToInt())
+	funder, err := gethcrypto.HexToECDSA(strings.TrimPrefix(o.FundKey, "0x"))
+	if err != nil {
+		return nil, fmt.Errorf("--fund-key: %w", err)
+	}
+	keys := benchKeys(o.Accounts)
+	var baseFee hexutil.Big
+	if err := c.CallContext(ctx, &baseFee, "eth_gasPrice"); err != nil {
+		return nil, fmt.Errorf("eth_gasPrice: %w", err)
+	}
+	tip := big.NewInt(1_000_000_000)
+	feeCap := new(big.Int).Add(new(big.Int).Mul(baseFee.ToInt(), big.NewInt(4)), tip)
+
+	fmt.Fprintf(progress, "funding %d accounts…\n", o.Accounts)
+	if err := fundBenchAccounts(ctx, c, signer, funder, keys, feeCap, tip, o.Txs/o.Accounts+1); err != nil {
+		return nil, err
+	}
+
+	fmt.Fprintf(progress, "signing %d transfers…\n", o.Txs)
+	signStart := time.Now()
+	txs, err := signTransfers(ctx, c, signer, keys, o.Txs, feeCap, tip)
+	if err != nil {
+		return nil, err
+	}
+	signRate := float64(len(txs)) / time.Since(signStart).Seconds()
+
+	res := &benchResult{Txs: len(txs), Accounts: o.Accounts, Connections: o.Conns, Batch: o.Batch, SignedPerSec: signRate}
+	w := newInclusionWatcher(c, txs)
+	w.progress = progress
+	start := time.Now()
+	watchErr := make(chan error, 1)
+	go func() { watchErr <- w.run(ctx) }()
+	rejected, firstRej, err := submitAll(ctx, clients, txs, o, w, progress)
+	if err != nil {
+		return nil, err
+	}
+	res.SubmitSeconds = time.Since(start).Seconds()
+	res.Rejected, res.FirstRejection = rejected, firstRej
+	w.expect(len(txs) - rejected)
+	if err := <-watchErr; err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(progress)
+	res.CommitSeconds = w.lastSeen.Sub(start).Seconds()
+	res.SubmittedTPS = float64(len(txs)) / res.SubmitSeconds
+	res.CommittedTPS = float64(len(txs)-rejected) / res.CommitSeconds
+	res.Blocks = w.blocks
+	lat := w.latencies()
+	res.LatencyP50Ms, res.LatencyP99Ms = percentile(lat, 50), percentile(lat, 99)
+	return res, nil
+}
+
+// benchKeys derives the sending keys from a fixed seed so reruns reuse accounts.
+func benchKeys(n int) []*ecdsa.PrivateKey {
+	keys := make([]*ecdsa.PrivateKey, n)
+	for i := range keys {
+		var seed [8]byte
+		binary.BigEndian.PutUint64(seed[:], uint64(i))
+		k, err := gethcrypto.ToECDSA(gethcrypto.Keccak256([]byte("aspen bench account"), seed[:]))
+		if err != nil {
+			panic(err) // a keccak output is a valid key with overwhelming probability
+		}
+		keys[i] = k
+	}
+	return keys
+}
+
+func printBench(out io.Writer, r *benchResult) {
+	fmt.Fprintf(out, "transactions  %d from %d accounts over %d connections (batches of %d)\n", r.Txs, r.Accounts, r.Connections, r.Batch)
+	fmt.Fprintf(out, "signed        %.0f tx/s\n", r.SignedPerSec)
+	fmt.Fprintf(out, "submitted     %.0f tx/s (%.2fs)\n", r.SubmittedTPS, r.SubmitSeconds)
+	fmt.Fprintf(out, "committed     %.0f tx/s (%.2fs, %d blocks)\n", r.CommittedTPS, r.CommitSeconds, r.Blocks)
+	fmt.Fprintf(out, "inclusion     p50 %.0f ms   p99 %.0f ms\n", r.LatencyP50Ms, r.LatencyP99Ms)
+	if r.Rejected > 0 {
+		fmt.Fprintf(out, "rejected      %d (first: %s)\n", r.Rejected, r.FirstRejection)
+	}
+}
+
+func percentile(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted)-1) * p / 100)
+	return float64(sorted[i].Microseconds()) / 1000
+}
+
+// progressBar redraws one line on w.
+func progressBar(w io.Writer, label string, done, total int, rate float64) {
+	const width = 30
+	n := width * done / max(total, 1)
+	fmt.Fprintf(w, "\r%-10s [%s%s] %d/%d  %.0f tx/s ", label, strings.Repeat("=", n), strings.Repeat(" ", width-n), done, total, rate)
+}
+

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	gethcrypto "github.com/ethereum/go-ethereum/crypto"
+	"github.com/spf13/cobra"
+
+	"github.com/aspen-chain/aspen/config"
+	"github.com/aspen-chain/aspen/crypto"
+)
+
+// The standard test mnemonic of Hardhat and Anvil; its first ten accounts are
+// every Ethereum developer's dev accounts.
+const (
+	devMnemonic    = "test test test test test test test test test test test junk"
+	devAccounts    = 10
+	fundCoins      = 10_000
+	devnetManifest = "devnet.json"
+	gatewayAddress = "0xa5e0000000000000000000000000000000000001"
+)
+
+type devnetOptions struct {
+	Home         string
+	Validators   int
+	Engine       string
+	BlockTime    time.Duration
+	IdleInterval time.Duration
+	Port         int
+	ChainID      uint64
+	Network      string
+	StartTimeout time.Duration
+}
+
+// manifest is devnet.json: everything a script or test needs to use the network.
+type manifest struct {
+	Network  string            `json:"network"`
+	Gateway  string            `json:"gateway"`
+	Mnemonic string            `json:"mnemonic"`
+	Accounts []manifestAccount `json:"accounts"`
+	Nodes    []manifestNode    `json:"nodes"`
+	Subnets  []manifestSubnet  `json:"subnets"`
+}
+
+type manifestAccount struct {
+	Address    common.Address `json:"address"`
+	PrivateKey string         `json:"privateKey"`
+}
+
+type manifestNode struct {
+	Name        string         `json:"name"`
+	Home        string         `json:"home"`
+	PID         int            `json:"pid"`
+	RPC         string         `json:"rpc"`
+	WS          string         `json:"ws"`
+	Account     common.Address `json:"account"`
+	PeerID      string         `json:"peerId"`
+	ValidatorOf []string       `json:"validatorOf"`
+	Log         string         `json:"log"`
+	Restart     []string       `json:"restart"`
+}
+
+type manifestSubnet struct {
+	ID      string   `json:"id"`
+	Engine  string   `json:"engine"`
+	ChainID uint64   `json:"chainId"`
+	RPC     []string `json:"rpc"`
+	WS      []string `json:"ws"`
+}
+
+func devnetCmd() *cobra.Command {
+	var o devnetOptions
+	cmd := &cobra.Command{
+		Use:   "devnet --home DIR",
+		Short: "Run a local network in the foreground (Ctrl-C stops it)",
+		Long: "devnet creates keys and a genesis under --home (or resumes the network already there),\n" +
+			"starts every node as its own `aspen node` process, prefunds the ten accounts of the\n" +
+			"standard test mnemonic and every node's account, writes DIR/devnet.json once the chain\n" +
+			"has its first block, and stops every node it started on SIGINT or SIGTERM.\n" +
+			"A node that dies is not restarted: devnet.json holds the exact command that restarts it.",
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDevnet(cmd.Context(), cmd.OutOrStdout(), o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Home, "home", ".devnet", "directory for every node's home and devnet.json")
+	f.IntVar(&o.Validators, "validators", 1, "number of validator nodes")
+	f.StringVar(&o.Engine, "engine", "solo", "consensus engine of the root chain: solo (bft arrives with part 2)")
+	f.DurationVar(&o.BlockTime, "block-time", time.Second, "block time")
+	f.DurationVar(&o.IdleInterval, "idle-interval", 10*time.Second, "longest gap between empty blocks when idle")
+	f.IntVar(&o.Port, "port", 8545, "RPC port of node0; node i listens on port+i")
+	f.Uint64Var(&o.ChainID, "chain-id", 12345, "EIP-155 chain ID of the root chain")
+	f.StringVar(&o.Network, "network", "devnet", "root network name (subnet ID /NAME)")
+	f.DurationVar(&o.StartTimeout, "start-timeout", 60*time.Second, "how long to wait for the first block")
+	return cmd
+}
+
+func runDevnet(ctx context.Context, out io.Writer, o devnetOptions) error {
+	if o.Engine != "solo" {
+		return fmt.Errorf("--engine %s is not available yet: this build has the solo engine only", o.Engine)
+	}
+	if o.Validators != 1 {
+		return fmt.Errorf("--validators %d: a solo chain has exactly one sequencer; use --validators 1", o.Validators)
+	}
+	home, err := filepath.Abs(o.Home)
+	if err != nil {
+		return err
+	}
+	o.Home = home
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the aspen binary to start nodes with: %w", err)
+	}
+	homes, resumed, err := prepareDevnet(o)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	procs := make([]*nodeProc, 0, len(homes))
+	died := make(chan *nodeProc, len(homes))
+	defer func() { stopNodes(out, procs) }()
+	for _, h := range homes {
+		p, err := startNode(self, h, died)
+		if err != nil {
+			return err
+		}
+		procs = append(procs, p)
+	}
+	m, err := buildManifest(o, self, procs)
+	if err != nil {
+		return err
+	}
+	if err := waitFirstBlock(ctx, procs, o.StartTimeout); err != nil {
+		return err
+	}
+	if err := writeJSONFile(filepath.Join(home, devnetManifest), m); err != nil {
+		return err
+	}
+	printDevnet(out, m, resumed, filepath.Join(home, devnetManifest))
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(out, "\nStopping the devnet…")
+			return nil
+		case p := <-died:
+			fmt.Fprintf(out, "%s exited (%v); it is not restarted. Restart it with:\n  %s\n", p.name, p.err, shellJoin(p.restart))
+		}
+	}
+}
+
+// prepareDevnet creates the homes on first use and returns them in node order.
+func prepareDevnet(o devnetOptions) (homes []*config.Node, resumed bool, err error) {
+	first := filepath.Join(o.Home, "node0")
+	if _, err := os.Stat(filepath.Join(first, config.ConfigFile)); err == nil {
+		for i := 0; ; i++ {
+			dir := filepath.Join(o.Home, "node"+strconv.Itoa(i))
+			if _, err := os.Stat(filepath.Join(dir, config.ConfigFile)); err != nil {
+				break
+			}
+			cfg, err := config.LoadNode(dir)
+			if err != nil {
+				return nil, false, err
+			}
+			homes = append(homes, cfg)
+		}
+		if len(homes) != o.Validators {
+			return nil, false, fmt.Errorf("%s holds a devnet of %d nodes, not %d: use another --home or drop --validators", o.Home, len(homes), o.Validators)
+		}
+		return homes, true, nil
+	}
+	var keys []nodeKeys
+	for i := 0; i < o.Validators; i++ {
+		cfg, k, err := newHome(initOptions{
+			Home:         filepath.Join(o.Home, "node"+strconv.Itoa(i)),
+			RPCListen:    "127.0.0.1:" + strconv.Itoa(o.Port+i),
+			BlockTime:    o.BlockTime,
+			IdleInterval: o.IdleInterval,
+		}, "node"+strconv.Itoa(i))
+		if err != nil {
+			return nil, false, err
+		}
+		homes, keys = append(homes, cfg), append(keys, k)
+	}
+	fund := make([]common.Address, 0, devAccounts+len(keys))
+	for i := 0; i < devAccounts; i++ {
+		k, err := crypto.DeriveDevKey(devMnemonic, uint32(i))
+		if err != nil {
+			return nil, false, err
+		}
+		fund = append(fund, gethcrypto.PubkeyToAddress(k.PublicKey))
+	}
+	for _, k := range keys {
+		fund = append(fund, k.Account)
+	}
+	gen, err := soloGenesis(initOptions{Network: o.Network, ChainID: o.ChainID, GasLimit: 30_000_000, BlockTime: o.BlockTime}, keys[0], fund)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, cfg := range homes {
+		if err := writeGenesis(cfg.Path(cfg.Genesis), gen); err != nil {
+			return nil, false, err
+		}
+		if err := cfg.Save(); err != nil {
+			return nil, false, err
+		}
+	}
+	return homes, false, nil
+}
+
+func buildManifest(o devnetOptions, self string, procs []*nodeProc) (*manifest, error) {
+	m := &manifest{Network: "/" + o.Network, Gateway: gatewayAddress, Mnemonic: devMnemonic}
+	for i := 0; i < devAccounts; i++ {
+		k, err := crypto.DeriveDevKey(devMnemonic, uint32(i))
+		if err != nil {
+			return nil, err
+		}
+		m.Accounts = append(m.Accounts, manifestAccount{gethcrypto.PubkeyToAddress(k.PublicKey), hexutil.Encode(gethcrypto.FromECDSA(k))})
+	}
+	sub := manifestSubnet{ID: "/" + o.Network, Engine: o.Engine}
+	for _, p := range procs {
+		keys, err := loadKeys(p.cfg)
+		if err != nil {
+			return nil, err
+		}
+		gen, err := config.LoadGenesis(p.cfg.Path(p.cfg.Genesis))
+		if err != nil {
+			return nil, err
+		}
+		sub.ID, sub.ChainID = gen.SubnetID, gen.ChainID
+		m.Network = gen.SubnetID
+		rpc, ws := "http://"+p.cfg.RPC.Listen, "ws://"+p.cfg.RPC.Listen
+		m.Nodes = append(m.Nodes, manifestNode{
+			Name: p.name, Home: p.cfg.Home, PID: p.cmd.Process.Pid, RPC: rpc, WS: ws,
+			Account: keys.Account, PeerID: keys.PeerID, ValidatorOf: []string{gen.SubnetID},
+			Log: p.logPath, Restart: p.restart,
+		})
+		sub.RPC = append(sub.RPC, rpc+gen.SubnetID)
+		sub.WS = append(sub.WS, ws+gen.SubnetID)
+	}
+	m.Subnets = []manifestSubnet{sub}
+	return m, nil
+}
+
+func writeJSONFile(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path) // readers never see half a file
+}
+
+var errNodeDied = errors.New("node exited before the first block")

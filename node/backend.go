@@ -1,0 +1,117 @@
+package node
+
+import (
+	"context"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/aspen-chain/aspen/execution"
+	"github.com/aspen-chain/aspen/rpc"
+	"github.com/aspen-chain/aspen/store"
+	"github.com/aspen-chain/aspen/types"
+)
+
+// backend is one subnet's rpc.Backend over its runtime.
+type backend struct {
+	rt     *runtime
+	gasCap uint64
+}
+
+var _ rpc.Backend = (*backend)(nil)
+
+func (b *backend) SubnetID() types.SubnetID        { return b.rt.id }
+func (b *backend) ChainID() *big.Int               { return b.rt.gen.ChainIDBig() }
+func (b *backend) Head() *types.Header             { return b.rt.head.Load() }
+func (b *backend) Finalized() *types.Header        { return b.rt.head.Load() } // solo: final at once
+func (b *backend) GasCap() uint64                  { return b.rt.exec.GasCap() }
+func (b *backend) SuggestTip() *big.Int            { return b.rt.exec.SuggestTip() }
+func (b *backend) NextBaseFee() *big.Int           { return b.rt.exec.NextBaseFee() }
+func (b *backend) Pending() gethtypes.Transactions { return b.rt.pool.Pending() }
+
+func (b *backend) HeaderByNumber(h uint64) (*types.Header, error) {
+	if h > b.Head().Height {
+		return nil, store.ErrNotFound
+	}
+	return b.rt.store.HeaderByNumber(h)
+}
+
+func (b *backend) HeaderByHash(hash common.Hash) (*types.Header, error) {
+	return b.rt.store.HeaderByHash(hash)
+}
+
+func (b *backend) BlockByNumber(h uint64) (*types.Block, error) {
+	if h > b.Head().Height {
+		return nil, store.ErrNotFound
+	}
+	return b.rt.store.BlockByNumber(h)
+}
+
+func (b *backend) BlockByHash(hash common.Hash) (*types.Block, error) {
+	return b.rt.store.BlockByHash(hash)
+}
+
+func (b *backend) Receipts(hash common.Hash) (gethtypes.Receipts, error) {
+	return b.rt.store.Receipts(hash, b.rt.signer)
+}
+
+func (b *backend) TxLookup(tx common.Hash) (common.Hash, uint64, uint64, bool, error) {
+	loc, found, err := b.rt.store.TxLookup(tx)
+	if err != nil || !found || loc.Height > b.Head().Height {
+		return common.Hash{}, 0, 0, false, err
+	}
+	return loc.BlockHash, loc.Height, loc.Index, true, nil
+}
+
+func (b *backend) Balance(h *types.Header, a common.Address) (*big.Int, error) {
+	return b.rt.exec.Balance(h, a)
+}
+
+func (b *backend) Nonce(h *types.Header, a common.Address) (uint64, error) {
+	return b.rt.exec.Nonce(h, a)
+}
+
+func (b *backend) Code(h *types.Header, a common.Address) ([]byte, error) {
+	return b.rt.exec.Code(h, a)
+}
+
+func (b *backend) Storage(h *types.Header, a common.Address, slot common.Hash) (common.Hash, error) {
+	return b.rt.exec.Storage(h, a, slot)
+}
+
+func (b *backend) Proof(h *types.Header, a common.Address, slots []common.Hash) (*execution.AccountProof, error) {
+	return b.rt.exec.Proof(h, a, slots)
+}
+
+func (b *backend) Call(ctx context.Context, h *types.Header, args execution.CallArgs, ov map[common.Address]execution.Override) (*execution.CallResult, error) {
+	return b.rt.exec.Call(ctx, h, args, ov)
+}
+
+func (b *backend) EstimateGas(ctx context.Context, h *types.Header, args execution.CallArgs, ov map[common.Address]execution.Override) (uint64, error) {
+	return b.rt.exec.EstimateGas(ctx, h, args, ov)
+}
+
+func (b *backend) CreateAccessList(ctx context.Context, h *types.Header, args execution.CallArgs) (gethtypes.AccessList, uint64, error) {
+	return b.rt.exec.CreateAccessList(ctx, h, args)
+}
+
+func (b *backend) SendTx(_ context.Context, tx *gethtypes.Transaction) error {
+	return b.rt.pool.Add(tx)
+}
+
+func (b *backend) PoolTx(hash common.Hash) *gethtypes.Transaction { return b.rt.pool.Get(hash) }
+
+func (b *backend) PoolNonce(a common.Address) (uint64, error) { return b.rt.pool.Nonce(a), nil }
+
+func (b *backend) Sender(tx *gethtypes.Transaction) (common.Address, error) {
+	return b.rt.pool.Sender(tx)
+}
+
+func (b *backend) SubscribeHeads(ch chan<- *types.Header) func() { return b.rt.heads.Subscribe(ch) }
+
+func (b *backend) SubscribeLogs(ch chan<- []*gethtypes.Log) func() { return b.rt.logs.Subscribe(ch) }
+
+func (b *backend) SubscribePendingTxs(ch chan<- []*gethtypes.Transaction) func() {
+	return b.rt.pool.Subscribe(ch)
+}

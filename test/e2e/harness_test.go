@@ -1,0 +1,191 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+var aspenBin string
+
+func TestMain(m *testing.M) {
+	if testing.Short() {
+		os.Exit(0)
+	}
+	aspenBin = os.Getenv("ASPEN_BIN")
+	if aspenBin == "" {
+		dir, err := os.MkdirTemp("", "aspen-e2e-bin")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		aspenBin = filepath.Join(dir, "aspen")
+		cmd := exec.Command("go", "build", "-o", aspenBin, "../../cmd/aspen")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build aspen:", err)
+			os.Exit(1)
+		}
+		code := m.Run()
+		os.RemoveAll(dir)
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// manifest is the part of devnet.json the tests read.
+type manifest struct {
+	Network  string `json:"network"`
+	Accounts []struct {
+		Address    common.Address `json:"address"`
+		PrivateKey string         `json:"privateKey"`
+	} `json:"accounts"`
+	Nodes []struct {
+		Name    string   `json:"name"`
+		PID     int      `json:"pid"`
+		RPC     string   `json:"rpc"`
+		WS      string   `json:"ws"`
+		Restart []string `json:"restart"`
+		Log     string   `json:"log"`
+	} `json:"nodes"`
+	Subnets []struct {
+		ID      string   `json:"id"`
+		ChainID uint64   `json:"chainId"`
+		RPC     []string `json:"rpc"`
+	} `json:"subnets"`
+}
+
+// devnet is a running `aspen devnet` process.
+type devnet struct {
+	t    *testing.T
+	home string
+	cmd  *exec.Cmd
+	out  *strings.Builder
+	done chan error
+	m    manifest
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startDevnet runs `aspen devnet` in home and waits for devnet.json.
+func startDevnet(t *testing.T, home string, args ...string) *devnet {
+	t.Helper()
+	os.Remove(filepath.Join(home, "devnet.json"))
+	args = append([]string{"devnet", "--home", home}, args...)
+	cmd := exec.Command(aspenBin, args...)
+	d := &devnet{t: t, home: home, cmd: cmd, out: &strings.Builder{}, done: make(chan error, 1)}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			d.out.WriteString(sc.Text() + "\n")
+			if strings.HasPrefix(sc.Text(), "Wrote ") {
+				close(ready)
+			}
+		}
+		d.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() { d.stop() })
+	select {
+	case <-ready:
+	case err := <-d.done:
+		d.done <- err
+		t.Fatalf("devnet exited before it was ready (%v):\n%s", err, d.out.String())
+	case <-time.After(90 * time.Second):
+		t.Fatalf("devnet not ready after 90s:\n%s", d.out.String())
+	}
+	data, err := os.ReadFile(filepath.Join(home, "devnet.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &d.m); err != nil {
+		t.Fatalf("devnet.json: %v", err)
+	}
+	return d
+}
+
+// stop sends SIGINT and waits; it returns the exit error.
+func (d *devnet) stop() error {
+	if d.cmd.ProcessState != nil {
+		return nil
+	}
+	_ = d.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-d.done:
+		d.done <- err
+		return err
+	case <-time.After(30 * time.Second):
+		_ = d.cmd.Process.Kill()
+		return fmt.Errorf("devnet did not stop within 30s")
+	}
+}
+
+// startProcess runs args (a restart command from devnet.json) and stops it at cleanup.
+func startProcess(t *testing.T, args []string, logPath string) *exec.Cmd {
+	t.Helper()
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); logf.Close(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	return cmd
+}
+
+// waitFor polls cond every 50ms until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		case <-tick.C:
+		}
+	}
+}
+
+// processGone reports whether pid no longer exists.
+func processGone(pid int) bool { return syscall.Kill(pid, 0) != nil }
