@@ -26,16 +26,6 @@ func (p *Pool) Reset(st State, baseFee *big.Int, gasLimit uint64, included []*ty
 	p.mu.state, p.mu.baseFee, p.mu.gasLimit = st, baseFee, gasLimit
 	p.mu.gen++
 	gen := p.mu.gen
-	for _, h := range hashes {
-		t := p.mu.all[h]
-		if t == nil {
-			continue
-		}
-		a := p.mu.accounts[t.from]
-		if i, ok := a.find(t.nonce); ok && a.txs[i] == t {
-			p.evictLocked(a, i)
-		}
-	}
 	addrs := make([]common.Address, 0, len(p.mu.accounts))
 	for addr := range p.mu.accounts {
 		addrs = append(addrs, addr)
@@ -61,6 +51,16 @@ func (p *Pool) Reset(st State, baseFee *big.Int, gasLimit uint64, included []*ty
 	for i, addr := range addrs {
 		if a := p.mu.accounts[addr]; a != nil {
 			promoted = append(promoted, p.syncLocked(a, nonces[i], balances[i], true)...)
+		}
+	}
+	// Syncing to the new nonces dropped the included transactions; this only
+	// catches a state that does not reflect the block (a bug elsewhere).
+	for _, h := range hashes {
+		if t := p.mu.all[h]; t != nil {
+			a := p.mu.accounts[t.from]
+			if i, ok := a.find(t.nonce); ok && a.txs[i] == t {
+				p.evictLocked(a, i)
+			}
 		}
 	}
 	if p.mu.pending > p.cfg.GlobalSlots {
