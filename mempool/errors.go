@@ -11,7 +11,6 @@ import (
 var (
 	ErrAlreadyKnown       = errors.New("already known")
 	ErrInvalidSender      = errors.New("invalid sender")
-	ErrUnderpriced        = errors.New("transaction underpriced")
 	ErrReplaceUnderpriced = errors.New("replacement transaction underpriced")
 	ErrTxGasPriceTooLow   = errors.New("transaction gas price below minimum")
 	ErrGasLimit           = errors.New("exceeds block gas limit")
