@@ -1,0 +1,283 @@
+package evm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"runtime"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/state"
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/core/vm"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/holiman/uint256"
+
+	"github.com/aspen-chain/aspen/execution"
+	"github.com/aspen-chain/aspen/types"
+)
+
+// ErrBlobTx is why blob transactions are skipped by Build and rejected by Execute.
+var ErrBlobTx = errors.New("evm: blob transactions (type 3) are not supported")
+
+// pending is the uncommitted state of an executed block.
+type pending struct {
+	statedb *state.StateDB
+}
+
+// blockRun is one block being executed.
+type blockRun struct {
+	e        *Executor
+	header   *types.Header
+	statedb  *state.StateDB
+	evm      *vm.EVM
+	gp       *core.GasPool
+	txs      gethtypes.Transactions
+	receipts gethtypes.Receipts
+}
+
+func (e *Executor) startBlock(parent, h *types.Header) (*blockRun, error) {
+	sdb, err := state.New(parent.StateRoot, e.statedb)
+	if err != nil {
+		return nil, fmt.Errorf("evm: state of block %d (root %s): %w", parent.Height, parent.StateRoot, err)
+	}
+	return &blockRun{
+		e:       e,
+		header:  h,
+		statedb: sdb,
+		evm:     e.newEVM(e.blockContext(h), sdb, vm.Config{}),
+		gp:      core.NewGasPool(h.GasLimit),
+	}, nil
+}
+
+// apply runs one transaction from a known sender; on error the state and gas
+// pool are as before.
+func (r *blockRun) apply(tx *gethtypes.Transaction, from common.Address, blockHash common.Hash) error {
+	if tx.Type() == gethtypes.BlobTxType {
+		return ErrBlobTx
+	}
+	if tx.Protected() && tx.ChainId().Cmp(r.e.config.ChainID) != 0 {
+		return fmt.Errorf("%w: have %s, want %s", gethtypes.ErrInvalidChainId, tx.ChainId(), r.e.config.ChainID)
+	}
+	msg, err := txToMessage(tx, from, r.header.BaseFee)
+	if err != nil {
+		return err
+	}
+	snap, gp := r.statedb.Snapshot(), r.gp.Snapshot()
+	r.statedb.SetTxContext(tx.Hash(), len(r.txs), 0)
+	receipt, _, err := core.ApplyTransactionWithEVM(context.Background(), msg, r.gp, r.statedb,
+		r.evm.Context.BlockNumber, blockHash, r.header.Time(), tx, r.evm)
+	if err != nil {
+		r.statedb.RevertToSnapshot(snap)
+		r.gp.Set(gp)
+		return err
+	}
+	r.txs = append(r.txs, tx)
+	r.receipts = append(r.receipts, receipt)
+	return nil
+}
+
+// finish fills the header's roots and totals.
+func (r *blockRun) finish() {
+	h := r.header
+	h.StateRoot = r.statedb.IntermediateRoot(r.e.rules(h))
+	h.TxRoot = types.TxRoot(r.txs)
+	h.ReceiptRoot = types.ReceiptRoot(r.receipts)
+	h.Bloom = gethtypes.MergeBloom(r.receipts)
+	h.GasUsed = 0
+	if n := len(r.receipts); n > 0 {
+		h.GasUsed = r.receipts[n-1].CumulativeGasUsed
+	}
+}
+
+func (r *blockRun) executed() *execution.Executed {
+	if r.receipts == nil {
+		r.receipts = gethtypes.Receipts{}
+	}
+	return &execution.Executed{
+		Block:    &types.Block{Header: r.header, Txs: r.txs},
+		Receipts: r.receipts,
+		Pending:  &pending{statedb: r.statedb},
+	}
+}
+
+// Build makes a block on parent with as many transactions from txs as fit.
+// A transaction that cannot apply (nonce, balance, gas limit, …) is skipped
+// with all later ones of its sender (Pop); one whose nonce is already used is
+// skipped alone (Shift).
+func (e *Executor) Build(parent *types.Header, attrs execution.Attributes, txs execution.TxSource) (*execution.Executed, error) {
+	if attrs.TimeMs <= parent.TimeMs {
+		return nil, fmt.Errorf("evm: block time %d ms must be after the parent's %d ms", attrs.TimeMs, parent.TimeMs)
+	}
+	h := e.nextHeader(parent, attrs.TimeMs, attrs.Proposer)
+	h.ParentRef = attrs.ParentRef
+	run, err := e.startBlock(parent, h)
+	if err != nil {
+		return nil, err
+	}
+	defer run.evm.Release()
+	for {
+		if run.gp.Available(false) < params.TxGas {
+			break
+		}
+		tx, from := txs.Peek()
+		if tx == nil {
+			break
+		}
+		err := run.apply(tx, from, common.Hash{})
+		switch {
+		case err == nil:
+			txs.Shift()
+		case errors.Is(err, core.ErrNonceTooLow):
+			txs.Shift()
+		default:
+			txs.Pop()
+		}
+	}
+	run.finish()
+	ex := run.executed()
+	hash := h.Hash()
+	for _, r := range ex.Receipts {
+		r.BlockHash = hash
+		for _, l := range r.Logs {
+			l.BlockHash = hash
+		}
+	}
+	return ex, nil
+}
+
+// Execute replays a block built elsewhere on its (committed) parent and
+// checks its header; every error wraps execution.ErrInvalidBlock.
+func (e *Executor) Execute(block *types.Block) (*execution.Executed, error) {
+	ex, err := e.execute(block)
+	if err != nil {
+		return nil, fmt.Errorf("%w: block %d %s: %w", execution.ErrInvalidBlock, block.Height(), block.Hash(), err)
+	}
+	return ex, nil
+}
+
+func (e *Executor) execute(block *types.Block) (*execution.Executed, error) {
+	h := block.Header
+	parent, err := e.store.HeaderByHash(h.ParentHash)
+	if err != nil {
+		return nil, fmt.Errorf("parent %s: %w", h.ParentHash, err)
+	}
+	want := e.nextHeader(parent, h.TimeMs, h.Proposer)
+	switch {
+	case h.SubnetID != want.SubnetID:
+		return nil, fmt.Errorf("subnet %s, want %s", h.SubnetID, want.SubnetID)
+	case h.Height != want.Height:
+		return nil, fmt.Errorf("height %d, want %d", h.Height, want.Height)
+	case h.TimeMs <= parent.TimeMs:
+		return nil, fmt.Errorf("time %d ms is not after the parent's %d ms", h.TimeMs, parent.TimeMs)
+	case h.GasLimit != want.GasLimit:
+		return nil, fmt.Errorf("gas limit %d, want %d", h.GasLimit, want.GasLimit)
+	case h.BaseFee == nil || h.BaseFee.Cmp(want.BaseFee) != 0:
+		return nil, fmt.Errorf("base fee %v, want %s", h.BaseFee, want.BaseFee)
+	case h.GasUsed > h.GasLimit:
+		return nil, fmt.Errorf("gas used %d over the limit %d", h.GasUsed, h.GasLimit)
+	}
+	if root := types.TxRoot(block.Txs); root != h.TxRoot {
+		return nil, fmt.Errorf("tx root %s, header says %s", root, h.TxRoot)
+	}
+	senders, err := e.recoverSenders(block.Txs)
+	if err != nil {
+		return nil, err
+	}
+	want.StateRoot, want.ParentRef = h.StateRoot, h.ParentRef
+	run, err := e.startBlock(parent, want)
+	if err != nil {
+		return nil, err
+	}
+	defer run.evm.Release()
+	hash := block.Hash()
+	for i, tx := range block.Txs {
+		if err := run.apply(tx, senders[i], hash); err != nil {
+			return nil, fmt.Errorf("tx %d %s: %w", i, tx.Hash(), err)
+		}
+	}
+	run.finish()
+	got := run.header
+	switch {
+	case got.GasUsed != h.GasUsed:
+		return nil, fmt.Errorf("gas used %d, header says %d", got.GasUsed, h.GasUsed)
+	case got.Bloom != h.Bloom:
+		return nil, errors.New("logs bloom differs from the header's")
+	case got.ReceiptRoot != h.ReceiptRoot:
+		return nil, fmt.Errorf("receipt root %s, header says %s", got.ReceiptRoot, h.ReceiptRoot)
+	case got.StateRoot != h.StateRoot:
+		return nil, fmt.Errorf("state root %s, header says %s", got.StateRoot, h.StateRoot)
+	}
+	ex := run.executed()
+	ex.Block = block
+	return ex, nil
+}
+
+// recoverSenders recovers every sender, in parallel; the result is cached on
+// the transactions.
+func (e *Executor) recoverSenders(txs gethtypes.Transactions) ([]common.Address, error) {
+	senders := make([]common.Address, len(txs))
+	errs := make([]error, len(txs))
+	workers := min(runtime.GOMAXPROCS(0), len(txs))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(txs); i += workers {
+				senders[i], errs[i] = gethtypes.Sender(e.signer, txs[i])
+			}
+		}(w)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("tx %d %s: sender: %w", i, txs[i].Hash(), err)
+		}
+	}
+	return senders, nil
+}
+
+// txToMessage is core.TransactionToMessage with a sender already known, so
+// Build never recovers a signature the mempool has recovered.
+func txToMessage(tx *gethtypes.Transaction, from common.Address, baseFee *big.Int) (*core.Message, error) {
+	u := func(name string, v *big.Int) (*uint256.Int, error) {
+		x, overflow := uint256.FromBig(v)
+		if overflow {
+			return nil, fmt.Errorf("%s exceeds 256 bits: address %v", name, from)
+		}
+		return x, nil
+	}
+	feeCap, err := u("maxFeePerGas", tx.GasFeeCap())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", core.ErrFeeCapVeryHigh, err)
+	}
+	tipCap, err := u("maxPriorityFeePerGas", tx.GasTipCap())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", core.ErrTipVeryHigh, err)
+	}
+	value, err := u("value", tx.Value())
+	if err != nil {
+		return nil, err
+	}
+	price := new(big.Int).Add(baseFee, tx.GasTipCap())
+	if price.Cmp(tx.GasFeeCap()) > 0 {
+		price = tx.GasFeeCap()
+	}
+	return &core.Message{
+		From:                  from,
+		Nonce:                 tx.Nonce(),
+		GasLimit:              tx.Gas(),
+		GasPrice:              uint256.MustFromBig(price),
+		GasFeeCap:             feeCap,
+		GasTipCap:             tipCap,
+		To:                    tx.To(),
+		Value:                 value,
+		Data:                  tx.Data(),
+		AccessList:            tx.AccessList(),
+		SetCodeAuthorizations: tx.SetCodeAuthorizations(),
+	}, nil
+}

@@ -1,0 +1,147 @@
+package evm
+
+import (
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/consensus/misc/eip1559"
+	"github.com/ethereum/go-ethereum/core"
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/core/vm"
+	"github.com/ethereum/go-ethereum/params"
+
+	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/types"
+)
+
+// ChainConfig is go-ethereum's chain config for an Aspen chain: every fork
+// through Prague active at block 0 and time 0, post-merge (no difficulty),
+// standard EIP-1559 parameters.
+func ChainConfig(chainID *big.Int) *params.ChainConfig {
+	zero := uint64(0)
+	b0 := func() *big.Int { return new(big.Int) }
+	return &params.ChainConfig{
+		ChainID:                 new(big.Int).Set(chainID),
+		HomesteadBlock:          b0(),
+		EIP150Block:             b0(),
+		EIP155Block:             b0(),
+		EIP158Block:             b0(),
+		ByzantiumBlock:          b0(),
+		ConstantinopleBlock:     b0(),
+		PetersburgBlock:         b0(),
+		IstanbulBlock:           b0(),
+		MuirGlacierBlock:        b0(),
+		BerlinBlock:             b0(),
+		LondonBlock:             b0(),
+		ArrowGlacierBlock:       b0(),
+		GrayGlacierBlock:        b0(),
+		MergeNetsplitBlock:      b0(),
+		ShanghaiTime:            &zero,
+		CancunTime:              &zero,
+		PragueTime:              &zero,
+		TerminalTotalDifficulty: b0(),
+		BlobScheduleConfig: &params.BlobScheduleConfig{
+			Cancun: params.DefaultCancunBlobConfig,
+			Prague: params.DefaultPragueBlobConfig,
+		},
+	}
+}
+
+// gatewayCode is the gateway account's code. It never runs (the precompile
+// answers first), but Solidity refuses to call an address without code for
+// functions that return nothing.
+var gatewayCode = []byte{byte(vm.INVALID)}
+
+// precompile adapts the gateway to vm.PrecompiledContract. It is not a
+// vm.CacheablePrecompile: its results depend on state.
+type precompile struct{ gw *gateway.Gateway }
+
+func (p precompile) RequiredGas(input []byte) uint64 { return p.gw.RequiredGas(input) }
+func (p precompile) Name() string                    { return "ASPEN_GATEWAY" }
+
+func (p precompile) Run(input []byte) ([]byte, error) {
+	ret, err := p.gw.Run(input)
+	if err != nil {
+		// The EVM keeps the returned data and the remaining gas only for this error.
+		return ret, vm.ErrExecutionReverted
+	}
+	return ret, nil
+}
+
+// rules are the fork rules at a height (all forks are active from 0).
+func (e *Executor) rules(h *types.Header) params.Rules {
+	return e.config.Rules(new(big.Int).SetUint64(h.Height), true, h.Time())
+}
+
+// newEVM makes an EVM with the gateway installed.
+func (e *Executor) newEVM(ctx vm.BlockContext, statedb vm.StateDB, cfg vm.Config) *vm.EVM {
+	evm := vm.NewEVM(ctx, statedb, e.config, cfg)
+	evm.SetPrecompiles(e.precompiles)
+	return evm
+}
+
+// blockContext is what the EVM sees of block h.
+func (e *Executor) blockContext(h *types.Header) vm.BlockContext {
+	random := h.ParentHash // PREVRANDAO: deterministic, and the same on every node
+	return vm.BlockContext{
+		CanTransfer:      core.CanTransfer,
+		Transfer:         core.Transfer,
+		GetHash:          e.getHashFn(h),
+		Coinbase:         h.Proposer,
+		GasLimit:         h.GasLimit,
+		BlockNumber:      new(big.Int).SetUint64(h.Height),
+		Time:             h.Time(),
+		Difficulty:       new(big.Int),
+		BaseFee:          new(big.Int).Set(baseFeeOf(h)),
+		BlobBaseFee:      big.NewInt(params.BlobTxMinBlobGasprice),
+		Random:           &random,
+		CostPerStateByte: params.CostPerStateByte,
+	}
+}
+
+// getHashFn serves BLOCKHASH from our headers: the EVM asks only for the 256
+// ancestors of h, which are all committed.
+func (e *Executor) getHashFn(h *types.Header) vm.GetHashFunc {
+	return func(n uint64) common.Hash {
+		if n+1 == h.Height {
+			return h.ParentHash
+		}
+		hash, err := e.store.CanonicalHash(n)
+		if err != nil {
+			return common.Hash{}
+		}
+		return hash
+	}
+}
+
+// nextBaseFee is the EIP-1559 base fee of the block after parent.
+func (e *Executor) nextBaseFee(parent *types.Header) *big.Int {
+	return eip1559.CalcBaseFee(e.config, &gethtypes.Header{
+		Number:   new(big.Int).SetUint64(parent.Height),
+		Time:     parent.Time(),
+		GasLimit: parent.GasLimit,
+		GasUsed:  parent.GasUsed,
+		BaseFee:  baseFeeOf(parent),
+	})
+}
+
+// nextHeader is the header a block on parent would start from: the context
+// of "pending" queries and of Build.
+func (e *Executor) nextHeader(parent *types.Header, timeMs uint64, proposer common.Address) *types.Header {
+	return &types.Header{
+		SubnetID:   parent.SubnetID,
+		Height:     parent.Height + 1,
+		ParentHash: parent.Hash(),
+		TimeMs:     timeMs,
+		Proposer:   proposer,
+		GasLimit:   parent.GasLimit,
+		BaseFee:    e.nextBaseFee(parent),
+	}
+}
+
+func baseFeeOf(h *types.Header) *big.Int {
+	if h.BaseFee == nil {
+		return new(big.Int)
+	}
+	return h.BaseFee
+}
