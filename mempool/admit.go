@@ -73,8 +73,9 @@ func (p *Pool) addLocked(c *checked) ([]*poolTx, error) {
 func (p *Pool) replaceLocked(a *account, i int, t *poolTx) ([]*poolTx, error) {
 	old := a.txs[i]
 	if !p.bumps(old, t) {
-		return nil, fmt.Errorf("%w: need +%d%% on both fee cap (have %v, was %v) and tip (have %v, was %v)",
-			ErrReplaceUnderpriced, p.cfg.PriceBump, t.feeCap, old.feeCap, t.tip, old.tip)
+		// Plain, byte for byte as go-ethereum says it: wallets compare it to
+		// offer "speed up" with a higher fee.
+		return nil, ErrReplaceUnderpriced
 	}
 	need := new(big.Int).Sub(a.cost, old.cost)
 	need.Add(need, t.cost)

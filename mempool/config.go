@@ -70,8 +70,9 @@ func (c Config) withDefaults() Config {
 }
 
 // State is what the pool reads from the head state: the committed nonce and
-// balance of an account. Implementations must be safe for concurrent use; the
-// pool never calls them while holding its lock.
+// balance of an account. Implementations must be safe for concurrent use and
+// must not modify a returned balance later (the pool keeps it); the pool never
+// calls them while holding its lock.
 type State interface {
 	Nonce(addr common.Address) uint64
 	Balance(addr common.Address) *big.Int

@@ -104,7 +104,7 @@ func TestReplacement(t *testing.T) {
 						t.Fatal("old tx still pooled or new one missing")
 					}
 				} else {
-					if !errors.Is(err, ErrReplaceUnderpriced) || err.Error()[:35] != "replacement transaction underpriced" {
+					if !errors.Is(err, ErrReplaceUnderpriced) || err.Error() != "replacement transaction underpriced" {
 						t.Fatalf("got %v, want replacement transaction underpriced", err)
 					}
 					if p.Get(old.Hash()) == nil || p.Get(repl.Hash()) != nil {
@@ -216,4 +216,35 @@ func names(txs, ref []*types.Transaction) []int {
 		out[i] = slices.IndexFunc(ref, func(r *types.Transaction) bool { return r.Hash() == tx.Hash() })
 	}
 	return out
+}
+
+// TestSubscribeSlowConsumer checks that a subscriber that never reads does
+// not block admission, that a reading one gets every batch, and that cancel
+// stops delivery.
+func TestSubscribeSlowConsumer(t *testing.T) {
+	p, _ := newTestPool(t, DefaultConfig(), 1)
+	k := testKey(0)
+	stuck := make(chan []*types.Transaction) // unbuffered, never read
+	defer p.Subscribe(stuck)()
+	live := make(chan []*types.Transaction, 10)
+	cancel := p.Subscribe(live)
+	for n := range uint64(3) {
+		mustAdd(t, p, dyn(t, k, n, 200, 10))
+	}
+	if len(live) != 3 {
+		t.Fatalf("live subscriber got %d batches, want 3", len(live))
+	}
+	cancel()
+	mustAdd(t, p, dyn(t, k, 3, 200, 10))
+	if len(live) != 3 {
+		t.Fatal("delivery after cancel")
+	}
+	// Queued txs are not announced.
+	mustAdd(t, p, dyn(t, k, 9, 200, 10))
+	live2 := make(chan []*types.Transaction, 1)
+	defer p.Subscribe(live2)()
+	mustAdd(t, p, dyn(t, k, 7, 200, 10))
+	if len(live2) != 0 {
+		t.Fatal("queued tx announced as executable")
+	}
 }
