@@ -21,7 +21,9 @@ type Backend interface {
 	EventBackend
 }
 
-// ChainBackend reads committed blocks. Height 0 is genesis.
+// ChainBackend reads committed blocks. Height 0 is genesis. A header, block or
+// receipt list that does not exist is reported as (nil, nil) or as an error
+// wrapping ErrNotFound; the RPC layer answers null for it.
 type ChainBackend interface {
 	SubnetID() types.SubnetID
 	ChainID() *big.Int

@@ -155,7 +155,7 @@ func (h *Handler) checkBody(w http.ResponseWriter, r *http.Request) bool {
 	}
 	if len(body) > limit {
 		writeJSONError(w, http.StatusRequestEntityTooLarge, codeInvalidRequest,
-			fmt.Sprintf("request body too large: over %d bytes, the limit", limit))
+			fmt.Sprintf("request body too large: more than the %d-byte limit", limit))
 		return false
 	}
 	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '[' {

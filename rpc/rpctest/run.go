@@ -255,7 +255,7 @@ func discover(ctx context.Context, c Caller, scan uint64) (*fixture, error) {
 					fx.to = *tx.To
 				}
 			}
-			if err := fx.learnReceipts(ctx, c, b.Hash); err != nil {
+			if err := fx.learnReceipts(ctx, c, &b.Hash, b.Number); err != nil {
 				return nil, err
 			}
 		}
@@ -267,21 +267,27 @@ func discover(ctx context.Context, c Caller, scan uint64) (*fixture, error) {
 	return fx, nil
 }
 
-func (fx *fixture) learnReceipts(ctx context.Context, c Caller, blockHash string) error {
-	raw, err := c.Call(ctx, "eth_getBlockReceipts", blockHash)
+// learnReceipts reads a block's receipts by number, filling in the block
+// hash from them if the block itself did not give one.
+func (fx *fixture) learnReceipts(ctx context.Context, c Caller, blockHash *string, number string) error {
+	raw, err := c.Call(ctx, "eth_getBlockReceipts", number)
 	if err != nil {
-		return fmt.Errorf("rpctest: eth_getBlockReceipts %s: %w", blockHash, err)
+		return fmt.Errorf("rpctest: eth_getBlockReceipts %s: %w", number, err)
 	}
 	var receipts []struct {
+		BlockHash       string  `json:"blockHash"`
 		ContractAddress *string `json:"contractAddress"`
 		Logs            []struct {
 			Address string `json:"address"`
 		} `json:"logs"`
 	}
 	if err := json.Unmarshal(raw, &receipts); err != nil {
-		return fmt.Errorf("rpctest: eth_getBlockReceipts %s: %w", blockHash, err)
+		return fmt.Errorf("rpctest: eth_getBlockReceipts %s: %w", number, err)
 	}
 	for _, r := range receipts {
+		if *blockHash == "" {
+			*blockHash = r.BlockHash
+		}
 		if r.ContractAddress != nil && strings.HasSuffix(fx.contract, strings.Repeat("0", 40)) {
 			fx.contract = *r.ContractAddress
 		}
