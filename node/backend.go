@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -30,30 +32,40 @@ func (b *backend) SuggestTip() *big.Int            { return b.rt.exec.SuggestTip
 func (b *backend) NextBaseFee() *big.Int           { return b.rt.exec.NextBaseFee() }
 func (b *backend) Pending() gethtypes.Transactions { return b.rt.pool.Pending() }
 
-func (b *backend) HeaderByNumber(h uint64) (*types.Header, error) {
-	if h > b.Head().Height {
-		return nil, store.ErrNotFound
+// notFound maps the store's "not found" to the rpc layer's, so a missing
+// block is a null result rather than an internal error.
+func notFound[T any](v T, err error) (T, error) {
+	if errors.Is(err, store.ErrNotFound) {
+		var zero T
+		return zero, fmt.Errorf("%w: %w", rpc.ErrNotFound, err)
 	}
-	return b.rt.store.HeaderByNumber(h)
+	return v, err
+}
+
+func (b *backend) HeaderByNumber(h uint64) (*types.Header, error) {
+	if h > b.Head().Height { // written but not yet the head: not visible
+		return nil, rpc.ErrNotFound
+	}
+	return notFound(b.rt.store.HeaderByNumber(h))
 }
 
 func (b *backend) HeaderByHash(hash common.Hash) (*types.Header, error) {
-	return b.rt.store.HeaderByHash(hash)
+	return notFound(b.rt.store.HeaderByHash(hash))
 }
 
 func (b *backend) BlockByNumber(h uint64) (*types.Block, error) {
 	if h > b.Head().Height {
-		return nil, store.ErrNotFound
+		return nil, rpc.ErrNotFound
 	}
-	return b.rt.store.BlockByNumber(h)
+	return notFound(b.rt.store.BlockByNumber(h))
 }
 
 func (b *backend) BlockByHash(hash common.Hash) (*types.Block, error) {
-	return b.rt.store.BlockByHash(hash)
+	return notFound(b.rt.store.BlockByHash(hash))
 }
 
 func (b *backend) Receipts(hash common.Hash) (gethtypes.Receipts, error) {
-	return b.rt.store.Receipts(hash, b.rt.signer)
+	return notFound(b.rt.store.Receipts(hash, b.rt.signer))
 }
 
 func (b *backend) TxLookup(tx common.Hash) (common.Hash, uint64, uint64, bool, error) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -54,7 +55,7 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 	n.root = rt
 	n.runtimes[rt.id] = rt
 	backends := map[types.SubnetID]rpc.Backend{rt.id: &backend{rt: rt, gasCap: cfg.RPC.CallGasCap}}
-	n.rpc, err = rpc.NewHandler(backends, rt.id, rpcConfig(cfg))
+	n.rpc, err = rpc.NewHandler(backends, rt.id, rpcConfig(cfg, seq.address))
 	if err != nil {
 		rt.close()
 		return nil, err
@@ -71,21 +72,15 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 	return n, nil
 }
 
-func rpcConfig(cfg *config.Node) rpc.Config {
-	c := rpc.DefaultConfig()
-	if cfg.RPC.MaxBodyBytes > 0 {
-		c.MaxBodyBytes = cfg.RPC.MaxBodyBytes
+func rpcConfig(cfg *config.Node, coinbase common.Address) rpc.Config {
+	return rpc.Config{
+		BodyLimit:      cfg.RPC.MaxBodyBytes,
+		BatchItemLimit: cfg.RPC.MaxBatchItems,
+		GasCap:         cfg.RPC.CallGasCap,
+		CallTimeout:    cfg.RPC.CallTimeout.Duration,
+		Coinbase:       coinbase,
+		Version:        Version,
 	}
-	if cfg.RPC.MaxBatchItems > 0 {
-		c.MaxBatchItems = cfg.RPC.MaxBatchItems
-	}
-	if cfg.RPC.CallGasCap > 0 {
-		c.CallGasCap = cfg.RPC.CallGasCap
-	}
-	if cfg.RPC.CallTimeout.Duration > 0 {
-		c.CallTimeout = cfg.RPC.CallTimeout.Duration
-	}
-	return c
 }
 
 func password(cfg *config.Node) string {
