@@ -201,4 +201,3 @@ func progressBar(w io.Writer, label string, done, total int, rate float64) {
 	n := width * done / max(total, 1)
 	fmt.Fprintf(w, "\r%-10s [%s%s] %d/%d  %.0f tx/s ", label, strings.Repeat("=", n), strings.Repeat(" ", width-n), done, total, rate)
 }
-

@@ -198,12 +198,12 @@ func TestDependencyRules(t *testing.T) {
 func TestRulesCatchViolations(t *testing.T) {
 	bad := map[string]pkg{
 		"engines import only consensus, types and crypto of Aspen, and neither geth's state machine nor libp2p": {path: "consensus/solo", imports: map[string]bool{module + "/store": true}},
-		"only execution/evm imports go-ethereum's EVM, state and trie database":                                {path: "mempool", imports: map[string]bool{"github.com/ethereum/go-ethereum/core/state": true}},
+		"only execution/evm imports go-ethereum's EVM, state and trie database":                                 {path: "mempool", imports: map[string]bool{"github.com/ethereum/go-ethereum/core/state": true}},
 		"only p2p/libp2p imports go-libp2p":                                                                     {path: "consensus/driver", imports: map[string]bool{"github.com/libp2p/go-libp2p": true}},
 		"p2p never imports consensus":                                                                           {path: "p2p", imports: map[string]bool{module + "/consensus": true}},
 		"nothing but cmd imports node":                                                                          {path: "rpc", imports: map[string]bool{module + "/node": true}},
 		"types and crypto are leaves":                                                                           {path: "types", imports: map[string]bool{module + "/config": true}},
-		"rpc sees the node only through types and the execution contract":                                      {path: "rpc", imports: map[string]bool{module + "/mempool": true}},
+		"rpc sees the node only through types and the execution contract":                                       {path: "rpc", imports: map[string]bool{module + "/mempool": true}},
 	}
 	for _, r := range rules {
 		p, ok := bad[r.name]

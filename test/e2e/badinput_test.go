@@ -71,8 +71,24 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		_, r, _ := post(t, url, call("eth_getTransactionCount", d.m.Accounts[1].Address, "latest"))
 		return string(r.Result) == `"0x1"`
 	})
-	badSig := signed(chainID, 1, nil, 21000)
-	badSig[len(badSig)-5] ^= 0xff // inside s: the signature no longer recovers to the sender (or at all)
+	// A signature with r = 0 recovers to no key at all. (Flipping a random bit
+	// would usually recover to some other, unfunded, address instead.)
+	var badSig hexutil.Bytes
+	{
+		var tx gethtypes.Transaction
+		if err := tx.UnmarshalBinary(signed(chainID, 1, nil, 21000)); err != nil {
+			t.Fatal(err)
+		}
+		v, _, s := tx.RawSignatureValues()
+		sig := make([]byte, 65)
+		s.FillBytes(sig[32:64])
+		sig[64] = byte(v.Uint64())
+		forged, err := tx.WithSignature(gethtypes.LatestSignerForChainID(chainID), sig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		badSig, _ = forged.MarshalBinary()
+	}
 
 	cases := []struct {
 		name string
