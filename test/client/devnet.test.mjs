@@ -25,6 +25,23 @@ async function withTimeout(p, ms, what) {
   }
 }
 
+// keepBusy sends 1-wei transfers from signer, one after another, until the
+// returned stop function is called. An idle Aspen chain makes an empty block
+// only every --idle-interval (10 s by default); transactions make blocks.
+function keepBusy(signer) {
+  const to = ethers.Wallet.createRandom().address;
+  let stopped = false;
+  let failure = null;
+  const loop = (async () => {
+    while (!stopped) await (await signer.sendTransaction({ to, value: 1n })).wait();
+  })().catch((err) => { failure = err; });
+  return async () => {
+    stopped = true;
+    await loop;
+    if (failure) throw failure;
+  };
+}
+
 // rejectsWith asserts that p rejects with an ethers CALL_EXCEPTION and runs
 // check on the error.
 async function rejectsWith(p, check) {
@@ -211,6 +228,16 @@ describe('aspen devnet with ethers v6', () => {
     wsProvider = new ethers.WebSocketProvider(wsUrl, Number(subnet.chainId), { staticNetwork: true });
     assert.equal(BigInt(await wsProvider.send('eth_chainId', [])), BigInt(subnet.chainId));
 
+    const traffic = new ethers.Wallet(devnet.manifest.accounts[2]?.privateKey ?? devnet.manifest.accounts[0].privateKey, provider);
+    const stopTraffic = keepBusy(traffic);
+    try {
+      await checkHeads();
+    } finally {
+      await stopTraffic();
+    }
+  });
+
+  async function checkHeads() {
     // provider.on("block") is eth_subscribe newHeads inside ethers.
     const seen = [];
     await withTimeout(new Promise((resolve) => {
@@ -259,7 +286,7 @@ describe('aspen devnet with ethers v6', () => {
     } finally {
       sock.removeEventListener('message', onMessage);
     }
-  });
+  }
 
   test(`sends ${BURST} back-to-back transactions with explicit nonces`, { timeout: 60_000 }, async (t) => {
     const key = devnet.manifest.accounts[1]?.privateKey ?? devnet.manifest.accounts[0].privateKey;
