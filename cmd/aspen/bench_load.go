@@ -121,39 +121,41 @@ func signTransfers(ctx context.Context, c *gethrpc.Client, signer gethtypes.Sign
 	return txs, nil
 }
 
-// submitAll sends txs in batches over every client, keeping at most o.Window
-// transactions submitted but not yet seen in a block.
-func submitAll(ctx context.Context, clients []*gethrpc.Client, txs []*benchTx, o benchOptions, w *inclusionWatcher, progress io.Writer) (rejected int, first string, err error) {
-	var mu sync.Mutex
-	next := 0
-	take := func() []*benchTx {
-		mu.Lock()
-		defer mu.Unlock()
-		if next >= len(txs) {
-			return nil
-		}
-		end := min(next+o.Batch, len(txs))
-		b := txs[next:end]
-		next = end
-		return b
+// submitAll sends txs in batches, keeping at most o.Window transactions
+// submitted but not yet seen in a block. Each sender's transactions all go
+// through one connection, in nonce order: spread over several, batches would
+// overtake each other and park later nonces in the pool's queue, which is
+// small (1024) and, once full, rejects what would have filled the gaps.
+// It returns how many were rejected and how many can be included: a sender's
+// transactions after its first rejected one never can.
+func submitAll(ctx context.Context, clients []*gethrpc.Client, txs []*benchTx, accounts int, o benchOptions, w *inclusionWatcher) (rejected, includable int, first string, err error) {
+	lanes := make([][]int, len(clients)) // indexes into txs, per connection
+	for i := range txs {
+		l := (i % accounts) % len(clients)
+		lanes[l] = append(lanes[l], i)
 	}
+	failed := make([]bool, len(txs))
+	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var sendErr error
-	for _, c := range clients {
+	for l, c := range clients {
 		wg.Add(1)
-		go func(c *gethrpc.Client) {
+		go func(c *gethrpc.Client, lane []int) {
 			defer wg.Done()
-			for b := take(); b != nil; b = take() {
-				if !w.waitRoom(ctx, len(b), o.Window) {
+			for len(lane) > 0 {
+				n := min(o.Batch, len(lane))
+				b := lane[:n]
+				lane = lane[n:]
+				if !w.waitRoom(ctx, n, o.Window) {
 					return
 				}
-				elems := make([]gethrpc.BatchElem, len(b))
+				elems := make([]gethrpc.BatchElem, n)
 				now := time.Now()
-				for i, t := range b {
-					t.submitted = now
-					elems[i] = gethrpc.BatchElem{Method: "eth_sendRawTransaction", Args: []any{t.raw}, Result: new(common.Hash)}
+				for k, i := range b {
+					txs[i].submitted = now
+					elems[k] = gethrpc.BatchElem{Method: "eth_sendRawTransaction", Args: []any{txs[i].raw}, Result: new(common.Hash)}
 				}
-				w.submitted(len(b))
+				w.submitted(n)
 				if err := c.BatchCallContext(ctx, elems); err != nil {
 					mu.Lock()
 					sendErr = fmt.Errorf("submit batch: %w", err)
@@ -161,8 +163,9 @@ func submitAll(ctx context.Context, clients []*gethrpc.Client, txs []*benchTx, o
 					return
 				}
 				mu.Lock()
-				for _, e := range elems {
+				for k, e := range elems {
 					if e.Error != nil {
+						failed[b[k]] = true
 						rejected++
 						if first == "" {
 							first = e.Error.Error()
@@ -170,14 +173,36 @@ func submitAll(ctx context.Context, clients []*gethrpc.Client, txs []*benchTx, o
 					}
 				}
 				mu.Unlock()
+				if rejected > 0 {
+					w.unsubmitted(countFailed(failed, b))
+				}
 			}
-		}(c)
+		}(c, lanes[l])
 	}
 	wg.Wait()
 	if sendErr != nil {
-		return 0, "", sendErr
+		return 0, 0, "", sendErr
 	}
-	return rejected, first, ctx.Err()
+	stuck := make([]bool, accounts)
+	for i := range txs { // in nonce order per sender
+		if failed[i] {
+			stuck[i%accounts] = true
+		}
+		if !stuck[i%accounts] {
+			includable++
+		}
+	}
+	return rejected, includable, first, ctx.Err()
+}
+
+func countFailed(failed []bool, idx []int) int {
+	n := 0
+	for _, i := range idx {
+		if failed[i] {
+			n++
+		}
+	}
+	return n
 }
 
 // inclusionWatcher follows new blocks and records when each transaction was
@@ -216,6 +241,14 @@ func (w *inclusionWatcher) submitted(n int) {
 	w.mu.Unlock()
 }
 
+// unsubmitted takes back n rejected transactions from the window.
+func (w *inclusionWatcher) unsubmitted(n int) {
+	w.mu.Lock()
+	w.mu.submitted -= n
+	w.mu.cond.Broadcast()
+	w.mu.Unlock()
+}
+
 // waitRoom blocks until n more transactions fit in the window.
 func (w *inclusionWatcher) waitRoom(ctx context.Context, n, window int) bool {
 	w.mu.Lock()
@@ -245,6 +278,7 @@ func (w *inclusionWatcher) run(ctx context.Context) error {
 	defer tick.Stop()
 	defer func() { w.mu.Lock(); w.mu.cond.Broadcast(); w.mu.Unlock() }()
 	start := time.Now()
+	var lastDraw time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -284,8 +318,9 @@ func (w *inclusionWatcher) run(ctx context.Context) error {
 		w.mu.Lock()
 		inc, exp := w.mu.included, w.mu.expected
 		w.mu.Unlock()
-		if w.progress != nil {
+		if w.progress != nil && (time.Since(lastDraw) >= 250*time.Millisecond || (exp >= 0 && inc >= exp)) {
 			progressBar(w.progress, "committed", inc, w.total, float64(inc)/time.Since(start).Seconds())
+			lastDraw = time.Now()
 		}
 		if exp >= 0 && inc >= exp {
 			return nil
