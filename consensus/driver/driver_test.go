@@ -1,0 +1,181 @@
+package driver_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/math"
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
+	gethcrypto "github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/aspen-chain/aspen/config"
+	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/consensus/driver"
+	"github.com/aspen-chain/aspen/consensus/solo"
+	"github.com/aspen-chain/aspen/execution"
+	"github.com/aspen-chain/aspen/execution/evm"
+	"github.com/aspen-chain/aspen/mempool"
+	"github.com/aspen-chain/aspen/store"
+	"github.com/aspen-chain/aspen/types"
+)
+
+// manualClock hands the driver ticks only when the test sends them. An
+// unbuffered channel makes each send wait until the driver has finished
+// processing everything before it.
+type manualClock struct {
+	ticks chan time.Time
+	now   time.Time
+}
+
+func (c *manualClock) Now() time.Time { return c.now }
+func (c *manualClock) NewTicker(time.Duration) (<-chan time.Time, func()) {
+	return c.ticks, func() {}
+}
+
+func (c *manualClock) tick() {
+	c.now = c.now.Add(100 * time.Millisecond)
+	c.ticks <- c.now
+}
+
+type sealer struct{ k *ecdsa.PrivateKey }
+
+func (s sealer) Sign(h common.Hash) ([]byte, error) { return gethcrypto.Sign(h[:], s.k) }
+
+type headState struct {
+	x *evm.Executor
+	h *types.Header
+}
+
+func (s headState) Nonce(a common.Address) uint64 { n, _ := s.x.Nonce(s.h, a); return n }
+func (s headState) Balance(a common.Address) *big.Int {
+	b, _ := s.x.Balance(s.h, a)
+	return b
+}
+
+type poolView struct {
+	p        *mempool.Pool
+	gasLimit uint64
+}
+
+func (v poolView) Source() execution.TxSource { return v.p.Source() }
+func (v poolView) Status() consensus.PoolStatus {
+	n, _ := v.p.Stats()
+	return consensus.PoolStatus{Pending: n, Full: v.p.Full(v.gasLimit)}
+}
+
+// TestDriverCommitsThenBuildsOnIt runs the real solo engine, EVM executor and
+// mempool under the driver: the first block comes at once, a transaction is
+// included after a block time, every block is committed (and reported) before
+// the next is built on it, and the store's head is the last reported block.
+func TestDriverCommitsThenBuildsOnIt(t *testing.T) {
+	seqKey, _ := gethcrypto.GenerateKey()
+	user, _ := gethcrypto.GenerateKey()
+	seq := gethcrypto.PubkeyToAddress(seqKey.PublicKey)
+	gen := &config.Genesis{SubnetID: "/drv", ChainID: 777, Engine: "solo", TimestampMs: 1_700_000_000_000,
+		Validators: []config.GenesisValidator{{Address: seq}},
+		Alloc: map[common.Address]config.GenesisAccount{
+			gethcrypto.PubkeyToAddress(user.PublicKey): {Balance: (*math.HexOrDecimal256)(big.NewInt(1e18))},
+		}}
+	gen.SetDefaults()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	x, err := evm.New(st, gen, evm.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := x.Head()
+	pool := mempool.New(mempool.Config{}, gen.ChainIDBig(), headState{x, head})
+	pool.Reset(headState{x, head}, x.NextBaseFee(), gen.GasLimit, nil)
+	eng, err := solo.New(solo.Config{BlockTime: 3, IdleInterval: 1000}, sealer{seqKey}, head.Height, head.Hash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed := make(chan *execution.Executed, 16)
+	clock := &manualClock{ticks: make(chan time.Time), now: time.UnixMilli(1_700_000_100_000)}
+	d := driver.New(driver.Config{
+		Tick: time.Millisecond, Proposer: seq, Clock: clock,
+		OnCommit: func(e *execution.Executed) {
+			if x.Head().Hash() != e.Block.Hash() {
+				t.Errorf("OnCommit for block %d before the executor's head moved to it", e.Block.Height())
+			}
+			pool.Reset(headState{x, e.Block.Header}, x.NextBaseFee(), gen.GasLimit, e.Block.Txs)
+			committed <- e
+		},
+	}, eng, x, poolView{pool, gen.GasLimit}, head)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+
+	first := <-committed // block 1 needs no tick: a new chain's first block comes at once
+	if first.Block.Height() != 1 || first.Block.Header.ParentHash != head.Hash() {
+		t.Fatalf("first block: height %d parent %s, want 1 on genesis", first.Block.Height(), first.Block.Header.ParentHash)
+	}
+	to := common.HexToAddress("0xdead")
+	signer := gethtypes.LatestSignerForChainID(gen.ChainIDBig())
+	tx, _ := gethtypes.SignNewTx(user, signer, &gethtypes.DynamicFeeTx{ChainID: gen.ChainIDBig(), Nonce: 0,
+		GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(1e10), Gas: 21000, To: &to, Value: big.NewInt(5)})
+	if err := pool.Add(tx); err != nil {
+		t.Fatal(err)
+	}
+	d.PoolChanged()
+	for i := 0; i < 4; i++ { // a block time of 3 ticks, plus one so the last is processed
+		clock.tick()
+	}
+	second := <-committed
+	if second.Block.Height() != 2 || second.Block.Header.ParentHash != first.Block.Hash() {
+		t.Fatalf("second block: height %d, parent %s, want 2 on block 1", second.Block.Height(), second.Block.Header.ParentHash)
+	}
+	if len(second.Block.Txs) != 1 || second.Block.Txs[0].Hash() != tx.Hash() {
+		t.Fatalf("second block holds %d txs, want the one sent", len(second.Block.Txs))
+	}
+	if second.Block.Header.TimeMs <= first.Block.Header.TimeMs {
+		t.Fatalf("timestamps do not increase: %d then %d", first.Block.Header.TimeMs, second.Block.Header.TimeMs)
+	}
+	if len(second.Block.Header.Seal) != 65 {
+		t.Fatalf("committed block carries no seal")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run returned %v after cancel, want nil", err)
+	}
+	if h, n, _ := st.Head(); h != second.Block.Hash() || n != 2 {
+		t.Fatalf("store head %d %s, want block 2 %s", n, h, second.Block.Hash())
+	}
+	if p, q := pool.Stats(); p+q != 0 {
+		t.Fatalf("pool still holds %d+%d txs after their block committed", p, q)
+	}
+}
+
+// persistingEngine asks for a vote to be persisted, as bft will.
+type persistingEngine struct{ done bool }
+
+func (e *persistingEngine) Step(consensus.Message) error { return nil }
+func (e *persistingEngine) Tick()                        {}
+func (e *persistingEngine) HasReady() bool               { return !e.done }
+func (e *persistingEngine) Ready() consensus.Ready {
+	return consensus.Ready{Persist: [][]byte{{1}}, Send: []consensus.Outbound{{Payload: []byte{1}}}}
+}
+func (e *persistingEngine) Advance() { e.done = true }
+
+// TestDriverRefusesToSendUnpersistedVotes: with no WAL configured, a vote is
+// never sent; the driver stops with ErrNoWAL instead.
+func TestDriverRefusesToSendUnpersistedVotes(t *testing.T) {
+	clock := &manualClock{ticks: make(chan time.Time)}
+	d := driver.New(driver.Config{Clock: clock}, &persistingEngine{}, nil, emptyPool{}, &types.Header{})
+	if err := d.Run(context.Background()); !errors.Is(err, driver.ErrNoWAL) {
+		t.Fatalf("Run returned %v, want ErrNoWAL", err)
+	}
+}
+
+type emptyPool struct{}
+
+func (emptyPool) Source() execution.TxSource   { return nil }
+func (emptyPool) Status() consensus.PoolStatus { return consensus.PoolStatus{} }
