@@ -54,6 +54,21 @@ type PeerMessage struct {
 	Payload []byte
 }
 
+// Replay hands an engine, once at start-up and before any other input, what
+// it asked to persist (Ready.Persist) since its last final block, in order:
+// its own signed votes survive a crash, so it never signs a conflicting one.
+type Replay struct{ Entries [][]byte }
+
+// Synced tells the engine the application committed blocks it learned from
+// block sync (with verified certificates) up to Height, whose hash is Hash:
+// the engine abandons whatever height it was at and starts Height+1.
+type Synced struct {
+	Height uint64
+	Hash   common.Hash
+}
+
+func (Replay) isMessage()      {}
+func (Synced) isMessage()      {}
 func (Built) isMessage()       {}
 func (BuildFailed) isMessage() {}
 func (Verdict) isMessage()     {}

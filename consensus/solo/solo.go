@@ -93,8 +93,14 @@ func (e *Engine) Step(msg consensus.Message) error {
 		// Try again after a full block time rather than spinning on a failing build.
 		e.building, e.elapsed = false, 0
 		return nil
-	case consensus.Verdict:
-		return nil // solo never asks for verification
+	case consensus.Verdict, consensus.Replay:
+		return nil // solo never asks for verification and persists nothing
+	case consensus.Synced:
+		if m.Height > e.height {
+			e.height, e.head, e.building, e.elapsed = m.Height, m.Hash, false, 0
+			e.ready.Build = nil
+		}
+		return nil
 	case consensus.PeerMessage:
 		return ErrNoPeers
 	default:
