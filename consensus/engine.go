@@ -80,6 +80,8 @@ func (PeerMessage) isMessage() {}
 type BuildRequest struct {
 	Height uint64
 	Parent common.Hash
+	// Evidence of misbehaviour (encoded by the engine) to include in the block.
+	Evidence [][]byte
 }
 
 // Outbound is an encoded engine message to send; To is a peer ID or "" for all.
@@ -102,9 +104,13 @@ type Ready struct {
 	Final   []Final
 	Build   *BuildRequest
 	Verify  []*types.Block
+	// SyncTo, when above the engine's height, says the network has finalized
+	// up to at least that height and this node should fetch the blocks it
+	// missed through block sync (then report them with Synced).
+	SyncTo uint64
 }
 
 // IsEmpty reports whether nothing needs doing.
 func (r Ready) IsEmpty() bool {
-	return len(r.Persist) == 0 && len(r.Send) == 0 && r.Build == nil && len(r.Verify) == 0 && len(r.Final) == 0
+	return len(r.Persist) == 0 && len(r.Send) == 0 && r.Build == nil && len(r.Verify) == 0 && len(r.Final) == 0 && r.SyncTo == 0
 }

@@ -31,6 +31,7 @@ type Attributes struct {
 	TimeMs    uint64 // must be greater than the parent's
 	Proposer  common.Address
 	ParentRef types.ParentRef
+	Evidence  [][]byte // copied into the block as is
 }
 
 // Executed is a block together with the outcome of executing it on its parent's

@@ -3,6 +3,7 @@ package types
 import (
 	"github.com/ethereum/go-ethereum/common"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/trie"
 )
@@ -12,6 +13,9 @@ import (
 type Block struct {
 	Header *Header
 	Txs    gethtypes.Transactions
+	// Evidence is misbehaviour the proposer included (engine-encoded, e.g. a
+	// bft double vote); the parent chain's gateway slashes on it.
+	Evidence [][]byte `rlp:"optional"`
 }
 
 // Hash is the header's hash.
@@ -49,4 +53,16 @@ func (b *Block) Size() uint64 {
 		return 0
 	}
 	return uint64(len(enc))
+}
+
+// EvidenceHash is keccak256(rlp(evidence)), or the zero hash for none.
+func EvidenceHash(evidence [][]byte) common.Hash {
+	if len(evidence) == 0 {
+		return common.Hash{}
+	}
+	enc, err := rlp.EncodeToBytes(evidence)
+	if err != nil {
+		panic("types: evidence not encodable: " + err.Error())
+	}
+	return crypto.Keccak256Hash(enc)
 }

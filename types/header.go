@@ -34,7 +34,10 @@ type Header struct {
 	GasUsed     uint64
 	BaseFee     *big.Int
 	ParentRef   ParentRef
-	Seal        []byte // engine-specific: solo signs Hash() with the proposer's account key
+	// EvidenceHash commits to Block.Evidence (zero when there is none), so
+	// nobody can strip or add evidence without changing the block's hash.
+	EvidenceHash common.Hash
+	Seal         []byte // engine-specific: solo signs Hash() with the proposer's account key
 }
 
 // unsealed is Header without Seal, the preimage of the hash.
@@ -52,13 +55,14 @@ type unsealed struct {
 	GasUsed     uint64
 	BaseFee     *big.Int
 	ParentRef   ParentRef
+	Evidence    common.Hash
 }
 
 // Hash is keccak256(rlp(header without seal)).
 func (h *Header) Hash() common.Hash {
 	enc, err := rlp.EncodeToBytes(&unsealed{
 		h.SubnetID, h.Height, h.ParentHash, h.TimeMs, h.Proposer, h.StateRoot, h.TxRoot,
-		h.ReceiptRoot, h.Bloom, h.GasLimit, h.GasUsed, h.baseFee(), h.ParentRef,
+		h.ReceiptRoot, h.Bloom, h.GasLimit, h.GasUsed, h.baseFee(), h.ParentRef, h.EvidenceHash,
 	})
 	if err != nil {
 		panic("types: header is not encodable: " + err.Error()) // only fixed-size fields and a big.Int

@@ -167,7 +167,7 @@ func (d *Driver) build(req *consensus.BuildRequest) consensus.Message {
 	if now <= d.head.TimeMs {
 		now = d.head.TimeMs + 1 // timestamps strictly increase even if the clock steps back
 	}
-	attrs := execution.Attributes{TimeMs: now, Proposer: d.cfg.Proposer, ParentRef: d.head.ParentRef}
+	attrs := execution.Attributes{TimeMs: now, Proposer: d.cfg.Proposer, ParentRef: d.head.ParentRef, Evidence: req.Evidence}
 	e, err := d.exec.Build(d.head, attrs, d.pool.Source())
 	if err != nil {
 		d.cfg.Log.Error("block build failed", "height", req.Height, "err", err)

@@ -139,6 +139,8 @@ func (e *Executor) Build(parent *types.Header, attrs execution.Attributes, txs e
 	}
 	run.finish()
 	ex := run.executed()
+	ex.Block.Evidence = attrs.Evidence
+	h.EvidenceHash = types.EvidenceHash(attrs.Evidence)
 	hash := h.Hash()
 	for _, r := range ex.Receipts {
 		r.BlockHash = hash
@@ -210,6 +212,8 @@ func (e *Executor) execute(block *types.Block) (*execution.Executed, error) {
 		return nil, fmt.Errorf("receipt root %s, header says %s", got.ReceiptRoot, h.ReceiptRoot)
 	case got.StateRoot != h.StateRoot:
 		return nil, fmt.Errorf("state root %s, header says %s", got.StateRoot, h.StateRoot)
+	case types.EvidenceHash(block.Evidence) != h.EvidenceHash:
+		return nil, errors.New("evidence does not match the header's evidence hash")
 	}
 	ex := run.executed()
 	ex.Block = block
