@@ -48,6 +48,26 @@ type Pool interface {
 	Status() consensus.PoolStatus
 }
 
+// WAL is where the driver persists what an engine asks to before acting on
+// it (consensus/wal implements it).
+type WAL interface {
+	Append(height uint64, entries [][]byte) error
+	Truncate(height uint64) error
+}
+
+// Transport sends engine messages to peers (the subnet's consensus topic).
+type Transport interface {
+	Broadcast(data []byte) error
+	Send(peer string, data []byte) error
+}
+
+// Synced is a block learned through block sync, its certificate already
+// verified by the caller.
+type Synced struct {
+	Block  *types.Block
+	Commit *types.Commit
+}
+
 // Config configures a driver.
 type Config struct {
 	Tick     time.Duration  // wall time of one engine tick
@@ -57,6 +77,16 @@ type Config struct {
 	// OnCommit is called on the driver's goroutine after each block is durably
 	// committed: the node resets the pool and publishes events from it.
 	OnCommit func(e *execution.Executed)
+
+	WAL       WAL       // nil: the engine must never ask to persist (solo)
+	Replay    [][]byte  // WAL entries since the head, stepped in before anything else
+	Transport Transport // nil: the engine must never send (solo)
+	// OnSyncTo is called (on the driver goroutine; it must not block) when the
+	// engine saw the network finalize up to a height above ours.
+	OnSyncTo func(height uint64)
+	// OnStepError is called for every input the engine rejected (bad
+	// signature, old height...): the node counts them.
+	OnStepError func(err error)
 }
 
 // Driver owns one engine. Create it with New and run it with Run.
@@ -68,6 +98,8 @@ type Driver struct {
 	head   *types.Header
 
 	notify chan struct{}
+	inbox  chan consensus.PeerMessage
+	synced chan []Synced
 	// executed holds blocks this node built or verified, by hash, until they
 	// are final, so a final block is never executed twice.
 	executed map[common.Hash]*execution.Executed
@@ -87,9 +119,31 @@ func New(cfg Config, engine consensus.Engine, exec execution.Executor, pool Pool
 	return &Driver{
 		cfg: cfg, engine: engine, exec: exec, pool: pool, head: head,
 		notify:   make(chan struct{}, 1),
+		inbox:    make(chan consensus.PeerMessage, inboxSize),
+		synced:   make(chan []Synced, 4),
 		executed: make(map[common.Hash]*execution.Executed),
 	}
 }
+
+// inboxSize bounds peer messages waiting for the engine; beyond it they are
+// dropped (and counted by the caller) rather than stalling the network reader.
+const inboxSize = 4096
+
+// Deliver queues a peer's engine message. It never blocks; it returns false
+// when the inbox is full and the message was dropped.
+func (d *Driver) Deliver(m consensus.PeerMessage) bool {
+	select {
+	case d.inbox <- m:
+		return true
+	default:
+		return false
+	}
+}
+
+// DeliverSynced hands the driver blocks fetched by block sync, in height
+// order, with verified certificates. It blocks while the driver is busy, so
+// the syncer fetches no faster than blocks are applied.
+func (d *Driver) DeliverSynced(blocks []Synced) { d.synced <- blocks }
 
 // PoolChanged tells the driver the pool changed. It never blocks; any number
 // of calls before the driver looks collapse into one.
@@ -104,6 +158,11 @@ func (d *Driver) PoolChanged() {
 func (d *Driver) Run(ctx context.Context) error {
 	ticks, stop := d.cfg.Clock.NewTicker(d.cfg.Tick)
 	defer stop()
+	if len(d.cfg.Replay) > 0 {
+		if err := d.engine.Step(consensus.Replay{Entries: d.cfg.Replay}); err != nil {
+			return fmt.Errorf("driver: replay the WAL: %w", err)
+		}
+	}
 	if err := d.engine.Step(d.pool.Status()); err != nil {
 		return err
 	}
@@ -120,6 +179,14 @@ func (d *Driver) Run(ctx context.Context) error {
 			if err := d.engine.Step(d.pool.Status()); err != nil {
 				d.cfg.Log.Warn("engine rejected pool status", "err", err)
 			}
+		case m := <-d.inbox:
+			if err := d.engine.Step(m); err != nil && d.cfg.OnStepError != nil {
+				d.cfg.OnStepError(err)
+			}
+		case blocks := <-d.synced:
+			if err := d.applySynced(blocks); err != nil {
+				return err
+			}
 		}
 	}
 }
@@ -130,10 +197,27 @@ func (d *Driver) process() error {
 		rd := d.engine.Ready()
 		d.engine.Advance()
 		if len(rd.Persist) > 0 {
-			return ErrNoWAL
+			if d.cfg.WAL == nil {
+				return ErrNoWAL
+			}
+			// Synced before anything in this Ready leaves the process.
+			if err := d.cfg.WAL.Append(d.head.Height+1, rd.Persist); err != nil {
+				return fmt.Errorf("driver: persist votes: %w", err)
+			}
 		}
-		if len(rd.Send) > 0 {
+		if len(rd.Send) > 0 && d.cfg.Transport == nil {
 			return ErrNoTransport
+		}
+		for _, m := range rd.Send {
+			var err error
+			if m.To == "" {
+				err = d.cfg.Transport.Broadcast(m.Payload)
+			} else {
+				err = d.cfg.Transport.Send(m.To, m.Payload)
+			}
+			if err != nil {
+				d.cfg.Log.Debug("send failed", "to", m.To, "err", err)
+			}
 		}
 		for _, f := range rd.Final {
 			if err := d.commit(f); err != nil {
@@ -155,6 +239,33 @@ func (d *Driver) process() error {
 				d.cfg.Log.Warn("engine rejected verdict", "height", b.Height(), "err", err)
 			}
 		}
+		if rd.SyncTo > d.head.Height && d.cfg.OnSyncTo != nil {
+			d.cfg.OnSyncTo(rd.SyncTo)
+		}
+	}
+	return nil
+}
+
+// applySynced commits blocks from block sync that extend the head, then
+// moves the engine past them.
+func (d *Driver) applySynced(blocks []Synced) error {
+	before := d.head.Height
+	for _, s := range blocks {
+		if s.Block.Height() != d.head.Height+1 {
+			continue // stale (we got there by consensus meanwhile) or out of order
+		}
+		if s.Block.Header.ParentHash != d.head.Hash() {
+			d.cfg.Log.Warn("synced block does not extend our head", "height", s.Block.Height())
+			break
+		}
+		if err := d.commit(consensus.Final{Block: s.Block, Commit: s.Commit}); err != nil {
+			d.cfg.Log.Warn("synced block rejected", "height", s.Block.Height(), "err", err)
+			break
+		}
+	}
+	if d.head.Height > before {
+		d.cfg.Log.Info("caught up by block sync", "from", before, "to", d.head.Height)
+		return d.engine.Step(consensus.Synced{Height: d.head.Height, Hash: d.head.Hash()})
 	}
 	return nil
 }
@@ -201,6 +312,11 @@ func (d *Driver) commit(f consensus.Final) error {
 		return fmt.Errorf("driver: commit block %d: %w", f.Block.Height(), err)
 	}
 	d.head = f.Block.Header
+	if d.cfg.WAL != nil {
+		if err := d.cfg.WAL.Truncate(d.head.Height); err != nil {
+			return fmt.Errorf("driver: truncate the WAL after block %d: %w", d.head.Height, err)
+		}
+	}
 	for h, x := range d.executed {
 		if x.Block.Height() <= d.head.Height {
 			delete(d.executed, h)

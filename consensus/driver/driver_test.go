@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"math/big"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,17 +30,16 @@ import (
 // processing everything before it.
 type manualClock struct {
 	ticks chan time.Time
-	now   time.Time
+	ms    atomic.Int64 // read by the driver, advanced by the test
 }
 
-func (c *manualClock) Now() time.Time { return c.now }
+func (c *manualClock) Now() time.Time { return time.UnixMilli(c.ms.Load()) }
 func (c *manualClock) NewTicker(time.Duration) (<-chan time.Time, func()) {
 	return c.ticks, func() {}
 }
 
 func (c *manualClock) tick() {
-	c.now = c.now.Add(100 * time.Millisecond)
-	c.ticks <- c.now
+	c.ticks <- time.UnixMilli(c.ms.Add(100))
 }
 
 type sealer struct{ k *ecdsa.PrivateKey }
@@ -99,7 +99,8 @@ func TestDriverCommitsThenBuildsOnIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	committed := make(chan *execution.Executed, 16)
-	clock := &manualClock{ticks: make(chan time.Time), now: time.UnixMilli(1_700_000_100_000)}
+	clock := &manualClock{ticks: make(chan time.Time)}
+	clock.ms.Store(1_700_000_100_000)
 	d := driver.New(driver.Config{
 		Tick: time.Millisecond, Proposer: seq, Clock: clock,
 		OnCommit: func(e *execution.Executed) {
@@ -179,3 +180,29 @@ type emptyPool struct{}
 
 func (emptyPool) Source() execution.TxSource   { return nil }
 func (emptyPool) Status() consensus.PoolStatus { return consensus.PoolStatus{} }
+
+// recorder logs the order in which the driver persists and sends.
+type recorder struct{ log []string }
+
+func (r *recorder) Append(h uint64, e [][]byte) error { r.log = append(r.log, "persist"); return nil }
+func (r *recorder) Truncate(uint64) error             { return nil }
+func (r *recorder) Broadcast([]byte) error            { r.log = append(r.log, "send"); return nil }
+func (r *recorder) Send(string, []byte) error         { r.log = append(r.log, "send"); return nil }
+
+// TestDriverPersistsBeforeSending: a vote reaches the WAL before the network.
+func TestDriverPersistsBeforeSending(t *testing.T) {
+	clock := &manualClock{ticks: make(chan time.Time)}
+	rec := &recorder{}
+	d := driver.New(driver.Config{Clock: clock, WAL: rec, Transport: rec}, &persistingEngine{}, nil, emptyPool{}, &types.Header{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	clock.tick() // the first Ready is processed before the driver takes a tick
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.log) != 2 || rec.log[0] != "persist" || rec.log[1] != "send" {
+		t.Fatalf("driver did %v, want [persist send]", rec.log)
+	}
+}
