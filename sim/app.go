@@ -1,0 +1,90 @@
+package sim
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	gethcrypto "github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/types"
+)
+
+// errBadBlock is an application's reason to reject a block.
+var errBadBlock = errors.New("sim: block does not extend the committed head")
+
+// app is a node's tiny deterministic application: no EVM, a state root that
+// is a hash chain of heights, blocks stamped from the virtual clock, and an
+// in-memory chain of final blocks with their commits. chain[0] is genesis.
+type app struct {
+	subnet   types.SubnetID
+	proposer common.Address
+	chain    []consensus.Final
+}
+
+func genesisBlock(subnet types.SubnetID) *types.Block {
+	return &types.Block{Header: &types.Header{
+		SubnetID:  subnet,
+		StateRoot: gethcrypto.Keccak256Hash([]byte("aspen-sim genesis state")),
+	}}
+}
+
+// stateRoot is the root every honest application computes for height on top of parent.
+func stateRoot(parent common.Hash, height uint64) common.Hash {
+	var h [8]byte
+	binary.BigEndian.PutUint64(h[:], height)
+	return gethcrypto.Keccak256Hash(parent[:], h[:])
+}
+
+func (a *app) head() *types.Block { return a.chain[len(a.chain)-1].Block }
+
+func (a *app) height() uint64 { return a.head().Height() }
+
+// build answers a BuildRequest at virtual time ms.
+func (a *app) build(req *consensus.BuildRequest, ms uint64) (*types.Block, error) {
+	head := a.head()
+	if req.Parent != head.Hash() || req.Height != head.Height()+1 {
+		return nil, fmt.Errorf("%w: asked for %d on %x, head is %d (%x)", errBadBlock, req.Height, req.Parent[:4], head.Height(), head.Hash().Bytes()[:4])
+	}
+	if ms <= head.Header.TimeMs {
+		ms = head.Header.TimeMs + 1
+	}
+	ev := append([][]byte(nil), req.Evidence...)
+	return &types.Block{
+		Header: &types.Header{
+			SubnetID:     a.subnet,
+			Height:       req.Height,
+			ParentHash:   req.Parent,
+			TimeMs:       ms,
+			Proposer:     a.proposer,
+			StateRoot:    stateRoot(head.Header.StateRoot, req.Height),
+			EvidenceHash: types.EvidenceHash(ev),
+		},
+		Evidence: ev,
+	}, nil
+}
+
+// check reports why b cannot be the next block of this chain, or nil.
+func (a *app) check(b *types.Block) error {
+	head := a.head()
+	h := b.Header
+	switch {
+	case h == nil:
+		return fmt.Errorf("%w: no header", errBadBlock)
+	case h.SubnetID != a.subnet:
+		return fmt.Errorf("%w: subnet %q", errBadBlock, h.SubnetID)
+	case h.Height != head.Height()+1:
+		return fmt.Errorf("%w: height %d on head %d", errBadBlock, h.Height, head.Height())
+	case h.ParentHash != head.Hash():
+		return fmt.Errorf("%w: block %d has parent %x, head is %x", errBadBlock, h.Height, h.ParentHash[:4], head.Hash().Bytes()[:4])
+	case h.StateRoot != stateRoot(head.Header.StateRoot, h.Height):
+		return fmt.Errorf("%w: block %d has a wrong state root", errBadBlock, h.Height)
+	case h.EvidenceHash != types.EvidenceHash(b.Evidence):
+		return fmt.Errorf("%w: block %d evidence does not match its hash", errBadBlock, h.Height)
+	case h.TimeMs <= head.Header.TimeMs:
+		return fmt.Errorf("%w: block %d is not later than its parent", errBadBlock, h.Height)
+	}
+	return nil
+}

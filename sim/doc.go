@@ -1,0 +1,14 @@
+// Package sim is a TESTING TOOL: a deterministic whole-network simulator for
+// consensus engines. It runs every node of a subnet — a real engine, a tiny
+// deterministic application, an in-memory WAL and chain — in one goroutine on
+// a virtual clock, over a virtual network that delays, loses, duplicates and
+// reorders messages and can be partitioned, while nodes crash and restart and
+// byzantine validators equivocate. Everything follows from one seed, so a
+// failing run is replayed exactly with `go test ./sim -run TestSeeds -seed N`.
+//
+// After every run it checks the invariants of ARCHITECTURE §10 that consensus
+// owns: agreement, validity, no double signing across restarts, progress once
+// faults end, and evidence of byzantine equivocation.
+//
+// The real node never imports this package (internal/archtest enforces it).
+package sim

@@ -1,0 +1,149 @@
+package sim
+
+import (
+	"github.com/aspen-chain/aspen/consensus"
+)
+
+// commit appends a final block to n's chain after checking Validity and
+// Agreement. It reports false when the run must stop.
+func (s *simulation) commit(n *node, f consensus.Final) bool {
+	b := f.Block
+	if b == nil || b.Header == nil {
+		if n.honest {
+			s.failf(ErrValidity, "node %d finalized a nil block", n.index)
+		}
+		return false
+	}
+	hash, height := b.Hash(), b.Height()
+	if n.honest {
+		if err := n.app.check(b); err != nil {
+			s.failf(ErrValidity, "node %d finalized block %d (%x): %v", n.index, height, hash[:4], err)
+			return false
+		}
+		if !s.built[hash] {
+			s.failf(ErrValidity, "node %d finalized block %d (%x) that no application built", n.index, height, hash[:4])
+			return false
+		}
+		c := f.Commit
+		if c == nil || c.Height != height || c.BlockHash != hash {
+			s.failf(ErrValidity, "node %d finalized block %d (%x) without a commit for it", n.index, height, hash[:4])
+			return false
+		}
+		if s.f.VerifyCommit != nil {
+			if err := s.f.VerifyCommit(s.vs, s.subnet, c); err != nil {
+				s.failf(ErrValidity, "node %d finalized block %d (%x) whose commit does not verify: %v", n.index, height, hash[:4], err)
+				return false
+			}
+		}
+		if want, ok := s.finals[height]; ok && want != hash {
+			s.failf(ErrAgreement, "node %d finalized %x at height %d, another honest node finalized %x", n.index, hash[:4], height, want[:4])
+			return false
+		}
+		s.finals[height] = hash
+		s.blockEvidence(b.Evidence)
+	} else if n.app.check(b) != nil {
+		return true // a byzantine node's own chain is not ours to judge; keep it consistent
+	}
+	s.record('B', uint64(n.index), height, hash.Big().Uint64())
+	n.app.chain = append(n.app.chain, f)
+	return true
+}
+
+// checkVote records every vote an honest node signs, across restarts, and
+// fails on a second vote for another block at the same height, round and type.
+func (s *simulation) checkVote(n *node, payload []byte) {
+	if s.f.DecodeVote == nil {
+		return
+	}
+	v, ok := s.f.DecodeVote(payload)
+	if !ok || v.Validator != n.index {
+		return
+	}
+	k := voteKey{v.Validator, v.Height, v.Round, v.Type}
+	if prev, ok := s.votes[k]; ok && prev != v.BlockHash {
+		s.failf(ErrDoubleSign, "honest validator %d signed type-%d votes at height %d round %d for %x and %x",
+			n.index, v.Type, v.Height, v.Round, prev[:4], v.BlockHash[:4])
+		return
+	}
+	s.votes[k] = v.BlockHash
+}
+
+// pollEvidence looks at the evidence honest engines hold.
+func (s *simulation) pollEvidence() {
+	if s.f.Accused == nil {
+		return
+	}
+	for _, n := range s.nodes {
+		if n.honest && n.up() {
+			s.accused(n.engine, s.f.Accused(n.engine), "engine of node "+n.id)
+		}
+	}
+}
+
+func (s *simulation) blockEvidence(evs [][]byte) {
+	if s.f.BlockEvidence == nil {
+		return
+	}
+	var who []int
+	for _, ev := range evs {
+		if v, ok := s.f.BlockEvidence(ev); ok {
+			who = append(who, v)
+		}
+	}
+	s.accused(nil, who, "a final block")
+}
+
+func (s *simulation) accused(_ consensus.Engine, who []int, where string) {
+	for _, v := range who {
+		if v < 0 || v >= len(s.nodes) || s.nodes[v].honest {
+			s.failf(ErrFalseEvidence, "%s accuses validator %d", where, v)
+			return
+		}
+		s.res.EvidenceSeen = true
+	}
+}
+
+// maybeSync block-syncs n when its engine asked (SyncTo above its height)
+// or while it probes after a restart: it copies consecutive final blocks and
+// commits from the most advanced honest node it can reach, checks each, and
+// tells the engine with Synced.
+func (s *simulation) maybeSync(n *node) {
+	if s.now < n.nextSync || !(n.probing || n.syncTo > n.app.height()) {
+		return
+	}
+	n.nextSync = s.now + s.sc.SyncInterval
+	var src *node
+	for _, m := range s.nodes {
+		if m.honest && m.up() && m != n && s.net.connected(m.index, n.index) && m.app.height() > n.app.height() &&
+			(src == nil || m.app.height() > src.app.height()) {
+			src = m
+		}
+	}
+	if src == nil {
+		n.probing = n.probing && s.now < s.stable // nobody ahead: caught up, unless faults may still separate us
+		return
+	}
+	from := n.app.height()
+	for h := from + 1; h <= src.app.height(); h++ {
+		f := src.app.chain[h]
+		if f.Commit == nil || f.Commit.BlockHash != f.Block.Hash() || f.Commit.Height != h {
+			s.failf(ErrValidity, "node %d serves block %d without its commit", src.index, h)
+			return
+		}
+		if s.f.VerifyCommit != nil {
+			if err := s.f.VerifyCommit(s.vs, s.subnet, f.Commit); err != nil {
+				s.failf(ErrValidity, "node %d serves block %d whose commit does not verify: %v", src.index, h, err)
+				return
+			}
+		}
+		if !s.commit(n, f) {
+			return
+		}
+	}
+	n.wal = nil
+	s.res.Syncs++
+	head := n.app.head()
+	s.record('S', uint64(n.index), from, head.Height())
+	_ = n.engine.Step(consensus.Synced{Height: head.Height(), Hash: head.Hash()})
+	s.drain(n)
+}

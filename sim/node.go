@@ -1,0 +1,194 @@
+package sim
+
+import (
+	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/crypto"
+)
+
+// node is one simulated validator: its engine (nil while crashed) and what
+// survives a crash — the committed chain and the WAL.
+type node struct {
+	index  int
+	id     string
+	key    *crypto.BLSSecretKey
+	honest bool
+	engine consensus.Engine
+	app    *app
+	// wal holds Ready.Persist entries since the last final block.
+	wal [][]byte
+	// epoch counts starts: a message sent to an earlier incarnation is lost.
+	epoch    int
+	crashing bool // torn crash pending: die right after the next WAL write
+
+	syncTo    uint64 // highest Ready.SyncTo seen
+	nextSync  uint64 // earliest tick of the next block-sync attempt
+	probing   bool   // restarted and not yet caught up: probe peers periodically
+	byzantine *Byzantine
+}
+
+func (n *node) up() bool { return n.engine != nil }
+
+// start makes a fresh engine from the node's committed chain and, on a
+// restart, replays its WAL into it before any other input.
+func (s *simulation) start(n *node, restart bool) error {
+	head := n.app.head()
+	e, err := s.f.New(NodeConfig{
+		Index: n.index, ID: n.id, Subnet: s.subnet, Validators: s.vs, Key: n.key,
+		MaxDelay: s.sc.MaxDelay, Height: head.Height(), Head: head.Hash(),
+	})
+	if err != nil {
+		return err
+	}
+	n.engine, n.crashing, n.syncTo = e, false, 0
+	n.epoch++
+	if !n.honest {
+		n.byzantine = &Byzantine{sim: s, node: n}
+	}
+	if restart {
+		s.record('R', uint64(n.index), uint64(len(n.wal)))
+		wal := make([][]byte, len(n.wal))
+		for i, w := range n.wal {
+			wal[i] = append([]byte(nil), w...)
+		}
+		if err := e.Step(consensus.Replay{Entries: wal}); err != nil {
+			return err
+		}
+		n.probing, n.nextSync = true, s.now
+	}
+	s.drain(n)
+	return nil
+}
+
+// crash drops the node's engine and, through the epoch, its in-flight messages.
+func (s *simulation) crash(n *node) {
+	s.record('C', uint64(n.index))
+	s.res.Crashes++
+	s.pollEvidence()
+	n.engine, n.crashing, n.probing = nil, false, false
+}
+
+// drain performs every Ready of n the way the driver does: persist, send,
+// commit Final, then serve Build and Verify.
+func (s *simulation) drain(n *node) {
+	for guard := 0; n.up() && n.engine.HasReady() && s.fail == nil; guard++ {
+		if guard > 100000 {
+			s.failf(ErrProgress, "node %d: engine never stops producing Ready", n.index)
+			return
+		}
+		rd := n.engine.Ready()
+		n.engine.Advance()
+		for _, p := range rd.Persist {
+			n.wal = append(n.wal, append([]byte(nil), p...))
+		}
+		if n.crashing && len(rd.Persist) > 0 {
+			s.crash(n) // torn: the votes are on disk but were never sent
+			return
+		}
+		for _, out := range rd.Send {
+			s.send(n, out)
+		}
+		for _, f := range rd.Final {
+			if !s.commit(n, f) {
+				return
+			}
+			// Entries of this same Ready may already belong to the next
+			// height; keeping them is harmless, losing them is not.
+			n.wal = n.wal[len(n.wal)-len(rd.Persist):]
+		}
+		if rd.SyncTo > n.syncTo {
+			n.syncTo = rd.SyncTo
+		}
+		if rd.Build != nil {
+			b, err := n.app.build(rd.Build, s.now*s.sc.MsPerTick)
+			var msg consensus.Message
+			if err != nil {
+				msg = consensus.BuildFailed{Height: rd.Build.Height, Reason: err.Error()}
+			} else {
+				s.built[b.Hash()] = true
+				msg = consensus.Built{Block: b}
+			}
+			_ = n.engine.Step(msg) // a stale answer may be refused; the engine asks again
+		}
+		for _, b := range rd.Verify {
+			_ = n.engine.Step(consensus.Verdict{Hash: b.Hash(), Valid: n.app.check(b) == nil})
+		}
+	}
+}
+
+// send puts an outbound message on the network; a byzantine node's
+// broadcasts are first corrupted into two conflicting halves.
+func (s *simulation) send(n *node, out consensus.Outbound) {
+	if n.honest {
+		s.checkVote(n, out.Payload)
+	}
+	if out.To != "" {
+		to, ok := s.byID[out.To]
+		if ok && to != n.index {
+			s.net.send(s.now, n.index, to, out.Payload, s.nodes[to].epoch)
+		}
+		return
+	}
+	if !n.honest && s.f.Corrupt != nil {
+		if a, b, ok := s.f.Corrupt(n.byzantine, out.Payload); ok {
+			s.equivocate(n, a, b)
+			return
+		}
+	}
+	for _, m := range s.nodes {
+		if m.index != n.index {
+			s.net.send(s.now, n.index, m.index, out.Payload, m.epoch)
+		}
+	}
+}
+
+// equivocate sends a to one half of the other nodes and b to the rest; one
+// node of the first half also gets b, as gossip eventually would, so the
+// equivocation can be detected.
+func (s *simulation) equivocate(n *node, a, b []byte) {
+	s.res.Equivocations++
+	var others []int
+	for _, m := range s.nodes {
+		if m.index != n.index {
+			others = append(others, m.index)
+		}
+	}
+	s.rng.Shuffle(len(others), func(i, j int) { others[i], others[j] = others[j], others[i] })
+	half := (len(others) + 1) / 2
+	id := 0
+	if s.f.DecodeVote != nil {
+		va, okA := s.f.DecodeVote(a)
+		_, okB := s.f.DecodeVote(b)
+		if okA && okB {
+			id = len(s.pairs) + 1
+			s.pairs[id] = &pair{height: va.Height, got: map[int]uint8{}}
+		}
+	}
+	for k, to := range others {
+		if k < half {
+			s.net.sendPair(s.now, n.index, to, a, id, 1, s.nodes[to].epoch)
+		}
+		if k >= half || k == 0 {
+			s.net.sendPair(s.now, n.index, to, b, id, 2, s.nodes[to].epoch)
+		}
+	}
+}
+
+// deliver hands one message to its receiver, unless the receiver restarted
+// since it was sent, is down, or is cut off by a partition.
+func (s *simulation) deliver(env *envelope) {
+	n := s.nodes[env.to]
+	if !n.up() || n.epoch != env.epoch || !s.net.connected(env.from, env.to) {
+		s.net.lost++
+		return
+	}
+	s.net.delivered++
+	s.record('D', env.seq, uint64(env.from), uint64(env.to))
+	_ = n.engine.Step(consensus.PeerMessage{From: s.nodes[env.from].id, Payload: env.payload})
+	if p := s.pairs[env.pair]; env.pair > 0 && n.honest && n.app.height()+1 == p.height {
+		p.got[n.index] |= env.half
+		if p.got[n.index] == 3 {
+			s.res.EvidenceDue = true
+		}
+	}
+	s.drain(n)
+}

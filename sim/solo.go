@@ -1,0 +1,30 @@
+package sim
+
+import (
+	"crypto/ecdsa"
+
+	"github.com/ethereum/go-ethereum/common"
+	gethcrypto "github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/consensus/solo"
+)
+
+// Solo adapts the solo engine (run it with one node): a sequencer that
+// seals a block every few ticks and needs no votes.
+func Solo() EngineFactory {
+	return EngineFactory{
+		Name: "solo",
+		New: func(cfg NodeConfig) (consensus.Engine, error) {
+			key, err := gethcrypto.ToECDSA(gethcrypto.Keccak256(cfg.Key.Bytes()))
+			if err != nil {
+				return nil, err
+			}
+			return solo.New(solo.Config{BlockTime: 2, IdleInterval: 5}, soloSigner{key}, cfg.Height, cfg.Head)
+		},
+	}
+}
+
+type soloSigner struct{ key *ecdsa.PrivateKey }
+
+func (s soloSigner) Sign(h common.Hash) ([]byte, error) { return gethcrypto.Sign(h[:], s.key) }
