@@ -109,7 +109,7 @@ type Result struct {
 	Stable   uint64   // tick at which the last fault ended
 	// Delivered, Lost and Duplicated count message copies.
 	Delivered, Lost, Duplicated uint64
-	Crashes, Syncs             int
+	Crashes, Syncs              int
 	// Equivocations counts the conflicting messages byzantine nodes sent;
 	// EvidenceDue whether both halves of one reached an honest node.
 	Equivocations int

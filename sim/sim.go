@@ -29,14 +29,14 @@ type simulation struct {
 	byID   map[string]int
 	now    uint64
 
-	genesis *types.Block
-	built   map[common.Hash]bool // every block some application built
-	forks   map[forkKey][]common.Hash
-	finals  map[uint64]common.Hash // height -> the hash honest nodes finalized
-	votes   map[voteKey]common.Hash
-	pairs   map[int]*pair
-	events  []event
-	stable  uint64 // tick the last fault ends
+	genesis  *types.Block
+	built    map[common.Hash]bool // every block some application built
+	forks    map[forkKey][]common.Hash
+	finals   map[uint64]common.Hash // height -> the hash honest nodes finalized
+	votes    map[voteKey]common.Hash
+	pairs    map[int]*pair
+	events   []event
+	stable   uint64 // tick the last fault ends
 	atStable []uint64
 
 	trace hash.Hash
