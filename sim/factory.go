@@ -42,13 +42,24 @@ type EngineFactory struct {
 	// DecodeVote reports whether payload is a vote, and which (No double
 	// signing). Only votes whose Validator is the sender are checked.
 	DecodeVote func(payload []byte) (Vote, bool)
-	// Corrupt rewrites one outbound broadcast of a byzantine node into the
-	// payloads for the two halves of the network; ok=false sends it unchanged.
-	Corrupt func(b *Byzantine, payload []byte) (halfA, halfB []byte, ok bool)
+	// Corrupt rewrites one outbound broadcast of a byzantine node into two
+	// conflicting payloads for the two halves of the network; ok=false sends
+	// it unchanged.
+	Corrupt func(b *Byzantine, payload []byte) (eq Equivocation, ok bool)
 	// Accused lists the validators an engine holds evidence against.
 	Accused func(e consensus.Engine) []int
-	// BlockEvidence decodes one evidence entry of a block into the validator it accuses.
-	BlockEvidence func(ev []byte) (int, bool)
+	// BlockEvidence checks one evidence entry of a final block and returns
+	// the validator it accuses.
+	BlockEvidence func(vs *consensus.ValidatorSet, subnet types.SubnetID, ev []byte) (int, error)
+}
+
+// Equivocation is what a byzantine node sends instead of one broadcast: A to
+// one half of the network, B to the other. The halves are fixed per height
+// and round, so a node's conflicting proposal and votes reach the same half.
+type Equivocation struct {
+	Height uint64
+	Round  uint32
+	A, B   []byte
 }
 
 // Byzantine is what Corrupt may use of the byzantine node it corrupts.

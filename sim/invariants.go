@@ -1,7 +1,10 @@
 package sim
 
 import (
+	"strconv"
+
 	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/types"
 )
 
 // commit appends a final block to n's chain after checking Validity and
@@ -40,7 +43,9 @@ func (s *simulation) commit(n *node, f consensus.Final) bool {
 			return false
 		}
 		s.finals[height] = hash
-		s.blockEvidence(b.Evidence)
+		if !s.blockEvidence(n, b) {
+			return false
+		}
 	} else if n.app.check(b) != nil {
 		return true // a byzantine node's own chain is not ours to judge; keep it consistent
 	}
@@ -80,17 +85,22 @@ func (s *simulation) pollEvidence() {
 	}
 }
 
-func (s *simulation) blockEvidence(evs [][]byte) {
+// blockEvidence checks the evidence a final block carries.
+func (s *simulation) blockEvidence(n *node, b *types.Block) bool {
 	if s.f.BlockEvidence == nil {
-		return
+		return true
 	}
 	var who []int
-	for _, ev := range evs {
-		if v, ok := s.f.BlockEvidence(ev); ok {
-			who = append(who, v)
+	for _, ev := range b.Evidence {
+		v, err := s.f.BlockEvidence(s.vs, s.subnet, ev)
+		if err != nil {
+			s.failf(ErrValidity, "node %d finalized block %d carrying invalid evidence: %v", n.index, b.Height(), err)
+			return false
 		}
+		who = append(who, v)
 	}
-	s.accused(nil, who, "a final block")
+	s.accused(nil, who, "final block "+strconv.FormatUint(b.Height(), 10))
+	return s.fail == nil
 }
 
 func (s *simulation) accused(_ consensus.Engine, who []int, where string) {

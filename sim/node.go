@@ -129,8 +129,8 @@ func (s *simulation) send(n *node, out consensus.Outbound) {
 		return
 	}
 	if !n.honest && s.f.Corrupt != nil {
-		if a, b, ok := s.f.Corrupt(n.byzantine, out.Payload); ok {
-			s.equivocate(n, a, b)
+		if eq, ok := s.f.Corrupt(n.byzantine, out.Payload); ok {
+			s.equivocate(n, eq)
 			return
 		}
 	}
@@ -141,18 +141,23 @@ func (s *simulation) send(n *node, out consensus.Outbound) {
 	}
 }
 
-// equivocate sends a to one half of the other nodes and b to the rest; one
-// node of the first half also gets b, as gossip eventually would, so the
-// equivocation can be detected.
-func (s *simulation) equivocate(n *node, a, b []byte) {
+// equivocate sends eq.A to one half of the other nodes and eq.B to the
+// rest; one node of the first half also gets eq.B, as gossip eventually
+// would, so the equivocation can be detected.
+func (s *simulation) equivocate(n *node, eq Equivocation) {
 	s.res.Equivocations++
-	var others []int
-	for _, m := range s.nodes {
-		if m.index != n.index {
-			others = append(others, m.index)
+	a, b := eq.A, eq.B
+	k := splitKey{n.index, eq.Height, eq.Round}
+	others, ok := s.splits[k]
+	if !ok {
+		for _, m := range s.nodes {
+			if m.index != n.index {
+				others = append(others, m.index)
+			}
 		}
+		s.rng.Shuffle(len(others), func(i, j int) { others[i], others[j] = others[j], others[i] })
+		s.splits[k] = others
 	}
-	s.rng.Shuffle(len(others), func(i, j int) { others[i], others[j] = others[j], others[i] })
 	half := (len(others) + 1) / 2
 	id := 0
 	if s.f.DecodeVote != nil {

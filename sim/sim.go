@@ -35,9 +35,13 @@ type simulation struct {
 	finals   map[uint64]common.Hash // height -> the hash honest nodes finalized
 	votes    map[voteKey]common.Hash
 	pairs    map[int]*pair
+	splits   map[splitKey][]int // byzantine node, height, round -> the others, first half first
 	events   []event
 	stable   uint64 // tick the last fault ends
 	atStable []uint64
+	// progressedAt is when every honest node first made the progress asked
+	// for while evidence is still awaited.
+	progressedAt uint64
 
 	trace hash.Hash
 	res   *Result
@@ -49,6 +53,12 @@ type voteKey struct {
 	height    uint64
 	round     uint32
 	typ       uint8
+}
+
+type splitKey struct {
+	node   int
+	height uint64
+	round  uint32
 }
 
 // pair is one byzantine equivocation: which honest nodes got which half.
@@ -92,6 +102,7 @@ func newSimulation(seed uint64, sc Scenario, f EngineFactory) (*simulation, erro
 		forks:  map[forkKey][]common.Hash{},
 		finals: map[uint64]common.Hash{},
 		votes:  map[voteKey]common.Hash{},
+		splits: map[splitKey][]int{},
 		pairs:  map[int]*pair{},
 		trace:  gethcrypto.NewKeccakState(),
 		res:    &Result{Seed: seed, Scenario: sc},
@@ -254,8 +265,12 @@ func (s *simulation) run() {
 		if s.now == s.stable {
 			s.atStable = s.heights()
 		}
-		if s.now >= s.stable && s.done() {
-			break
+		if s.now >= s.stable && s.progressed() {
+			if s.evidenceSettled() {
+				break
+			}
+		} else {
+			s.progressedAt = 0
 		}
 		if s.now > s.stable+s.sc.MaxTicks {
 			s.failf(ErrProgress, "%s", s.lagging())
@@ -272,8 +287,8 @@ func (s *simulation) heights() []uint64 {
 	return hs
 }
 
-// done reports whether every honest node is up and reached the heights asked for.
-func (s *simulation) done() bool {
+// progressed reports whether every honest node is up and reached the heights asked for.
+func (s *simulation) progressed() bool {
 	for i, n := range s.nodes {
 		if !n.honest {
 			continue
@@ -283,8 +298,29 @@ func (s *simulation) done() bool {
 			return false
 		}
 	}
+	return true
+}
+
+// evidenceWait is how long, in ticks after progress, evidence of a delivered
+// equivocation may take to show up in an honest engine or final block.
+const evidenceWait = 100
+
+// evidenceSettled reports whether the run may end as far as evidence goes:
+// no equivocation reached an honest node whole, or evidence of it was seen.
+// After evidenceWait ticks without it, the run fails with ErrNoEvidence.
+func (s *simulation) evidenceSettled() bool {
 	s.pollEvidence()
-	return !s.res.EvidenceDue || s.res.EvidenceSeen
+	if !s.res.EvidenceDue || s.res.EvidenceSeen {
+		return true
+	}
+	if s.progressedAt == 0 {
+		s.progressedAt = s.now
+	}
+	if s.now >= s.progressedAt+evidenceWait {
+		s.failf(ErrNoEvidence, "%d equivocations sent, both halves of one reached an honest node at its height, no evidence %d ticks later", s.res.Equivocations, evidenceWait)
+		return true
+	}
+	return false
 }
 
 func (s *simulation) lagging() string {
