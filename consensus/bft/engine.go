@@ -1,9 +1,11 @@
 package bft
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
+	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/crypto"
@@ -22,22 +24,75 @@ type Config struct {
 	BlockTime  uint64 // ticks to wait after a commit before the next height starts (Tendermint's timeout_commit)
 }
 
+// maxRoundsAhead bounds how far past the current round messages are kept;
+// maxChecked bounds the signature cache.
+const (
+	maxRoundsAhead = 1000
+	maxChecked     = 1 << 14
+)
+
 // Engine is a Tendermint engine. It is not safe for concurrent use; the
 // driver's goroutine owns it.
 type Engine struct {
-	cfg Config
-	// TODO: state
+	cfg  Config
+	self int // index in the validator set, -1 for a follower
+
+	now   uint64 // ticks since New
+	began bool   // the first input arrived (Replay, if any, comes first)
+
+	// The height being decided and the hash of the final block below it.
 	height uint64
-	round  uint32
-	ready  consensus.Ready
+	head   common.Hash
+
+	// Round state of Algorithm 1.
+	round       uint32
+	step        step
+	started     bool // round 0 of this height began (false during BlockTime)
+	lockedRound int32
+	lockedHash  common.Hash
+	validRound  int32
+	validHash   common.Hash
+
+	rounds       map[uint32]*roundInfo
+	blocks       map[common.Hash]*blockInfo
+	signed       map[signKey][]byte // own encoded votes at this height
+	ownProposals map[uint32][]byte  // own encoded proposals at this height
+	building     bool               // a BuildRequest for this height is unanswered
+	timers       []timer
+
+	checked  map[common.Hash]error // signature check results by keccak(message)
+	evidence evidencePool
+	sync     syncState
+
+	ready consensus.Ready
 }
 
 var _ consensus.Engine = (*Engine)(nil)
 
 // New returns an engine whose chain ends at the final block (height, head);
-// it decides height+1.
+// it decides height+1. Round 0 begins with the first input (Replay, Tick or
+// any Step), so a Replay can restore what was signed before anything new is.
 func New(cfg Config, height uint64, head common.Hash) (*Engine, error) {
-	return &Engine{cfg: cfg, height: height + 1}, nil
+	if cfg.Validators == nil || cfg.Validators.Len() == 0 {
+		return nil, fmt.Errorf("%w: no validator set", ErrInvalidConfig)
+	}
+	if t := cfg.Timeouts; t.Propose == 0 || t.Prevote == 0 || t.Precommit == 0 {
+		return nil, fmt.Errorf("%w: propose, prevote and precommit timeouts must be at least one tick, got %+v", ErrInvalidConfig, t)
+	}
+	e := &Engine{cfg: cfg, self: -1}
+	if cfg.Key != nil {
+		pub := cfg.Key.PublicKey()
+		for i := 0; i < cfg.Validators.Len(); i++ {
+			if bytes.Equal(cfg.Validators.At(i).BLSPublicKey, pub[:]) {
+				e.self = i
+			}
+		}
+		if e.self < 0 {
+			return nil, fmt.Errorf("%w: key %s; pass no key to run as a follower", ErrNotValidator, pub)
+		}
+	}
+	e.enterHeight(height+1, head)
+	return e, nil
 }
 
 // Height is the height being decided: the last final block's height + 1.
@@ -47,13 +102,7 @@ func (e *Engine) Height() uint64 { return e.height }
 func (e *Engine) Round() uint32 { return e.round }
 
 // Evidence returns the equivocations seen and not yet included in a final block.
-func (e *Engine) Evidence() []Evidence { return nil }
-
-// Step feeds one input to the engine.
-func (e *Engine) Step(msg consensus.Message) error { return fmt.Errorf("%w: %T", ErrUnknownMessage, msg) }
-
-// Tick advances logical time by one tick.
-func (e *Engine) Tick() {}
+func (e *Engine) Evidence() []Evidence { return append([]Evidence(nil), e.evidence.list...) }
 
 // HasReady reports whether Ready has something to do.
 func (e *Engine) HasReady() bool { return !e.ready.IsEmpty() }
@@ -63,3 +112,188 @@ func (e *Engine) Ready() consensus.Ready { return e.ready }
 
 // Advance acknowledges the last Ready.
 func (e *Engine) Advance() { e.ready = consensus.Ready{} }
+
+// Tick advances logical time by one tick and fires due timeouts.
+func (e *Engine) Tick() {
+	e.begin()
+	e.now++
+	for {
+		i := -1
+		for j, t := range e.timers {
+			if t.at <= e.now && (i < 0 || t.at < e.timers[i].at) {
+				i = j
+			}
+		}
+		if i < 0 {
+			return
+		}
+		t := e.timers[i]
+		e.timers = append(e.timers[:i:i], e.timers[i+1:]...)
+		e.fire(t)
+	}
+}
+
+// Step feeds one input to the engine. Bad peer messages return an error and
+// change nothing.
+func (e *Engine) Step(msg consensus.Message) error {
+	if r, ok := msg.(consensus.Replay); ok {
+		if e.began {
+			return ErrReplayAfterStart
+		}
+		err := e.replay(r.Entries)
+		e.begin()
+		return err
+	}
+	e.begin()
+	switch m := msg.(type) {
+	case consensus.PeerMessage:
+		return e.onPeer(m.From, m.Payload)
+	case consensus.Built:
+		return e.onBuilt(m.Block)
+	case consensus.BuildFailed:
+		if !e.building || m.Height != e.height {
+			return fmt.Errorf("%w: build failure for height %d", ErrUnexpectedBlock, m.Height)
+		}
+		e.building = false // the round times out; a later round asks again
+		return nil
+	case consensus.Verdict:
+		b := e.blocks[m.Hash]
+		if b == nil || b.verdict != verdictPending {
+			return nil // a verdict for a height already left behind
+		}
+		b.verdict = verdictInvalid
+		if m.Valid {
+			b.verdict = verdictValid
+		}
+		e.progress()
+		return nil
+	case consensus.Synced:
+		if m.Height >= e.height {
+			e.enterHeight(m.Height+1, m.Hash)
+			e.startRound(0)
+			e.progress()
+		}
+		return nil
+	case consensus.PoolStatus:
+		return nil // Tendermint makes blocks at its own pace, empty or not
+	}
+	return fmt.Errorf("%w: %T", ErrUnknownMessage, msg)
+}
+
+// begin starts round 0 of the first height once, at the first input.
+func (e *Engine) begin() {
+	if e.began {
+		return
+	}
+	e.began = true
+	if !e.started {
+		e.startRound(0)
+	}
+	e.progress()
+}
+
+func (e *Engine) onBuilt(b *types.Block) error {
+	if b == nil || b.Header == nil || !e.building || b.Header.Height != e.height || b.Header.ParentHash != e.head {
+		return ErrUnexpectedBlock
+	}
+	e.building = false
+	if e.started && e.step == stepPropose && e.isProposer(e.round) && e.ownProposals[e.round] == nil {
+		if v := e.blocks[e.validHash]; e.validRound >= 0 && v != nil {
+			e.propose(v.block, e.validRound) // a value was locked on meanwhile; it goes first
+		} else {
+			e.propose(b, -1)
+		}
+		e.progress()
+	}
+	return nil
+}
+
+// enterHeight resets the round state for height h on top of head, and feeds
+// it what was buffered for h. Round 0 starts later (startRound).
+func (e *Engine) enterHeight(h uint64, head common.Hash) {
+	e.height, e.head = h, head
+	e.round, e.step, e.started = 0, stepPropose, false
+	e.lockedRound, e.lockedHash, e.validRound, e.validHash = -1, common.Hash{}, -1, common.Hash{}
+	e.rounds = map[uint32]*roundInfo{}
+	e.blocks = map[common.Hash]*blockInfo{}
+	e.signed = map[signKey][]byte{}
+	e.ownProposals = map[uint32][]byte{}
+	e.building, e.timers = false, nil
+	e.checked = map[common.Hash]error{}
+	e.ready.Build = nil
+	for _, m := range e.sync.enter(h) {
+		e.apply(m.msg, m.enc)
+	}
+}
+
+// decide emits block as final with the certificate from round r's
+// precommits, then waits BlockTime before the next height.
+func (e *Engine) decide(r uint32, block *types.Block, hash common.Hash) {
+	ri := e.rounds[r]
+	commit, err := makeCommit(e.height, r, ri.precommits.for_(hash))
+	if err != nil {
+		panic("bft: precommits that were verified do not aggregate: " + err.Error())
+	}
+	e.ready.Final = append(e.ready.Final, consensus.Final{Block: block, Commit: commit})
+	e.evidence.included(block.Evidence)
+	e.sync.remember(e.catchUp(r, hash))
+	e.enterHeight(e.height+1, hash)
+	if e.cfg.BlockTime == 0 {
+		e.startRound(0)
+		e.progress()
+	} else {
+		e.schedule(timerStart, e.cfg.BlockTime, 0)
+	}
+}
+
+// catchUp is what a peer still at the decided height needs to decide it too:
+// a proposal of the block and the precommits that certify it.
+func (e *Engine) catchUp(r uint32, hash common.Hash) [][]byte {
+	var out [][]byte
+	for _, rr := range append([]uint32{r}, e.sortedRounds()...) {
+		if ri := e.rounds[rr]; ri.proposal != nil && ri.hash == hash {
+			out = append(out, ri.proposalEnc)
+			break
+		}
+	}
+	for _, v := range e.rounds[r].precommits.for_(hash) {
+		if v != nil {
+			enc, _ := EncodeMessage(v)
+			out = append(out, enc)
+		}
+	}
+	return out
+}
+
+func (e *Engine) persist(enc []byte) { e.ready.Persist = append(e.ready.Persist, enc) }
+
+func (e *Engine) broadcast(enc []byte) {
+	e.ready.Send = append(e.ready.Send, consensus.Outbound{Payload: enc})
+}
+
+func (e *Engine) requestSync(height uint64) {
+	if height >= e.height && height > e.sync.requested {
+		e.sync.requested = height
+		e.ready.SyncTo = max(e.ready.SyncTo, height)
+	}
+}
+
+// seen reports whether the message was checked before.
+func (e *Engine) seen(enc []byte) bool {
+	_, ok := e.checked[gethcrypto.Keccak256Hash(enc)]
+	return ok
+}
+
+// verify checks a decoded message's signature once per message.
+func (e *Engine) verify(m any, enc []byte) error {
+	key := gethcrypto.Keccak256Hash(enc)
+	if err, ok := e.checked[key]; ok {
+		return err
+	}
+	err := checkSigned(e.cfg.Validators, e.cfg.Subnet, m)
+	if len(e.checked) >= maxChecked {
+		e.checked = map[common.Hash]error{}
+	}
+	e.checked[key] = err
+	return err
+}
