@@ -34,6 +34,7 @@ type simulation struct {
 	forks    map[forkKey][]common.Hash
 	finals   map[uint64]common.Hash // height -> the hash honest nodes finalized
 	votes    map[voteKey]common.Hash
+	verified map[common.Hash]bool // commits that passed VerifyCommit, by hash of their encoding
 	pairs    map[int]*pair
 	splits   map[splitKey][]int // byzantine node, height, round -> the others, first half first
 	events   []event
@@ -95,17 +96,18 @@ func newSimulation(seed uint64, sc Scenario, f EngineFactory) (*simulation, erro
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	s := &simulation{
 		seed: seed, sc: sc, f: f, rng: rng,
-		net:    &network{rng: rng, loss: sc.Loss, dup: sc.Dup, minDelay: sc.MinDelay, maxDelay: sc.MaxDelay},
-		subnet: "/sim",
-		byID:   map[string]int{},
-		built:  map[common.Hash]bool{},
-		forks:  map[forkKey][]common.Hash{},
-		finals: map[uint64]common.Hash{},
-		votes:  map[voteKey]common.Hash{},
-		splits: map[splitKey][]int{},
-		pairs:  map[int]*pair{},
-		trace:  gethcrypto.NewKeccakState(),
-		res:    &Result{Seed: seed, Scenario: sc},
+		net:      &network{rng: rng, loss: sc.Loss, dup: sc.Dup, minDelay: sc.MinDelay, maxDelay: sc.MaxDelay},
+		subnet:   "/sim",
+		byID:     map[string]int{},
+		built:    map[common.Hash]bool{},
+		forks:    map[forkKey][]common.Hash{},
+		finals:   map[uint64]common.Hash{},
+		votes:    map[voteKey]common.Hash{},
+		verified: map[common.Hash]bool{},
+		splits:   map[splitKey][]int{},
+		pairs:    map[int]*pair{},
+		trace:    gethcrypto.NewKeccakState(),
+		res:      &Result{Seed: seed, Scenario: sc},
 	}
 	s.genesis = genesisBlock(s.subnet)
 	s.finals[0] = s.genesis.Hash()
