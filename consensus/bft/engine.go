@@ -236,7 +236,7 @@ func (e *Engine) decide(r uint32, block *types.Block, hash common.Hash) {
 	}
 	e.ready.Final = append(e.ready.Final, consensus.Final{Block: block, Commit: commit})
 	e.evidence.included(block.Evidence)
-	e.sync.remember(e.catchUp(r, hash))
+	e.sync.remember(e.catchUp(r, hash), e.now)
 	e.enterHeight(e.height+1, hash)
 	if e.cfg.BlockTime == 0 {
 		e.startRound(0)

@@ -49,17 +49,29 @@ type testNet struct {
 	// drop, when set, loses a message (from, to, sequence number).
 	drop func(from, to int, seq int) bool
 	seq  int
-	// syncs counts SyncTo requests.
-	syncs int
+	// noSync ignores SyncTo, as a node with no block sync peers would.
+	noSync bool
+	// syncs counts SyncTo requests, directed messages sent to one peer.
+	syncs, directed int
+	// lastHeight and lastType describe the message drop is asked about.
+	lastHeight uint64
+	lastType   VoteType
+	lastTo     string
 	// valid decides verdicts; nil: every block is valid.
 	valid func(b *types.Block) bool
 }
 
-func newTestNet(t testing.TB, n int) *testNet {
+func newTestNet(t testing.TB, n int) *testNet { return newTestNetWithFollowers(t, n, 0) }
+
+// newTestNetWithFollowers adds followers (no key) after the n validators.
+func newTestNetWithFollowers(t testing.TB, n, followers int) *testNet {
 	keys := testKeys(t, n)
 	net := &testNet{t: t, vs: testSet(t, keys)}
-	for i, k := range keys {
-		node := &testNode{id: fmt.Sprintf("n%d", i), key: k}
+	for i := 0; i < n+followers; i++ {
+		node := &testNode{id: fmt.Sprintf("n%d", i)}
+		if i < n {
+			node.key = keys[i]
+		}
 		net.nodes = append(net.nodes, node)
 		net.start(i, nil)
 	}
@@ -133,6 +145,15 @@ func (net *testNet) perform(i int) {
 	traceReady(&net.trace, rd)
 	n.wal = append(n.wal, rd.Persist...)
 	for _, s := range rd.Send {
+		if s.To != "" {
+			net.directed++
+		}
+		net.lastHeight, net.lastType, net.lastTo = 0, 0, s.To
+		if m, err := DecodeMessage(s.Payload); err == nil {
+			if v, ok := m.(*Vote); ok {
+				net.lastHeight, net.lastType = v.Height, v.Type
+			}
+		}
 		for j := range net.nodes {
 			if j == i || (s.To != "" && s.To != net.nodes[j].id) {
 				continue
@@ -156,7 +177,9 @@ func (net *testNet) perform(i int) {
 	}
 	if rd.SyncTo > 0 {
 		net.syncs++
-		net.blockSync(i, rd.SyncTo)
+		if !net.noSync {
+			net.blockSync(i, rd.SyncTo)
+		}
 	}
 	if rd.Build != nil {
 		b := testBlock(rd.Build.Height, rd.Build.Parent, byte(i))

@@ -9,6 +9,9 @@ func TestFourHonestNodesAgreeAndProgress(t *testing.T) {
 	net := newTestNet(t, 4)
 	net.tick(200)
 	net.checkAgreement()
+	if net.directed != 0 || net.syncs != 0 {
+		t.Fatalf("a healthy network sent %d catch-up messages and %d sync requests", net.directed, net.syncs)
+	}
 	if h := net.minHeight(false); h < 10 {
 		t.Fatalf("slowest node finalized %d blocks in 200 ticks, want at least 10", h)
 	}
@@ -79,5 +82,44 @@ func TestDeterministicTrace(t *testing.T) {
 	a, b := run(), run()
 	if len(a) == 0 || !bytes.Equal(a, b) {
 		t.Fatalf("two runs with the same inputs produced different Ready traces (%d and %d bytes)", len(a), len(b))
+	}
+}
+
+// TestFollowerFinalizes: a node without a key verifies and finalizes the
+// chain but never signs anything.
+func TestFollowerFinalizes(t *testing.T) {
+	net := newTestNetWithFollowers(t, 4, 1)
+	net.tick(60)
+	net.checkAgreement()
+	f := net.nodes[4]
+	if len(f.chain) < 3 {
+		t.Fatalf("follower finalized %d blocks, want at least 3", len(f.chain))
+	}
+	if len(f.wal) != 0 {
+		t.Fatalf("follower persisted %d entries", len(f.wal))
+	}
+}
+
+// TestCatchUpAfterLostPrecommits: with one node crashed, the network needs
+// a node that lost every precommit of height 1. Even with no block sync to
+// serve it, it decides height 1 from its peers' catch-up replies to the
+// votes it re-broadcasts when stalled, and the chain moves on.
+func TestCatchUpAfterLostPrecommits(t *testing.T) {
+	net := newTestNet(t, 4)
+	net.noSync = true
+	lagging := 3
+	net.crash(2)
+	net.drop = func(from, to, seq int) bool {
+		return to == lagging && net.nodes[lagging].e.Height() == 1 && net.lastHeight == 1 && net.lastType == Precommit && net.lastTo == ""
+	}
+	net.tick(150)
+	net.checkAgreement()
+	got := len(net.nodes[lagging].chain)
+	t.Logf("lagging node at %d of %d, %d catch-up messages, %d SyncTo", got, len(net.nodes[0].chain), net.directed, net.syncs)
+	if net.directed == 0 || got < 3 {
+		t.Fatalf("lagging node finalized %d blocks after %d catch-up messages", got, net.directed)
+	}
+	if net.syncs == 0 {
+		t.Fatal("a stalled node with +1/3 of the power ahead did not ask for block sync")
 	}
 }

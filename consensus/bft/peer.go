@@ -86,7 +86,11 @@ func (e *Engine) apply(m any, enc []byte) error {
 			return fmt.Errorf("%w: height %d round %d", ErrConflict, m.Height, m.Round)
 		}
 		e.storeProposal(m, enc, hash)
-		e.learnBlock(m.Block, hash)
+		if m.Round <= e.round+1 {
+			// Later rounds' blocks are verified when we get there, so a
+			// byzantine proposer cannot queue a thousand executions.
+			e.learnBlock(m.Block, hash)
+		}
 		if int(m.Validator) == e.self && e.ownProposals[m.Round] == nil {
 			e.ownProposals[m.Round] = enc
 		}
@@ -177,10 +181,12 @@ func (e *Engine) futureHeight(m any, enc []byte, height uint64, idx uint32) erro
 }
 
 // serveCatchUp sends a peer one height behind the proposal and precommits
-// that decided its height, at most once per propose timeout.
+// that decided its height, at most once per propose timeout. Votes that
+// arrive just after the decision are the normal stragglers of a round, not
+// a node in trouble, so the first propose timeout after it serves nobody.
 func (e *Engine) serveCatchUp(from string) {
 	s := &e.sync
-	if from == "" || len(s.last) == 0 {
+	if from == "" || len(s.last) == 0 || e.now < s.decidedAt+e.cfg.Timeouts.Propose {
 		return
 	}
 	if at, ok := s.served[from]; ok && e.now < at+e.cfg.Timeouts.Propose {

@@ -83,6 +83,11 @@ func (e *Engine) timeout(base uint64, r uint32) uint64 {
 // startRound is StartRound of Algorithm 1 (lines 11-21).
 func (e *Engine) startRound(r uint32) {
 	e.round, e.step, e.started = r, stepPropose, true
+	for _, next := range []uint32{r, r + 1} {
+		if ri := e.rounds[next]; ri != nil && ri.proposal != nil {
+			e.learnBlock(ri.proposal.Block, ri.hash)
+		}
+	}
 	e.roundInfo(r)
 	if e.isProposer(r) && e.ownProposals[r] == nil {
 		if b := e.blocks[e.validHash]; e.validRound >= 0 && b != nil {

@@ -53,8 +53,9 @@ type syncState struct {
 	future    map[uint64]*tally
 	requested uint64 // highest SyncTo emitted
 
-	last   [][]byte          // proposal and precommits of the last decided height
-	served map[string]uint64 // peer -> tick it was last sent last
+	last      [][]byte          // proposal and precommits of the last decided height
+	decidedAt uint64            // tick the last height was decided
+	served    map[string]uint64 // peer -> tick it was last sent last
 }
 
 // enter moves the window to height h and returns what was buffered for h.
@@ -80,8 +81,8 @@ func (s *syncState) enter(h uint64) []buffered {
 }
 
 // remember keeps what a peer needs to decide the height just decided.
-func (s *syncState) remember(msgs [][]byte) {
-	s.last = msgs
+func (s *syncState) remember(msgs [][]byte, now uint64) {
+	s.last, s.decidedAt = msgs, now
 	s.served = map[string]uint64{}
 }
 
