@@ -163,14 +163,31 @@ func (h *Host) Join(name string, v p2p.Validator) (p2p.Topic, error) {
 	if v == nil {
 		return nil, fmt.Errorf("libp2p: join %s: nil validator", name)
 	}
+	// Reserve the name, then talk to gossipsub without holding the lock.
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.mu.closed {
+		h.mu.Unlock()
 		return nil, p2p.ErrClosed
 	}
 	if _, ok := h.mu.topics[name]; ok {
+		h.mu.Unlock()
 		return nil, fmt.Errorf("%w: %s", ErrJoined, name)
 	}
+	h.mu.topics[name] = nil
+	h.mu.Unlock()
+	t, err := h.join(name, v)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err != nil {
+		delete(h.mu.topics, name)
+		return nil, err
+	}
+	h.mu.topics[name] = t
+	go t.pump()
+	return t, nil
+}
+
+func (h *Host) join(name string, v p2p.Validator) (*topic, error) {
 	if err := h.ps.RegisterTopicValidator(name, h.validator(name, v)); err != nil {
 		return nil, fmt.Errorf("libp2p: join %s: validator: %w", name, err)
 	}
@@ -179,7 +196,7 @@ func (h *Host) Join(name string, v p2p.Validator) (p2p.Topic, error) {
 		h.ps.UnregisterTopicValidator(name)
 		return nil, fmt.Errorf("libp2p: join %s: %w", name, err)
 	}
-	fail := func(err error) (p2p.Topic, error) {
+	fail := func(err error) (*topic, error) {
 		pt.Close()
 		h.ps.UnregisterTopicValidator(name)
 		return nil, fmt.Errorf("libp2p: join %s: %w", name, err)
@@ -191,13 +208,10 @@ func (h *Host) Join(name string, v p2p.Validator) (p2p.Topic, error) {
 	if err != nil {
 		return fail(err)
 	}
-	t := &topic{
+	return &topic{
 		h: h, name: name, t: pt, sub: sub,
 		out: make(chan p2p.Message), done: make(chan struct{}), pumpd: make(chan struct{}),
-	}
-	h.mu.topics[name] = t
-	go t.pump()
-	return t, nil
+	}, nil
 }
 
 // validator adapts a p2p.Validator. Our own messages skip it: we only publish

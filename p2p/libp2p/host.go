@@ -112,17 +112,22 @@ type Host struct {
 
 	mu struct {
 		sync.Mutex
-		closed bool
-		topics map[string]*topic
-		scores map[peer.ID]float64 // last score inspection
+		closed   bool
+		topics   map[string]*topic
+		scores   map[peer.ID]float64 // last score inspection
+		inflight map[peer.ID]int     // requests being served, per peer
 	}
 }
 
 var _ p2p.Host = (*Host)(nil)
 
 // New starts a host: it listens, starts gossipsub, and begins dialing the
-// bootstrap peers in the background (it does not wait for them).
+// bootstrap peers in the background (it does not wait for them). ctx bounds
+// only the start; the host lives until Close.
 func New(ctx context.Context, cfg Config) (*Host, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("libp2p: start host: %w", err)
+	}
 	if cfg.Key == nil {
 		return nil, fmt.Errorf("%w: no identity key (use LoadOrGenerateIdentityKey)", ErrConfig)
 	}
@@ -168,6 +173,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		handlerSlots: make(chan struct{}, maxConcurrentHandlers),
 	}
 	h.mu.topics = make(map[string]*topic)
+	h.mu.inflight = make(map[peer.ID]int)
 	if h.metrics, err = newMetrics(cfg.Registerer, h); err != nil {
 		cancel()
 		lh.Close()
@@ -274,7 +280,9 @@ func (h *Host) Close() error {
 	h.mu.closed = true
 	topics := make([]*topic, 0, len(h.mu.topics))
 	for _, t := range h.mu.topics {
-		topics = append(topics, t)
+		if t != nil { // nil: a Join under way
+			topics = append(topics, t)
+		}
 	}
 	h.mu.Unlock()
 	for _, t := range topics {

@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/aspen-chain/aspen/p2p"
@@ -40,22 +41,49 @@ const (
 	// maxConcurrentHandlers bounds requests served at once across all
 	// protocols; a stream over the bound is reset at once.
 	maxConcurrentHandlers = 64
+	// maxHandlersPerPeer bounds requests served at once for one peer.
+	maxHandlersPerPeer = 8
 )
 
 // Handle serves protocol with fn; a later Handle for the same protocol
 // replaces it. An error from fn goes back to the requester as an error frame.
 func (h *Host) Handle(proto string, fn p2p.RequestHandler) {
 	h.host.SetStreamHandler(protocol.ID(proto), func(s network.Stream) {
-		select {
-		case h.handlerSlots <- struct{}{}:
-			defer func() { <-h.handlerSlots }()
-		default:
-			h.log.Debug("request refused: too many in flight", "protocol", proto, "from", s.Conn().RemotePeer())
+		from := s.Conn().RemotePeer()
+		if !h.acquireHandler(from) {
+			h.log.Debug("request refused: too many in flight", "protocol", proto, "from", from)
 			s.Reset()
 			return
 		}
+		defer h.releaseHandler(from)
 		h.serve(s, proto, fn)
 	})
+}
+
+// acquireHandler takes a slot to serve a request from p, if both the host
+// and p are under their bounds, so one peer cannot occupy every slot.
+func (h *Host) acquireHandler(p peer.ID) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.mu.inflight[p] >= maxHandlersPerPeer {
+		return false
+	}
+	select {
+	case h.handlerSlots <- struct{}{}:
+	default:
+		return false
+	}
+	h.mu.inflight[p]++
+	return true
+}
+
+func (h *Host) releaseHandler(p peer.ID) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	<-h.handlerSlots
+	if h.mu.inflight[p]--; h.mu.inflight[p] <= 0 {
+		delete(h.mu.inflight, p)
+	}
 }
 
 func (h *Host) serve(s network.Stream, proto string, fn p2p.RequestHandler) {

@@ -176,3 +176,39 @@ func BenchmarkRequestRoundTrip(b *testing.B) {
 		}
 	}
 }
+
+// One peer cannot take more than maxHandlersPerPeer serving slots; the
+// requests over the bound fail at once instead of queueing.
+func TestRequestsInFlightPerPeerAreBounded(t *testing.T) {
+	a, b := newHost(t, Config{}), newHost(t, Config{})
+	entered, release := make(chan struct{}, maxHandlersPerPeer+1), make(chan struct{})
+	b.Handle(echoProto, func(_ context.Context, _ string, req []byte) ([]byte, error) {
+		entered <- struct{}{}
+		<-release
+		return req, nil
+	})
+	connect(t, a, b)
+	errs := make(chan error, maxHandlersPerPeer)
+	for range maxHandlersPerPeer {
+		go func() {
+			_, err := a.Request(context.Background(), b.ID(), echoProto, []byte("x"))
+			errs <- err
+		}()
+	}
+	for range maxHandlersPerPeer {
+		<-entered
+	}
+	if _, err := a.Request(context.Background(), b.ID(), echoProto, []byte("one too many")); err == nil {
+		t.Fatal("a request over the per-peer bound was served")
+	}
+	close(release)
+	for range maxHandlersPerPeer {
+		if err := <-errs; err != nil {
+			t.Fatalf("a request within the bound failed: %v", err)
+		}
+	}
+	// Slots are given back.
+	if _, err := a.Request(context.Background(), b.ID(), echoProto, []byte("after")); err != nil {
+		t.Fatalf("after the burst: %v", err)
+	}
+}
