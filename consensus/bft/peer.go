@@ -103,8 +103,11 @@ func (e *Engine) apply(m any, enc []byte) error {
 // rules; it reports whether the vote was new.
 func (e *Engine) addVote(v *Vote, enc []byte) bool {
 	ri := e.roundInfo(v.Round)
-	if conflict := ri.set(v.Type).add(v, e.power(v.Validator)); conflict != nil {
+	conflict, added := ri.set(v.Type).add(v, e.power(v.Validator))
+	if conflict != nil {
 		e.evidence.add(newEvidence(*conflict, *v))
+	}
+	if !added {
 		return false
 	}
 	ri.noteSender(v.Validator, e.power(v.Validator))

@@ -80,9 +80,10 @@ func TestEquivocationEvidence(t *testing.T) {
 	if err != nil || !bytes.Equal(EncodeEvidence(dec), EncodeEvidence(ev)) {
 		t.Fatalf("evidence round trip: %v", err)
 	}
-	// Only the first vote counts toward quorums.
-	if got := s.e.rounds[0].prevotes.power[b]; got != 0 {
-		t.Fatalf("second vote counted: %d", got)
+	// As in Algorithm 1 each signed message counts for its block, but the
+	// equivocator counts once toward "+2/3 of anything".
+	if pv := s.e.rounds[0].prevotes; pv.power[a] != 10 || pv.power[b] != 10 || pv.total != 10 {
+		t.Fatalf("power for a %d, for b %d, total %d; want 10, 10, 10", pv.power[a], pv.power[b], pv.total)
 	}
 
 	for name, mutate := range map[string]func(*Evidence){

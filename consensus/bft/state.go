@@ -124,6 +124,30 @@ func (e *Engine) propose(b *types.Block, polRound int32) {
 		e.blocks[hash] = &blockInfo{block: b, verdict: verdictValid} // we built it
 	}
 	e.storeProposal(p, enc, hash)
+	e.sendPOL(e.round)
+}
+
+// sendPOL broadcasts the prevotes that justify our proposal of round r when
+// it re-proposes a locked or valid block: peers that missed some of them
+// (or saw an equivocator's other vote) could not accept it otherwise.
+func (e *Engine) sendPOL(r uint32) {
+	ri := e.rounds[r]
+	if ri == nil || ri.proposal == nil || ri.proposal.POLRound < 0 {
+		return
+	}
+	pol := e.rounds[uint32(ri.proposal.POLRound)]
+	if pol == nil {
+		return
+	}
+	for _, v := range pol.prevotes.for_(ri.hash) {
+		if v != nil {
+			enc, err := EncodeMessage(v)
+			if err != nil {
+				panic("bft: verified vote not encodable: " + err.Error())
+			}
+			e.broadcast(enc)
+		}
+	}
 }
 
 // vote signs, persists, sends and counts this node's vote, unless it already
@@ -339,6 +363,7 @@ func (e *Engine) fire(t timer) {
 func (e *Engine) rebroadcast() {
 	if enc := e.ownProposals[e.round]; enc != nil {
 		e.broadcast(enc)
+		e.sendPOL(e.round)
 	}
 	for _, t := range []VoteType{Prevote, Precommit} {
 		if enc := e.signed[signKey{e.round, t}]; enc != nil {

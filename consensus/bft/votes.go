@@ -4,37 +4,57 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 )
 
-// voteSet is the votes of one (height, round, step), at most one per
-// validator: the first one seen counts, a different second one is evidence.
+// maxEquivocations bounds the extra votes one validator may have counted in
+// one vote set.
+const maxEquivocations = 3
+
+// voteSet is the votes of one (height, round, step). As in Algorithm 1 a
+// rule counts the senders of one exact message, so an equivocator's votes
+// for two blocks count for each block (a few at most), but toward "+2/3 of
+// anything" it counts once.
 type voteSet struct {
-	votes []*Vote // by validator index
+	votes []*Vote            // the first vote of each validator
+	extra map[uint32][]*Vote // later votes of equivocators, for other blocks
 	power map[common.Hash]uint64
 	total uint64
 }
 
 func newVoteSet(n int) voteSet {
-	return voteSet{votes: make([]*Vote, n), power: map[common.Hash]uint64{}}
+	return voteSet{votes: make([]*Vote, n), extra: map[uint32][]*Vote{}, power: map[common.Hash]uint64{}}
 }
 
-// add counts v with the sender's power. It returns the vote already counted
-// for the sender if that one is for a different block.
-func (s *voteSet) add(v *Vote, power uint64) (conflict *Vote) {
-	if prev := s.votes[v.Validator]; prev != nil {
-		if prev.BlockHash != v.BlockHash {
-			return prev
-		}
-		return nil
+// add counts v with the sender's power. conflict is a vote of the sender
+// for another block, if any; added reports whether v was new and counted.
+func (s *voteSet) add(v *Vote, power uint64) (conflict *Vote, added bool) {
+	prev := s.votes[v.Validator]
+	if prev == nil {
+		s.votes[v.Validator] = v
+		s.power[v.BlockHash] += power
+		s.total += power
+		return nil, true
 	}
-	s.votes[v.Validator] = v
+	if s.has(v.Validator, v.BlockHash) {
+		return nil, false
+	}
+	if len(s.extra[v.Validator]) >= maxEquivocations {
+		return prev, false
+	}
+	s.extra[v.Validator] = append(s.extra[v.Validator], v)
 	s.power[v.BlockHash] += power
-	s.total += power
-	return nil
+	return prev, true
 }
 
 // has reports whether the sender already has a vote for block counted.
 func (s *voteSet) has(validator uint32, block common.Hash) bool {
-	prev := s.votes[validator]
-	return prev != nil && prev.BlockHash == block
+	if prev := s.votes[validator]; prev != nil && prev.BlockHash == block {
+		return true
+	}
+	for _, v := range s.extra[validator] {
+		if v.BlockHash == block {
+			return true
+		}
+	}
+	return false
 }
 
 // for_ returns the votes for block, indexed by validator, nil elsewhere.
@@ -43,6 +63,13 @@ func (s *voteSet) for_(block common.Hash) []*Vote {
 	for i, v := range s.votes {
 		if v != nil && v.BlockHash == block {
 			out[i] = v
+		}
+	}
+	for i, extra := range s.extra {
+		for _, v := range extra {
+			if v.BlockHash == block {
+				out[i] = v
+			}
 		}
 	}
 	return out
