@@ -83,6 +83,12 @@ func (e *Engine) apply(m any, enc []byte) error {
 			if ri.hash == hash && ri.proposal.POLRound == m.POLRound {
 				return nil
 			}
+			if ri.hash != hash && e.cfg.Validators.HasQuorum(ri.prevotes.power[hash]) {
+				// An equivocating proposer's other block, which +2/3
+				// prevoted: we need it to follow their proof of lock.
+				e.learnBlock(m.Block, hash)
+				e.progress()
+			}
 			return fmt.Errorf("%w: height %d round %d", ErrConflict, m.Height, m.Round)
 		}
 		e.storeProposal(m, enc, hash)

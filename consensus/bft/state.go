@@ -177,7 +177,7 @@ func (e *Engine) vote(t VoteType, block common.Hash) {
 func (e *Engine) progress() {
 	for e.started {
 		h := e.height
-		fired := e.tryDecide() || e.tryRoundSkip() || e.tryProposal() || e.tryPolka() || e.tryNilPolka()
+		fired := e.tryDecide() || e.tryRoundSkip() || e.tryProposal() || e.tryPolka() || e.tryNilPolka() || e.tryLateValid()
 		if e.height != h {
 			return // decided; the next height starts on its own
 		}
@@ -296,6 +296,27 @@ func (e *Engine) tryPolka() bool {
 	return true
 }
 
+// tryLateValid raises the valid value to a polka of an earlier round of
+// this height that reached us late (line 36 looks at the current round
+// only). Proposing a value with a genuine proof of lock is always safe,
+// since every receiver checks the proof and its own lock; it lets an honest
+// proposer unblock validators locked on a value the others never saw.
+func (e *Engine) tryLateValid() bool {
+	for _, r := range e.sortedRounds() {
+		if int32(r) <= e.validRound || r > e.round {
+			continue
+		}
+		ri := e.rounds[r]
+		for hash, p := range ri.prevotes.power {
+			if b := e.blocks[hash]; b != nil && b.verdict == verdictValid && e.cfg.Validators.HasQuorum(p) {
+				e.validHash, e.validRound = hash, int32(r)
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // tryNilPolka is line 44: +2/3 prevotes for nil make us precommit nil.
 func (e *Engine) tryNilPolka() bool {
 	ri := e.rounds[e.round]
@@ -362,8 +383,25 @@ func (e *Engine) fire(t timer) {
 // peers that lost it or restarted.
 func (e *Engine) rebroadcast() {
 	if enc := e.ownProposals[e.round]; enc != nil {
-		e.broadcast(enc)
 		e.sendPOL(e.round)
+		e.broadcast(enc)
+	}
+	// Our proof of lock, so the others can make our valid value theirs
+	// (tryLateValid) and a proposer can re-propose it.
+	if e.validRound >= 0 {
+		vr := e.rounds[uint32(e.validRound)]
+		for _, v := range vr.prevotes.for_(e.validHash) {
+			if v != nil {
+				enc, err := EncodeMessage(v)
+				if err != nil {
+					panic("bft: verified vote not encodable: " + err.Error())
+				}
+				e.broadcast(enc)
+			}
+		}
+		if vr.proposal != nil && vr.hash == e.validHash {
+			e.broadcast(vr.proposalEnc)
+		}
 	}
 	for _, t := range []VoteType{Prevote, Precommit} {
 		if enc := e.signed[signKey{e.round, t}]; enc != nil {
