@@ -308,3 +308,42 @@ func TestNextHeightBuffered(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return err != nil && errors.Is(err, target) }
+
+// TestLatePolkaBecomesValidValue: a polka of an earlier round that reaches
+// us after we left it still makes its block our valid value, and our
+// re-proposal carries the prevotes that prove it.
+func TestLatePolkaBecomesValidValue(t *testing.T) {
+	s := newScript(t)
+	b := testBlock(1, testGenesis, 1)
+	s.votes(Precommit, 1, 1, nilHash, s.others(2)...) // off to round 1 having seen nothing
+	if s.e.Round() != 1 {
+		t.Fatalf("round %d", s.e.Round())
+	}
+	s.propose(0, -1, b)
+	s.votes(Prevote, 1, 0, b.Hash(), s.others(3)...)
+	if s.e.validRound != 0 || s.e.validHash != b.Hash() || s.e.lockedRound != -1 {
+		t.Fatalf("valid %x at %d, locked at %d; want b valid at 0, no lock", s.e.validHash[:4], s.e.validRound, s.e.lockedRound)
+	}
+	r := s.myRound()
+	s.votes(Prevote, 1, r, nilHash, s.others(2)...)
+	var prop *Proposal
+	pol := map[uint32]bool{}
+	for _, m := range s.sent {
+		switch m := m.(type) {
+		case *Proposal:
+			if m.Round == r {
+				prop = m
+			}
+		case *Vote:
+			if m.Round == 0 && m.Type == Prevote && m.BlockHash == b.Hash() && int(m.Validator) != s.me {
+				pol[m.Validator] = true
+			}
+		}
+	}
+	if prop == nil || prop.Block.Hash() != b.Hash() || prop.POLRound != 0 {
+		t.Fatalf("proposed %v in round %d, want b with POL round 0", prop, r)
+	}
+	if len(pol) != 3 {
+		t.Fatalf("re-proposal sent %d of the 3 POL prevotes", len(pol))
+	}
+}
