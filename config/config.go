@@ -57,6 +57,11 @@ type Node struct {
 		Identity     string `toml:"identity"`      // libp2p Ed25519 identity
 	} `toml:"keys"`
 
+	P2P struct {
+		Listen    []string `toml:"listen"`    // multiaddrs, e.g. /ip4/127.0.0.1/tcp/26656
+		Bootstrap []string `toml:"bootstrap"` // multiaddrs ending in /p2p/<peer id>
+	} `toml:"p2p"`
+
 	Log struct {
 		Level  string `toml:"level"`  // debug, info, warn, error
 		Format string `toml:"format"` // text or json

@@ -53,7 +53,11 @@ type Genesis struct {
 type GenesisValidator struct {
 	Address      common.Address `json:"address"`
 	BLSPublicKey hexutil.Bytes  `json:"blsPublicKey"` // may be empty for solo
+	Power        uint64         `json:"power,omitempty"` // voting power; 0 means 1
 }
+
+// VotingPower is the validator's power, 1 when unset.
+func (v GenesisValidator) VotingPower() uint64 { return max(v.Power, 1) }
 
 // GenesisAccount is one prefunded account, as in go-ethereum's genesis alloc.
 type GenesisAccount struct {

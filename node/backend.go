@@ -109,7 +109,11 @@ func (b *backend) CreateAccessList(ctx context.Context, h *types.Header, args ex
 }
 
 func (b *backend) SendTx(_ context.Context, tx *gethtypes.Transaction) error {
-	return b.rt.pool.Add(tx)
+	if err := b.rt.pool.Add(tx); err != nil {
+		return err
+	}
+	b.rt.publishTx(tx) // the next proposer may be another validator
+	return nil
 }
 
 func (b *backend) PoolTx(hash common.Hash) *gethtypes.Transaction { return b.rt.pool.Get(hash) }

@@ -16,6 +16,14 @@ type metrics struct {
 	poolPending  *prometheus.GaugeVec
 	poolQueued   *prometheus.GaugeVec
 	droppedEvent *prometheus.CounterVec
+
+	round         *prometheus.GaugeVec
+	heightSeconds *prometheus.HistogramVec
+	received      *prometheus.CounterVec
+	dropped       *prometheus.CounterVec
+	rejected      *prometheus.CounterVec
+	stepErrors    *prometheus.CounterVec
+	synced        *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -47,6 +55,29 @@ func newMetrics() *metrics {
 			Name: "aspen_rpc_dropped_events_total", Help: "Subscription events a slow client missed.",
 		}, []string{"subnet", "kind"}),
 	}
+	m.round = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "aspen_consensus_round", Help: "Round in which the last block was finalized.",
+	}, []string{"subnet"})
+	m.heightSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "aspen_consensus_height_seconds", Help: "Wall time between two committed blocks.",
+		Buckets: prometheus.ExponentialBuckets(0.05, 2, 10),
+	}, []string{"subnet"})
+	m.received = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aspen_p2p_messages_received_total", Help: "Gossip messages accepted and handed to the subnet (votes, proposals, txs).",
+	}, []string{"subnet", "topic"})
+	m.dropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aspen_p2p_messages_dropped_total", Help: "Accepted messages dropped because the consumer was full.",
+	}, []string{"subnet", "topic"})
+	m.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aspen_p2p_messages_rejected_total", Help: "Messages rejected as invalid; their senders are penalised.",
+	}, []string{"subnet", "topic"})
+	m.stepErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aspen_consensus_rejected_inputs_total", Help: "Engine inputs refused (old, future or invalid).",
+	}, []string{"subnet", "kind"})
+	m.synced = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aspen_blocksync_blocks_total", Help: "Blocks learned through block sync, certificates verified.",
+	}, []string{"subnet"})
+	m.reg.MustRegister(m.round, m.heightSeconds, m.received, m.dropped, m.rejected, m.stepErrors, m.synced)
 	m.reg.MustRegister(m.height, m.txs, m.gas, m.blockTxs, m.baseFee, m.poolPending, m.poolQueued, m.droppedEvent,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -12,10 +12,13 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/aspen-chain/aspen/config"
 	"github.com/aspen-chain/aspen/crypto"
+	"github.com/aspen-chain/aspen/p2p"
+	"github.com/aspen-chain/aspen/p2p/libp2p"
 	"github.com/aspen-chain/aspen/rpc"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -33,6 +36,35 @@ type Node struct {
 	rpc      *rpc.Handler
 	listener net.Listener
 	server   *http.Server
+	host     *libp2p.Host // nil without p2p.listen
+}
+
+// hostOrNil returns the host as a p2p.Host, or a nil interface (not a typed nil).
+func (n *Node) hostOrNil() p2p.Host {
+	if n.host == nil {
+		return nil
+	}
+	return n.host
+}
+
+func (n *Node) closeHost() {
+	if n.host != nil {
+		n.host.Close()
+	}
+}
+
+func openHost(cfg *config.Node, log *slog.Logger, reg prometheus.Registerer) (*libp2p.Host, error) {
+	key, err := libp2p.LoadOrGenerateIdentityKey(cfg.Path(cfg.Keys.Identity))
+	if err != nil {
+		return nil, err
+	}
+	h, err := libp2p.New(context.Background(), libp2p.Config{
+		Key: key, ListenAddrs: cfg.P2P.Listen, Bootstrap: cfg.P2P.Bootstrap, Registerer: reg, Log: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start p2p on %v: %w", cfg.P2P.Listen, err)
+	}
+	return h, nil
 }
 
 // New opens the node's home: keys, genesis, every subnet's storage, and binds
@@ -48,8 +80,20 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: log, metrics: newMetrics(), runtimes: map[types.SubnetID]*runtime{}}
 	seq := sequencerKey{key: key, address: gethcrypto.PubkeyToAddress(key.PublicKey)}
-	rt, err := openRuntime(cfg, gen, seq, log, n.metrics)
+	keys := engineKeys{account: seq}
+	if gen.Engine != "solo" {
+		if keys.bls, err = crypto.LoadBLSKey(cfg.Path(cfg.Keys.Validator)); err != nil {
+			return nil, err
+		}
+	}
+	if len(cfg.P2P.Listen) > 0 {
+		if n.host, err = openHost(cfg, log, n.metrics.reg); err != nil {
+			return nil, err
+		}
+	}
+	rt, err := openRuntime(cfg, gen, keys, n.hostOrNil(), log, n.metrics)
 	if err != nil {
+		n.closeHost()
 		return nil, err
 	}
 	n.root = rt
@@ -58,11 +102,13 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 	n.rpc, err = rpc.NewHandler(backends, rt.id, rpcConfig(cfg, seq.address))
 	if err != nil {
 		rt.close()
+		n.closeHost()
 		return nil, err
 	}
 	n.listener, err = net.Listen("tcp", cfg.RPC.Listen)
 	if err != nil {
 		rt.close()
+		n.closeHost()
 		return nil, fmt.Errorf("listen for RPC on %s: %w (is another node using the port? set rpc.listen in %s)", cfg.RPC.Listen, err, cfg.Path(config.ConfigFile))
 	}
 	mux := http.NewServeMux()
@@ -140,6 +186,7 @@ func (n *Node) Run(ctx context.Context) error {
 			err = cerr
 		}
 	}
+	n.closeHost()
 	n.log.Info("node stopped")
 	return err
 }

@@ -20,10 +20,11 @@ import (
 	"github.com/aspen-chain/aspen/config"
 	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/consensus/driver"
-	"github.com/aspen-chain/aspen/consensus/solo"
+	"github.com/aspen-chain/aspen/consensus/wal"
 	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/execution/evm"
 	"github.com/aspen-chain/aspen/mempool"
+	"github.com/aspen-chain/aspen/p2p"
 	"github.com/aspen-chain/aspen/store"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -42,8 +43,18 @@ type runtime struct {
 	exec    *evm.Executor
 	pool    *mempool.Pool
 	driver  *driver.Driver
+	engine  consensus.Engine // owned by the driver's goroutine; read only from onCommit
 	signer  gethtypes.Signer
 	metrics *metrics
+
+	vs             *consensus.ValidatorSet
+	wal            *wal.WAL
+	host           p2p.Host
+	consensusTopic p2p.Topic
+	txTopic        p2p.Topic
+	syncWanted     chan uint64
+	commits        chan struct{} // signalled after every commit, for waiters
+	lastCommit     time.Time
 
 	head  atomic.Pointer[types.Header]
 	heads feed[*types.Header]
@@ -56,8 +67,9 @@ func subnetDir(home string, id types.SubnetID) string {
 	return filepath.Join(home, "subnets", filepath.FromSlash(strings.TrimPrefix(string(id), "/")))
 }
 
-// openRuntime opens (or creates from genesis) a subnet's runtime.
-func openRuntime(cfg *config.Node, gen *config.Genesis, key sequencerKey, log *slog.Logger, m *metrics) (*runtime, error) {
+// openRuntime opens (or creates from genesis) a subnet's runtime. host is
+// nil for a node without networking (a solo devnet).
+func openRuntime(cfg *config.Node, gen *config.Genesis, keys engineKeys, host p2p.Host, log *slog.Logger, m *metrics) (*runtime, error) {
 	id := gen.ID()
 	dir := subnetDir(cfg.Home, id)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -67,37 +79,56 @@ func openRuntime(cfg *config.Node, gen *config.Genesis, key sequencerKey, log *s
 	if err != nil {
 		return nil, fmt.Errorf("open store of %s: %w", id, err)
 	}
-	x, err := evm.New(st, gen, evm.Options{})
-	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("open chain %s: %w", id, err)
+	rt := &runtime{id: id, gen: gen, log: log.With("subnet", string(id)), store: st,
+		signer: gethtypes.LatestSignerForChainID(gen.ChainIDBig()), metrics: m, host: host,
+		commits: make(chan struct{}, 1)}
+	if err := rt.open(cfg, keys, dir); err != nil {
+		rt.close()
+		return nil, err
 	}
-	rt := &runtime{id: id, gen: gen, log: log.With("subnet", string(id)), store: st, exec: x,
-		signer: gethtypes.LatestSignerForChainID(gen.ChainIDBig()), metrics: m}
+	return rt, nil
+}
+
+func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
+	gen := rt.gen
+	x, err := evm.New(rt.store, gen, evm.Options{})
+	if err != nil {
+		return fmt.Errorf("open chain %s: %w", rt.id, err)
+	}
+	rt.exec = x
 	head := x.Head()
 	rt.head.Store(head)
 	rt.pool = mempool.New(mempool.Config{}, gen.ChainIDBig(), rt.stateAt(head))
 	rt.pool.Reset(rt.stateAt(head), x.NextBaseFee(), gen.GasLimit, nil)
-
-	if len(gen.Validators) == 0 || gen.Validators[0].Address != key.address {
-		st.Close()
-		return nil, fmt.Errorf("%w: genesis names %s, this home holds %s", ErrNotSequencer, gen.Validators[0].Address, key.address)
+	if rt.vs, err = validatorSet(gen); err != nil {
+		return err
 	}
 	tick := tickFor(cfg.Consensus.BlockTime.Duration)
-	eng, err := solo.New(solo.Config{
-		BlockTime:    ticks(cfg.Consensus.BlockTime.Duration, tick),
-		IdleInterval: ticks(cfg.Consensus.IdleInterval.Duration, tick),
-	}, key, head.Height, head.Hash())
+	eng, voter, err := newEngine(cfg, gen, rt.vs, keys, head, tick)
 	if err != nil {
-		st.Close()
-		return nil, err
+		return err
 	}
-	rt.driver = driver.New(driver.Config{
-		Tick: tick, Proposer: key.address, Log: rt.log, OnCommit: rt.onCommit,
-	}, eng, x, poolAdapter{rt}, head)
+	dcfg := driver.Config{Tick: tick, Proposer: keys.account.address, Log: rt.log, OnCommit: rt.onCommit,
+		OnStepError: rt.onStepError}
+	if gen.Engine != "solo" {
+		if rt.host == nil {
+			return fmt.Errorf("node: engine %s needs networking: set p2p.listen in %s", gen.Engine, cfg.Path(config.ConfigFile))
+		}
+		if rt.wal, err = wal.Open(filepath.Join(dir, "consensus.wal")); err != nil {
+			return err
+		}
+		dcfg.WAL, dcfg.Replay = rt.wal, rt.wal.Entries(head.Height)
+		if err := rt.joinNetwork(); err != nil {
+			return err
+		}
+		dcfg.Transport = topicTransport{rt.consensusTopic}
+		dcfg.OnSyncTo = rt.requestSync
+	}
+	rt.engine = eng
+	rt.driver = driver.New(dcfg, eng, x, poolAdapter{rt}, head)
 	rt.observe(head)
-	rt.log.Info("subnet opened", "height", head.Height, "hash", head.Hash(), "chainId", gen.ChainID, "dir", dir)
-	return rt, nil
+	rt.log.Info("subnet opened", "engine", gen.Engine, "validator", voter, "height", head.Height, "hash", head.Hash(), "chainId", gen.ChainID, "dir", dir)
+	return nil
 }
 
 // tickFor picks an engine tick a tenth of the block time, between 10 and
@@ -124,6 +155,11 @@ func (rt *runtime) run(ctx context.Context) error {
 			}
 		}
 	}()
+	if rt.consensusTopic != nil {
+		go rt.readConsensus(ctx)
+		go rt.readTxs(ctx)
+		go rt.syncLoop(ctx)
+	}
 	return rt.driver.Run(ctx)
 }
 
@@ -131,6 +167,18 @@ func (rt *runtime) run(ctx context.Context) error {
 func (rt *runtime) onCommit(e *execution.Executed) {
 	h := e.Block.Header
 	rt.head.Store(h)
+	select {
+	case rt.commits <- struct{}{}:
+	default:
+	}
+	now := time.Now()
+	if !rt.lastCommit.IsZero() {
+		rt.metrics.heightSeconds.WithLabelValues(string(rt.id)).Observe(now.Sub(rt.lastCommit).Seconds())
+	}
+	rt.lastCommit = now
+	if r, ok := rt.engine.(interface{ Round() uint32 }); ok {
+		rt.metrics.round.WithLabelValues(string(rt.id)).Set(float64(r.Round()))
+	}
 	rt.pool.Reset(rt.stateAt(h), rt.exec.NextBaseFee(), rt.gen.GasLimit, e.Block.Txs)
 	rt.observe(h)
 	id := string(rt.id)
@@ -166,7 +214,17 @@ func (rt *runtime) observe(h *types.Header) {
 	rt.metrics.poolQueued.WithLabelValues(id).Set(float64(q))
 }
 
-func (rt *runtime) close() error { return rt.store.Close() }
+func (rt *runtime) close() error {
+	for _, t := range []p2p.Topic{rt.consensusTopic, rt.txTopic} {
+		if t != nil {
+			t.Close()
+		}
+	}
+	if rt.wal != nil {
+		rt.wal.Close()
+	}
+	return rt.store.Close()
+}
 
 // headState reads account nonces and balances for the mempool at one header.
 type headState struct {

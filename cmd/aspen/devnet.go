@@ -39,6 +39,7 @@ type devnetOptions struct {
 	BlockTime    time.Duration
 	IdleInterval time.Duration
 	Port         int
+	P2PPort      int
 	ChainID      uint64
 	Network      string
 	StartTimeout time.Duration
@@ -67,6 +68,7 @@ type manifestNode struct {
 	WS          string         `json:"ws"`
 	Account     common.Address `json:"account"`
 	PeerID      string         `json:"peerId"`
+	P2P         string         `json:"p2p,omitempty"`
 	ValidatorOf []string       `json:"validatorOf"`
 	Log         string         `json:"log"`
 	Restart     []string       `json:"restart"`
@@ -95,10 +97,11 @@ func devnetCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.Home, "home", ".devnet", "directory for every node's home and devnet.json")
 	f.IntVar(&o.Validators, "validators", 1, "number of validator nodes")
-	f.StringVar(&o.Engine, "engine", "solo", "consensus engine of the root chain: solo (bft arrives with part 2)")
+	f.StringVar(&o.Engine, "engine", "solo", "consensus engine of the root chain: solo or bft")
 	f.DurationVar(&o.BlockTime, "block-time", time.Second, "block time")
 	f.DurationVar(&o.IdleInterval, "idle-interval", 10*time.Second, "longest gap between empty blocks when idle")
 	f.IntVar(&o.Port, "port", 8545, "RPC port of node0; node i listens on port+i")
+	f.IntVar(&o.P2PPort, "p2p-port", 26656, "p2p port of node0 (bft); node i listens on p2p-port+i")
 	f.Uint64Var(&o.ChainID, "chain-id", 12345, "EIP-155 chain ID of the root chain")
 	f.StringVar(&o.Network, "network", "devnet", "root network name (subnet ID /NAME)")
 	f.DurationVar(&o.StartTimeout, "start-timeout", 60*time.Second, "how long to wait for the first block")
@@ -106,11 +109,13 @@ func devnetCmd() *cobra.Command {
 }
 
 func runDevnet(ctx context.Context, out io.Writer, o devnetOptions) error {
-	if o.Engine != "solo" {
-		return fmt.Errorf("--engine %s is not available yet: this build has the solo engine only", o.Engine)
-	}
-	if o.Validators != 1 {
-		return fmt.Errorf("--validators %d: a solo chain has exactly one sequencer; use --validators 1", o.Validators)
+	switch {
+	case o.Engine != "solo" && o.Engine != "bft":
+		return fmt.Errorf("--engine %s is not available: use solo or bft", o.Engine)
+	case o.Engine == "solo" && o.Validators != 1:
+		return fmt.Errorf("--validators %d: a solo chain has exactly one sequencer; use --validators 1, or --engine bft", o.Validators)
+	case o.Validators < 1 || o.Validators > 100:
+		return fmt.Errorf("--validators %d: want 1 to 100", o.Validators)
 	}
 	home, err := filepath.Abs(o.Home)
 	if err != nil {
@@ -191,7 +196,18 @@ func prepareDevnet(o devnetOptions) (homes []*config.Node, resumed bool, err err
 		if err != nil {
 			return nil, false, err
 		}
+		if o.Engine != "solo" {
+			cfg.P2P.Listen = []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", o.P2PPort+i)}
+		}
 		homes, keys = append(homes, cfg), append(keys, k)
+	}
+	// Every node bootstraps from every other: a full mesh on loopback.
+	for i, cfg := range homes {
+		for j, other := range homes {
+			if i != j && len(other.P2P.Listen) > 0 {
+				cfg.P2P.Bootstrap = append(cfg.P2P.Bootstrap, other.P2P.Listen[0]+"/p2p/"+keys[j].PeerID)
+			}
+		}
 	}
 	fund := make([]common.Address, 0, devAccounts+len(keys))
 	for i := 0; i < devAccounts; i++ {
@@ -204,7 +220,11 @@ func prepareDevnet(o devnetOptions) (homes []*config.Node, resumed bool, err err
 	for _, k := range keys {
 		fund = append(fund, k.Account)
 	}
-	gen, err := soloGenesis(initOptions{Network: o.Network, ChainID: o.ChainID, GasLimit: 30_000_000, BlockTime: o.BlockTime}, keys[0], fund)
+	validators := keys
+	if o.Engine == "solo" {
+		validators = keys[:1]
+	}
+	gen, err := makeGenesis(initOptions{Network: o.Network, ChainID: o.ChainID, GasLimit: 30_000_000, BlockTime: o.BlockTime}, o.Engine, validators, fund)
 	if err != nil {
 		return nil, false, err
 	}
@@ -228,7 +248,7 @@ func buildManifest(o devnetOptions, self string, procs []*nodeProc) (*manifest, 
 		}
 		m.Accounts = append(m.Accounts, manifestAccount{gethcrypto.PubkeyToAddress(k.PublicKey), hexutil.Encode(gethcrypto.FromECDSA(k))})
 	}
-	sub := manifestSubnet{ID: "/" + o.Network, Engine: o.Engine}
+	sub := manifestSubnet{ID: "/" + o.Network}
 	for _, p := range procs {
 		keys, err := loadKeys(p.cfg)
 		if err != nil {
@@ -238,12 +258,16 @@ func buildManifest(o devnetOptions, self string, procs []*nodeProc) (*manifest, 
 		if err != nil {
 			return nil, err
 		}
-		sub.ID, sub.ChainID = gen.SubnetID, gen.ChainID
+		sub.ID, sub.ChainID, sub.Engine = gen.SubnetID, gen.ChainID, gen.Engine
+		var p2pAddr string
+		if len(p.cfg.P2P.Listen) > 0 {
+			p2pAddr = p.cfg.P2P.Listen[0] + "/p2p/" + keys.PeerID
+		}
 		m.Network = gen.SubnetID
 		rpc, ws := "http://"+p.cfg.RPC.Listen, "ws://"+p.cfg.RPC.Listen
 		m.Nodes = append(m.Nodes, manifestNode{
 			Name: p.name, Home: p.cfg.Home, PID: p.cmd.Process.Pid, RPC: rpc, WS: ws,
-			Account: keys.Account, PeerID: keys.PeerID, ValidatorOf: []string{gen.SubnetID},
+			Account: keys.Account, PeerID: keys.PeerID, P2P: p2pAddr, ValidatorOf: validatorOf(gen, keys),
 			Log: p.logPath, Restart: p.restart,
 		})
 		sub.RPC = append(sub.RPC, rpc+gen.SubnetID)
@@ -266,3 +290,13 @@ func writeJSONFile(path string, v any) error {
 }
 
 var errNodeDied = errors.New("node exited before the first block")
+
+// validatorOf lists the subnets whose genesis gives k a seat.
+func validatorOf(gen *config.Genesis, k nodeKeys) []string {
+	for _, v := range gen.Validators {
+		if v.Address == k.Account {
+			return []string{gen.SubnetID}
+		}
+	}
+	return []string{}
+}

@@ -23,21 +23,31 @@ func coins(n int64) *math.HexOrDecimal256 {
 // soloGenesis is a root chain sequenced by seq, funding every address in fund
 // with fundCoins coins.
 func soloGenesis(o initOptions, seq nodeKeys, fund []common.Address) (*config.Genesis, error) {
+	return makeGenesis(o, "solo", []nodeKeys{seq}, fund)
+}
+
+// makeGenesis is a root chain run by validators with engine, funding every
+// address in fund with fundCoins coins.
+func makeGenesis(o initOptions, engine string, validators []nodeKeys, fund []common.Address) (*config.Genesis, error) {
 	if o.Network == "" {
 		o.Network = "devnet"
 	}
-	bls, err := hexutil.Decode(seq.BLSPublicKey)
-	if err != nil {
-		return nil, fmt.Errorf("validator key of %s: %w", seq.Account, err)
+	vals := make([]config.GenesisValidator, len(validators))
+	for i, v := range validators {
+		bls, err := hexutil.Decode(v.BLSPublicKey)
+		if err != nil {
+			return nil, fmt.Errorf("validator key of %s: %w", v.Account, err)
+		}
+		vals[i] = config.GenesisValidator{Address: v.Account, BLSPublicKey: bls, Power: 1}
 	}
 	g := &config.Genesis{
 		SubnetID:    "/" + o.Network,
 		ChainID:     o.ChainID,
 		GasLimit:    o.GasLimit,
 		TimestampMs: uint64(time.Now().UnixMilli()),
-		Engine:      "solo",
+		Engine:      engine,
 		BlockTimeMs: uint64(o.BlockTime.Milliseconds()),
-		Validators:  []config.GenesisValidator{{Address: seq.Account, BLSPublicKey: bls}},
+		Validators:  vals,
 		Alloc:       map[common.Address]config.GenesisAccount{},
 	}
 	for _, a := range fund {

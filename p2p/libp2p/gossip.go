@@ -80,14 +80,18 @@ func (h *Host) newPubSub(ctx context.Context) (*pubsub.PubSub, error) {
 	return ps, nil
 }
 
-// messageID names a message by its topic and content, not its sender and
-// sequence number, so the same transaction or vote relayed by two peers is
-// one message, while the same bytes on two topics are two.
+// messageID names a message by its topic, its signed origin and the origin's
+// sequence number: relays of one publication are one message, but a node that
+// publishes the same bytes again gets them delivered again. Content-based IDs
+// would swallow a validator's re-broadcast of the vote a restarted peer
+// missed (for as long as the seen-cache remembers it), stalling consensus.
 func messageID(m *pb.Message) string {
 	d := sha256.New()
 	d.Write([]byte(m.GetTopic()))
 	d.Write([]byte{0})
-	d.Write(m.GetData())
+	d.Write(m.GetFrom())
+	d.Write([]byte{0})
+	d.Write(m.GetSeqno())
 	return string(d.Sum(nil))
 }
 

@@ -300,3 +300,22 @@ func BenchmarkGossipLatency(b *testing.B) {
 		next(b, ty)
 	}
 }
+
+// TestRepublishedBytesAreDeliveredAgain: a validator re-broadcasts the very
+// same signed vote when a round stalls, for peers that missed it. Gossip must
+// deliver it again rather than treat it as already seen.
+func TestRepublishedBytesAreDeliveredAgain(t *testing.T) {
+	a, b := newHost(t, Config{}), newHost(t, Config{})
+	fullMesh(t, a, b)
+	name := p2p.ConsensusTopic("/devnet")
+	ta, tb := join(t, a, name, acceptAll), join(t, b, name, acceptAll)
+	waitTopicPeers(t, name, a, b)
+	for i := 0; i < 2; i++ {
+		if err := ta.Publish(context.Background(), []byte("prevote h=5 r=0")); err != nil {
+			t.Fatal(err)
+		}
+		if m := next(t, tb); string(m.Data) != "prevote h=5 r=0" {
+			t.Fatalf("publication %d: got %q", i, m.Data)
+		}
+	}
+}

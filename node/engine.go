@@ -1,0 +1,70 @@
+package node
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/aspen-chain/aspen/config"
+	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/consensus/bft"
+	"github.com/aspen-chain/aspen/consensus/solo"
+	"github.com/aspen-chain/aspen/crypto"
+	"github.com/aspen-chain/aspen/types"
+)
+
+// validatorSet builds the consensus validator set from a genesis.
+func validatorSet(gen *config.Genesis) (*consensus.ValidatorSet, error) {
+	vs := make([]consensus.Validator, len(gen.Validators))
+	for i, v := range gen.Validators {
+		vs[i] = consensus.Validator{Address: v.Address, BLSPublicKey: v.BLSPublicKey, Power: v.VotingPower()}
+	}
+	return consensus.NewValidatorSet(vs)
+}
+
+// engineKeys are the node's keys an engine may sign with.
+type engineKeys struct {
+	account sequencerKey
+	bls     *crypto.BLSSecretKey
+}
+
+// newEngine makes the subnet's engine at the chain's head. It reports
+// whether this node votes (holds a seat) in it.
+func newEngine(cfg *config.Node, gen *config.Genesis, vs *consensus.ValidatorSet, keys engineKeys, head *types.Header, tick time.Duration) (consensus.Engine, bool, error) {
+	switch gen.Engine {
+	case "solo":
+		if gen.Validators[0].Address != keys.account.address {
+			return nil, false, fmt.Errorf("%w: genesis names %s, this home holds %s", ErrNotSequencer, gen.Validators[0].Address, keys.account.address)
+		}
+		e, err := solo.New(solo.Config{
+			BlockTime:    ticks(cfg.Consensus.BlockTime.Duration, tick),
+			IdleInterval: ticks(cfg.Consensus.IdleInterval.Duration, tick),
+		}, keys.account, head.Height, head.Hash())
+		return e, true, err
+	case "bft":
+		var key *crypto.BLSSecretKey
+		if keys.bls != nil {
+			pub := keys.bls.PublicKey()
+			for i := 0; i < vs.Len(); i++ {
+				if string(vs.At(i).BLSPublicKey) == string(pub.Bytes()) {
+					key = keys.bls
+				}
+			}
+		}
+		bt := cfg.Consensus.BlockTime.Duration
+		e, err := bft.New(bft.Config{
+			Subnet:     gen.ID(),
+			Validators: vs,
+			Key:        key,
+			Timeouts: bft.Timeouts{
+				Propose:   ticks(max(time.Second, 3*bt), tick),
+				Prevote:   ticks(max(500*time.Millisecond, bt), tick),
+				Precommit: ticks(max(500*time.Millisecond, bt), tick),
+				Delta:     ticks(250*time.Millisecond, tick),
+			},
+			BlockTime: ticks(bt, tick),
+		}, head.Height, head.Hash())
+		return e, key != nil, err
+	default:
+		return nil, false, fmt.Errorf("node: engine %q is not available in this build (solo, bft)", gen.Engine)
+	}
+}

@@ -1,0 +1,235 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/aspen-chain/aspen/blocksync"
+	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/consensus/bft"
+	"github.com/aspen-chain/aspen/consensus/driver"
+	"github.com/aspen-chain/aspen/mempool"
+	"github.com/aspen-chain/aspen/p2p"
+	"github.com/aspen-chain/aspen/types"
+)
+
+// joinNetwork joins the subnet's consensus and transaction topics and serves
+// its blocks to peers that sync.
+func (rt *runtime) joinNetwork() error {
+	var err error
+	rt.consensusTopic, err = rt.host.Join(p2p.ConsensusTopic(rt.id), func(_ context.Context, _ string, data []byte) p2p.Verdict {
+		// Stateless checks only (decodes, signed by a validator): the engine
+		// judges the rest. A peer that relays garbage is penalised by gossipsub.
+		if err := bft.CheckMessage(rt.vs, rt.id, data); err != nil {
+			rt.metrics.rejected.WithLabelValues(string(rt.id), "consensus").Inc()
+			return p2p.Reject
+		}
+		return p2p.Accept
+	})
+	if err != nil {
+		return err
+	}
+	rt.txTopic, err = rt.host.Join(p2p.TxTopic(rt.id), func(_ context.Context, _ string, data []byte) p2p.Verdict {
+		var tx gethtypes.Transaction
+		if len(data) > mempool.MaxTxSize || tx.UnmarshalBinary(data) != nil {
+			rt.metrics.rejected.WithLabelValues(string(rt.id), "tx").Inc()
+			return p2p.Reject
+		}
+		return p2p.Accept
+	})
+	if err != nil {
+		return err
+	}
+	rt.syncWanted = make(chan uint64, 1)
+	blocksync.Serve(rt.host, rt.id, chainView{rt})
+	return nil
+}
+
+// topicTransport sends engine messages on the consensus topic. Gossip has no
+// unicast, so a message for one peer is broadcast too; engines tolerate that.
+type topicTransport struct{ t p2p.Topic }
+
+func (t topicTransport) Broadcast(data []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return t.t.Publish(ctx, data)
+}
+
+func (t topicTransport) Send(_ string, data []byte) error { return t.Broadcast(data) }
+
+func (rt *runtime) readConsensus(ctx context.Context) {
+	id := string(rt.id)
+	for {
+		m, err := rt.consensusTopic.Next(ctx)
+		if err != nil {
+			return
+		}
+		rt.metrics.received.WithLabelValues(id, "consensus").Inc()
+		if !rt.driver.Deliver(consensus.PeerMessage{From: m.From, Payload: m.Data}) {
+			rt.metrics.dropped.WithLabelValues(id, "consensus").Inc()
+		}
+	}
+}
+
+// readTxs adds gossiped transactions to the pool in batches, so sender
+// recovery runs in parallel.
+func (rt *runtime) readTxs(ctx context.Context) {
+	id := string(rt.id)
+	for {
+		m, err := rt.txTopic.Next(ctx)
+		if err != nil {
+			return
+		}
+		batch := []*gethtypes.Transaction{}
+		add := func(data []byte) {
+			var tx gethtypes.Transaction
+			if tx.UnmarshalBinary(data) == nil {
+				batch = append(batch, &tx)
+			}
+		}
+		add(m.Data)
+		// Drain what is already waiting, without blocking, up to a batch.
+	drain:
+		for len(batch) < 256 {
+			tctx, cancel := context.WithTimeout(ctx, time.Millisecond)
+			m, err := rt.txTopic.Next(tctx)
+			cancel()
+			if err != nil {
+				break drain
+			}
+			add(m.Data)
+		}
+		rt.metrics.received.WithLabelValues(id, "tx").Add(float64(len(batch)))
+		rt.pool.AddBatch(batch)
+	}
+}
+
+// publishTx gossips a transaction this node accepted from RPC.
+func (rt *runtime) publishTx(tx *gethtypes.Transaction) {
+	if rt.txTopic == nil {
+		return
+	}
+	data, err := tx.MarshalBinary()
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := rt.txTopic.Publish(ctx, data); err != nil {
+		rt.log.Debug("gossip tx failed", "tx", tx.Hash(), "err", err)
+	}
+}
+
+func (rt *runtime) onStepError(err error) {
+	kind := "invalid"
+	switch {
+	case errors.Is(err, bft.ErrOldHeight):
+		kind = "old"
+	case errors.Is(err, bft.ErrFutureHeight):
+		kind = "future"
+	}
+	rt.metrics.stepErrors.WithLabelValues(string(rt.id), kind).Inc()
+}
+
+// requestSync is the driver's OnSyncTo: it wakes the syncer without blocking.
+func (rt *runtime) requestSync(height uint64) {
+	select {
+	case rt.syncWanted <- height:
+	default:
+	}
+}
+
+// syncLoop catches the node up through block sync when the engine saw the
+// network ahead of it, and checks its peers every few seconds anyway (a node
+// restarted into a quiet network hears nothing that would tell it).
+func (rt *runtime) syncLoop(ctx context.Context) {
+	t := time.NewTicker(3 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-rt.syncWanted:
+		case <-t.C:
+		}
+		rt.syncOnce(ctx)
+	}
+}
+
+// syncOnce fetches and hands the driver verified blocks until no peer is ahead.
+func (rt *runtime) syncOnce(ctx context.Context) {
+	for ctx.Err() == nil {
+		peer, best := "", rt.head.Load().Height
+		for _, p := range rt.host.TopicPeers(p2p.ConsensusTopic(rt.id)) {
+			sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			h, _, err := blocksync.Status(sctx, rt.host, rt.id, p)
+			cancel()
+			if err == nil && h > best {
+				peer, best = p, h
+			}
+		}
+		if peer == "" {
+			return
+		}
+		from := rt.head.Load().Height + 1
+		fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		items, err := blocksync.Fetch(fctx, rt.host, rt.id, peer, from, 64)
+		cancel()
+		if err != nil || len(items) == 0 {
+			rt.log.Debug("block sync fetch failed", "peer", peer, "from", from, "err", err)
+			return
+		}
+		var verified []driver.Synced
+		for _, it := range items {
+			if err := rt.verifyCertified(it.Block, it.Commit); err != nil {
+				rt.log.Warn("peer served a block we cannot verify", "peer", peer, "height", it.Block.Height(), "err", err)
+				rt.metrics.rejected.WithLabelValues(string(rt.id), "blocksync").Inc()
+				break
+			}
+			verified = append(verified, driver.Synced{Block: it.Block, Commit: it.Commit})
+		}
+		if len(verified) == 0 {
+			return
+		}
+		rt.driver.DeliverSynced(verified)
+		rt.metrics.synced.WithLabelValues(string(rt.id)).Add(float64(len(verified)))
+		// Wait for the driver to apply them before asking for more.
+		timeout := time.NewTimer(30 * time.Second)
+		for rt.head.Load().Height < verified[len(verified)-1].Block.Height() {
+			select {
+			case <-ctx.Done():
+			case <-timeout.C:
+				rt.log.Warn("synced blocks not applied within 30s", "to", verified[len(verified)-1].Block.Height())
+				return
+			case <-rt.commits:
+				continue
+			}
+			break
+		}
+		timeout.Stop()
+	}
+}
+
+// verifyCertified checks that c certifies b under the subnet's validators.
+func (rt *runtime) verifyCertified(b *types.Block, c *types.Commit) error {
+	if c == nil || c.BlockHash != b.Hash() || c.Height != b.Height() || b.Header.SubnetID != rt.id {
+		return errors.New("certificate does not name this block")
+	}
+	return bft.VerifyCommit(rt.vs, rt.id, c)
+}
+
+// chainView serves committed blocks to block sync.
+type chainView struct{ rt *runtime }
+
+func (c chainView) Head() *types.Header { return c.rt.head.Load() }
+func (c chainView) BlockByNumber(h uint64) (*types.Block, error) {
+	if h > c.rt.head.Load().Height {
+		return nil, nil
+	}
+	return c.rt.store.BlockByNumber(h)
+}
+func (c chainView) Commit(hash common.Hash) (*types.Commit, error) { return c.rt.store.Commit(hash) }
