@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
@@ -22,8 +23,10 @@ func BFT() EngineFactory {
 			d := cfg.MaxDelay + 1
 			return bft.New(bft.Config{
 				Subnet: cfg.Subnet, Validators: cfg.Validators, Key: cfg.Key,
-				Timeouts:  bft.Timeouts{Propose: 4 * d, Prevote: 2 * d, Precommit: 2 * d, Delta: d},
-				BlockTime: 1,
+				Timeouts: bft.Timeouts{Propose: 4 * d, Prevote: 2 * d, Precommit: 2 * d, Delta: d},
+				// Heights at the pace of a few network delays, so fault
+				// windows span a few heights, not dozens of BLS-heavy ones.
+				BlockTime: 2 * d,
 			}, cfg.Height, cfg.Head)
 		},
 		VerifyCommit: bft.VerifyCommit,
@@ -38,7 +41,8 @@ func BFT() EngineFactory {
 			}
 			return Vote{Type: uint8(v.Type), Height: v.Height, Round: v.Round, BlockHash: v.BlockHash, Validator: int(v.Validator)}, true
 		},
-		Corrupt: corruptBFT,
+		Corrupt:  corruptBFT,
+		Describe: describeBFT,
 		Accused: func(e consensus.Engine) []int {
 			holder, ok := e.(interface{ Evidence() []bft.Evidence })
 			if !ok {
@@ -112,4 +116,19 @@ func otherHash(b *Byzantine, height uint64, not common.Hash) common.Hash {
 	var r [8]byte
 	binary.BigEndian.PutUint64(r[:], b.Rand())
 	return gethcrypto.Keccak256Hash(not[:], r[:])
+}
+
+func describeBFT(payload []byte) string {
+	m, err := bft.DecodeMessage(payload)
+	if err != nil {
+		return "undecodable: " + err.Error()
+	}
+	switch m := m.(type) {
+	case *bft.Vote:
+		return fmt.Sprintf("%s h%d r%d %x by %d", m.Type, m.Height, m.Round, m.BlockHash[:4], m.Validator)
+	case *bft.Proposal:
+		h := m.Block.Hash()
+		return fmt.Sprintf("proposal h%d r%d pol %d %x by %d", m.Height, m.Round, m.POLRound, h[:4], m.Validator)
+	}
+	return fmt.Sprintf("%T", m)
 }

@@ -48,6 +48,8 @@ type EngineFactory struct {
 	Corrupt func(b *Byzantine, payload []byte) (eq Equivocation, ok bool)
 	// Accused lists the validators an engine holds evidence against.
 	Accused func(e consensus.Engine) []int
+	// Describe renders a payload for Scenario.Log.
+	Describe func(payload []byte) string
 	// BlockEvidence checks one evidence entry of a final block and returns
 	// the validator it accuses.
 	BlockEvidence func(vs *consensus.ValidatorSet, subnet types.SubnetID, ev []byte) (int, error)

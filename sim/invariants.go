@@ -50,6 +50,9 @@ func (s *simulation) commit(n *node, f consensus.Final) bool {
 		return true // a byzantine node's own chain is not ours to judge; keep it consistent
 	}
 	s.record('B', uint64(n.index), height, hash.Big().Uint64())
+	if f.Commit != nil {
+		s.logf("n%d final %d %x round %d", n.index, height, hash[:4], f.Commit.Round)
+	}
 	n.app.chain = append(n.app.chain, f)
 	return true
 }
@@ -118,7 +121,7 @@ func (s *simulation) accused(_ consensus.Engine, who []int, where string) {
 // commits from the most advanced honest node it can reach, checks each, and
 // tells the engine with Synced.
 func (s *simulation) maybeSync(n *node) {
-	if s.now < n.nextSync || !(n.probing || n.syncTo > n.app.height()) {
+	if s.now < n.nextSync || !(n.probing || s.sc.StatusSync || n.syncTo > n.app.height()) {
 		return
 	}
 	n.nextSync = s.now + s.sc.SyncInterval
@@ -152,6 +155,7 @@ func (s *simulation) maybeSync(n *node) {
 	s.res.Syncs++
 	head := n.app.head()
 	s.record('S', uint64(n.index), from, head.Height())
+	s.logf("n%d synced %d..%d from n%d", n.index, from+1, head.Height(), src.index)
 	_ = n.engine.Step(consensus.Synced{Height: head.Height(), Hash: head.Hash()})
 	s.drain(n)
 }

@@ -14,6 +14,7 @@ type envelope struct {
 	epoch    int   // the receiver's incarnation when sent
 	pair     int   // >0: one half of a byzantine equivocation pair
 	half     uint8 // which half: 1 or 2
+	gossip   bool  // a broadcast, which Scenario.Relay forwards
 }
 
 type queue []*envelope
@@ -50,12 +51,17 @@ type network struct {
 }
 
 // send puts one message from one node to another on the wire at time now.
-func (n *network) send(now uint64, from, to int, payload []byte, epoch int) {
-	n.sendPair(now, from, to, payload, 0, 0, epoch)
+func (n *network) send(now uint64, from, to int, payload []byte, epoch int, gossip bool) {
+	n.put(now, &envelope{from: from, to: to, payload: payload, epoch: epoch, gossip: gossip})
 }
 
 // sendPair is send for one half of a byzantine equivocation.
 func (n *network) sendPair(now uint64, from, to int, payload []byte, pair int, half uint8, epoch int) {
+	n.put(now, &envelope{from: from, to: to, payload: payload, epoch: epoch, pair: pair, half: half, gossip: true})
+}
+
+// put draws the fate of one message: lost, delivered once or twice, when.
+func (n *network) put(now uint64, env *envelope) {
 	if n.rng.Float64() < n.loss {
 		n.lost++
 		return
@@ -71,7 +77,9 @@ func (n *network) sendPair(now uint64, from, to int, payload []byte, pair int, h
 			delay += n.rng.Uint64N(n.maxDelay - n.minDelay + 1)
 		}
 		n.seq++
-		heap.Push(&n.q, &envelope{at: now + delay, seq: n.seq, from: from, to: to, payload: payload, epoch: epoch, pair: pair, half: half})
+		e := *env
+		e.at, e.seq = now+delay, n.seq
+		heap.Push(&n.q, &e)
 	}
 }
 

@@ -1,6 +1,9 @@
 package sim
 
 import (
+	"github.com/ethereum/go-ethereum/common"
+	gethcrypto "github.com/ethereum/go-ethereum/crypto"
+
 	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/crypto"
 )
@@ -24,6 +27,7 @@ type node struct {
 	nextSync  uint64 // earliest tick of the next block-sync attempt
 	probing   bool   // restarted and not yet caught up: probe peers periodically
 	byzantine *Byzantine
+	relayed   map[common.Hash]bool // broadcasts sent or relayed (Scenario.Relay)
 }
 
 func (n *node) up() bool { return n.engine != nil }
@@ -40,6 +44,7 @@ func (s *simulation) start(n *node, restart bool) error {
 		return err
 	}
 	n.engine, n.crashing, n.syncTo = e, false, 0
+	n.relayed = map[common.Hash]bool{}
 	n.epoch++
 	if !n.honest {
 		n.byzantine = &Byzantine{sim: s, node: n}
@@ -62,6 +67,7 @@ func (s *simulation) start(n *node, restart bool) error {
 // crash drops the node's engine and, through the epoch, its in-flight messages.
 func (s *simulation) crash(n *node) {
 	s.record('C', uint64(n.index))
+	s.logf("n%d crashed", n.index)
 	s.res.Crashes++
 	s.pollEvidence()
 	n.engine, n.crashing, n.probing = nil, false, false
@@ -85,6 +91,9 @@ func (s *simulation) drain(n *node) {
 			return
 		}
 		for _, out := range rd.Send {
+			if s.sc.Log != nil {
+				s.logf("n%d -> %q %s", n.index, out.To, s.describe(out.Payload))
+			}
 			s.send(n, out)
 		}
 		for _, f := range rd.Final {
@@ -94,6 +103,9 @@ func (s *simulation) drain(n *node) {
 			// Entries of this same Ready may already belong to the next
 			// height; keeping them is harmless, losing them is not.
 			n.wal = n.wal[len(n.wal)-len(rd.Persist):]
+		}
+		if rd.SyncTo > 0 {
+			s.logf("n%d SyncTo %d at height %d", n.index, rd.SyncTo, n.app.height())
 		}
 		if rd.SyncTo > n.syncTo {
 			n.syncTo = rd.SyncTo
@@ -124,19 +136,32 @@ func (s *simulation) send(n *node, out consensus.Outbound) {
 	if out.To != "" {
 		to, ok := s.byID[out.To]
 		if ok && to != n.index {
-			s.net.send(s.now, n.index, to, out.Payload, s.nodes[to].epoch)
+			s.net.send(s.now, n.index, to, out.Payload, s.nodes[to].epoch, false)
 		}
 		return
 	}
-	if !n.honest && s.f.Corrupt != nil {
+	if !n.honest && s.f.Corrupt != nil && !(s.sc.ProposalsOnly && s.isVote(out.Payload)) {
 		if eq, ok := s.f.Corrupt(n.byzantine, out.Payload); ok {
 			s.equivocate(n, eq)
 			return
 		}
 	}
+	s.broadcast(n, out.Payload)
+}
+
+// broadcast sends payload from n to every other node; with Scenario.Relay
+// n remembers it, so it does not relay it back.
+func (s *simulation) broadcast(n *node, payload []byte) {
+	if s.sc.Relay {
+		k := gethcrypto.Keccak256Hash(payload)
+		if n.relayed[k] {
+			return
+		}
+		n.relayed[k] = true
+	}
 	for _, m := range s.nodes {
 		if m.index != n.index {
-			s.net.send(s.now, n.index, m.index, out.Payload, m.epoch)
+			s.net.send(s.now, n.index, m.index, payload, m.epoch, true)
 		}
 	}
 }
@@ -187,13 +212,29 @@ func (s *simulation) deliver(env *envelope) {
 		return
 	}
 	s.net.delivered++
+	if s.sc.Log != nil {
+		s.logf("n%d <- n%d %s", env.to, env.from, s.describe(env.payload))
+	}
 	s.record('D', env.seq, uint64(env.from), uint64(env.to))
-	_ = n.engine.Step(consensus.PeerMessage{From: s.nodes[env.from].id, Payload: env.payload})
+	if err := n.engine.Step(consensus.PeerMessage{From: s.nodes[env.from].id, Payload: env.payload}); err != nil && s.sc.Log != nil {
+		s.logf("n%d refused: %v", env.to, err)
+	}
 	if p := s.pairs[env.pair]; env.pair > 0 && n.honest && n.app.height()+1 == p.height {
 		p.got[n.index] |= env.half
-		if p.got[n.index] == 3 {
-			s.res.EvidenceDue = true
+		if p.got[n.index] == 3 && !s.res.EvidenceDue {
+			s.res.EvidenceDue, s.dueAt = true, s.now
 		}
 	}
+	if s.sc.Relay && env.gossip && n.honest && n.up() {
+		s.broadcast(n, env.payload)
+	}
 	s.drain(n)
+}
+
+func (s *simulation) isVote(payload []byte) bool {
+	if s.f.DecodeVote == nil {
+		return false
+	}
+	_, ok := s.f.DecodeVote(payload)
+	return ok
 }

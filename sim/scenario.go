@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"io"
 )
 
 // Errors naming the invariant a run violated; test them with errors.Is on
@@ -29,17 +30,34 @@ type Scenario struct {
 	MinDelay, MaxDelay uint64  // delivery delay in ticks, uniform in [MinDelay, MaxDelay]; reordering follows
 
 	Partitions bool // split the network in two for a while, then heal
+	Isolate    bool // partitions cut off one node only, so the rest keep a quorum
 	Crashes    int  // honest-node crashes, each followed by a restart
 
 	Heights  uint64 // every honest node must finalize at least this many heights
 	Progress uint64 // and at least this many after the last fault ended (default 2)
 	MaxTicks uint64 // budget in ticks after the last fault ended (default 300 + 100 per height)
 
+	// ProposalsOnly limits byzantine nodes to conflicting proposals; their
+	// votes are their engine's own. Off, they equivocate on votes too.
+	ProposalsOnly bool
+	// Relay makes honest nodes forward every broadcast they receive for the
+	// first time to all other nodes, as gossipsub does: a message one honest
+	// node got reaches every connected honest node, including both halves of
+	// a byzantine equivocation. Messages lost in a partition stay lost.
+	Relay bool
+	// StatusSync makes every node, every SyncInterval ticks, block-sync from
+	// a reachable honest peer that is ahead, as a p2p status exchange would,
+	// whether or not its engine asked with SyncTo. Off, only SyncTo and
+	// restarts trigger block sync, which tests the engine's own catch-up.
+	StatusSync bool
 	// SyncInterval is how often, in ticks, a node behind its SyncTo or
 	// recently restarted looks for a peer to block-sync from (default 10).
 	SyncInterval uint64
 	// MsPerTick converts the virtual clock to block timestamps (default 100).
 	MsPerTick uint64
+	// Log, when set, gets one line per event of the run: faults, sends,
+	// deliveries, commits, syncs. For debugging one seed.
+	Log io.Writer
 }
 
 func (sc Scenario) withDefaults() Scenario {

@@ -40,9 +40,7 @@ type simulation struct {
 	events   []event
 	stable   uint64 // tick the last fault ends
 	atStable []uint64
-	// progressedAt is when every honest node first made the progress asked
-	// for while evidence is still awaited.
-	progressedAt uint64
+	dueAt    uint64 // tick an equivocation first reached an honest node whole
 
 	trace hash.Hash
 	res   *Result
@@ -182,17 +180,20 @@ const (
 func (s *simulation) schedule() {
 	sc, rng := s.sc, s.rng
 	if sc.Partitions {
-		at := 20 + rng.Uint64N(80)
+		at := 10 + rng.Uint64N(40)
 		for k := 0; k < 1+rng.IntN(2); k++ {
 			side := make([]int, sc.Nodes)
 			perm := rng.Perm(sc.Nodes)
 			cut := 1 + rng.IntN(sc.Nodes-1)
+			if sc.Isolate {
+				cut = 1
+			}
 			for _, i := range perm[:cut] {
 				side[i] = 1
 			}
-			heal := at + 40 + rng.Uint64N(160)
+			heal := at + 30 + rng.Uint64N(80)
 			s.events = append(s.events, event{at: at, kind: evPartition, side: side}, event{at: heal, kind: evHeal})
-			at = heal + 10 + rng.Uint64N(60)
+			at = heal + 10 + rng.Uint64N(30)
 		}
 	}
 	var honest []int
@@ -204,11 +205,11 @@ func (s *simulation) schedule() {
 	busyUntil := map[int]uint64{}
 	for k := 0; k < sc.Crashes; k++ {
 		i := honest[rng.IntN(len(honest))]
-		at := 10 + rng.Uint64N(150)
+		at := 5 + rng.Uint64N(60)
 		if at <= busyUntil[i] {
-			at = busyUntil[i] + 5 + rng.Uint64N(30)
+			at = busyUntil[i] + 5 + rng.Uint64N(20)
 		}
-		up := at + 20 + rng.Uint64N(120)
+		up := at + 15 + rng.Uint64N(60)
 		busyUntil[i] = up
 		s.events = append(s.events, event{at: at, kind: evCrash, node: i, torn: rng.IntN(2) == 0}, event{at: up, kind: evRestart, node: i})
 	}
@@ -223,6 +224,41 @@ func (s *simulation) failf(err error, format string, args ...any) {
 	if s.fail == nil {
 		s.fail = &Failure{Seed: s.seed, Scenario: s.sc.Name, Tick: s.now, Err: fmt.Errorf("%w: "+format, append([]any{err}, args...)...)}
 	}
+}
+
+// logf writes one line to Scenario.Log, when set.
+func (s *simulation) logf(format string, args ...any) {
+	if s.sc.Log != nil {
+		fmt.Fprintf(s.sc.Log, "%5d "+format+"\n", append([]any{s.now}, args...)...)
+	}
+}
+
+func (s *simulation) describe(payload []byte) string {
+	if s.f.Describe == nil {
+		return fmt.Sprintf("%d bytes", len(payload))
+	}
+	return s.f.Describe(payload)
+}
+
+// logStatus logs every node's chain height and, when the engine tells, the
+// height and round it is deciding.
+func (s *simulation) logStatus() {
+	if s.sc.Log == nil {
+		return
+	}
+	line := "status"
+	for _, n := range s.nodes {
+		line += fmt.Sprintf(" n%d:%d", n.index, n.app.height())
+		if hr, ok := n.engine.(interface {
+			Height() uint64
+			Round() uint32
+		}); ok {
+			line += fmt.Sprintf("(%d/%d)", hr.Height(), hr.Round())
+		} else if !n.up() {
+			line += "(down)"
+		}
+	}
+	s.logf("%s", line)
 }
 
 func (s *simulation) record(kind byte, vals ...uint64) {
@@ -264,15 +300,17 @@ func (s *simulation) run() {
 		if s.now%5 == 0 {
 			s.pollEvidence()
 		}
+		if s.now%20 == 0 {
+			s.logStatus()
+		}
 		if s.now == s.stable {
 			s.atStable = s.heights()
 		}
-		if s.now >= s.stable && s.progressed() {
-			if s.evidenceSettled() {
-				break
-			}
-		} else {
-			s.progressedAt = 0
+		if s.now%5 == 0 {
+			s.checkEvidence()
+		}
+		if s.now >= s.stable && s.progressed() && s.evidenceSettled() {
+			break
 		}
 		if s.now > s.stable+s.sc.MaxTicks {
 			s.failf(ErrProgress, "%s", s.lagging())
@@ -303,26 +341,26 @@ func (s *simulation) progressed() bool {
 	return true
 }
 
-// evidenceWait is how long, in ticks after progress, evidence of a delivered
-// equivocation may take to show up in an honest engine or final block.
+// evidenceWait is how long, in ticks, evidence of an equivocation that
+// reached an honest node whole may take to show up in an honest engine or a
+// final block before the run fails with ErrNoEvidence.
 const evidenceWait = 100
 
 // evidenceSettled reports whether the run may end as far as evidence goes:
 // no equivocation reached an honest node whole, or evidence of it was seen.
-// After evidenceWait ticks without it, the run fails with ErrNoEvidence.
 func (s *simulation) evidenceSettled() bool {
 	s.pollEvidence()
-	if !s.res.EvidenceDue || s.res.EvidenceSeen {
-		return true
+	return !s.res.EvidenceDue || s.res.EvidenceSeen
+}
+
+// checkEvidence fails the run when evidence is overdue.
+func (s *simulation) checkEvidence() {
+	if s.res.EvidenceDue && !s.res.EvidenceSeen && s.now >= s.dueAt+evidenceWait {
+		s.pollEvidence()
+		if !s.res.EvidenceSeen {
+			s.failf(ErrNoEvidence, "%d equivocations sent; both halves of one reached an honest node at its height at tick %d, no evidence %d ticks later", s.res.Equivocations, s.dueAt, evidenceWait)
+		}
 	}
-	if s.progressedAt == 0 {
-		s.progressedAt = s.now
-	}
-	if s.now >= s.progressedAt+evidenceWait {
-		s.failf(ErrNoEvidence, "%d equivocations sent, both halves of one reached an honest node at its height, no evidence %d ticks later", s.res.Equivocations, evidenceWait)
-		return true
-	}
-	return false
 }
 
 func (s *simulation) lagging() string {
@@ -344,6 +382,7 @@ func (s *simulation) lagging() string {
 // apply performs one scheduled fault.
 func (s *simulation) apply(e event) {
 	s.record('F', uint64(e.kind), uint64(e.node))
+	s.logf("fault %s node %d torn %v sides %v", [...]string{"partition", "heal", "crash", "restart"}[e.kind], e.node, e.torn, e.side)
 	switch e.kind {
 	case evPartition:
 		s.net.side = e.side
