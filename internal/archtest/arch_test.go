@@ -162,6 +162,14 @@ var rules = []rule{
 		}
 		return ""
 	}},
+	{"only tests import the simulator", func(p pkg) string {
+		for _, imp := range p.aspenImports() {
+			if under(imp, "sim") && !under(p.path, "sim") {
+				return "imports " + imp
+			}
+		}
+		return ""
+	}},
 	{"types and crypto are leaves", func(p pkg) string {
 		if p.path != "types" && p.path != "crypto" {
 			return ""
@@ -203,6 +211,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		"p2p never imports consensus":                                                                           {path: "p2p", imports: map[string]bool{module + "/consensus": true}},
 		"nothing but cmd imports node":                                                                          {path: "rpc", imports: map[string]bool{module + "/node": true}},
 		"types and crypto are leaves":                                                                           {path: "types", imports: map[string]bool{module + "/config": true}},
+		"only tests import the simulator":                                                                       {path: "node", imports: map[string]bool{module + "/sim": true}},
 		"rpc sees the node only through types and the execution contract":                                       {path: "rpc", imports: map[string]bool{module + "/mempool": true}},
 	}
 	for _, r := range rules {
