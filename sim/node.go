@@ -146,19 +146,26 @@ func (s *simulation) send(n *node, out consensus.Outbound) {
 			return
 		}
 	}
+	if s.sc.Relay {
+		n.relayed[gethcrypto.Keccak256Hash(out.Payload)] = true
+	}
 	s.broadcast(n, out.Payload)
 }
 
-// broadcast sends payload from n to every other node; with Scenario.Relay
-// n remembers it, so it does not relay it back.
-func (s *simulation) broadcast(n *node, payload []byte) {
-	if s.sc.Relay {
-		k := gethcrypto.Keccak256Hash(payload)
-		if n.relayed[k] {
-			return
-		}
-		n.relayed[k] = true
+// relay forwards a broadcast n received to every other node, the first time
+// only, as gossipsub does. The engine's own sends always go out: its
+// re-broadcasts are how lost messages get through.
+func (s *simulation) relay(n *node, payload []byte) {
+	k := gethcrypto.Keccak256Hash(payload)
+	if n.relayed[k] {
+		return
 	}
+	n.relayed[k] = true
+	s.broadcast(n, payload)
+}
+
+// broadcast sends payload from n to every other node.
+func (s *simulation) broadcast(n *node, payload []byte) {
 	for _, m := range s.nodes {
 		if m.index != n.index {
 			s.net.send(s.now, n.index, m.index, payload, m.epoch, true)
@@ -226,7 +233,7 @@ func (s *simulation) deliver(env *envelope) {
 		}
 	}
 	if s.sc.Relay && env.gossip && n.honest && n.up() {
-		s.broadcast(n, env.payload)
+		s.relay(n, env.payload)
 	}
 	s.drain(n)
 }

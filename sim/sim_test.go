@@ -16,26 +16,22 @@ var seedFlag = flag.Int64("seed", -1, "run only this seed of TestSeeds (replays 
 var rotation = []Scenario{
 	{Name: "honest", Nodes: 4, MinDelay: 1, MaxDelay: 3, Heights: 5},
 	{Name: "lossy", Nodes: 4, Loss: 0.1, Dup: 0.1, MinDelay: 1, MaxDelay: 8, Relay: true, Heights: 4},
-	{Name: "partition", Nodes: 4, Partitions: true, Isolate: true, MinDelay: 1, MaxDelay: 4, Heights: 4},
+	{Name: "partition", Nodes: 4, Partitions: true, MinDelay: 1, MaxDelay: 4, Heights: 4},
 	{Name: "crash", Nodes: 4, Crashes: 2, MinDelay: 1, MaxDelay: 4, Heights: 4},
-	{Name: "byzantine", Nodes: 4, Byzantine: 1, ProposalsOnly: true, MinDelay: 1, MaxDelay: 4, Heights: 5},
-	{Name: "byzantine-crash", Nodes: 4, Byzantine: 1, ProposalsOnly: true, Crashes: 1, MinDelay: 1, MaxDelay: 4, Heights: 4},
+	{Name: "byzantine", Nodes: 4, Byzantine: 1, MinDelay: 1, MaxDelay: 4, Heights: 5},
+	{Name: "byzantine-crash", Nodes: 4, Byzantine: 1, Crashes: 1, MinDelay: 1, MaxDelay: 4, Heights: 4},
+	{Name: "partition-crash", Nodes: 4, Partitions: true, Crashes: 1, Loss: 0.05, Dup: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 4},
 	{Name: "seven", Nodes: 7, Byzantine: 2, ProposalsOnly: true, Loss: 0.05, Dup: 0.05, Relay: true, MinDelay: 1, MaxDelay: 5, Heights: 3},
 }
 
-// pending are scenarios the bft engine does not pass yet (see the sim
-// report): byzantine validators that equivocate on votes; message loss
-// without gossip relay; partitions that split the quorum, alone or with a
-// crash. All stall when some honest validators lock on a block whose +2/3
-// prevotes the others never receive. ASPEN_SIM_PENDING=1 runs them in TestSeeds instead.
+// pending are scenarios the bft engine does not pass on every seed yet (see
+// the sim report): message loss on a network that does not relay, and seven
+// validators with two equivocating on votes, which make progress but slower
+// than the budget on some seeds. ASPEN_SIM_PENDING=1 runs them in TestSeeds
+// instead of the rotation.
 var pending = []Scenario{
 	{Name: "lossy-direct", Nodes: 4, Loss: 0.1, Dup: 0.1, MinDelay: 1, MaxDelay: 8, Heights: 5},
-	{Name: "byzantine-votes", Nodes: 4, Byzantine: 1, MinDelay: 1, MaxDelay: 4, Heights: 6},
-	{Name: "byzantine-votes-relay", Nodes: 4, Byzantine: 1, Relay: true, StatusSync: true, MinDelay: 1, MaxDelay: 4, Heights: 6},
-	{Name: "byzantine-votes-crash", Nodes: 4, Byzantine: 1, Crashes: 1, MinDelay: 1, MaxDelay: 4, Heights: 5},
 	{Name: "seven-votes", Nodes: 7, Byzantine: 2, Loss: 0.05, Dup: 0.05, MinDelay: 1, MaxDelay: 5, Heights: 4},
-	{Name: "partition-split", Nodes: 4, Partitions: true, MinDelay: 1, MaxDelay: 4, Heights: 4},
-	{Name: "partition-crash", Nodes: 4, Partitions: true, Crashes: 1, Loss: 0.05, Dup: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 4},
 	{Name: "seven-faults", Nodes: 7, Byzantine: 1, Crashes: 2, Partitions: true, Loss: 0.05, MinDelay: 1, MaxDelay: 4, Heights: 4},
 }
 
