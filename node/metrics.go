@@ -24,6 +24,7 @@ type metrics struct {
 	rejected      *prometheus.CounterVec
 	stepErrors    *prometheus.CounterVec
 	synced        *prometheus.CounterVec
+	stage         *prometheus.HistogramVec
 }
 
 func newMetrics() *metrics {
@@ -77,7 +78,11 @@ func newMetrics() *metrics {
 	m.synced = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aspen_blocksync_blocks_total", Help: "Blocks learned through block sync, certificates verified.",
 	}, []string{"subnet"})
-	m.reg.MustRegister(m.round, m.heightSeconds, m.received, m.dropped, m.rejected, m.stepErrors, m.synced)
+	m.stage = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "aspen_block_stage_seconds", Help: "Wall time to build, verify (execute) and commit (durably) one block.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+	}, []string{"subnet", "stage"})
+	m.reg.MustRegister(m.stage, m.round, m.heightSeconds, m.received, m.dropped, m.rejected, m.stepErrors, m.synced)
 	m.reg.MustRegister(m.height, m.txs, m.gas, m.blockTxs, m.baseFee, m.poolPending, m.poolQueued, m.droppedEvent,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

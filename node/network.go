@@ -3,10 +3,12 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rlp"
 
 	"github.com/aspen-chain/aspen/blocksync"
 	"github.com/aspen-chain/aspen/consensus"
@@ -34,8 +36,7 @@ func (rt *runtime) joinNetwork() error {
 		return err
 	}
 	rt.txTopic, err = rt.host.Join(p2p.TxTopic(rt.id), func(_ context.Context, _ string, data []byte) p2p.Verdict {
-		var tx gethtypes.Transaction
-		if len(data) > mempool.MaxTxSize || tx.UnmarshalBinary(data) != nil {
+		if _, err := decodeTxBatch(data); err != nil {
 			rt.metrics.rejected.WithLabelValues(string(rt.id), "tx").Inc()
 			return p2p.Reject
 		}
@@ -45,6 +46,7 @@ func (rt *runtime) joinNetwork() error {
 		return err
 	}
 	rt.syncWanted = make(chan uint64, 1)
+	rt.outTxs = make(chan *gethtypes.Transaction, 8192)
 	blocksync.Serve(rt.host, rt.id, chainView{rt})
 	return nil
 }
@@ -75,8 +77,38 @@ func (rt *runtime) readConsensus(ctx context.Context) {
 	}
 }
 
-// readTxs adds gossiped transactions to the pool in batches, so sender
-// recovery runs in parallel.
+// Transactions travel in batches: one gossip message (one signature, one
+// validation per peer) per burst instead of per transaction. A batch is the
+// RLP list of the transactions' binary encodings.
+const (
+	txBatchMax   = 512                    // transactions per gossip message
+	txBatchBytes = p2p.MaxMessageSize / 2 // leaves room for a last big transaction
+	txBatchDelay = 5 * time.Millisecond   // how long a lone transaction waits for company
+)
+
+func decodeTxBatch(data []byte) ([]*gethtypes.Transaction, error) {
+	var raws [][]byte
+	if err := rlp.DecodeBytes(data, &raws); err != nil {
+		return nil, err
+	}
+	if len(raws) == 0 || len(raws) > txBatchMax {
+		return nil, fmt.Errorf("batch of %d transactions", len(raws))
+	}
+	txs := make([]*gethtypes.Transaction, len(raws))
+	for i, raw := range raws {
+		if len(raw) > mempool.MaxTxSize {
+			return nil, mempool.ErrOversizedData
+		}
+		txs[i] = new(gethtypes.Transaction)
+		if err := txs[i].UnmarshalBinary(raw); err != nil {
+			return nil, err
+		}
+	}
+	return txs, nil
+}
+
+// readTxs adds gossiped transaction batches to the pool; AddBatch recovers
+// their senders in parallel.
 func (rt *runtime) readTxs(ctx context.Context) {
 	id := string(rt.id)
 	for {
@@ -84,43 +116,70 @@ func (rt *runtime) readTxs(ctx context.Context) {
 		if err != nil {
 			return
 		}
-		batch := []*gethtypes.Transaction{}
-		add := func(data []byte) {
-			var tx gethtypes.Transaction
-			if tx.UnmarshalBinary(data) == nil {
-				batch = append(batch, &tx)
-			}
+		txs, err := decodeTxBatch(m.Data)
+		if err != nil {
+			continue // the validator already rejected it; cannot happen
 		}
-		add(m.Data)
-		// Drain what is already waiting, without blocking, up to a batch.
-	drain:
-		for len(batch) < 256 {
-			tctx, cancel := context.WithTimeout(ctx, time.Millisecond)
-			m, err := rt.txTopic.Next(tctx)
-			cancel()
-			if err != nil {
-				break drain
-			}
-			add(m.Data)
-		}
-		rt.metrics.received.WithLabelValues(id, "tx").Add(float64(len(batch)))
-		rt.pool.AddBatch(batch)
+		rt.metrics.received.WithLabelValues(id, "tx").Add(float64(len(txs)))
+		rt.pool.AddBatch(txs)
 	}
 }
 
-// publishTx gossips a transaction this node accepted from RPC.
+// publishTx queues a transaction this node accepted from RPC for gossip.
 func (rt *runtime) publishTx(tx *gethtypes.Transaction) {
 	if rt.txTopic == nil {
 		return
 	}
-	data, err := tx.MarshalBinary()
-	if err != nil {
-		return
+	select {
+	case rt.outTxs <- tx:
+	default:
+		rt.metrics.dropped.WithLabelValues(string(rt.id), "tx-out").Inc()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	if err := rt.txTopic.Publish(ctx, data); err != nil {
-		rt.log.Debug("gossip tx failed", "tx", tx.Hash(), "err", err)
+}
+
+// gossipTxs publishes queued transactions in batches.
+func (rt *runtime) gossipTxs(ctx context.Context) {
+	var batch [][]byte
+	size := 0
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		data, err := rlp.EncodeToBytes(batch)
+		batch, size = batch[:0], 0
+		if err != nil {
+			return
+		}
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		if err := rt.txTopic.Publish(pctx, data); err != nil {
+			rt.log.Debug("gossip txs failed", "err", err)
+		}
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case tx := <-rt.outTxs:
+			raw, err := tx.MarshalBinary()
+			if err != nil {
+				continue
+			}
+			if size+len(raw) > txBatchBytes {
+				flush()
+			}
+			if len(batch) == 0 {
+				timer.Reset(txBatchDelay)
+			}
+			batch, size = append(batch, raw), size+len(raw)
+			if len(batch) >= txBatchMax {
+				flush()
+			}
+		case <-timer.C:
+			flush()
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -113,6 +114,10 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
+	if os.Getenv("ASPEN_PPROF") == "1" { // profiling on the RPC port, for engineers only
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	}
 	mux.Handle("/", n.rpc)
 	n.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return n, nil

@@ -53,7 +53,8 @@ type runtime struct {
 	consensusTopic p2p.Topic
 	txTopic        p2p.Topic
 	syncWanted     chan uint64
-	commits        chan struct{} // signalled after every commit, for waiters
+	outTxs         chan *gethtypes.Transaction // accepted over RPC, waiting for gossip
+	commits        chan struct{}               // signalled after every commit, for waiters
 	lastCommit     time.Time
 
 	head  atomic.Pointer[types.Header]
@@ -109,7 +110,9 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 		return err
 	}
 	dcfg := driver.Config{Tick: tick, Proposer: keys.account.address, Log: rt.log, OnCommit: rt.onCommit,
-		OnStepError: rt.onStepError}
+		OnStepError: rt.onStepError, OnStage: func(stage string, took time.Duration) {
+			rt.metrics.stage.WithLabelValues(string(rt.id), stage).Observe(took.Seconds())
+		}}
 	if gen.Engine != "solo" {
 		if rt.host == nil {
 			return fmt.Errorf("node: engine %s needs networking: set p2p.listen in %s", gen.Engine, cfg.Path(config.ConfigFile))
@@ -158,6 +161,7 @@ func (rt *runtime) run(ctx context.Context) error {
 	if rt.consensusTopic != nil {
 		go rt.readConsensus(ctx)
 		go rt.readTxs(ctx)
+		go rt.gossipTxs(ctx)
 		go rt.syncLoop(ctx)
 	}
 	return rt.driver.Run(ctx)

@@ -84,6 +84,9 @@ type Config struct {
 	// OnSyncTo is called (on the driver goroutine; it must not block) when the
 	// engine saw the network finalize up to a height above ours.
 	OnSyncTo func(height uint64)
+	// OnStage is called after each build, verify and commit with the wall
+	// time it took ("build", "verify", "commit"): the node exports them.
+	OnStage func(stage string, took time.Duration)
 	// OnStepError is called for every input the engine rejected (bad
 	// signature, old height...): the node counts them.
 	OnStepError func(err error)
@@ -279,7 +282,9 @@ func (d *Driver) build(req *consensus.BuildRequest) consensus.Message {
 		now = d.head.TimeMs + 1 // timestamps strictly increase even if the clock steps back
 	}
 	attrs := execution.Attributes{TimeMs: now, Proposer: d.cfg.Proposer, ParentRef: d.head.ParentRef, Evidence: req.Evidence}
+	start := d.cfg.Clock.Now()
 	e, err := d.exec.Build(d.head, attrs, d.pool.Source())
+	d.stage("build", start)
 	if err != nil {
 		d.cfg.Log.Error("block build failed", "height", req.Height, "err", err)
 		return consensus.BuildFailed{Height: req.Height, Reason: err.Error()}
@@ -289,7 +294,9 @@ func (d *Driver) build(req *consensus.BuildRequest) consensus.Message {
 }
 
 func (d *Driver) verify(b *types.Block) consensus.Message {
+	start := d.cfg.Clock.Now()
 	e, err := d.exec.Execute(b)
+	d.stage("verify", start)
 	if err != nil {
 		d.cfg.Log.Warn("block rejected", "height", b.Height(), "hash", b.Hash(), "err", err)
 		return consensus.Verdict{Hash: b.Hash(), Valid: false}
@@ -308,9 +315,11 @@ func (d *Driver) commit(f consensus.Final) error {
 		}
 	}
 	e.Block = f.Block // carries the seal the engine added
+	start := d.cfg.Clock.Now()
 	if err := d.exec.Commit(e, f.Commit); err != nil {
 		return fmt.Errorf("driver: commit block %d: %w", f.Block.Height(), err)
 	}
+	d.stage("commit", start)
 	d.head = f.Block.Header
 	if d.cfg.WAL != nil {
 		if err := d.cfg.WAL.Truncate(d.head.Height); err != nil {
@@ -326,6 +335,12 @@ func (d *Driver) commit(f consensus.Final) error {
 		d.cfg.OnCommit(e)
 	}
 	return nil
+}
+
+func (d *Driver) stage(name string, start time.Time) {
+	if d.cfg.OnStage != nil {
+		d.cfg.OnStage(name, d.cfg.Clock.Now().Sub(start))
+	}
 }
 
 // Head is the last committed header. Call it only from the driver's goroutine

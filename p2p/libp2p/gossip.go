@@ -53,6 +53,11 @@ const (
 // arbitrary topics.
 var topicPrefix = regexp.MustCompile(`^/aspen/`)
 
+const (
+	outboundQueue = 4096 // messages waiting to be written to one peer
+	validateQueue = 4096 // messages waiting for a validator
+)
+
 func (h *Host) newPubSub(ctx context.Context) (*pubsub.PubSub, error) {
 	ps, err := pubsub.NewGossipSub(ctx, h.host,
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
@@ -60,6 +65,12 @@ func (h *Host) newPubSub(ctx context.Context) (*pubsub.PubSub, error) {
 		// our mesh, which is empty until the first heartbeat after a join):
 		// votes and proposals are latency-critical.
 		pubsub.WithFloodPublish(true),
+		// gossipsub's default per-peer outbound queue (32) overflows under a
+		// burst of transactions and silently drops what follows, votes
+		// included; consensus then waits for a timeout to re-send. A deep
+		// queue absorbs bursts; the resource manager still bounds memory.
+		pubsub.WithPeerOutboundQueueSize(outboundQueue),
+		pubsub.WithValidateQueueSize(validateQueue),
 		pubsub.WithMaxMessageSize(h.cfg.maxGossipSize),
 		pubsub.WithMessageIdFn(messageID),
 		pubsub.WithSubscriptionFilter(pubsub.WrapLimitSubscriptionFilter(
