@@ -59,6 +59,7 @@ type manifest struct {
 		RPC     string   `json:"rpc"`
 		WS      string   `json:"ws"`
 		Restart []string `json:"restart"`
+		P2P     string   `json:"p2p"`
 		Log     string   `json:"log"`
 	} `json:"nodes"`
 	Subnets []struct {
