@@ -14,14 +14,14 @@ var seedFlag = flag.Int64("seed", -1, "run only this seed of TestSeeds (replays 
 // rotation is the scenario TestSeeds runs for each seed: seed % len(rotation).
 // Only scenarios the bft engine passes belong here; pending lists the rest.
 var rotation = []Scenario{
-	{Name: "honest", Nodes: 4, MinDelay: 1, MaxDelay: 3, Heights: 5},
+	{Name: "honest", Nodes: 4, MinDelay: 1, MaxDelay: 3, Heights: 4},
 	{Name: "lossy", Nodes: 4, Loss: 0.1, Dup: 0.1, MinDelay: 1, MaxDelay: 8, Relay: true, Heights: 4},
 	{Name: "partition", Nodes: 4, Partitions: true, MinDelay: 1, MaxDelay: 4, Heights: 4},
 	{Name: "crash", Nodes: 4, Crashes: 2, MinDelay: 1, MaxDelay: 4, Heights: 4},
-	{Name: "byzantine", Nodes: 4, Byzantine: 1, MinDelay: 1, MaxDelay: 4, Heights: 5},
+	{Name: "byzantine", Nodes: 4, Byzantine: 1, MinDelay: 1, MaxDelay: 4, Heights: 4},
 	{Name: "byzantine-crash", Nodes: 4, Byzantine: 1, Crashes: 1, MinDelay: 1, MaxDelay: 4, Heights: 4},
 	{Name: "partition-crash", Nodes: 4, Partitions: true, Crashes: 1, Loss: 0.05, Dup: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 4},
-	{Name: "seven", Nodes: 7, Byzantine: 2, ProposalsOnly: true, Loss: 0.05, Dup: 0.05, Relay: true, MinDelay: 1, MaxDelay: 5, Heights: 3},
+	{Name: "seven", Nodes: 7, Byzantine: 2, ProposalsOnly: true, Loss: 0.05, Dup: 0.05, Relay: true, MinDelay: 1, MaxDelay: 5, Heights: 2},
 }
 
 // pending are scenarios the bft engine does not pass on every seed yet (see
