@@ -16,19 +16,20 @@ import (
 // Address is where the gateway lives on every Aspen chain.
 var Address = common.HexToAddress("0xa5e0000000000000000000000000000000000001")
 
-// ErrReverted is returned by Run together with a Solidity Error(string)
-// payload when a call fails; the EVM reverts with that payload.
-var ErrReverted = errors.New("gateway: reverted")
+var (
+	// ErrReverted is returned by Run together with a Solidity Error(string)
+	// payload when a call fails; the EVM reverts with that payload.
+	ErrReverted = errors.New("gateway: reverted")
+	// ErrUnknownSubnet: no child of this chain has that ID.
+	ErrUnknownSubnet = errors.New("gateway: no such subnet")
+	// ErrNotChild: the ID is malformed or not a direct child of this chain.
+	ErrNotChild = errors.New("gateway: not a child of this chain")
+	// ErrNotActive: the subnet has not become Active (it has no genesis yet).
+	ErrNotActive = errors.New("gateway: subnet is not active")
+)
 
 //go:embed IGateway.abi.json
 var abiJSON []byte
-
-// Gas costs: a view that returns a short string costs about what reading it
-// from storage would in Solidity.
-const (
-	baseGas    = 2600
-	perWordGas = 3
-)
 
 // Gateway is one chain's gateway.
 type Gateway struct {
@@ -63,40 +64,121 @@ func (g *Gateway) ABI() abi.ABI { return g.abi }
 // SubnetID is the ID of the chain this gateway runs on.
 func (g *Gateway) SubnetID() types.SubnetID { return g.subnet }
 
-// RequiredGas is the gas a call with input costs before it runs.
-func (g *Gateway) RequiredGas(input []byte) uint64 {
-	return baseGas + perWordGas*uint64((len(input)+31)/32)
+// Run executes one call on st. On failure it returns the ABI-encoded
+// Error(string) revert payload and an error wrapping ErrReverted; the caller
+// must then roll back every change Run made to st (the EVM does).
+func (g *Gateway) Run(st State, c Call) ([]byte, error) {
+	ret, err := g.run(st, c)
+	if err != nil {
+		var r *revertError
+		if !errors.As(err, &r) {
+			// A broken invariant of stored state: still a revert, never a crash.
+			r = &revertError{reason: err.Error()}
+		}
+		return EncodeRevert(r.reason), fmt.Errorf("%w: %s", ErrReverted, r.reason)
+	}
+	return ret, nil
 }
 
-// Run executes one call. On failure it returns the ABI-encoded Error(string)
-// revert payload and an error wrapping ErrReverted.
-func (g *Gateway) Run(input []byte) ([]byte, error) {
-	if len(input) < 4 {
-		return revert("gateway: call data is empty; call a function of IGateway")
-	}
-	m, err := g.abi.MethodById(input[:4])
+// stateChanging are the functions a read-only frame may not call.
+var stateChanging = map[string]bool{
+	"createSubnet": true, "join": true, "stake": true, "leave": true, "kill": true,
+	"fund": true, "release": true, "send": true, "submitCheckpoint": true,
+}
+
+func (g *Gateway) run(st State, c Call) ([]byte, error) {
+	m, args, err := g.decode(c.Input)
 	if err != nil {
-		return revert(fmt.Sprintf("gateway: unknown function selector %#x", input[:4]))
+		return nil, err
 	}
-	args, err := m.Inputs.Unpack(input[4:])
-	if err != nil {
-		return revert(fmt.Sprintf("gateway: %s: malformed arguments: %v", m.Name, err))
+	if stateChanging[m.Name] && c.ReadOnly {
+		return nil, reverted("gateway: %s changes state and cannot run in a static call (STATICCALL, DELEGATECALL or CALLCODE); call the gateway with CALL", m.Name)
 	}
+	if !m.IsPayable() && c.value().Sign() != 0 {
+		return nil, reverted("gateway: %s is not payable; send it without value", m.Name)
+	}
+	x := &call{g: g, st: st, c: c}
 	var out []any
 	switch m.Name {
 	case "subnetId":
 		out = []any{string(g.subnet)}
 	case "parentId":
 		out = []any{string(g.subnet.Parent())}
+	case "createSubnet":
+		var p abiParams
+		convert(args[1], &p)
+		out, err = x.createSubnet(args[0].(string), p.params())
+	case "join":
+		err = x.join(args[0].(string), args[1].([]byte), args[2].([]byte), args[3].(string))
+	case "stake":
+		err = x.stake(args[0].(string))
+	case "leave":
+		err = x.leave(args[0].(string))
+	case "kill":
+		err = x.kill(args[0].(string))
+	case "subnet":
+		out, err = x.subnet(args[0].(string))
+	case "children":
+		out = x.children()
+	case "fund":
+		out, err = x.fund(args[0].(string), args[1].(common.Address))
+	case "crossMsgOrigin":
+		// No cross-message is being delivered yet (top-down execution comes later).
+		out = []any{"", common.Address{}}
 	default:
-		_ = args
-		return revert(fmt.Sprintf("gateway: %s is not implemented yet", m.Name))
+		return nil, reverted("gateway: %s is not implemented yet", m.Name)
+	}
+	if err != nil {
+		return nil, err
 	}
 	ret, err := m.Outputs.Pack(out...)
 	if err != nil {
-		return revert(fmt.Sprintf("gateway: %s: encoding the result: %v", m.Name, err))
+		return nil, fmt.Errorf("gateway: %s: encoding the result: %w", m.Name, err)
 	}
 	return ret, nil
+}
+
+// decode finds the function of input and unpacks its arguments.
+func (g *Gateway) decode(input []byte) (*abi.Method, []any, error) {
+	if len(input) < 4 {
+		return nil, nil, reverted("gateway: call data is empty; call a function of IGateway")
+	}
+	m, err := g.abi.MethodById(input[:4])
+	if err != nil {
+		return nil, nil, reverted("gateway: unknown function selector %#x", input[:4])
+	}
+	args, err := m.Inputs.Unpack(input[4:])
+	if err != nil {
+		return nil, nil, reverted("gateway: %s: malformed arguments: %v", m.Name, err)
+	}
+	return m, args, nil
+}
+
+// convert copies an unpacked ABI tuple into out, a pointer to a struct of
+// the same shape (which the ABI's own unpacking guarantees).
+func convert(in any, out any) { abi.ConvertType(in, out) }
+
+// emit logs event name of IGateway with the indexed topics (after the
+// event's own) and the non-indexed arguments.
+func (x *call) emit(name string, indexed []common.Hash, args ...any) {
+	ev := x.g.abi.Events[name]
+	data, err := ev.Inputs.NonIndexed().Pack(args...)
+	if err != nil {
+		panic(fmt.Sprintf("gateway: event %s does not pack: %v", name, err))
+	}
+	x.st.AddLog(append([]common.Hash{ev.ID}, indexed...), data)
+}
+
+func addrTopic(a common.Address) common.Hash { return common.BytesToHash(a.Bytes()) }
+
+// revertError is a failure with a reason for the user.
+type revertError struct{ reason string }
+
+func (e *revertError) Error() string { return e.reason }
+func (e *revertError) Unwrap() error { return ErrReverted }
+
+func reverted(format string, args ...any) error {
+	return &revertError{reason: fmt.Sprintf(format, args...)}
 }
 
 // errorSelector is the selector of Solidity's Error(string).
@@ -110,8 +192,4 @@ func EncodeRevert(reason string) []byte {
 		panic("gateway: a string always packs: " + err.Error())
 	}
 	return append(append([]byte{}, errorSelector...), packed...)
-}
-
-func revert(reason string) ([]byte, error) {
-	return EncodeRevert(reason), fmt.Errorf("%w: %s", ErrReverted, reason)
 }

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"errors"
-	"math/big"
 	"strings"
 	"testing"
 
@@ -74,13 +73,13 @@ func TestABIMatchesSolidity(t *testing.T) {
 	}
 }
 
-func call(t *testing.T, g *Gateway, method string, args ...any) ([]byte, error) {
+func run(t *testing.T, g *Gateway, method string, args ...any) ([]byte, error) {
 	t.Helper()
 	input, err := g.ABI().Pack(method, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return g.Run(input)
+	return g.Run(newMemState(), Call{Input: input})
 }
 
 func TestSubnetAndParentID(t *testing.T) {
@@ -95,7 +94,7 @@ func TestSubnetAndParentID(t *testing.T) {
 			t.Fatal(err)
 		}
 		for method, want := range map[string]string{"subnetId": tt.subnet, "parentId": tt.parent} {
-			ret, err := call(t, g, method)
+			ret, err := run(t, g, method)
 			if err != nil {
 				t.Fatalf("%s on %s: %v", method, tt.subnet, err)
 			}
@@ -119,21 +118,15 @@ func TestUnimplementedReverts(t *testing.T) {
 		input []byte
 		want  string
 	}{
-		{mustPack(t, g, "createSubnet", "games", struct {
-			Engine           uint8
-			MinValidators    uint32
-			MinCollateral    *big.Int
-			BlockTimeMs      uint32
-			CheckpointPeriod uint32
-			GasLimit         uint64
-		}{MinCollateral: big.NewInt(1)}), "gateway: createSubnet is not implemented yet"},
-		{mustPack(t, g, "fund", "/devnet/games", common.Address{1}), "gateway: fund is not implemented yet"},
+		{mustPack(t, g, "release", common.Address{1}), "gateway: release is not implemented yet"},
+		{mustPack(t, g, "send", "/devnet/games", common.Address{1}, []byte{}), "gateway: send is not implemented yet"},
+		{mustPack(t, g, "submitCheckpoint", []byte{}, []byte{}, []byte{}), "gateway: submitCheckpoint is not implemented yet"},
 		{[]byte{1, 2, 3, 4}, "gateway: unknown function selector 0x01020304"},
 		{nil, "gateway: call data is empty"},
 		{g.ABI().Methods["stake"].ID, "gateway: stake: malformed arguments"},
 	}
 	for _, tt := range tests {
-		ret, err := g.Run(tt.input)
+		ret, err := g.Run(newMemState(), Call{Input: tt.input})
 		if !errors.Is(err, ErrReverted) {
 			t.Fatalf("Run(%x) err = %v, want ErrReverted", tt.input, err)
 		}

@@ -10,7 +10,6 @@ import (
 	"github.com/ethereum/go-ethereum/core/vm"
 	"github.com/ethereum/go-ethereum/params"
 
-	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -47,37 +46,9 @@ func ChainConfig(chainID *big.Int) *params.ChainConfig {
 	}
 }
 
-// gatewayCode is the gateway account's code. It never runs (the precompile
-// answers first), but Solidity refuses to call an address without code for
-// functions that return nothing.
-var gatewayCode = []byte{byte(vm.INVALID)}
-
-// precompile adapts the gateway to vm.PrecompiledContract. It is not a
-// vm.CacheablePrecompile: its results depend on state.
-type precompile struct{ gw *gateway.Gateway }
-
-func (p precompile) RequiredGas(input []byte) uint64 { return p.gw.RequiredGas(input) }
-func (p precompile) Name() string                    { return "ASPEN_GATEWAY" }
-
-func (p precompile) Run(input []byte) ([]byte, error) {
-	ret, err := p.gw.Run(input)
-	if err != nil {
-		// The EVM keeps the returned data and the remaining gas only for this error.
-		return ret, vm.ErrExecutionReverted
-	}
-	return ret, nil
-}
-
 // rules are the fork rules at a height (all forks are active from 0).
 func (e *Executor) rules(h *types.Header) params.Rules {
 	return e.config.Rules(new(big.Int).SetUint64(h.Height), true, h.Time())
-}
-
-// newEVM makes an EVM with the gateway installed.
-func (e *Executor) newEVM(ctx vm.BlockContext, statedb vm.StateDB, cfg vm.Config) *vm.EVM {
-	evm := vm.NewEVM(ctx, statedb, e.config, cfg)
-	evm.SetPrecompiles(e.precompiles)
-	return evm
 }
 
 // blockContext is what the EVM sees of block h.

@@ -59,7 +59,8 @@ type Executor struct {
 	opts        Options
 	config      *params.ChainConfig
 	signer      gethtypes.Signer
-	precompiles vm.PrecompiledContracts
+	precompiles vm.PrecompiledContracts // the standard ones; newEVM adds the gateway
+	gateway     *gateway.Gateway
 	triedb      *triedb.Database
 	statedb     state.Database
 
@@ -101,10 +102,10 @@ func New(st *store.Store, gen *config.Genesis, opts Options) (*Executor, error) 
 		opts:    opts,
 		config:  cfg,
 		signer:  gethtypes.LatestSignerForChainID(cfg.ChainID),
+		gateway: gw,
 	}
 	rules := cfg.Rules(new(big.Int), true, gen.TimestampMs/1000)
 	e.precompiles = vm.ActivePrecompiledContracts(rules)
-	e.precompiles[gateway.Address] = precompile{gw}
 
 	kv := st.KV()
 	e.triedb = triedb.NewDatabase(rawdb.NewDatabase(kv), &triedb.Config{

@@ -1,0 +1,165 @@
+package gateway
+
+import (
+	"encoding/binary"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/holiman/uint256"
+)
+
+// Storage layout of the gateway account. Every slot the gateway uses is
+// derived here and nowhere else; a change to this file is a change of the
+// chain's state format.
+//
+// A slot is keccak256(tag ‖ parts) where tag is one of the strings below and
+// every part of a family has a fixed length (a subnet name is one 32-byte word:
+// names are at most 32 bytes of [a-z0-9-], left-aligned and zero-padded; an
+// index or nonce is a 32-byte big-endian word; an address 20 bytes; a BLS key
+// 48 bytes), so no two families or keys can produce the same preimage.
+// "base + k" is the slot whose number is base plus k, as Solidity lays out a
+// struct.
+//
+//	children count         keccak("aspen/gw/children")                          -> n
+//	child i (0-based)      keccak("aspen/gw/children" ‖ i)                      -> name word
+//	source nonce           keccak("aspen/gw/srcnonce")                          -> messages originated here
+//	subnet record          keccak("aspen/gw/subnet" ‖ name) + field             -> one word per field (subnetField)
+//	validator i            keccak("aspen/gw/validator" ‖ name ‖ i)              -> blob rlp(Validator)
+//	validator by owner     keccak("aspen/gw/owner" ‖ name ‖ owner)              -> i+1 (0: not a validator)
+//	BLS key in use         keccak("aspen/gw/blskey" ‖ key)                      -> name word of its subnet (0: free)
+//	genesis validators     keccak("aspen/gw/genesis" ‖ name)                    -> blob rlp([]Validator) of config 1
+//	top-down message       keccak("aspen/gw/down" ‖ name ‖ nonce)               -> blob rlp(TopDownMsg)
+//
+// A blob (variable-length bytes) at slot s stores its length at s and its
+// bytes, 32 per slot, at s+1, s+2, …; the last chunk is zero-padded.
+const (
+	tagChildren  = "aspen/gw/children"
+	tagSrcNonce  = "aspen/gw/srcnonce"
+	tagSubnet    = "aspen/gw/subnet"
+	tagValidator = "aspen/gw/validator"
+	tagOwner     = "aspen/gw/owner"
+	tagBLSKey    = "aspen/gw/blskey"
+	tagGenesis   = "aspen/gw/genesis"
+	tagDown      = "aspen/gw/down"
+)
+
+// subnetField is a word of a subnet record, at keccak("aspen/gw/subnet" ‖ name) + field.
+type subnetField uint64
+
+const (
+	fStatus           subnetField = iota // Status+1; 0 means no such subnet
+	fCreator                             // address
+	fEngine                              // Engine
+	fMinValidators                       // uint32
+	fMinCollateral                       // uint256
+	fBlockTimeMs                         // uint32
+	fCheckpointPeriod                    // uint32
+	fGasLimit                            // uint64
+	fCirculating                         // uint256: circulating supply
+	fLastCkptHeight                      // uint64
+	fLastCkptHash                        // bytes32
+	fConfigNumber                        // uint64
+	fTotalCollateral                     // uint256
+	fValidatorCount                      // uint64
+	fDownNonce                           // uint64: nonce of the newest top-down message (0: none)
+	fGenesisNonce                        // uint64: top-down messages up to this nonce are in the genesis
+	fCreatedAt                           // uint64: parent height of createSubnet
+	fActivatedAt                         // uint64: parent height of activation (0: not yet)
+	subnetFields                         // number of fields
+)
+
+func slotOf(tag string, parts ...[]byte) common.Hash {
+	b := []byte(tag)
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return crypto.Keccak256Hash(b)
+}
+
+// plus is slot s + k, wrapping at 2^256 as the EVM's storage does.
+func plus(s common.Hash, k uint64) common.Hash {
+	x := new(uint256.Int).SetBytes32(s[:])
+	x.AddUint64(x, k)
+	return x.Bytes32()
+}
+
+func nameWord(name string) common.Hash {
+	var w common.Hash
+	copy(w[:], name)
+	return w
+}
+
+func wordName(w common.Hash) string {
+	n := 0
+	for n < len(w) && w[n] != 0 {
+		n++
+	}
+	return string(w[:n])
+}
+
+func u64Word(v uint64) common.Hash {
+	var w common.Hash
+	binary.BigEndian.PutUint64(w[24:], v)
+	return w
+}
+
+func wordU64(w common.Hash) uint64 { return binary.BigEndian.Uint64(w[24:]) }
+
+func bigWord(v *big.Int) common.Hash { return common.BigToHash(v) }
+
+func wordBig(w common.Hash) *big.Int { return new(big.Int).SetBytes(w[:]) }
+
+func childSlot(i uint64) common.Hash      { return slotOf(tagChildren, u64Word(i).Bytes()) }
+func childrenCountSlot() common.Hash      { return slotOf(tagChildren) }
+func srcNonceSlot() common.Hash           { return slotOf(tagSrcNonce) }
+func genesisSlot(name string) common.Hash { return slotOf(tagGenesis, nameWord(name).Bytes()) }
+
+func fieldSlot(name string, f subnetField) common.Hash {
+	return plus(slotOf(tagSubnet, nameWord(name).Bytes()), uint64(f))
+}
+
+func validatorSlot(name string, i uint64) common.Hash {
+	return slotOf(tagValidator, nameWord(name).Bytes(), u64Word(i).Bytes())
+}
+
+func ownerSlot(name string, owner common.Address) common.Hash {
+	return slotOf(tagOwner, nameWord(name).Bytes(), owner.Bytes())
+}
+
+func blsKeySlot(key []byte) common.Hash { return slotOf(tagBLSKey, key) }
+
+func downSlot(name string, nonce uint64) common.Hash {
+	return slotOf(tagDown, nameWord(name).Bytes(), u64Word(nonce).Bytes())
+}
+
+// blobSlots is how many slots a blob of n bytes takes, length word included.
+func blobSlots(n int) uint64 { return 1 + uint64((n+31)/32) }
+
+func readBlob(st StateReader, s common.Hash) []byte {
+	n := wordU64(st.GetState(s))
+	out := make([]byte, 0, n)
+	for i := uint64(0); uint64(len(out)) < n; i++ {
+		w := st.GetState(plus(s, 1+i))
+		out = append(out, w[:min(32, n-uint64(len(out)))]...)
+	}
+	return out
+}
+
+// writeBlob stores b at s, clearing what a longer previous blob left behind.
+func writeBlob(st State, s common.Hash, b []byte) {
+	old := wordU64(st.GetState(s))
+	st.SetState(s, u64Word(uint64(len(b))))
+	var i uint64
+	for ; len(b) > 0; i++ {
+		var w common.Hash
+		copy(w[:], b)
+		st.SetState(plus(s, 1+i), w)
+		b = b[min(32, len(b)):]
+	}
+	for ; i < (old+31)/32; i++ {
+		st.SetState(plus(s, 1+i), common.Hash{})
+	}
+}
+
+func clearBlob(st State, s common.Hash) { writeBlob(st, s, nil) }
