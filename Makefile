@@ -20,7 +20,7 @@ test-go:
 	ASPEN_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 20m ./...
 
 test-client: build
-	cd test/client && ASPEN_BIN=$(CURDIR)/$(BIN) npm test
+	cd test/client && (test -d node_modules || npm ci --no-audit --no-fund) && ASPEN_BIN=$(CURDIR)/$(BIN) npm test
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./execution/evm ./mempool
