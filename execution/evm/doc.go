@@ -7,7 +7,8 @@
 // Every fork through Prague is active from block 0. Fees follow EIP-1559:
 // the base fee is burned, the priority fee goes to the block's proposer, and
 // there is no block reward. The gateway (package gateway) is installed as a
-// precompile on every EVM this package creates, for blocks and for calls.
+// precompile on every EVM this package creates, for blocks and for calls;
+// gateway.go binds it to that EVM's state and call frames.
 //
 // Not done: the EIP-2935/4788 system contracts and EIP-7002/7251 request
 // queues of Prague are not run (BLOCKHASH is served from our own headers), and

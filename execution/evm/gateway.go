@@ -26,8 +26,11 @@ import (
 //
 // Cost: with any tracer installed, go-ethereum 1.17 runs contract code in its
 // table-walking interpreter loop instead of the generated fast path
-// (interpreter.go: execTraced); the frame hooks themselves are two small
-// function calls per call frame. See the report in bench_test.go's history.
+// (interpreter.go: execTraced), and every call frame pays the hooks and a
+// big.Int copy of its value. Measured on 2 shared cores, alternating the
+// binaries of the commits before and after, 4 runs of 30 blocks each:
+// BenchmarkBuildTransfers 3-10% slower (one pair 40%, load noise),
+// BenchmarkBuildContractMix 0-9% slower.
 
 // gatewayCode is the gateway account's code. It never runs (the precompile
 // answers first), but Solidity refuses to call an address without code for

@@ -27,6 +27,7 @@ func TestGatewayLifecycle(t *testing.T) {
 		t.Fatalf("createSubnet via eth_call = %v %v %v", out, res.Err, err)
 	}
 	rs := c.run(1, c.gwTx(0, nil, "createSubnet", "games", bft(3, eth(30))))
+	t.Logf("gas used: createSubnet %d", rs[0].GasUsed)
 	ev := c.event(rs[0].Logs[0], "SubnetCreated")
 	if ev["id"] != id || ev["creator"] != creator || ev["engine"] != uint8(gateway.EngineBFT) {
 		t.Fatalf("SubnetCreated %v", ev)
@@ -50,6 +51,7 @@ func TestGatewayLifecycle(t *testing.T) {
 		t.Fatalf("after 2 of 3 joins: status %d config %d", s.Status, s.ConfigNumber)
 	}
 	rs = c.run(1, c.joinTx(3, id, blsKey(t, keys[2]), eth(10)))
+	t.Logf("gas used: join that activates %d", rs[0].GasUsed)
 	if len(rs[0].Logs) != 2 {
 		t.Fatalf("third join: %d logs, want ValidatorJoined and SubnetActivated", len(rs[0].Logs))
 	}
@@ -81,6 +83,7 @@ func TestGatewayLifecycle(t *testing.T) {
 		t.Fatalf("fund via eth_call = %v %v %v", out, res.Err, err)
 	}
 	rs = c.run(1, c.gwTx(4, eth(5), "fund", id, to1), c.gwTx(4, eth(7), "fund", id, to2))
+	t.Logf("gas used: fund %d", rs[0].GasUsed)
 	for i, r := range rs {
 		ev := c.event(r.Logs[0], "CrossMsgSent")
 		nonce := uint64(i + 1)
@@ -103,6 +106,7 @@ func TestGatewayLifecycle(t *testing.T) {
 	// A fourth validator joins the Active subnet (config 2); one leaves (config 3).
 	c.run(1, c.joinTx(5, id, blsKey(t, keys[3]), eth(10)))
 	rs = c.run(1, c.gwTx(1, nil, "leave", id))
+	t.Logf("gas used: leave (Active) %d", rs[0].GasUsed)
 	if ev := c.event(rs[0].Logs[0], "ValidatorLeft"); ev["owner"] != c.addrs[1] || ev["collateralReturned"].(*big.Int).Cmp(eth(10)) != 0 {
 		t.Fatalf("ValidatorLeft %v", ev)
 	}
