@@ -109,7 +109,7 @@ func ownerIndex(st StateReader, name string, owner common.Address) (uint64, bool
 func writeValidator(st State, name string, i uint64, v Validator) {
 	writeBlob(st, validatorSlot(name, i), encodeValidator(v))
 	st.SetState(ownerSlot(name, v.Owner), u64Word(i+1))
-	st.SetState(blsKeySlot(v.BLSPublicKey), nameWord(name))
+	st.SetState(blsKeySlot(name, v.BLSPublicKey), nameWord(name))
 }
 
 // removeValidator frees seat i: the last seat moves into it, the owner index
@@ -129,7 +129,7 @@ func removeValidator(st State, name string, i uint64) error {
 	}
 	clearBlob(st, validatorSlot(name, last))
 	st.SetState(ownerSlot(name, v.Owner), common.Hash{})
-	st.SetState(blsKeySlot(v.BLSPublicKey), common.Hash{})
+	st.SetState(blsKeySlot(name, v.BLSPublicKey), common.Hash{})
 	setU64(st, name, fValidatorCount, last)
 	return nil
 }

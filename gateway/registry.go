@@ -150,8 +150,8 @@ func (x *call) join(id string, key, pop []byte, p2pAddr string) error {
 	if !crypto.VerifyProofOfPossession(key, pop) {
 		return reverted("gateway: the proof of possession does not verify for BLS key %s; sign the key with its own secret key", hexutil.Encode(key))
 	}
-	if used := x.st.GetState(blsKeySlot(key)); used != (common.Hash{}) {
-		return reverted("gateway: BLS key %s is already used by a validator of %s; every validator needs its own key", hexutil.Encode(key), x.id(wordName(used)))
+	if used := x.st.GetState(blsKeySlot(name, key)); used != (common.Hash{}) {
+		return reverted("gateway: BLS key %s already holds a seat in %s; every validator of a subnet needs its own key", hexutil.Encode(key), x.id(wordName(used)))
 	}
 	if _, ok := ownerIndex(x.st, name, x.c.Caller); ok {
 		return reverted("gateway: %s is already a validator of %s; use stake to add collateral", x.c.Caller, id)

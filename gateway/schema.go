@@ -127,7 +127,13 @@ func ownerSlot(name string, owner common.Address) common.Hash {
 	return slotOf(tagOwner, nameWord(name).Bytes(), owner.Bytes())
 }
 
-func blsKeySlot(key []byte) common.Hash { return slotOf(tagBLSKey, key) }
+// blsKeySlot marks a BLS key as seated in one subnet. Keys are unique per
+// subnet, not per chain: votes are signed under a domain that binds the
+// subnet ID, so one node may sit in several subnets with one key, but two
+// seats of one subnet must never share a key (their votes would count twice).
+func blsKeySlot(name string, key []byte) common.Hash {
+	return slotOf(tagBLSKey, nameWord(name).Bytes(), key)
+}
 
 func downSlot(name string, nonce uint64) common.Hash {
 	return slotOf(tagDown, nameWord(name).Bytes(), u64Word(nonce).Bytes())

@@ -74,7 +74,7 @@ func TestGatewayBadInput(t *testing.T) {
 		{"join short key", 3, eth(1), "join", []any{id, key[:47], pop, p2p}, "BLS public key must be 48 bytes"},
 		{"join key off curve", 3, eth(1), "join", []any{id, notOnCurve, pop, p2p}, "is not a valid G1 point"},
 		{"join bad pop", 3, eth(1), "join", []any{id, key, other.ProofOfPossession(), p2p}, "proof of possession does not verify"},
-		{"join reused key", 3, eth(1), "join", []any{id, blsKey(t, 1).PublicKey().Bytes(), blsKey(t, 1).ProofOfPossession(), p2p}, "is already used by a validator of /devnet/games"},
+		{"join reused key", 3, eth(1), "join", []any{id, blsKey(t, 1).PublicKey().Bytes(), blsKey(t, 1).ProofOfPossession(), p2p}, "already holds a seat in /devnet/games"},
 		{"join twice", 1, eth(1), "join", []any{id, key, pop, p2p}, "is already a validator of /devnet/games; use stake"},
 		{"join without collateral", 3, nil, "join", []any{id, key, pop, p2p}, "needs collateral"},
 		{"join bad p2p", 3, eth(1), "join", []any{id, key, pop, "localhost:4001"}, "must be a libp2p multiaddr"},
