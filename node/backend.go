@@ -17,8 +17,7 @@ import (
 
 // backend is one subnet's rpc.Backend over its runtime.
 type backend struct {
-	rt     *runtime
-	gasCap uint64
+	rt *runtime
 }
 
 var _ rpc.Backend = (*backend)(nil)

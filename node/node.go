@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"sort"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -29,15 +31,21 @@ const Version = "v0.1.0"
 
 // Node is one running Aspen node.
 type Node struct {
-	cfg      *config.Node
-	log      *slog.Logger
-	metrics  *metrics
-	root     *runtime
-	runtimes map[types.SubnetID]*runtime
-	rpc      *rpc.Handler
-	listener net.Listener
-	server   *http.Server
-	host     *libp2p.Host // nil without p2p.listen
+	cfg     *config.Node
+	log     *slog.Logger
+	metrics *metrics
+	keys    engineKeys
+	root    *runtime
+	mu      struct {
+		sync.Mutex
+		runtimes map[types.SubnetID]*runtime
+	}
+	managerWake chan struct{}
+	rpc         *rpc.Handler
+	listener    net.Listener
+	server      *http.Server
+	host        *libp2p.Host // nil without p2p.listen
+	failed      chan error
 }
 
 // hostOrNil returns the host as a p2p.Host, or a nil interface (not a typed nil).
@@ -79,7 +87,8 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, metrics: newMetrics(), runtimes: map[types.SubnetID]*runtime{}}
+	n := &Node{cfg: cfg, log: log, metrics: newMetrics(), managerWake: make(chan struct{}, 1)}
+	n.mu.runtimes = map[types.SubnetID]*runtime{}
 	seq := sequencerKey{key: key, address: gethcrypto.PubkeyToAddress(key.PublicKey)}
 	keys := engineKeys{account: seq}
 	if gen.Engine != "solo" {
@@ -97,10 +106,13 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 		n.closeHost()
 		return nil, err
 	}
+	n.keys = keys
 	n.root = rt
-	n.runtimes[rt.id] = rt
-	backends := map[types.SubnetID]rpc.Backend{rt.id: &backend{rt: rt, gasCap: cfg.RPC.CallGasCap}}
-	n.rpc, err = rpc.NewHandler(backends, rt.id, rpcConfig(cfg, seq.address))
+	rt.onHead = n.wakeManager
+	backends := map[types.SubnetID]rpc.Backend{rt.id: &backend{rt: rt}}
+	rcfg := rpcConfig(cfg, seq.address)
+	rcfg.Aspen = &aspenAPI{n: n}
+	n.rpc, err = rpc.NewHandler(backends, rt.id, rcfg)
 	if err != nil {
 		rt.close()
 		n.closeHost()
@@ -151,31 +163,68 @@ func password(cfg *config.Node) string {
 // RPCAddr is the address the RPC server listens on.
 func (n *Node) RPCAddr() string { return n.listener.Addr().String() }
 
-// Run serves RPC and drives every subnet until ctx ends or a subnet fails,
-// then shuts down: RPC first (no new work), then the drivers, then storage.
+// launch runs rt's driver in its own goroutine until ctx ends or rt is stopped.
+func (n *Node) launch(ctx context.Context, rt *runtime) {
+	rctx, cancel := context.WithCancel(ctx)
+	rt.cancel, rt.done = cancel, make(chan struct{})
+	n.mu.Lock()
+	n.mu.runtimes[rt.id] = rt
+	n.mu.Unlock()
+	go func() {
+		defer close(rt.done)
+		if err := rt.run(rctx); err != nil {
+			// A subnet whose storage fails stops alone; the others go on.
+			n.log.Error("subnet stopped after failure", "subnet", rt.id, "err", err)
+			n.fail(fmt.Errorf("subnet %s: %w", rt.id, err))
+		}
+	}()
+}
+
+// fail reports a fatal error of the root chain to Run.
+func (n *Node) fail(err error) {
+	select {
+	case n.failed <- err:
+	default:
+	}
+}
+
+func (n *Node) runtimeList() []*runtime {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make([]*runtime, 0, len(n.mu.runtimes))
+	for _, rt := range n.mu.runtimes {
+		out = append(out, rt)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}
+
+func (n *Node) runtime(id types.SubnetID) *runtime {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.mu.runtimes[id]
+}
+
+// Run serves RPC and drives every subnet until ctx ends or the root chain
+// fails, then shuts down: RPC first (no new work), then the drivers, then
+// storage.
 func (n *Node) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errs := make(chan error, len(n.runtimes)+1)
+	n.failed = make(chan error, 1)
 	go func() {
 		if err := n.server.Serve(n.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errs <- fmt.Errorf("rpc server: %w", err)
+			n.fail(fmt.Errorf("rpc server: %w", err))
 		}
 	}()
-	done := make(chan struct{}, len(n.runtimes))
-	for _, rt := range n.runtimes {
-		go func(rt *runtime) {
-			if err := rt.run(ctx); err != nil {
-				errs <- fmt.Errorf("subnet %s: %w", rt.id, err)
-			}
-			done <- struct{}{}
-		}(rt)
-	}
-	n.log.Info("node running", "version", Version, "rpc", "http://"+n.RPCAddr(), "subnets", len(n.runtimes))
+	n.launch(ctx, n.root)
+	go n.manage(ctx)
+	n.wakeManager() // resume the subnets this node served before a restart
+	n.log.Info("node running", "version", Version, "rpc", "http://"+n.RPCAddr())
 	var err error
 	select {
 	case <-ctx.Done():
-	case err = <-errs:
+	case err = <-n.failed:
 		n.log.Error("stopping after failure", "err", err)
 	}
 	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
@@ -183,10 +232,8 @@ func (n *Node) Run(ctx context.Context) error {
 	_ = n.server.Shutdown(shutdownCtx)
 	n.rpc.Close()
 	cancel()
-	for range n.runtimes {
-		<-done
-	}
-	for _, rt := range n.runtimes {
+	for _, rt := range n.runtimeList() {
+		<-rt.done
 		if cerr := rt.close(); cerr != nil && err == nil {
 			err = cerr
 		}

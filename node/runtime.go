@@ -57,15 +57,22 @@ type runtime struct {
 	commits        chan struct{}               // signalled after every commit, for waiters
 	lastCommit     time.Time
 
+	voter  bool          // this node holds a seat and votes
+	onHead func()        // called after every commit (the node's subnet manager)
+	cancel func()        // stops run
+	done   chan struct{} // closed when run returned
+
 	head  atomic.Pointer[types.Header]
 	heads feed[*types.Header]
 	logs  feed[[]*gethtypes.Log]
 }
 
 // subnetDir is where a subnet's database lives under the node's home:
-// <home>/subnets/<id without the leading slash, slashes kept as directories>.
+// <home>/subnets/<id with its slashes as dots>, e.g. subnets/devnet.games for
+// /devnet/games. Flat, so a child's files never sit inside its parent's
+// Pebble directory and deleting a killed subnet touches nothing else.
 func subnetDir(home string, id types.SubnetID) string {
-	return filepath.Join(home, "subnets", filepath.FromSlash(strings.TrimPrefix(string(id), "/")))
+	return filepath.Join(home, "subnets", strings.ReplaceAll(strings.TrimPrefix(string(id), "/"), "/", "."))
 }
 
 // openRuntime opens (or creates from genesis) a subnet's runtime. host is
@@ -109,6 +116,7 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 	if err != nil {
 		return err
 	}
+	rt.voter = voter
 	dcfg := driver.Config{Tick: tick, Proposer: keys.account.address, Log: rt.log, OnCommit: rt.onCommit,
 		OnStepError: rt.onStepError, OnStage: func(stage string, took time.Duration) {
 			rt.metrics.stage.WithLabelValues(string(rt.id), stage).Observe(took.Seconds())
@@ -195,6 +203,9 @@ func (rt *runtime) onCommit(e *execution.Executed) {
 	var logs []*gethtypes.Log
 	for _, r := range e.Receipts {
 		logs = append(logs, r.Logs...)
+	}
+	if rt.onHead != nil {
+		rt.onHead()
 	}
 	if len(logs) > 0 {
 		if d := rt.logs.Send(logs); d > 0 {

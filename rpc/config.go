@@ -56,6 +56,10 @@ type Config struct {
 	Version string
 	// Clock drives filter expiry (the system clock).
 	Clock Clock
+	// Aspen, if set, is served as the aspen_ namespace on every subnet path:
+	// its exported methods become aspen_<method> (geth rpc conventions). It is
+	// the node's own view (subnets served, peers), the same on every path.
+	Aspen any
 
 	idgen func() gethrpc.ID // filter IDs; random when nil
 }

@@ -204,11 +204,15 @@ func newSubnetServer(b Backend, cfg Config) (*subnetServer, error) {
 	srv := gethrpc.NewServer()
 	srv.SetHTTPBodyLimit(cfg.BodyLimit)
 	srv.SetBatchLimits(cfg.BatchItemLimit, cfg.BatchResponseSize)
-	for ns, recv := range map[string]any{
+	services := map[string]any{
 		"eth":  &ethAPI{api},
 		"net":  &netAPI{api},
 		"web3": &web3API{api},
-	} {
+	}
+	if cfg.Aspen != nil {
+		services["aspen"] = cfg.Aspen
+	}
+	for ns, recv := range services {
 		if err := srv.RegisterName(ns, recv); err != nil {
 			srv.Stop()
 			api.close()

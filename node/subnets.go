@@ -1,0 +1,182 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/math"
+
+	"github.com/aspen-chain/aspen/config"
+	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/types"
+)
+
+// The subnet manager: after every block of any runtime, the node reads that
+// chain's gateway and starts a runtime for each active child in which it
+// holds a seat, and stops a child's runtime (deleting its storage) when the
+// child is killed. Children are found the same way one level further down,
+// so the node follows the tree as deep as its seats go.
+
+// wakeManager asks the manager to look at the gateways again. It never blocks.
+func (n *Node) wakeManager() {
+	select {
+	case n.managerWake <- struct{}{}:
+	default:
+	}
+}
+
+// manage runs until ctx ends, reconciling on every wake-up.
+func (n *Node) manage(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.managerWake:
+			n.reconcile(ctx)
+		}
+	}
+}
+
+// reconcile makes the set of running child runtimes match the gateways.
+func (n *Node) reconcile(ctx context.Context) {
+	for _, parent := range n.runtimeList() {
+		head := parent.head.Load()
+		gs, err := parent.exec.GatewayState(head)
+		if err != nil {
+			continue
+		}
+		for _, id := range gateway.ReadChildren(gs, parent.id) {
+			sn, err := gateway.ReadSubnet(gs, parent.id, id)
+			if err != nil {
+				continue
+			}
+			running := n.runtime(id) != nil
+			switch {
+			case sn.Status == gateway.StatusKilled && running:
+				n.stopChild(id, true)
+			case sn.Status == gateway.StatusActive && !running && n.holdsSeat(sn):
+				if err := n.startChild(ctx, parent, gs, id); err != nil {
+					n.log.Error("cannot start subnet", "subnet", id, "err", err)
+				}
+			}
+		}
+	}
+}
+
+func (n *Node) holdsSeat(sn *gateway.Subnet) bool {
+	if n.keys.bls == nil {
+		return false
+	}
+	pub := n.keys.bls.PublicKey().Bytes()
+	for _, v := range sn.Validators {
+		if string(v.BLSPublicKey) == string(pub) {
+			return true
+		}
+	}
+	return false
+}
+
+// childGenesis derives a child's genesis from its parent's gateway state;
+// every node computes the same one.
+func childGenesis(cg *gateway.ChildGenesis, activatedAt *types.Header) (*config.Genesis, error) {
+	if cg.Params.Engine != gateway.EngineBFT {
+		return nil, fmt.Errorf("node: subnet %s uses engine %s; this node runs bft subnets only", cg.ID, cg.Params.Engine)
+	}
+	g := &config.Genesis{
+		SubnetID:    string(cg.ID),
+		ChainID:     cg.ChainID,
+		GasLimit:    cg.Params.GasLimit,
+		TimestampMs: activatedAt.TimeMs,
+		Engine:      cg.Params.Engine.String(),
+		BlockTimeMs: uint64(cg.Params.BlockTimeMs),
+		Alloc:       map[common.Address]config.GenesisAccount{},
+	}
+	gwei := big.NewInt(1e9)
+	for _, v := range cg.Validators {
+		power := new(big.Int).Div(v.Collateral, gwei) // stake-weighted, in gwei of collateral
+		if !power.IsUint64() || power.Sign() == 0 {
+			power = big.NewInt(1)
+		}
+		g.Validators = append(g.Validators, config.GenesisValidator{Address: v.Owner, BLSPublicKey: v.BLSPublicKey, Power: power.Uint64()})
+	}
+	for _, f := range cg.Funds {
+		acc := g.Alloc[f.To]
+		bal := new(big.Int)
+		if acc.Balance != nil {
+			bal.Set((*big.Int)(acc.Balance))
+		}
+		acc.Balance = (*math.HexOrDecimal256)(bal.Add(bal, f.Value))
+		g.Alloc[f.To] = acc
+	}
+	g.SetDefaults()
+	return g, g.Validate()
+}
+
+// startChild opens and runs the runtime of the active child id of parent.
+func (n *Node) startChild(ctx context.Context, parent *runtime, gs gateway.StateReader, id types.SubnetID) error {
+	cg, err := gateway.ReadChildGenesis(gs, parent.id, id)
+	if err != nil {
+		return err
+	}
+	at, err := parent.store.HeaderByNumber(cg.ActivatedAt)
+	if err != nil {
+		return fmt.Errorf("parent block %d of %s's activation: %w", cg.ActivatedAt, id, err)
+	}
+	gen, err := childGenesis(cg, at)
+	if err != nil {
+		return err
+	}
+	cfg := *n.cfg
+	cfg.Consensus.BlockTime = config.Duration{Duration: time.Duration(cg.Params.BlockTimeMs) * time.Millisecond}
+	cfg.Consensus.IdleInterval = cfg.Consensus.BlockTime
+	rt, err := openRuntime(&cfg, gen, n.keys, n.hostOrNil(), n.log, n.metrics)
+	if err != nil {
+		return err
+	}
+	rt.onHead = n.wakeManager
+	if err := n.rpc.AddSubnet(id, &backend{rt: rt}); err != nil {
+		rt.close()
+		return err
+	}
+	if n.host != nil {
+		for _, v := range cg.Validators {
+			if v.P2PAddr != "" {
+				cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				_ = n.host.Connect(cctx, v.P2PAddr) // best effort: gossip also finds them
+				cancel()
+			}
+		}
+	}
+	n.launch(ctx, rt)
+	n.log.Info("subnet started", "subnet", id, "chainId", gen.ChainID, "validators", len(gen.Validators))
+	return nil
+}
+
+// stopChild stops a child's runtime; with wipe its storage is deleted too.
+func (n *Node) stopChild(id types.SubnetID, wipe bool) {
+	n.mu.Lock()
+	rt := n.mu.runtimes[id]
+	delete(n.mu.runtimes, id)
+	n.mu.Unlock()
+	if rt == nil {
+		return
+	}
+	_ = n.rpc.RemoveSubnet(id)
+	rt.cancel()
+	<-rt.done
+	dir := subnetDir(n.cfg.Home, id)
+	if err := rt.close(); err != nil {
+		n.log.Warn("closing subnet", "subnet", id, "err", err)
+	}
+	if wipe {
+		if err := os.RemoveAll(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+			n.log.Error("cannot delete killed subnet's storage", "subnet", id, "dir", dir, "err", err)
+		}
+	}
+	n.log.Info("subnet stopped", "subnet", id, "deleted", wipe)
+}
