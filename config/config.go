@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -139,4 +140,17 @@ func (n *Node) Path(p string) string {
 		return p
 	}
 	return filepath.Join(n.Home, p)
+}
+
+// Password is the keystore password: the contents of keys.password_file
+// without a trailing newline, or "" (devnets) when none is set or readable.
+func (n *Node) Password() string {
+	if n.Keys.PasswordFile == "" {
+		return ""
+	}
+	b, err := os.ReadFile(n.Path(n.Keys.PasswordFile))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimRight(string(b), "\r\n")
 }

@@ -83,7 +83,7 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := crypto.LoadAccountKey(cfg.Path(cfg.Keys.Account), password(cfg))
+	key, err := crypto.LoadAccountKey(cfg.Path(cfg.Keys.Account), cfg.Password())
 	if err != nil {
 		return nil, err
 	}
@@ -146,19 +146,6 @@ func rpcConfig(cfg *config.Node, coinbase common.Address) rpc.Config {
 	}
 }
 
-func password(cfg *config.Node) string {
-	if cfg.Keys.PasswordFile == "" {
-		return ""
-	}
-	b, err := os.ReadFile(cfg.Path(cfg.Keys.PasswordFile))
-	if err != nil {
-		return ""
-	}
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	return string(b)
-}
 
 // RPCAddr is the address the RPC server listens on.
 func (n *Node) RPCAddr() string { return n.listener.Addr().String() }

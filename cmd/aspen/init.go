@@ -61,7 +61,7 @@ func createKeys(cfg *config.Node) (nodeKeys, error) {
 
 // loadKeys reads the public half of a home's keys.
 func loadKeys(cfg *config.Node) (nodeKeys, error) {
-	acct, err := crypto.LoadAccountKey(cfg.Path(cfg.Keys.Account), readPassword(cfg))
+	acct, err := crypto.LoadAccountKey(cfg.Path(cfg.Keys.Account), cfg.Password())
 	if err != nil {
 		return nodeKeys{}, err
 	}
@@ -74,24 +74,6 @@ func loadKeys(cfg *config.Node) (nodeKeys, error) {
 		return nodeKeys{}, err
 	}
 	return nodeKeys{gethcrypto.PubkeyToAddress(acct.PublicKey), bls.PublicKey().String(), peerID}, nil
-}
-
-func readPassword(cfg *config.Node) string {
-	if cfg.Keys.PasswordFile == "" {
-		return ""
-	}
-	b, err := os.ReadFile(cfg.Path(cfg.Keys.PasswordFile))
-	if err != nil {
-		return ""
-	}
-	return string(trimNewline(b))
-}
-
-func trimNewline(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 // initOptions are the settings of a new home.
