@@ -52,7 +52,7 @@ type Genesis struct {
 // GenesisValidator is one validator of the genesis validator set.
 type GenesisValidator struct {
 	Address      common.Address `json:"address"`
-	BLSPublicKey hexutil.Bytes  `json:"blsPublicKey"` // may be empty for solo
+	BLSPublicKey hexutil.Bytes  `json:"blsPublicKey"`    // may be empty for solo
 	Power        uint64         `json:"power,omitempty"` // voting power; 0 means 1
 }
 

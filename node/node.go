@@ -146,7 +146,6 @@ func rpcConfig(cfg *config.Node, coinbase common.Address) rpc.Config {
 	}
 }
 
-
 // RPCAddr is the address the RPC server listens on.
 func (n *Node) RPCAddr() string { return n.listener.Addr().String() }
 
