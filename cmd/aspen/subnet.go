@@ -1,0 +1,507 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/spf13/cobra"
+
+	"github.com/aspen-chain/aspen/config"
+	"github.com/aspen-chain/aspen/crypto"
+	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/p2p/libp2p"
+	"github.com/aspen-chain/aspen/types"
+)
+
+func subnetCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "subnet",
+		Short: "Create, join, leave, kill and inspect child subnets through their parent's gateway",
+	}
+	cmd.AddCommand(subnetCreateCmd(), subnetJoinCmd(), subnetStakeCmd(), subnetLeaveCmd(), subnetKillCmd(), subnetShowCmd(), subnetListCmd())
+	return cmd
+}
+
+// childID parses a subnet ID given on the command line; it must have a parent.
+func childID(arg string) (types.SubnetID, error) {
+	id, err := types.ParseSubnetID(arg)
+	if err != nil {
+		return "", fmt.Errorf("%q: %w (a subnet ID is a path such as /devnet/games)", arg, err)
+	}
+	if id.IsRoot() {
+		return "", fmt.Errorf("%s is a root chain, which no gateway manages; give a child such as %s", id, id.Child("games"))
+	}
+	return id, nil
+}
+
+// parentGateway connects to the gateway of id's parent; signs says whether
+// the home's (or the flags') account key is loaded.
+func parentGateway(ctx context.Context, cmd *cobra.Command, f *gwFlags, id types.SubnetID, signs bool) (*gwClient, *config.Node, error) {
+	cfg, err := f.node()
+	if err != nil {
+		return nil, nil, err
+	}
+	url, err := f.chainURL(cfg, id.Parent())
+	if err != nil {
+		return nil, nil, err
+	}
+	var key *ecdsa.PrivateKey
+	if signs {
+		if key, err = f.accountKey(cfg); err != nil {
+			return nil, nil, err
+		}
+	}
+	progress := cmd.ErrOrStderr()
+	if f.asJSON {
+		progress = io.Discard
+	}
+	g, err := dialGateway(ctx, url, key, f.timeout, progress)
+	return g, cfg, err
+}
+
+// createOptions are the flags of subnet create.
+type createOptions struct {
+	engine           string
+	minValidators    uint32
+	minCollateral    string
+	blockTime        time.Duration
+	checkpointPeriod uint32
+	gasLimit         uint64
+}
+
+// params checks the flags and builds the gateway's SubnetParams; the gateway
+// checks the bounds again and says why it refuses.
+func (o createOptions) params() (gatewayParams, error) {
+	var p gatewayParams
+	switch strings.ToLower(o.engine) {
+	case "solo":
+		p.Engine = uint8(gateway.EngineSolo)
+	case "bft":
+		p.Engine = uint8(gateway.EngineBFT)
+	case "pow":
+		p.Engine = uint8(gateway.EnginePoW)
+	default:
+		return p, fmt.Errorf("--engine %q: use solo or bft", o.engine)
+	}
+	coll, err := parseCoins(o.minCollateral)
+	if err != nil {
+		return p, fmt.Errorf("--min-collateral: %w", err)
+	}
+	if o.blockTime <= 0 || o.blockTime%time.Millisecond != 0 || o.blockTime.Milliseconds() > math.MaxUint32 {
+		return p, fmt.Errorf("--block-time %s: give a whole number of milliseconds, like 500ms or 2s", o.blockTime)
+	}
+	p.MinValidators, p.MinCollateral = o.minValidators, coll
+	p.BlockTimeMs, p.CheckpointPeriod, p.GasLimit = uint32(o.blockTime.Milliseconds()), o.checkpointPeriod, o.gasLimit
+	return p, nil
+}
+
+// createResult is what subnet create prints with --json.
+type createResult struct {
+	ID      string      `json:"id"`
+	ChainID uint64      `json:"chainId"`
+	Engine  string      `json:"engine"`
+	Status  string      `json:"status"`
+	Tx      common.Hash `json:"tx"`
+	Block   uint64      `json:"block"`
+}
+
+func subnetCreateCmd() *cobra.Command {
+	var f gwFlags
+	var o createOptions
+	cmd := &cobra.Command{
+		Use:   "create ID --engine bft --min-validators N --min-collateral COINS --home DIR",
+		Short: "Register a child subnet on its parent's gateway; it starts once enough validators join",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := childID(args[0])
+			if err != nil {
+				return err
+			}
+			p, err := o.params()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			g, _, err := parentGateway(ctx, cmd, &f, id, true)
+			if err != nil {
+				return err
+			}
+			defer g.Close()
+			tx, err := g.transact(ctx, "createSubnet", nil, id.Name(), p)
+			if err != nil {
+				return err
+			}
+			res := createResult{ID: string(id), ChainID: gateway.ChainIDFor(id), Engine: gateway.Engine(p.Engine).String(),
+				Status: gateway.StatusRegistered.String(), Tx: tx.Hash, Block: tx.Receipt.BlockNumber.Uint64()}
+			if ev, _, ok := g.event(tx.Receipt, "SubnetCreated"); ok {
+				if s, ok := ev["id"].(string); ok {
+					res.ID = s
+				}
+			}
+			if f.asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Created %s\n  chain ID  %d\n  engine    %s: active once %d validators joined with %s coins of collateral in all\n  tx        %s (block %d)\nValidators join with: aspen subnet join %s --collateral COINS --home DIR\n",
+				res.ID, res.ChainID, res.Engine, p.MinValidators, formatCoins(p.MinCollateral), res.Tx, res.Block, res.ID)
+			return nil
+		},
+	}
+	f.register(cmd, true)
+	fl := cmd.Flags()
+	fl.StringVar(&o.engine, "engine", "bft", "consensus engine of the subnet: solo or bft")
+	fl.Uint32Var(&o.minValidators, "min-validators", 1, "validators needed before the subnet starts")
+	fl.StringVar(&o.minCollateral, "min-collateral", "1", "total collateral (coins) needed before the subnet starts")
+	fl.DurationVar(&o.blockTime, "block-time", time.Second, "target block interval of the subnet")
+	fl.Uint32Var(&o.checkpointPeriod, "checkpoint-period", 10, "subnet blocks between bottom-up checkpoints")
+	fl.Uint64Var(&o.gasLimit, "gas-limit", 30_000_000, "block gas limit of the subnet")
+	return cmd
+}
+
+// joinResult is what subnet join prints with --json.
+type joinResult struct {
+	ID           string         `json:"id"`
+	Validator    common.Address `json:"validator"`
+	BLSPublicKey string         `json:"blsPublicKey"`
+	P2PAddr      string         `json:"p2pAddr"`
+	Collateral   string         `json:"collateral"`
+	Activated    bool           `json:"activated"`
+	ConfigNumber uint64         `json:"configNumber,omitempty"`
+	Tx           common.Hash    `json:"tx"`
+	Block        uint64         `json:"block"`
+}
+
+func subnetJoinCmd() *cobra.Command {
+	var f gwFlags
+	var collateral, blsHex, p2pAddr string
+	cmd := &cobra.Command{
+		Use:   "join ID --collateral COINS --home DIR",
+		Short: "Become a validator of a subnet with the home's BLS key and p2p address, locking collateral",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := childID(args[0])
+			if err != nil {
+				return err
+			}
+			value, err := parseCoins(collateral)
+			if err != nil {
+				return fmt.Errorf("--collateral: %w", err)
+			}
+			ctx := cmd.Context()
+			g, cfg, err := parentGateway(ctx, cmd, &f, id, true)
+			if err != nil {
+				return err
+			}
+			defer g.Close()
+			bls, err := validatorKey(cfg, blsHex)
+			if err != nil {
+				return err
+			}
+			if p2pAddr == "" {
+				if p2pAddr, err = homeP2PAddr(cfg); err != nil {
+					return err
+				}
+			}
+			pub := bls.PublicKey()
+			tx, err := g.transact(ctx, "join", value, string(id), pub.Bytes(), bls.ProofOfPossession(), p2pAddr)
+			if err != nil {
+				return err
+			}
+			res := joinResult{ID: string(id), Validator: g.from, BLSPublicKey: pub.String(), P2PAddr: p2pAddr,
+				Collateral: formatCoins(value), Tx: tx.Hash, Block: tx.Receipt.BlockNumber.Uint64()}
+			if ev, _, ok := g.event(tx.Receipt, "SubnetActivated"); ok {
+				res.Activated = true
+				res.ConfigNumber, _ = ev["configNumber"].(uint64)
+			}
+			if f.asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Joined %s as %s with %s coins (tx %s, block %d)\n", res.ID, res.Validator, res.Collateral, res.Tx, res.Block)
+			if res.Activated {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s is now active (config %d): its validators' nodes start it\n", res.ID, res.ConfigNumber)
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s is not active yet: `aspen subnet show %s` says what it still needs\n", res.ID, res.ID)
+			}
+			return nil
+		},
+	}
+	f.register(cmd, true)
+	cmd.Flags().StringVar(&collateral, "collateral", "", "collateral to lock, in coins (required)")
+	cmd.Flags().StringVar(&blsHex, "bls-key", "", "BLS secret key (hex) to join with instead of the home's validator key")
+	cmd.Flags().StringVar(&p2pAddr, "p2p-addr", "", "multiaddr ending in /p2p/<peer id> instead of the home's first p2p.listen and identity")
+	_ = cmd.MarkFlagRequired("collateral")
+	return cmd
+}
+
+// validatorKey is --bls-key or the home's BLS key.
+func validatorKey(cfg *config.Node, hexKey string) (*crypto.BLSSecretKey, error) {
+	if hexKey != "" {
+		b, err := hexutil.Decode(ensure0x(hexKey))
+		if err != nil {
+			return nil, fmt.Errorf("--bls-key: %w", err)
+		}
+		k, err := crypto.BLSSecretKeyFromBytes(b)
+		if err != nil {
+			return nil, fmt.Errorf("--bls-key: %w", err)
+		}
+		return k, nil
+	}
+	if cfg == nil {
+		return nil, fmt.Errorf("no BLS key to join with: give --home DIR or --bls-key HEX")
+	}
+	return crypto.LoadBLSKey(cfg.Path(cfg.Keys.Validator))
+}
+
+// homeP2PAddr is where the home's node is dialled: its first listen address
+// and its libp2p peer ID.
+func homeP2PAddr(cfg *config.Node) (string, error) {
+	if cfg == nil {
+		return "", fmt.Errorf("no p2p address to join with: give --home DIR or --p2p-addr /ip4/HOST/tcp/PORT/p2p/PEERID")
+	}
+	if len(cfg.P2P.Listen) == 0 {
+		return "", fmt.Errorf("%s has no p2p.listen address, so other validators could not reach this node: add one to its config.toml or pass --p2p-addr", cfg.Path(config.ConfigFile))
+	}
+	peerID, err := libp2p.LoadIdentity(cfg.Path(cfg.Keys.Identity))
+	if err != nil {
+		return "", err
+	}
+	return cfg.P2P.Listen[0] + "/p2p/" + peerID, nil
+}
+
+func ensure0x(s string) string {
+	if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
+		return s
+	}
+	return "0x" + s
+}
+
+// txResult is what stake, leave and kill print with --json.
+type txResult struct {
+	ID         string      `json:"id"`
+	Action     string      `json:"action"`
+	Collateral string      `json:"collateral,omitempty"` // stake: added; leave: returned
+	Tx         common.Hash `json:"tx"`
+	Block      uint64      `json:"block"`
+}
+
+// simpleTxCmd is a subnet command that sends one gateway call about an ID.
+func simpleTxCmd(use, short, method string, withValue bool) *cobra.Command {
+	var f gwFlags
+	var collateral string
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := childID(args[0])
+			if err != nil {
+				return err
+			}
+			var value *big.Int
+			if withValue {
+				if value, err = parseCoins(collateral); err != nil {
+					return fmt.Errorf("--collateral: %w", err)
+				}
+			}
+			ctx := cmd.Context()
+			g, _, err := parentGateway(ctx, cmd, &f, id, true)
+			if err != nil {
+				return err
+			}
+			defer g.Close()
+			tx, err := g.transact(ctx, method, value, string(id))
+			if err != nil {
+				return err
+			}
+			res := txResult{ID: string(id), Action: method, Tx: tx.Hash, Block: tx.Receipt.BlockNumber.Uint64()}
+			if value != nil {
+				res.Collateral = formatCoins(value)
+			}
+			if ev, _, ok := g.event(tx.Receipt, "ValidatorLeft"); ok {
+				res.Collateral = formatCoins(asBig(ev["collateralReturned"]))
+			}
+			if f.asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: done in block %d (tx %s)\n", method, res.ID, res.Block, res.Tx)
+			if res.Collateral != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "  collateral %s coins\n", res.Collateral)
+			}
+			return nil
+		},
+	}
+	f.register(cmd, true)
+	if withValue {
+		cmd.Flags().StringVar(&collateral, "collateral", "", "collateral to add, in coins (required)")
+		_ = cmd.MarkFlagRequired("collateral")
+	}
+	return cmd
+}
+
+func subnetStakeCmd() *cobra.Command {
+	return simpleTxCmd("stake ID --collateral COINS --home DIR", "Add collateral to the home's seat in a subnet", "stake", true)
+}
+
+func subnetLeaveCmd() *cobra.Command {
+	return simpleTxCmd("leave ID --home DIR", "Give up the home's seat in a subnet and take its collateral back", "leave", false)
+}
+
+func subnetKillCmd() *cobra.Command {
+	return simpleTxCmd("kill ID --home DIR", "Stop a subnet you created for good (only while no funds circulate in it); collateral goes back", "kill", false)
+}
+
+func asBig(v any) *big.Int {
+	if b, ok := v.(*big.Int); ok {
+		return b
+	}
+	return new(big.Int)
+}
+
+// readSubnet calls subnet(id) on g.
+func readSubnet(ctx context.Context, g *gwClient, id types.SubnetID) (subnetView, error) {
+	out, err := g.call(ctx, "subnet", string(id))
+	if err != nil {
+		return subnetView{}, err
+	}
+	return decodeSubnet(out)
+}
+
+func subnetShowCmd() *cobra.Command {
+	var f gwFlags
+	cmd := &cobra.Command{
+		Use:   "show ID --home DIR",
+		Short: "Print a subnet as its parent's gateway records it: params, status, validators",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := childID(args[0])
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			g, _, err := parentGateway(ctx, cmd, &f, id, false)
+			if err != nil {
+				return err
+			}
+			defer g.Close()
+			v, err := readSubnet(ctx, g, id)
+			if err != nil {
+				return err
+			}
+			if f.asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(v)
+			}
+			printSubnet(cmd.OutOrStdout(), v)
+			return nil
+		},
+	}
+	f.register(cmd, false)
+	return cmd
+}
+
+func printSubnet(w io.Writer, v subnetView) {
+	p := v.Params
+	fmt.Fprintf(w, "%s  (%s)\n", v.ID, v.Status)
+	fmt.Fprintf(w, "  chain ID            %d\n  creator             %s\n", v.ChainID, v.Creator)
+	fmt.Fprintf(w, "  engine              %s, block time %s, checkpoint every %d blocks, gas limit %d\n",
+		p.Engine, time.Duration(p.BlockTimeMs)*time.Millisecond, p.CheckpointPeriod, p.GasLimit)
+	fmt.Fprintf(w, "  to activate         %d validators, %s coins of collateral (now %d, %s coins)\n",
+		p.MinValidators, p.MinCollateral, len(v.Validators), v.TotalCollateral)
+	fmt.Fprintf(w, "  circulating supply  %s coins\n  config number       %d\n", v.CirculatingSupply, v.ConfigNumber)
+	if v.LastCheckpointHeight > 0 {
+		fmt.Fprintf(w, "  last checkpoint     %d %s\n", v.LastCheckpointHeight, v.LastCheckpointHash)
+	}
+	for i, val := range v.Validators {
+		fmt.Fprintf(w, "  validator %d  %s  %s coins\n      bls %s\n      p2p %s\n", i, val.Owner, val.Collateral, val.BLSPublicKey, val.P2PAddr)
+	}
+}
+
+// listResult is what subnet list prints with --json.
+type listResult struct {
+	Parent   string       `json:"parent"`
+	Children []subnetView `json:"children"`
+}
+
+func subnetListCmd() *cobra.Command {
+	var f gwFlags
+	cmd := &cobra.Command{
+		Use:   "list [PARENT] --home DIR",
+		Short: "List the children of a chain (the home's root chain by default)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			cfg, err := f.node()
+			if err != nil {
+				return err
+			}
+			var parent types.SubnetID // "": the chain the URL serves at "/" (the root)
+			if len(args) == 1 {
+				if parent, err = types.ParseSubnetID(args[0]); err != nil {
+					return fmt.Errorf("%q: %w (a subnet ID is a path such as /devnet)", args[0], err)
+				}
+			} else if cfg != nil {
+				gen, err := config.LoadGenesis(cfg.Path(cfg.Genesis))
+				if err != nil {
+					return err
+				}
+				parent = gen.ID()
+			}
+			url, err := f.chainURL(cfg, parent)
+			if err != nil {
+				return err
+			}
+			g, err := dialGateway(ctx, url, nil, 0, io.Discard)
+			if err != nil {
+				return err
+			}
+			defer g.Close()
+			res, err := listChildren(ctx, g)
+			if err != nil {
+				return err
+			}
+			if f.asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
+			}
+			if len(res.Children) == 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s has no subnets; create one with `aspen subnet create %s/NAME --home DIR`\n", res.Parent, res.Parent)
+				return nil
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%-28s %-10s %-6s %10s %14s  %s\n", "SUBNET", "STATUS", "ENGINE", "VALIDATORS", "CIRCULATING", "CHAIN ID")
+			for _, c := range res.Children {
+				fmt.Fprintf(cmd.OutOrStdout(), "%-28s %-10s %-6s %4d of %-3d %14s  %d\n", c.ID, c.Status, c.Params.Engine,
+					len(c.Validators), c.Params.MinValidators, c.CirculatingSupply, c.ChainID)
+			}
+			return nil
+		},
+	}
+	f.register(cmd, false)
+	return cmd
+}
+
+// listChildren reads children() and subnet(id) of each from g.
+func listChildren(ctx context.Context, g *gwClient) (listResult, error) {
+	out, err := g.call(ctx, "subnetId")
+	if err != nil {
+		return listResult{}, err
+	}
+	res := listResult{Parent: out[0].(string), Children: []subnetView{}}
+	out, err = g.call(ctx, "children")
+	if err != nil {
+		return listResult{}, err
+	}
+	for _, id := range out[0].([]string) {
+		v, err := readSubnet(ctx, g, types.SubnetID(id))
+		if err != nil {
+			return listResult{}, err
+		}
+		res.Children = append(res.Children, v)
+	}
+	return res, nil
+}
