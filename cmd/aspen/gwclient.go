@@ -129,6 +129,7 @@ func (f *gwFlags) accountKey(cfg *config.Node) (*ecdsa.PrivateKey, error) {
 // transactions to it and waits for their receipts.
 type gwClient struct {
 	url      string
+	home     string // for advice in errors; "" with --rpc
 	rpc      *gethrpc.Client
 	abi      abi.ABI
 	key      *ecdsa.PrivateKey // nil: read-only
@@ -138,16 +139,16 @@ type gwClient struct {
 }
 
 // dialGateway connects to the chain at url; key may be nil for calls only.
-func dialGateway(ctx context.Context, url string, key *ecdsa.PrivateKey, timeout time.Duration, progress io.Writer) (*gwClient, error) {
+func dialGateway(ctx context.Context, url, home string, key *ecdsa.PrivateKey, timeout time.Duration, progress io.Writer) (*gwClient, error) {
 	parsed, err := gateway.ParseABI()
 	if err != nil {
 		return nil, err
 	}
 	c, err := gethrpc.DialContext(ctx, url)
 	if err != nil {
-		return nil, rpcError(url, err)
+		return nil, rpcError(url, home, err)
 	}
-	g := &gwClient{url: url, rpc: c, abi: parsed, key: key, timeout: timeout, progress: progress}
+	g := &gwClient{url: url, home: home, rpc: c, abi: parsed, key: key, timeout: timeout, progress: progress}
 	if key != nil {
 		g.from = gethcrypto.PubkeyToAddress(key.PublicKey)
 	}
@@ -173,7 +174,7 @@ func (g *gwClient) call(ctx context.Context, method string, args ...any) ([]any,
 	}
 	var out hexutil.Bytes
 	if err := g.rpc.CallContext(ctx, &out, "eth_call", callArgs{To: gateway.Address, Input: data}, "latest"); err != nil {
-		return nil, fmt.Errorf("%s: %w", method, rpcError(g.url, err))
+		return nil, fmt.Errorf("%s: %w", method, g.rpcErr(err))
 	}
 	res, err := g.abi.Unpack(method, out)
 	if err != nil {
@@ -208,20 +209,20 @@ func (g *gwClient) transact(ctx context.Context, method string, value *big.Int, 
 		BaseFee *hexutil.Big `json:"baseFeePerGas"`
 	}
 	if err := g.rpc.CallContext(ctx, &chainID, "eth_chainId"); err != nil {
-		return nil, rpcError(g.url, err)
+		return nil, g.rpcErr(err)
 	}
 	if err := g.rpc.CallContext(ctx, &nonce, "eth_getTransactionCount", g.from, "pending"); err != nil {
-		return nil, rpcError(g.url, err)
+		return nil, g.rpcErr(err)
 	}
 	est := callArgs{From: &g.from, To: gateway.Address, Value: (*hexutil.Big)(value), Input: data}
 	if err := g.rpc.CallContext(ctx, &gas, "eth_estimateGas", est); err != nil {
-		return nil, fmt.Errorf("%s: %w", method, rpcError(g.url, err))
+		return nil, fmt.Errorf("%s: %w", method, g.rpcErr(err))
 	}
 	if err := g.rpc.CallContext(ctx, &tip, "eth_maxPriorityFeePerGas"); err != nil {
-		return nil, rpcError(g.url, err)
+		return nil, g.rpcErr(err)
 	}
 	if err := g.rpc.CallContext(ctx, &head, "eth_getBlockByNumber", "latest", false); err != nil {
-		return nil, rpcError(g.url, err)
+		return nil, g.rpcErr(err)
 	}
 	feeCap := new(big.Int).Set(tip.ToInt())
 	if head.BaseFee != nil {
@@ -237,7 +238,7 @@ func (g *gwClient) transact(ctx context.Context, method string, value *big.Int, 
 	}
 	raw, _ := tx.MarshalBinary()
 	if err := g.rpc.CallContext(ctx, nil, "eth_sendRawTransaction", hexutil.Bytes(raw)); err != nil {
-		return nil, fmt.Errorf("%s: sending: %w", method, rpcError(g.url, err))
+		return nil, fmt.Errorf("%s: sending: %w", method, g.rpcErr(err))
 	}
 	rec, err := g.waitReceipt(ctx, method, tx.Hash())
 	if err != nil {
@@ -263,7 +264,7 @@ func (g *gwClient) waitReceipt(ctx context.Context, method string, h common.Hash
 			return rec, nil
 		}
 		if err != nil && ctx.Err() == nil {
-			return nil, rpcError(g.url, err)
+			return nil, g.rpcErr(err)
 		}
 		select {
 		case <-ctx.Done():
@@ -284,7 +285,7 @@ func (g *gwClient) failure(ctx context.Context, method string, tx *gethtypes.Tra
 	if err == nil {
 		return fmt.Errorf("%s: transaction %s failed in block %s (status 0, gas used %d of %d); the reason could not be recovered", method, tx.Hash(), rec.BlockNumber, rec.GasUsed, tx.Gas())
 	}
-	return fmt.Errorf("%s: transaction %s failed in block %s: %w", method, tx.Hash(), rec.BlockNumber, rpcError(g.url, err))
+	return fmt.Errorf("%s: transaction %s failed in block %s: %w", method, tx.Hash(), rec.BlockNumber, g.rpcErr(err))
 }
 
 // event finds the first log of the gateway's event name in rec and unpacks
@@ -307,9 +308,11 @@ func (g *gwClient) event(rec *gethtypes.Receipt, name string) (values map[string
 	return nil, nil, false
 }
 
+func (g *gwClient) rpcErr(err error) error { return rpcError(g.url, g.home, err) }
+
 // rpcError rewrites a transport failure as advice; JSON-RPC errors (revert
 // reasons among them) keep the node's message exactly.
-func rpcError(url string, err error) error {
+func rpcError(url, home string, err error) error {
 	var httpErr gethrpc.HTTPError
 	if errors.As(err, &httpErr) {
 		var body struct {
@@ -329,7 +332,10 @@ func rpcError(url string, err error) error {
 	var netErr net.Error
 	var opErr *net.OpError
 	if errors.As(err, &opErr) || (errors.As(err, &netErr) && !errors.Is(err, context.DeadlineExceeded)) {
-		return fmt.Errorf("cannot reach %s: is the node running? start it with `aspen node --home DIR` (%v)", url, err)
+		if home == "" {
+			home = "DIR"
+		}
+		return fmt.Errorf("cannot reach %s: is the node running? start it with `aspen node --home %s` (%v)", url, home, err)
 	}
 	return err
 }

@@ -64,7 +64,7 @@ func parentGateway(ctx context.Context, cmd *cobra.Command, f *gwFlags, id types
 	if f.asJSON {
 		progress = io.Discard
 	}
-	g, err := dialGateway(ctx, url, key, f.timeout, progress)
+	g, err := dialGateway(ctx, url, f.home, key, f.timeout, progress)
 	return g, cfg, err
 }
 
@@ -457,7 +457,7 @@ func subnetListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			g, err := dialGateway(ctx, url, nil, 0, io.Discard)
+			g, err := dialGateway(ctx, url, f.home, nil, 0, io.Discard)
 			if err != nil {
 				return err
 			}
