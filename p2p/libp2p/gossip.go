@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"sync"
 	"time"
@@ -35,11 +36,17 @@ const (
 	subBuffer = 256
 )
 
-// Score thresholds. One rejected message costs invalidWeight, n cost
-// n² × invalidWeight, so a peer with no positive score stops receiving our
-// gossip after 2 rejected messages and is graylisted (everything it sends is
-// dropped unread) after 3; good behaviour (capped at topicScoreCap) buys at
-// most one more.
+// Score thresholds. One message our validator rejects costs invalidWeight, n
+// cost n² × invalidWeight, so a peer with no positive score stops receiving
+// our gossip after 2 rejected messages and is graylisted (everything it sends
+// is dropped unread) after 3; good behaviour (capped at topicScoreCap) buys
+// at most one more.
+//
+// The count lives in the application-specific score, not in gossipsub's own
+// invalid-delivery counter (P4): gossipsub also counts there every message
+// that claims to come from us, and after a restart honest peers forward our
+// own pre-restart messages for a few heartbeats. Counting those graylisted
+// every peer of a restarted node, which then never rejoined consensus.
 const (
 	invalidWeight     = -20
 	gossipThreshold   = -40
@@ -75,7 +82,7 @@ func (h *Host) newPubSub(ctx context.Context) (*pubsub.PubSub, error) {
 		pubsub.WithMessageIdFn(messageID),
 		pubsub.WithSubscriptionFilter(pubsub.WrapLimitSubscriptionFilter(
 			pubsub.NewRegexpSubscriptionFilter(topicPrefix), maxTopicsPerPeer)),
-		pubsub.WithPeerScore(peerScoreParams(), &pubsub.PeerScoreThresholds{
+		pubsub.WithPeerScore(peerScoreParams(h.appScore), &pubsub.PeerScoreThresholds{
 			GossipThreshold:             gossipThreshold,
 			PublishThreshold:            publishThreshold,
 			GraylistThreshold:           graylistThreshold,
@@ -106,11 +113,12 @@ func messageID(m *pb.Message) string {
 	return string(d.Sum(nil))
 }
 
-func peerScoreParams() *pubsub.PeerScoreParams {
+func peerScoreParams(app func(peer.ID) float64) *pubsub.PeerScoreParams {
 	return &pubsub.PeerScoreParams{
-		Topics:           map[string]*pubsub.TopicScoreParams{},
-		TopicScoreCap:    topicScoreCap,
-		AppSpecificScore: func(peer.ID) float64 { return 0 },
+		Topics:            map[string]*pubsub.TopicScoreParams{},
+		TopicScoreCap:     topicScoreCap,
+		AppSpecificScore:  app,
+		AppSpecificWeight: 1,
 		// Many peers behind one IP are suspect, but loopback is exempt
 		// (gossipsub ignores it) so local devnets are not penalised.
 		IPColocationFactorWeight:    -5,
@@ -130,14 +138,16 @@ func peerScoreParams() *pubsub.PeerScoreParams {
 // subnet's consensus topic can be quiet for long stretches.
 func topicScoreParams() *pubsub.TopicScoreParams {
 	return &pubsub.TopicScoreParams{
-		TopicWeight:                    1,
-		TimeInMeshWeight:               0.01,
-		TimeInMeshQuantum:              time.Second,
-		TimeInMeshCap:                  300,
-		FirstMessageDeliveriesWeight:   0.5,
-		FirstMessageDeliveriesDecay:    pubsub.ScoreParameterDecay(10 * time.Minute),
-		FirstMessageDeliveriesCap:      40,
-		InvalidMessageDeliveriesWeight: invalidWeight,
+		TopicWeight:                  1,
+		TimeInMeshWeight:             0.01,
+		TimeInMeshQuantum:            time.Second,
+		TimeInMeshCap:                300,
+		FirstMessageDeliveriesWeight: 0.5,
+		FirstMessageDeliveriesDecay:  pubsub.ScoreParameterDecay(10 * time.Minute),
+		FirstMessageDeliveriesCap:    40,
+		// 0: see the score thresholds; our validator's rejections are
+		// counted in the application-specific score instead.
+		InvalidMessageDeliveriesWeight: 0,
 		InvalidMessageDeliveriesDecay:  pubsub.ScoreParameterDecay(time.Hour),
 	}
 }
@@ -244,6 +254,9 @@ func (h *Host) validator(name string, v p2p.Validator) pubsub.ValidatorEx {
 			verdict = v(ctx, m.GetFrom().String(), data)
 		}
 		h.metrics.judged(name, verdict)
+		if verdict == p2p.Reject {
+			h.penalise(from)
+		}
 		switch verdict {
 		case p2p.Accept:
 			return pubsub.ValidationAccept
@@ -326,4 +339,49 @@ func (t *topic) Close() error {
 		}
 	})
 	return t.err
+}
+
+// rejectHalfLife is how fast a peer's count of rejected messages fades.
+const rejectHalfLife = 10 * time.Minute
+
+type rejectRecord struct {
+	count float64
+	at    time.Time
+}
+
+// penalise counts one message our validator rejected against the peer that
+// sent it to us.
+func (h *Host) penalise(p peer.ID) {
+	h.pen.Lock()
+	defer h.pen.Unlock()
+	if h.pen.m == nil {
+		h.pen.m = map[peer.ID]rejectRecord{}
+	}
+	now := time.Now()
+	r := h.pen.m[p]
+	h.pen.m[p] = rejectRecord{count: decayed(r, now) + 1, at: now}
+}
+
+// appScore is the application-specific score gossipsub adds for p:
+// invalidWeight × (rejected messages, decayed)².
+func (h *Host) appScore(p peer.ID) float64 {
+	h.pen.Lock()
+	defer h.pen.Unlock()
+	r, ok := h.pen.m[p]
+	if !ok {
+		return 0
+	}
+	c := decayed(r, time.Now())
+	if c < 0.01 {
+		delete(h.pen.m, p)
+		return 0
+	}
+	return invalidWeight * c * c
+}
+
+func decayed(r rejectRecord, now time.Time) float64 {
+	if r.count == 0 {
+		return 0
+	}
+	return r.count * math.Pow(0.5, now.Sub(r.at).Seconds()/rejectHalfLife.Seconds())
 }

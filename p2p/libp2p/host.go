@@ -117,6 +117,12 @@ type Host struct {
 		scores   map[peer.ID]float64 // last score inspection
 		inflight map[peer.ID]int     // requests being served, per peer
 	}
+	// pen counts messages our validators rejected, per forwarding peer; it
+	// feeds the application-specific gossipsub score (gossip.go).
+	pen struct {
+		sync.Mutex
+		m map[peer.ID]rejectRecord
+	}
 }
 
 var _ p2p.Host = (*Host)(nil)
