@@ -1,0 +1,196 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
+	gethcrypto "github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/types"
+)
+
+// aspen runs the CLI with args and returns its stdout; it fails the test
+// with the output when the command fails.
+func aspen(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, aspenBin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("aspen %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+type subnetStatus struct {
+	ID   string `json:"id"`
+	Role string `json:"role"`
+}
+
+func servedSubnets(t *testing.T, rpcURL string) map[string]string {
+	c, err := gethrpc.Dial(rpcURL)
+	if err != nil {
+		return nil
+	}
+	defer c.Close()
+	var subs []subnetStatus
+	if err := c.Call(&subs, "aspen_subnets"); err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, s := range subs {
+		out[s.ID] = s.Role
+	}
+	return out
+}
+
+// TestSubnetLifecycle: a subnet created from the CLI on a 4-validator root,
+// funded before activation, joined by three nodes, activates; exactly those
+// three start it, agree on its blocks and serve it to ethers-like clients;
+// it survives a restart; a second subnet killed by its creator disappears
+// from every node, storage included, and its collateral comes back.
+func TestSubnetLifecycle(t *testing.T) {
+	n := startBFT(t)
+	n.waitHeight(t, 2, time.Minute, 0, 1, 2, 3)
+	home := func(i int) string { return filepath.Join(n.home, "node"+string(rune('0'+i))) }
+	games := "/devnet/games"
+	user := n.m.Accounts[0]
+
+	aspen(t, "subnet", "create", games, "--engine", "bft", "--min-validators", "3", "--min-collateral", "30", "--block-time", "200ms", "--home", home(0), "--json")
+	aspen(t, "xfer", "fund", games, "--to", user.Address.Hex(), "--value", "5", "--home", home(0), "--json")
+	for i := 0; i < 3; i++ {
+		aspen(t, "subnet", "join", games, "--collateral", "10", "--home", home(i), "--json")
+	}
+	for i := 0; i < 3; i++ {
+		waitFor(t, "node"+string(rune('0'+i))+" to validate "+games, time.Minute, func() bool {
+			return servedSubnets(t, n.m.Nodes[i].RPC)[games] == "validator"
+		})
+	}
+	if _, ok := servedSubnets(t, n.m.Nodes[3].RPC)[games]; ok {
+		t.Fatalf("node3 holds no seat in %s but serves it", games)
+	}
+
+	// Transact on the child with the funds sent before activation.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := ethclient.DialContext(ctx, n.m.Nodes[0].RPC+games)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chainID, err := c.ChainID(ctx)
+	if err != nil || chainID.Uint64() != gateway.ChainIDFor(types.SubnetID(games)) {
+		t.Fatalf("chain ID of %s: %v (err %v), want %d", games, chainID, err, gateway.ChainIDFor(types.SubnetID(games)))
+	}
+	bal, err := c.BalanceAt(ctx, user.Address, nil)
+	if err != nil || bal.Cmp(new(big.Int).Mul(big.NewInt(5), big.NewInt(1e18))) != 0 {
+		t.Fatalf("balance on %s: %v (err %v), want 5 coins from fund", games, bal, err)
+	}
+	key, _ := gethcrypto.HexToECDSA(strings.TrimPrefix(user.PrivateKey, "0x"))
+	to := common.HexToAddress("0x00000000000000000000000000000000000000aa")
+	tx, _ := gethtypes.SignNewTx(key, gethtypes.LatestSignerForChainID(chainID), &gethtypes.DynamicFeeTx{
+		ChainID: chainID, Nonce: 0, GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(50e9), Gas: 21000, To: &to, Value: big.NewInt(777),
+	})
+	if err := c.SendTransaction(ctx, tx); err != nil {
+		t.Fatalf("send on %s: %v", games, err)
+	}
+	var rcpt *gethtypes.Receipt
+	waitFor(t, "the receipt on "+games, time.Minute, func() bool {
+		rcpt, err = c.TransactionReceipt(ctx, tx.Hash())
+		return err == nil
+	})
+	for i := 1; i < 3; i++ {
+		ci, _ := ethclient.Dial(n.m.Nodes[i].RPC + games)
+		waitFor(t, "node"+string(rune('0'+i))+" to have the block", time.Minute, func() bool {
+			h, err := ci.BlockNumber(ctx)
+			return err == nil && h >= rcpt.BlockNumber.Uint64()
+		})
+		if got := blockHash(t, ci, rcpt.BlockNumber.Uint64()); got != rcpt.BlockHash {
+			t.Fatalf("node%d has %s at height %d of %s, node0 has %s", i, got, rcpt.BlockNumber, games, rcpt.BlockHash)
+		}
+	}
+
+	// One connection per peer pair, whatever the subnets shared.
+	rc, _ := gethrpc.Dial(n.m.Nodes[0].RPC)
+	var info struct {
+		Peers []struct {
+			PeerID      string   `json:"peerId"`
+			Connections int      `json:"connections"`
+			Subnets     []string `json:"subnets"`
+		} `json:"peers"`
+	}
+	if err := rc.Call(&info, "aspen_nodeInfo"); err != nil {
+		t.Fatal(err)
+	}
+	sharesGames := 0
+	for _, p := range info.Peers {
+		if p.Connections != 1 {
+			t.Fatalf("node0 holds %d connections to %s, want 1", p.Connections, p.PeerID)
+		}
+		for _, s := range p.Subnets {
+			if s == games {
+				sharesGames++
+			}
+		}
+	}
+	if sharesGames != 2 {
+		t.Fatalf("node0 shares %s with %d peers, want 2: %+v", games, sharesGames, info.Peers)
+	}
+
+	// A restarted node resumes its subnets.
+	pid1 := n.m.Nodes[1].PID
+	_ = syscall.Kill(pid1, syscall.SIGTERM)
+	waitFor(t, "node1 to stop", 30*time.Second, func() bool { return processGone(pid1) })
+	n.restart(t, 1)
+	waitFor(t, "node1 to serve "+games+" again", time.Minute, func() bool {
+		return servedSubnets(t, n.m.Nodes[1].RPC)[games] == "validator"
+	})
+
+	// Kill: a second, unfunded subnet.
+	temp := "/devnet/temp"
+	aspen(t, "subnet", "create", temp, "--engine", "bft", "--min-validators", "3", "--min-collateral", "3", "--block-time", "200ms", "--home", home(0), "--json")
+	for i := 0; i < 3; i++ {
+		aspen(t, "subnet", "join", temp, "--collateral", "1", "--home", home(i), "--json")
+	}
+	for i := 0; i < 3; i++ {
+		waitFor(t, "node"+string(rune('0'+i))+" to start "+temp, time.Minute, func() bool {
+			return servedSubnets(t, n.m.Nodes[i].RPC)[temp] == "validator"
+		})
+	}
+	root, _ := ethclient.Dial(n.m.Nodes[2].RPC + n.m.Network)
+	owner2 := common.HexToAddress(strings.TrimSpace(jsonField(t, aspen(t, "keys", "show", "--home", home(2), "--json"), "account")))
+	before, _ := root.BalanceAt(ctx, owner2, nil)
+	aspen(t, "subnet", "kill", temp, "--home", home(0), "--json")
+	for i := 0; i < 3; i++ {
+		waitFor(t, "node"+string(rune('0'+i))+" to drop "+temp, time.Minute, func() bool {
+			_, served := servedSubnets(t, n.m.Nodes[i].RPC)[temp]
+			_, statErr := os.Stat(filepath.Join(home(i), "subnets", "devnet.temp"))
+			return !served && os.IsNotExist(statErr)
+		})
+	}
+	after, _ := root.BalanceAt(ctx, owner2, nil)
+	if d := new(big.Int).Sub(after, before); d.Cmp(big.NewInt(1e18)) != 0 {
+		t.Fatalf("node2's account got %v back on kill, want its 1-coin collateral", d)
+	}
+}
+
+func jsonField(t *testing.T, out, field string) string {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("not JSON: %q", out)
+	}
+	s, _ := m[field].(string)
+	return s
+}
