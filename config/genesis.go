@@ -47,6 +47,9 @@ type Genesis struct {
 	BlockTimeMs uint64                            `json:"blockTimeMs"`
 	Validators  []GenesisValidator                `json:"validators"`
 	Alloc       map[common.Address]GenesisAccount `json:"alloc"`
+	// TopDownNonce is, for a subnet, the last parent message its alloc
+	// already holds (funds sent before activation); 0 for a root.
+	TopDownNonce uint64 `json:"topDownNonce,omitempty"`
 }
 
 // GenesisValidator is one validator of the genesis validator set.

@@ -27,9 +27,10 @@ import (
 //	subnet record          keccak("aspen/gw/subnet" ‖ name) + field             -> one word per field (subnetField)
 //	validator i            keccak("aspen/gw/validator" ‖ name ‖ i)              -> blob rlp(Validator)
 //	validator by owner     keccak("aspen/gw/owner" ‖ name ‖ owner)              -> i+1 (0: not a validator)
-//	BLS key in use         keccak("aspen/gw/blskey" ‖ key)                      -> name word of its subnet (0: free)
+//	BLS key in use         keccak("aspen/gw/blskey" ‖ name ‖ key)               -> name word of its subnet (0: free)
 //	genesis validators     keccak("aspen/gw/genesis" ‖ name)                    -> blob rlp([]Validator) of config 1
 //	top-down message       keccak("aspen/gw/down" ‖ name ‖ nonce)               -> blob rlp(TopDownMsg)
+//	top-down applied       keccak("aspen/gw/applied")                           -> nonce of the last parent message applied here (child side)
 //
 // A blob (variable-length bytes) at slot s stores its length at s and its
 // bytes, 32 per slot, at s+1, s+2, …; the last chunk is zero-padded.
@@ -42,6 +43,7 @@ const (
 	tagBLSKey    = "aspen/gw/blskey"
 	tagGenesis   = "aspen/gw/genesis"
 	tagDown      = "aspen/gw/down"
+	tagApplied   = "aspen/gw/applied"
 )
 
 // subnetField is a word of a subnet record, at keccak("aspen/gw/subnet" ‖ name) + field.

@@ -101,7 +101,7 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 			return nil, err
 		}
 	}
-	rt, err := openRuntime(cfg, gen, keys, n.hostOrNil(), log, n.metrics)
+	rt, err := openRuntime(cfg, gen, keys, n.hostOrNil(), log, n.metrics, nil)
 	if err != nil {
 		n.closeHost()
 		return nil, err

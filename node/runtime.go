@@ -58,6 +58,7 @@ type runtime struct {
 	lastCommit     time.Time
 
 	voter  bool          // this node holds a seat and votes
+	parent *runtime      // the parent chain's runtime on this node; nil for the root
 	onHead func()        // called after every commit (the node's subnet manager)
 	cancel func()        // stops run
 	done   chan struct{} // closed when run returned
@@ -77,7 +78,7 @@ func subnetDir(home string, id types.SubnetID) string {
 
 // openRuntime opens (or creates from genesis) a subnet's runtime. host is
 // nil for a node without networking (a solo devnet).
-func openRuntime(cfg *config.Node, gen *config.Genesis, keys engineKeys, host p2p.Host, log *slog.Logger, m *metrics) (*runtime, error) {
+func openRuntime(cfg *config.Node, gen *config.Genesis, keys engineKeys, host p2p.Host, log *slog.Logger, m *metrics, parent *runtime) (*runtime, error) {
 	id := gen.ID()
 	dir := subnetDir(cfg.Home, id)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -89,7 +90,7 @@ func openRuntime(cfg *config.Node, gen *config.Genesis, keys engineKeys, host p2
 	}
 	rt := &runtime{id: id, gen: gen, log: log.With("subnet", string(id)), store: st,
 		signer: gethtypes.LatestSignerForChainID(gen.ChainIDBig()), metrics: m, host: host,
-		commits: make(chan struct{}, 1)}
+		commits: make(chan struct{}, 1), parent: parent}
 	if err := rt.open(cfg, keys, dir); err != nil {
 		rt.close()
 		return nil, err
@@ -99,7 +100,11 @@ func openRuntime(cfg *config.Node, gen *config.Genesis, keys engineKeys, host p2
 
 func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 	gen := rt.gen
-	x, err := evm.New(rt.store, gen, evm.Options{})
+	opts := evm.Options{}
+	if rt.parent != nil {
+		opts.Parent = parentChain{parent: rt.parent, child: rt.id}
+	}
+	x, err := evm.New(rt.store, gen, opts)
 	if err != nil {
 		return fmt.Errorf("open chain %s: %w", rt.id, err)
 	}
@@ -118,6 +123,7 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 	}
 	rt.voter = voter
 	dcfg := driver.Config{Tick: tick, Proposer: keys.account.address, Log: rt.log, OnCommit: rt.onCommit,
+		ParentRef:   rt.parentRef,
 		OnStepError: rt.onStepError, OnStage: func(stage string, took time.Duration) {
 			rt.metrics.stage.WithLabelValues(string(rt.id), stage).Observe(took.Seconds())
 		}}

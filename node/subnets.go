@@ -113,6 +113,7 @@ func childGenesis(cg *gateway.ChildGenesis, activatedAt *types.Header) (*config.
 		acc.Balance = (*math.HexOrDecimal256)(bal.Add(bal, f.Value))
 		g.Alloc[f.To] = acc
 	}
+	g.TopDownNonce = cg.FirstTopDownNonce - 1
 	g.SetDefaults()
 	return g, g.Validate()
 }
@@ -134,7 +135,7 @@ func (n *Node) startChild(ctx context.Context, parent *runtime, gs gateway.State
 	cfg := *n.cfg
 	cfg.Consensus.BlockTime = config.Duration{Duration: time.Duration(cg.Params.BlockTimeMs) * time.Millisecond}
 	cfg.Consensus.IdleInterval = cfg.Consensus.BlockTime
-	rt, err := openRuntime(&cfg, gen, n.keys, n.hostOrNil(), n.log, n.metrics)
+	rt, err := openRuntime(&cfg, gen, n.keys, n.hostOrNil(), n.log, n.metrics, parent)
 	if err != nil {
 		return err
 	}

@@ -81,6 +81,10 @@ type Config struct {
 	WAL       WAL       // nil: the engine must never ask to persist (solo)
 	Replay    [][]byte  // WAL entries since the head, stepped in before anything else
 	Transport Transport // nil: the engine must never send (solo)
+	// ParentRef, for a subnet, names the newest final block of its parent
+	// chain; blocks this node builds reference it (top-down). Nil: keep the
+	// head's reference (a root chain).
+	ParentRef func() types.ParentRef
 	// OnSyncTo is called (on the driver goroutine; it must not block) when the
 	// engine saw the network finalize up to a height above ours.
 	OnSyncTo func(height uint64)
@@ -281,7 +285,13 @@ func (d *Driver) build(req *consensus.BuildRequest) consensus.Message {
 	if now <= d.head.TimeMs {
 		now = d.head.TimeMs + 1 // timestamps strictly increase even if the clock steps back
 	}
-	attrs := execution.Attributes{TimeMs: now, Proposer: d.cfg.Proposer, ParentRef: d.head.ParentRef, Evidence: req.Evidence}
+	ref := d.head.ParentRef
+	if d.cfg.ParentRef != nil {
+		if r := d.cfg.ParentRef(); r.Height > ref.Height {
+			ref = r // never backwards: the executor would refuse it
+		}
+	}
+	attrs := execution.Attributes{TimeMs: now, Proposer: d.cfg.Proposer, ParentRef: ref, Evidence: req.Evidence}
 	start := d.cfg.Clock.Now()
 	e, err := d.exec.Build(d.head, attrs, d.pool.Source())
 	d.stage("build", start)

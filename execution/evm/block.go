@@ -118,6 +118,14 @@ func (e *Executor) Build(parent *types.Header, attrs execution.Attributes, txs e
 	if err != nil {
 		return nil, err
 	}
+	if err := run.applyTopDown(parent); err != nil {
+		// Not final here yet, or gone backwards: build with the old reference.
+		run.evm.Release()
+		h.ParentRef = parent.ParentRef
+		if run, err = e.startBlock(parent, h); err != nil {
+			return nil, err
+		}
+	}
 	defer run.evm.Release()
 	for {
 		if run.gp.Available(false) < params.TxGas {
@@ -195,6 +203,9 @@ func (e *Executor) execute(block *types.Block) (*execution.Executed, error) {
 		return nil, err
 	}
 	defer run.evm.Release()
+	if err := run.applyTopDown(parent); err != nil {
+		return nil, err
+	}
 	hash := block.Hash()
 	for i, tx := range block.Txs {
 		if err := run.apply(tx, senders[i], hash); err != nil {

@@ -43,6 +43,9 @@ type Options struct {
 	// keeps recent states in memory so queries and the next block read little
 	// from disk.
 	StateCacheMB int
+	// Parent is the parent chain of a subnet (nil for a root): blocks whose
+	// parent reference moves apply the parent's queued messages from it.
+	Parent ParentChain
 }
 
 const (
@@ -161,6 +164,13 @@ func (e *Executor) commitGenesis(blob []byte) error {
 		for k, v := range acc.Storage {
 			sdb.SetState(addr, k, v)
 		}
+	}
+	// Parent messages up to TopDownNonce are already in the alloc (a subnet's
+	// genesis funds); the first block applies the ones after.
+	if gen.TopDownNonce > 0 {
+		var w common.Hash
+		new(big.Int).SetUint64(gen.TopDownNonce).FillBytes(w[:])
+		sdb.SetState(gateway.Address, gateway.AppliedSlot(), w)
 	}
 	// Nonce 1 and code keep the gateway from being "empty", so EIP-161 never deletes it.
 	sdb.SetNonce(gateway.Address, 1, tracing.NonceChangeGenesis)

@@ -122,6 +122,28 @@ func TestSubnetLifecycle(t *testing.T) {
 		}
 	}
 
+	// Top-down: a fund after activation reaches the child once its blocks
+	// reference a parent block that holds it, on every node, exactly once.
+	dest := common.HexToAddress("0x00000000000000000000000000000000000f00d5")
+	aspen(t, "xfer", "fund", games, "--to", dest.Hex(), "--value", "2", "--home", home(3), "--json")
+	two := new(big.Int).Mul(big.NewInt(2), big.NewInt(1e18))
+	for i := 0; i < 3; i++ {
+		ci, _ := ethclient.Dial(n.m.Nodes[i].RPC + games)
+		waitFor(t, "the fund to reach "+games+" on node"+string(rune('0'+i)), time.Minute, func() bool {
+			b, err := ci.BalanceAt(ctx, dest, nil)
+			return err == nil && b.Sign() > 0
+		})
+		// Later blocks move the reference further; none may apply it again.
+		h0, _ := ci.BlockNumber(ctx)
+		waitFor(t, "five more blocks of "+games, time.Minute, func() bool {
+			h, err := ci.BlockNumber(ctx)
+			return err == nil && h >= h0+5
+		})
+		if b, _ := ci.BalanceAt(ctx, dest, nil); b.Cmp(two) != 0 {
+			t.Fatalf("node%d: %s holds %v on %s, want exactly 2 coins", i, dest, b, games)
+		}
+	}
+
 	// One connection per peer pair, whatever the subnets shared.
 	rc, _ := gethrpc.Dial(n.m.Nodes[0].RPC)
 	var info struct {

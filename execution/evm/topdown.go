@@ -1,0 +1,74 @@
+package evm
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/state"
+	"github.com/ethereum/go-ethereum/core/tracing"
+	"github.com/holiman/uint256"
+
+	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/types"
+)
+
+// ParentChain is what a child chain's executor needs of its parent: the
+// top-down messages queued for it as of a parent block. The node implements
+// it over the parent's runtime.
+type ParentChain interface {
+	// TopDown returns the messages queued for this chain with nonces from
+	// fromNonce on, as of parent block ref. It fails if ref is not a final
+	// block of the parent chain as this node sees it (yet).
+	TopDown(ref types.ParentRef, fromNonce uint64) ([]gateway.TopDownMsg, error)
+}
+
+// ErrParentRef wraps every reason a block's parent reference is refused.
+var ErrParentRef = errors.New("evm: parent reference")
+
+// maxTopDownPerBlock bounds the parent messages one block applies; the rest
+// wait for the next block (the reference still moves, nonces keep order).
+const maxTopDownPerBlock = 256
+
+// applyTopDown applies, at the start of the block and before any
+// transaction, the parent's messages that moving the parent reference from
+// parent.ParentRef to h.ParentRef makes final. The applied nonce lives in the
+// gateway's storage, so re-executing the block applies the same messages and
+// no message is applied twice.
+func (r *blockRun) applyTopDown(parent *types.Header) error {
+	from, to := parent.ParentRef, r.header.ParentRef
+	switch {
+	case to == from:
+		return nil
+	case to.Height < from.Height || (to.Height == from.Height && to.Hash != from.Hash):
+		return fmt.Errorf("%w: moves from %d to %d (backwards)", ErrParentRef, from.Height, to.Height)
+	case r.e.opts.Parent == nil:
+		return fmt.Errorf("%w: %s has no parent chain", ErrParentRef, r.header.SubnetID)
+	}
+	st := topDownState{gatewayState{r.evm}, r.statedb}
+	msgs, err := r.e.opts.Parent.TopDown(to, gateway.AppliedTopDown(st)+1)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrParentRef, err)
+	}
+	if len(msgs) > maxTopDownPerBlock {
+		msgs = msgs[:maxTopDownPerBlock]
+	}
+	return r.e.gateway.ApplyTopDown(st, msgs)
+}
+
+// topDownState lets the gateway mint what the parent locked for this chain.
+// Logs of top-down application are not kept yet: they belong to no
+// transaction, and a system-receipt for them is a follow-up.
+type topDownState struct {
+	gatewayState
+	sdb *state.StateDB
+}
+
+func (s topDownState) Mint(to common.Address, amount *big.Int) {
+	s.sdb.AddBalance(to, uint256.MustFromBig(amount), tracing.BalanceChangeUnspecified)
+}
+
+func (s topDownState) AddLog([]common.Hash, []byte) {}
+
+var _ gateway.ChildState = topDownState{}

@@ -1,0 +1,64 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// The child side of top-down: when a block moves its parent reference
+// forward, the child applies, in order and exactly once, the messages its
+// parent queued for it. The nonce of the last one applied lives in the
+// child's own gateway storage, so every node that executes the block agrees
+// on what was applied and a message can never be applied twice.
+
+// ErrTopDownOrder is returned when messages are not the next ones in order.
+var ErrTopDownOrder = errors.New("gateway: top-down messages out of order")
+
+// ChildState is what applying top-down messages may do: State, plus minting
+// the value the parent locked (the child's supply grows exactly by what the
+// parent's circulating supply for it grew).
+type ChildState interface {
+	State
+	Mint(to common.Address, amount *big.Int)
+}
+
+// AppliedSlot is the storage slot of the last applied top-down nonce; a
+// child's genesis sets it to the nonce its genesis funds went up to.
+func AppliedSlot() common.Hash { return slotOf(tagApplied) }
+
+// AppliedTopDown is the nonce of the last parent message applied here.
+func AppliedTopDown(st StateReader) uint64 { return wordU64(st.GetState(AppliedSlot())) }
+
+// ApplyTopDown applies msgs, which must continue the applied sequence
+// without a gap. Transfers mint their value to the recipient; validator-set
+// changes are recorded as applied (the engine's validator set does not
+// change with them yet). Each message emits CrossMsgApplied.
+func (g *Gateway) ApplyTopDown(st ChildState, msgs []TopDownMsg) error {
+	next := AppliedTopDown(st) + 1
+	x := &call{g: g, st: st}
+	for _, m := range msgs {
+		if m.Nonce != next {
+			return fmt.Errorf("%w: got nonce %d, want %d", ErrTopDownOrder, m.Nonce, next)
+		}
+		switch m.Kind {
+		case KindTransfer:
+			if m.Msg.Value != nil && m.Msg.Value.Sign() > 0 {
+				st.Mint(m.Msg.To, m.Msg.Value)
+			}
+			x.emit("CrossMsgApplied", []common.Hash{m.Msg.ID}, true, []byte{})
+		case KindConfig:
+			// Recorded in order; applying config changes to the engine comes
+			// with dynamic validator sets.
+		default:
+			// Calls and refunds travel top-down only with part 4 (send);
+			// a parent that queued one is newer than this node.
+			x.emit("CrossMsgApplied", []common.Hash{m.Msg.ID}, false, []byte("unsupported message kind"))
+		}
+		st.SetState(AppliedSlot(), u64Word(m.Nonce))
+		next++
+	}
+	return nil
+}

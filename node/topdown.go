@@ -1,0 +1,49 @@
+package node
+
+import (
+	"fmt"
+
+	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/types"
+)
+
+// parentChain serves a child runtime the messages its parent queued for it,
+// read from the parent's runtime on this node (a node runs every ancestor
+// of the subnets it validates).
+type parentChain struct {
+	parent *runtime
+	child  types.SubnetID
+}
+
+// TopDown implements evm.ParentChain: ref must be a committed (final) block
+// of the parent as this node sees it.
+func (p parentChain) TopDown(ref types.ParentRef, from uint64) ([]gateway.TopDownMsg, error) {
+	if ref.Height > p.parent.head.Load().Height {
+		return nil, fmt.Errorf("parent block %d is not final here yet", ref.Height)
+	}
+	h, err := p.parent.store.HeaderByNumber(ref.Height)
+	if err != nil {
+		return nil, fmt.Errorf("parent block %d: %w", ref.Height, err)
+	}
+	if h.Hash() != ref.Hash {
+		return nil, fmt.Errorf("parent block %d is %s here, not %s", ref.Height, h.Hash(), ref.Hash)
+	}
+	gs, err := p.parent.exec.GatewayState(h)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := gateway.ReadTopDown(gs, p.parent.id, p.child, from, 256)
+	if err != nil {
+		return nil, err
+	}
+	return msgs, nil
+}
+
+// parentRef is the child driver's view of its parent's newest final block.
+func (rt *runtime) parentRef() types.ParentRef {
+	if rt.parent == nil {
+		return rt.head.Load().ParentRef
+	}
+	h := rt.parent.head.Load()
+	return types.ParentRef{Height: h.Height, Hash: h.Hash()}
+}
