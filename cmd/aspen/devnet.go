@@ -20,6 +20,7 @@ import (
 
 	"github.com/aspen-chain/aspen/config"
 	"github.com/aspen-chain/aspen/crypto"
+	"github.com/aspen-chain/aspen/types"
 )
 
 // The standard test mnemonic of Hardhat and Anvil; its first ten accounts are
@@ -43,6 +44,7 @@ type devnetOptions struct {
 	ChainID      uint64
 	Network      string
 	StartTimeout time.Duration
+	Subnets      string // "default": build the default tree; "none": the root alone
 }
 
 // manifest is devnet.json: everything a script or test needs to use the network.
@@ -92,12 +94,27 @@ func devnetCmd() *cobra.Command {
 			"standard test mnemonic and every node's account, writes DIR/devnet.json once the chain\n" +
 			"has its first block, and stops every node it started on SIGINT or SIGTERM.\n" +
 			"A node that dies is not restarted: devnet.json holds the exact command that restarts it.",
-		RunE: func(cmd *cobra.Command, _ []string) error { return runDevnet(cmd.Context(), cmd.OutOrStdout(), o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f := cmd.Flags()
+			if o.Engine == "solo" {
+				if !f.Changed("validators") {
+					o.Validators = 1
+				}
+				if !f.Changed("subnets") {
+					o.Subnets = "none"
+				}
+			}
+			if o.Validators < len(treeNodes) && !f.Changed("subnets") {
+				o.Subnets = "none"
+			}
+			return runDevnet(cmd.Context(), cmd.OutOrStdout(), o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Home, "home", ".devnet", "directory for every node's home and devnet.json")
-	f.IntVar(&o.Validators, "validators", 1, "number of validator nodes")
-	f.StringVar(&o.Engine, "engine", "solo", "consensus engine of the root chain: solo or bft")
+	f.IntVar(&o.Validators, "validators", 4, "number of validator nodes (1 with --engine solo)")
+	f.StringVar(&o.Engine, "engine", "bft", "consensus engine of the root chain: bft or solo")
+	f.StringVar(&o.Subnets, "subnets", "default", "default: also run /NET/alpha (node0-2), /NET/beta (node1-3) and /NET/alpha/one (node0-2), every dev and node account funded on each; none: the root alone")
 	f.DurationVar(&o.BlockTime, "block-time", time.Second, "block time")
 	f.DurationVar(&o.IdleInterval, "idle-interval", 10*time.Second, "longest gap between empty blocks when idle")
 	f.IntVar(&o.Port, "port", 8545, "RPC port of node0; node i listens on port+i")
@@ -116,6 +133,10 @@ func runDevnet(ctx context.Context, out io.Writer, o devnetOptions) error {
 		return fmt.Errorf("--validators %d: a solo chain has exactly one sequencer; use --validators 1, or --engine bft", o.Validators)
 	case o.Validators < 1 || o.Validators > 100:
 		return fmt.Errorf("--validators %d: want 1 to 100", o.Validators)
+	case o.Subnets != "default" && o.Subnets != "none":
+		return fmt.Errorf("--subnets %q: use default or none", o.Subnets)
+	case o.Subnets == "default" && (o.Engine != "bft" || o.Validators < len(treeNodes)):
+		return fmt.Errorf("--subnets default needs --engine bft and at least %d validators; use --subnets none", len(treeNodes))
 	}
 	home, err := filepath.Abs(o.Home)
 	if err != nil {
@@ -149,6 +170,27 @@ func runDevnet(ctx context.Context, out io.Writer, o devnetOptions) error {
 	}
 	if err := waitFirstBlock(ctx, procs, o.StartTimeout); err != nil {
 		return err
+	}
+	if o.Subnets == "default" {
+		root := types.SubnetID(m.Network)
+		if _, err := os.Stat(filepath.Join(home, treeMarker)); err != nil {
+			fundees, err := devFundees(homes)
+			if err != nil {
+				return err
+			}
+			if err := buildTree(ctx, out, homes, root, o.BlockTime, fundees); err != nil {
+				return fmt.Errorf("build the subnet tree: %w", err)
+			}
+		} else {
+			for _, s := range defaultTree {
+				for _, i := range s.members {
+					if err := waitServes(ctx, homes[i], subnetOf(root, s.name)); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		treeManifest(m, root)
 	}
 	if err := writeJSONFile(filepath.Join(home, devnetManifest), m); err != nil {
 		return err

@@ -190,6 +190,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		lh.Close()
 		return nil, err
 	}
+	lh.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
+		go h.dedupe(c.RemotePeer())
+	}})
 	for _, ai := range boot {
 		lh.Peerstore().AddAddrs(ai.ID, ai.Addrs, peerstore.PermanentAddrTTL)
 		cm.Protect(ai.ID, "bootstrap")
@@ -359,4 +362,32 @@ func decodePeer(s string) (peer.ID, error) {
 		return "", fmt.Errorf("%w: %q: %w", ErrPeerID, s, err)
 	}
 	return id, nil
+}
+
+// dedupe keeps one connection per peer. Two nodes that dial each other at the
+// same moment (both bootstrap from each other, or both learn each other from
+// a gateway) end up with two; both sides keep the same one — the one the
+// peer with the smaller ID dialed — and close the rest, so whatever subnets
+// two nodes share, they share one connection.
+func (h *Host) dedupe(p peer.ID) {
+	conns := h.host.Network().ConnsToPeer(p)
+	if len(conns) < 2 {
+		return
+	}
+	weDial := h.host.ID() < p // the smaller ID's outbound connection survives
+	keep := -1
+	for i, c := range conns {
+		out := c.Stat().Direction == network.DirOutbound
+		if out == weDial && (keep < 0 || c.Stat().Opened.Before(conns[keep].Stat().Opened)) {
+			keep = i
+		}
+	}
+	if keep < 0 {
+		return // only connections the other side should close; it will
+	}
+	for i, c := range conns {
+		if i != keep {
+			_ = c.Close()
+		}
+	}
 }

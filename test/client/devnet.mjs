@@ -79,7 +79,7 @@ export class Devnet {
     try {
       const bin = await aspenBinary(home, buildTimeoutMs);
       const port = await freePort();
-      const args = ['devnet', '--home', join(home, 'devnet'), '--port', String(port), '--block-time', blockTime];
+      const args = ['devnet', '--home', join(home, 'devnet'), '--engine', 'solo', '--port', String(port), '--block-time', blockTime];
       // detached: its own process group, so a kill reaches it and nothing else of ours.
       const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       d = new Devnet(bin, home, port, child, args);

@@ -47,7 +47,7 @@ func call(method string, params ...any) []byte {
 // that says what was wrong, and the node keeps serving afterwards.
 func TestBadInputGetsClearErrors(t *testing.T) {
 	home := t.TempDir()
-	d := startDevnet(t, home, "--port", strconv.Itoa(freePort(t)), "--block-time", "200ms")
+	d := startDevnet(t, home, "--engine", "solo", "--port", strconv.Itoa(freePort(t)), "--block-time", "200ms")
 	url := d.m.Subnets[0].RPC[0]
 	chainID := new(big.Int).SetUint64(d.m.Subnets[0].ChainID)
 	key, _ := gethcrypto.HexToECDSA(strings.TrimPrefix(d.m.Accounts[1].PrivateKey, "0x"))

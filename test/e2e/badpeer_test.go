@@ -92,7 +92,7 @@ func TestHostilePeerIsPenalisedAndChainGoesOn(t *testing.T) {
 	add(&bft.Vote{Type: bft.Prevote, Height: h + 1, Validator: 1, BlockHash: common.Hash{2}}, true)                               // validator 1's seat, our key
 	add(&bft.Vote{Type: bft.Precommit, Height: h + 1000, Validator: 2, BlockHash: common.Hash{3}}, true)                          // far future
 	add(&bft.Vote{Type: bft.Prevote, Height: h + 1, Validator: 99, BlockHash: common.Hash{4}}, true)                              // no such validator
-	for i := 0; i < 200; i++ { // the flood
+	for i := 0; i < 200; i++ {                                                                                                    // the flood
 		add(&bft.Vote{Type: bft.Prevote, Height: h + 1, Round: uint32(i), Validator: 3, BlockHash: common.Hash{5}}, true)
 	}
 	for _, m := range msgs {

@@ -20,7 +20,7 @@ type bftNet struct {
 
 func startBFT(t *testing.T) *bftNet {
 	home := t.TempDir()
-	d := startDevnet(t, home, "--validators", "4", "--engine", "bft", "--block-time", "200ms",
+	d := startDevnet(t, home, "--validators", "4", "--engine", "bft", "--subnets", "none", "--block-time", "200ms",
 		"--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
 	n := &bftNet{devnet: d}
 	if len(d.m.Nodes) != 4 {

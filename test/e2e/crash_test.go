@@ -22,7 +22,7 @@ import (
 func TestKill9KeepsCommittedData(t *testing.T) {
 	home := t.TempDir()
 	port := freePort(t)
-	d := startDevnet(t, home, "--port", strconv.Itoa(port), "--block-time", "200ms")
+	d := startDevnet(t, home, "--engine", "solo", "--port", strconv.Itoa(port), "--block-time", "200ms")
 	node := d.m.Nodes[0]
 	url := d.m.Subnets[0].RPC[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -115,7 +115,7 @@ func TestKill9KeepsCommittedData(t *testing.T) {
 func TestDevnetResumes(t *testing.T) {
 	home := t.TempDir()
 	port := freePort(t)
-	d := startDevnet(t, home, "--port", strconv.Itoa(port), "--block-time", "100ms", "--idle-interval", "100ms")
+	d := startDevnet(t, home, "--engine", "solo", "--port", strconv.Itoa(port), "--block-time", "100ms", "--idle-interval", "100ms")
 	ctx := context.Background()
 	c, err := ethclient.Dial(d.m.Subnets[0].RPC[0])
 	if err != nil {
@@ -130,7 +130,7 @@ func TestDevnetResumes(t *testing.T) {
 	if !processGone(d.m.Nodes[0].PID) {
 		t.Fatalf("node0 (pid %d) still runs after devnet stopped", d.m.Nodes[0].PID)
 	}
-	d2 := startDevnet(t, home, "--port", strconv.Itoa(port), "--block-time", "100ms")
+	d2 := startDevnet(t, home, "--engine", "solo", "--port", strconv.Itoa(port), "--block-time", "100ms")
 	if !strings.Contains(d2.out.String(), "Resumed") {
 		t.Fatalf("second start did not say it resumed:\n%s", d2.out.String())
 	}

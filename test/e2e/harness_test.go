@@ -54,13 +54,15 @@ type manifest struct {
 		PrivateKey string         `json:"privateKey"`
 	} `json:"accounts"`
 	Nodes []struct {
-		Name    string   `json:"name"`
-		PID     int      `json:"pid"`
-		RPC     string   `json:"rpc"`
-		WS      string   `json:"ws"`
-		Restart []string `json:"restart"`
-		P2P     string   `json:"p2p"`
-		Log     string   `json:"log"`
+		Name        string   `json:"name"`
+		PID         int      `json:"pid"`
+		RPC         string   `json:"rpc"`
+		WS          string   `json:"ws"`
+		Restart     []string `json:"restart"`
+		P2P         string   `json:"p2p"`
+		PeerIDs     string   `json:"peerId"`
+		ValidatorOf []string `json:"validatorOf"`
+		Log         string   `json:"log"`
 	} `json:"nodes"`
 	Subnets []struct {
 		ID      string   `json:"id"`
