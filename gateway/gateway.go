@@ -105,7 +105,7 @@ func (g *Gateway) run(st State, c Call) ([]byte, error) {
 	case "parentId":
 		out = []any{string(g.subnet.Parent())}
 	case "createSubnet":
-		var p abiParams
+		var p ABIParams
 		convert(args[1], &p)
 		out, err = x.createSubnet(args[0].(string), p.params())
 	case "join":

@@ -67,8 +67,8 @@ func (h *harness) fails(want string, from common.Address, value int64, method st
 	}
 }
 
-func bftParams(minVals uint32, minColl int64) abiParams {
-	return abiParams{Engine: uint8(EngineBFT), MinValidators: minVals, MinCollateral: big.NewInt(minColl), BlockTimeMs: 500, CheckpointPeriod: 10, GasLimit: 30_000_000}
+func bftParams(minVals uint32, minColl int64) ABIParams {
+	return ABIParams{Engine: uint8(EngineBFT), MinValidators: minVals, MinCollateral: big.NewInt(minColl), BlockTimeMs: 500, CheckpointPeriod: 10, GasLimit: 30_000_000}
 }
 
 func blsKey(t testing.TB, seed byte) *crypto.BLSSecretKey {

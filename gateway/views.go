@@ -6,10 +6,10 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 )
 
-// ABI shapes of IGateway's structs, for packing with the abi package (field
+// ABI shapes of IGateway's structs, for packing and unpacking with the abi package (field
 // names are the Solidity names, capitalised).
 type (
-	abiParams struct {
+	ABIParams struct {
 		Engine           uint8
 		MinValidators    uint32
 		MinCollateral    *big.Int
@@ -17,15 +17,15 @@ type (
 		CheckpointPeriod uint32
 		GasLimit         uint64
 	}
-	abiValidator struct {
+	ABIValidator struct {
 		Owner        common.Address
 		BlsPublicKey []byte
 		P2pAddr      string
 		Collateral   *big.Int
 	}
-	abiSubnetInfo struct {
+	ABISubnetInfo struct {
 		Id                   string
-		Params               abiParams
+		Params               ABIParams
 		Status               uint8
 		Creator              common.Address
 		ChainId              uint64
@@ -33,11 +33,11 @@ type (
 		LastCheckpointHeight uint64
 		LastCheckpointHash   [32]byte
 		ConfigNumber         uint64
-		Validators           []abiValidator
+		Validators           []ABIValidator
 	}
 )
 
-func (p abiParams) params() Params {
+func (p ABIParams) params() Params {
 	return Params{Engine(p.Engine), p.MinValidators, nonNil(p.MinCollateral), p.BlockTimeMs, p.CheckpointPeriod, p.GasLimit}
 }
 
@@ -51,9 +51,9 @@ func (x *call) subnet(id string) ([]any, error) {
 		return nil, err
 	}
 	p := sn.Params
-	info := abiSubnetInfo{
+	info := ABISubnetInfo{
 		Id:                   string(sn.ID),
-		Params:               abiParams{uint8(p.Engine), p.MinValidators, p.MinCollateral, p.BlockTimeMs, p.CheckpointPeriod, p.GasLimit},
+		Params:               ABIParams{uint8(p.Engine), p.MinValidators, p.MinCollateral, p.BlockTimeMs, p.CheckpointPeriod, p.GasLimit},
 		Status:               uint8(sn.Status),
 		Creator:              sn.Creator,
 		ChainId:              sn.ChainID,
@@ -61,10 +61,10 @@ func (x *call) subnet(id string) ([]any, error) {
 		LastCheckpointHeight: sn.LastCheckpointHeight,
 		LastCheckpointHash:   sn.LastCheckpointHash,
 		ConfigNumber:         sn.ConfigNumber,
-		Validators:           []abiValidator{},
+		Validators:           []ABIValidator{},
 	}
 	for _, v := range sn.Validators {
-		info.Validators = append(info.Validators, abiValidator{v.Owner, v.BLSPublicKey, v.P2PAddr, v.Collateral})
+		info.Validators = append(info.Validators, ABIValidator{v.Owner, v.BLSPublicKey, v.P2PAddr, v.Collateral})
 	}
 	return []any{info}, nil
 }

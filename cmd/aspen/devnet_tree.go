@@ -62,7 +62,7 @@ func buildTree(ctx context.Context, out io.Writer, homes []*config.Node, root ty
 		if err != nil {
 			return err
 		}
-		params := gatewayParams{Engine: uint8(gateway.EngineBFT), MinValidators: uint32(len(s.members)),
+		params := gateway.ABIParams{Engine: uint8(gateway.EngineBFT), MinValidators: uint32(len(s.members)),
 			MinCollateral: coins(int64(len(s.members))), BlockTimeMs: uint32(blockTime.Milliseconds()),
 			CheckpointPeriod: 10, GasLimit: 30_000_000}
 		if _, err := g.transact(ctx, "createSubnet", nil, id.Name(), params); err != nil {

@@ -390,35 +390,7 @@ func formatCoins(wei *big.Int) string {
 	return out
 }
 
-// gatewayParams is IGateway.SubnetParams as the abi package packs it.
-type gatewayParams struct {
-	Engine           uint8
-	MinValidators    uint32
-	MinCollateral    *big.Int
-	BlockTimeMs      uint32
-	CheckpointPeriod uint32
-	GasLimit         uint64
-}
-
-// gatewaySubnetInfo is IGateway.SubnetInfo as the abi package unpacks it.
-type gatewaySubnetInfo struct {
-	Id                   string
-	Params               gatewayParams
-	Status               uint8
-	Creator              common.Address
-	ChainId              uint64
-	CirculatingSupply    *big.Int
-	LastCheckpointHeight uint64
-	LastCheckpointHash   [32]byte
-	ConfigNumber         uint64
-	Validators           []struct {
-		Owner        common.Address
-		BlsPublicKey []byte
-		P2pAddr      string
-		Collateral   *big.Int
-	}
-}
-
+// gateway.ABIParams is IGateway.SubnetParams as the abi package packs it.
 // subnetView is a subnet as show and list print it: amounts in coins
 // (exact decimal strings), enums by name.
 type subnetView struct {
@@ -456,7 +428,7 @@ func decodeSubnet(out []any) (subnetView, error) {
 	if len(out) != 1 {
 		return subnetView{}, fmt.Errorf("subnet(): %d results, want one SubnetInfo", len(out))
 	}
-	info := new(gatewaySubnetInfo)
+	info := new(gateway.ABISubnetInfo)
 	if err := convertABI(out[0], info); err != nil {
 		return subnetView{}, fmt.Errorf("subnet(): %w", err)
 	}

@@ -80,8 +80,8 @@ type createOptions struct {
 
 // params checks the flags and builds the gateway's SubnetParams; the gateway
 // checks the bounds again and says why it refuses.
-func (o createOptions) params() (gatewayParams, error) {
-	var p gatewayParams
+func (o createOptions) params() (gateway.ABIParams, error) {
+	var p gateway.ABIParams
 	switch strings.ToLower(o.engine) {
 	case "solo":
 		p.Engine = uint8(gateway.EngineSolo)

@@ -148,9 +148,9 @@ func TestDecodeSubnet(t *testing.T) {
 		t.Fatal(err)
 	}
 	coins := func(s string) *big.Int { v, _ := parseCoins(s); return v }
-	info := gatewaySubnetInfo{
+	info := gateway.ABISubnetInfo{
 		Id:                   "/devnet/games",
-		Params:               gatewayParams{Engine: 1, MinValidators: 3, MinCollateral: coins("30"), BlockTimeMs: 500, CheckpointPeriod: 10, GasLimit: 30_000_000},
+		Params:               gateway.ABIParams{Engine: 1, MinValidators: 3, MinCollateral: coins("30"), BlockTimeMs: 500, CheckpointPeriod: 10, GasLimit: 30_000_000},
 		Status:               1,
 		Creator:              common.HexToAddress("0xc0ffee0000000000000000000000000000000001"),
 		ChainId:              gateway.ChainIDFor("/devnet/games"),
