@@ -10,5 +10,12 @@
 // owns: agreement, validity, no double signing across restarts, progress once
 // faults end, and evidence of byzantine equivocation.
 //
+// RunTree runs a tree of chains (root, children, a grandchild), each with its
+// own validators, over one network and fault schedule of physical nodes;
+// parent blocks queue top-down messages and child blocks apply them through
+// their ParentRef. It also checks that each message is applied exactly once
+// and that all nodes of a subnet apply the same ones at the same height
+// (`go test ./sim -run TestTreeSeeds -seed N` replays one run).
+//
 // The real node never imports this package (internal/archtest enforces it).
 package sim

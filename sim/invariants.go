@@ -53,7 +53,7 @@ func (s *simulation) commit(n *node, f consensus.Final) bool {
 	if f.Commit != nil {
 		s.logf("n%d final %d %x round %d", n.index, height, hash[:4], f.Commit.Round)
 	}
-	n.app.chain = append(n.app.chain, f)
+	n.app.push(f)
 	return true
 }
 

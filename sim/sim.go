@@ -38,6 +38,7 @@ type simulation struct {
 	pairs    map[int]*pair
 	splits   map[splitKey][]int // byzantine node, height, round -> the others, first half first
 	events   []event
+	next     int    // index of the next event to apply
 	stable   uint64 // tick the last fault ends
 	atStable []uint64
 	dueAt    uint64 // tick an equivocation first reached an honest node whole
@@ -92,10 +93,26 @@ func Run(seed uint64, sc Scenario, factory EngineFactory) (*Result, error) {
 
 func newSimulation(seed uint64, sc Scenario, f EngineFactory) (*simulation, error) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	s, err := newChain(seed, sc, f, rng, "/sim", 0)
+	if err != nil {
+		return nil, err
+	}
+	s.schedule()
+	for _, n := range s.nodes {
+		if err := s.start(n, false); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// newChain makes the nodes of one chain, not yet started, with no faults
+// scheduled: validator i's key is drawn from the seed and keySlot+i.
+func newChain(seed uint64, sc Scenario, f EngineFactory, rng *rand.Rand, subnet types.SubnetID, keySlot int) (*simulation, error) {
 	s := &simulation{
 		seed: seed, sc: sc, f: f, rng: rng,
 		net:      &network{rng: rng, loss: sc.Loss, dup: sc.Dup, minDelay: sc.MinDelay, maxDelay: sc.MaxDelay},
-		subnet:   "/sim",
+		subnet:   subnet,
 		byID:     map[string]int{},
 		built:    map[common.Hash]bool{},
 		forks:    map[forkKey][]common.Hash{},
@@ -117,7 +134,7 @@ func newSimulation(seed uint64, sc Scenario, f EngineFactory) (*simulation, erro
 	}
 	var vals []consensus.Validator
 	for i := 0; i < sc.Nodes; i++ {
-		key, err := deriveKey(seed, i)
+		key, err := deriveKey(seed, keySlot+i)
 		if err != nil {
 			return nil, err
 		}
@@ -129,6 +146,7 @@ func newSimulation(seed uint64, sc Scenario, f EngineFactory) (*simulation, erro
 		}
 		s.nodes = append(s.nodes, n)
 		s.byID[n.id] = i
+		s.res.Honest = append(s.res.Honest, n.honest)
 		vals = append(vals, consensus.Validator{Address: addr, BLSPublicKey: pub.Bytes(), Power: 1})
 	}
 	vs, err := consensus.NewValidatorSet(vals)
@@ -136,13 +154,6 @@ func newSimulation(seed uint64, sc Scenario, f EngineFactory) (*simulation, erro
 		return nil, err
 	}
 	s.vs = vs
-	s.schedule()
-	for _, n := range s.nodes {
-		s.res.Honest = append(s.res.Honest, n.honest)
-		if err := s.start(n, false); err != nil {
-			return nil, err
-		}
-	}
 	return s, nil
 }
 
@@ -178,7 +189,22 @@ const (
 
 // schedule draws the faults from the seed.
 func (s *simulation) schedule() {
-	sc, rng := s.sc, s.rng
+	var honest []int
+	for _, n := range s.nodes {
+		if n.honest {
+			honest = append(honest, n.index)
+		}
+	}
+	s.events = drawFaults(s.sc, s.rng, honest)
+	for _, e := range s.events {
+		s.stable = max(s.stable, e.at)
+	}
+	s.res.Stable = s.stable
+}
+
+// drawFaults draws sc's partitions and crashes of the honest nodes, sorted by time.
+func drawFaults(sc Scenario, rng *rand.Rand, honest []int) []event {
+	var events []event
 	if sc.Partitions {
 		at := 10 + rng.Uint64N(40)
 		for k := 0; k < 1+rng.IntN(2); k++ {
@@ -192,14 +218,8 @@ func (s *simulation) schedule() {
 				side[i] = 1
 			}
 			heal := at + 30 + rng.Uint64N(80)
-			s.events = append(s.events, event{at: at, kind: evPartition, side: side}, event{at: heal, kind: evHeal})
+			events = append(events, event{at: at, kind: evPartition, side: side}, event{at: heal, kind: evHeal})
 			at = heal + 10 + rng.Uint64N(30)
-		}
-	}
-	var honest []int
-	for _, n := range s.nodes {
-		if n.honest {
-			honest = append(honest, n.index)
 		}
 	}
 	busyUntil := map[int]uint64{}
@@ -211,13 +231,10 @@ func (s *simulation) schedule() {
 		}
 		up := at + 15 + rng.Uint64N(60)
 		busyUntil[i] = up
-		s.events = append(s.events, event{at: at, kind: evCrash, node: i, torn: rng.IntN(2) == 0}, event{at: up, kind: evRestart, node: i})
+		events = append(events, event{at: at, kind: evCrash, node: i, torn: rng.IntN(2) == 0}, event{at: up, kind: evRestart, node: i})
 	}
-	sort.SliceStable(s.events, func(a, b int) bool { return s.events[a].at < s.events[b].at })
-	for _, e := range s.events {
-		s.stable = max(s.stable, e.at)
-	}
-	s.res.Stable = s.stable
+	sort.SliceStable(events, func(a, b int) bool { return events[a].at < events[b].at })
+	return events
 }
 
 func (s *simulation) failf(err error, format string, args ...any) {
@@ -274,42 +291,10 @@ func (s *simulation) record(kind byte, vals ...uint64) {
 // run advances virtual time until every honest node has made the progress
 // the scenario asks for, or the budget is spent, or an invariant fails.
 func (s *simulation) run() {
-	next := 0
 	for ; s.fail == nil; s.now++ {
-		for next < len(s.events) && s.events[next].at == s.now {
-			s.apply(s.events[next])
-			next++
-		}
-		for env := s.net.next(s.now); env != nil && s.fail == nil; env = s.net.next(s.now) {
-			s.deliver(env)
-		}
-		for _, n := range s.nodes {
-			if n.up() && s.fail == nil {
-				n.engine.Tick()
-				s.drain(n)
-			}
-		}
-		for _, n := range s.nodes {
-			if n.crashing && n.up() {
-				s.crash(n) // a torn crash that saw no WAL write this tick
-			}
-			if n.up() && s.fail == nil {
-				s.maybeSync(n)
-			}
-		}
-		if s.now%5 == 0 {
-			s.pollEvidence()
-		}
-		if s.now%20 == 0 {
-			s.logStatus()
-		}
-		if s.now == s.stable {
-			s.atStable = s.heights()
-		}
-		if s.now%5 == 0 {
-			s.checkEvidence()
-		}
-		if s.now >= s.stable && s.progressed() && s.evidenceSettled() {
+		s.applyDue()
+		s.tick()
+		if s.done() {
 			break
 		}
 		if s.now > s.stable+s.sc.MaxTicks {
@@ -317,6 +302,53 @@ func (s *simulation) run() {
 		}
 	}
 	s.res.Ticks = s.now
+}
+
+// applyDue performs the faults scheduled for now.
+func (s *simulation) applyDue() {
+	for s.next < len(s.events) && s.events[s.next].at == s.now {
+		s.apply(s.events[s.next])
+		s.next++
+	}
+}
+
+// done reports whether the run may end: faults over, progress made, evidence settled.
+func (s *simulation) done() bool {
+	return s.now >= s.stable && s.progressed() && s.evidenceSettled()
+}
+
+// tick is one unit of virtual time after the faults: deliver what is due,
+// tick every engine, then block-sync and check evidence.
+func (s *simulation) tick() {
+	for env := s.net.next(s.now); env != nil && s.fail == nil; env = s.net.next(s.now) {
+		s.deliver(env)
+	}
+	for _, n := range s.nodes {
+		if n.up() && s.fail == nil {
+			n.engine.Tick()
+			s.drain(n)
+		}
+	}
+	for _, n := range s.nodes {
+		if n.crashing && n.up() {
+			s.crash(n) // a torn crash that saw no WAL write this tick
+		}
+		if n.up() && s.fail == nil {
+			s.maybeSync(n)
+		}
+	}
+	if s.now%5 == 0 {
+		s.pollEvidence()
+	}
+	if s.now%20 == 0 {
+		s.logStatus()
+	}
+	if s.now == s.stable {
+		s.atStable = s.heights()
+	}
+	if s.now%5 == 0 {
+		s.checkEvidence()
+	}
 }
 
 func (s *simulation) heights() []uint64 {
