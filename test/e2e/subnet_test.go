@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
@@ -193,8 +194,7 @@ func TestSubnetLifecycle(t *testing.T) {
 	}
 	root, _ := ethclient.Dial(n.m.Nodes[2].RPC + n.m.Network)
 	owner2 := common.HexToAddress(strings.TrimSpace(jsonField(t, aspen(t, "keys", "show", "--home", home(2), "--json"), "account")))
-	before, _ := root.BalanceAt(ctx, owner2, nil)
-	aspen(t, "subnet", "kill", temp, "--home", home(0), "--json")
+	killOut := aspen(t, "subnet", "kill", temp, "--home", home(0), "--json")
 	for i := 0; i < 3; i++ {
 		waitFor(t, "node"+string(rune('0'+i))+" to drop "+temp, time.Minute, func() bool {
 			_, served := servedSubnets(t, n.m.Nodes[i].RPC)[temp]
@@ -202,9 +202,21 @@ func TestSubnetLifecycle(t *testing.T) {
 			return !served && os.IsNotExist(statErr)
 		})
 	}
-	after, _ := root.BalanceAt(ctx, owner2, nil)
-	if d := new(big.Int).Sub(after, before); d.Cmp(big.NewInt(1e18)) != 0 {
-		t.Fatalf("node2's account got %v back on kill, want its 1-coin collateral", d)
+	// Across the kill's block node2's account gains its collateral, plus the
+	// tips of that block if node2 happened to propose it.
+	var kill struct {
+		Block uint64 `json:"block"`
+	}
+	if err := json.Unmarshal([]byte(killOut), &kill); err != nil || kill.Block == 0 {
+		t.Fatalf("kill output %q: %v", killOut, err)
+	}
+	at := new(big.Int).SetUint64(kill.Block)
+	before, _ := root.BalanceAt(ctx, owner2, new(big.Int).Sub(at, big.NewInt(1)))
+	after, _ := root.BalanceAt(ctx, owner2, at)
+	gain := new(big.Int).Sub(after, before)
+	gain.Sub(gain, tipsTo(t, root, owner2, kill.Block))
+	if gain.Cmp(big.NewInt(1e18)) != 0 {
+		t.Fatalf("node2's account got %v back on kill (tips aside), want its 1-coin collateral", gain)
 	}
 }
 
@@ -215,4 +227,29 @@ func jsonField(t *testing.T, out, field string) string {
 	}
 	s, _ := m[field].(string)
 	return s
+}
+
+// tipsTo is what the block's proposer earned in tips, if it is who.
+func tipsTo(t *testing.T, c *ethclient.Client, who common.Address, height uint64) *big.Int {
+	t.Helper()
+	var b struct {
+		Miner   common.Address `json:"miner"`
+		BaseFee *hexutil.Big   `json:"baseFeePerGas"`
+	}
+	if err := c.Client().Call(&b, "eth_getBlockByNumber", hexutil.Uint64(height), false); err != nil {
+		t.Fatal(err)
+	}
+	tips := new(big.Int)
+	if b.Miner != who {
+		return tips
+	}
+	var rs []*gethtypes.Receipt
+	if err := c.Client().Call(&rs, "eth_getBlockReceipts", hexutil.Uint64(height)); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		tip := new(big.Int).Sub(r.EffectiveGasPrice, b.BaseFee.ToInt())
+		tips.Add(tips, tip.Mul(tip, new(big.Int).SetUint64(r.GasUsed)))
+	}
+	return tips
 }
