@@ -200,6 +200,19 @@ func (p *Pool) Get(h common.Hash) *types.Transaction {
 	return nil
 }
 
+// KnownSender returns the sender the pool recovered for the transaction with
+// hash h, if it holds it. A hash covers the signature, so the answer is the
+// sender of any transaction with that hash: block verification uses it to
+// skip recovering signatures the pool already recovered.
+func (p *Pool) KnownSender(h common.Hash) (common.Address, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t := p.mu.all[h]; t != nil {
+		return t.from, true
+	}
+	return common.Address{}, false
+}
+
 // Nonce is the next nonce for addr counting its executable pooled
 // transactions: what eth_getTransactionCount returns for "pending".
 func (p *Pool) Nonce(addr common.Address) uint64 {

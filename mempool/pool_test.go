@@ -8,6 +8,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 )
 
 // TestSourceOrder checks inclusion order: across senders by effective tip at
@@ -246,5 +247,21 @@ func TestSubscribeSlowConsumer(t *testing.T) {
 	mustAdd(t, p, dyn(t, k, 7, 200, 10))
 	if len(live2) != 0 {
 		t.Fatal("queued tx announced as executable")
+	}
+}
+
+// TestKnownSender: the pool answers the sender of a transaction it holds,
+// by hash, and nothing for one it does not.
+func TestKnownSender(t *testing.T) {
+	p, _ := newTestPool(t, DefaultConfig(), 2)
+	a, b := testKey(0), testKey(1)
+	held, other := dyn(t, a, 0, 1000, 5), dyn(t, b, 0, 1000, 5)
+	mustAdd(t, p, held)
+	from, ok := p.KnownSender(held.Hash())
+	if !ok || from != crypto.PubkeyToAddress(a.PublicKey) {
+		t.Fatalf("KnownSender of a pooled tx: %s %v, want %s", from.Hex(), ok, crypto.PubkeyToAddress(a.PublicKey).Hex())
+	}
+	if _, ok := p.KnownSender(other.Hash()); ok {
+		t.Fatal("KnownSender answered for a transaction the pool never saw")
 	}
 }

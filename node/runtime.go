@@ -100,7 +100,7 @@ func openRuntime(cfg *config.Node, gen *config.Genesis, keys engineKeys, host p2
 
 func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 	gen := rt.gen
-	opts := evm.Options{}
+	opts := evm.Options{Senders: poolSenders{rt}}
 	if rt.parent != nil {
 		opts.Parent = parentChain{parent: rt.parent, child: rt.id}
 	}
@@ -285,3 +285,14 @@ type sequencerKey struct {
 }
 
 func (k sequencerKey) Sign(h common.Hash) ([]byte, error) { return gethcrypto.Sign(h[:], k.key) }
+
+// poolSenders lets block verification reuse the senders the mempool already
+// recovered for the same transactions (gossiped before the proposal).
+type poolSenders struct{ rt *runtime }
+
+func (p poolSenders) KnownSender(h common.Hash) (common.Address, bool) {
+	if p.rt.pool == nil { // set right after the executor; nothing executes before
+		return common.Address{}, false
+	}
+	return p.rt.pool.KnownSender(h)
+}

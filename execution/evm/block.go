@@ -231,8 +231,8 @@ func (e *Executor) execute(block *types.Block) (*execution.Executed, error) {
 	return ex, nil
 }
 
-// recoverSenders recovers every sender, in parallel; the result is cached on
-// the transactions.
+// recoverSenders returns every sender: known ones from the sender cache, the
+// rest recovered in parallel (and cached on the transactions).
 func (e *Executor) recoverSenders(txs gethtypes.Transactions) ([]common.Address, error) {
 	senders := make([]common.Address, len(txs))
 	errs := make([]error, len(txs))
@@ -243,6 +243,12 @@ func (e *Executor) recoverSenders(txs gethtypes.Transactions) ([]common.Address,
 		go func(w int) {
 			defer wg.Done()
 			for i := w; i < len(txs); i += workers {
+				if c := e.opts.Senders; c != nil {
+					if from, ok := c.KnownSender(txs[i].Hash()); ok {
+						senders[i] = from
+						continue
+					}
+				}
 				senders[i], errs[i] = gethtypes.Sender(e.signer, txs[i])
 			}
 		}(w)

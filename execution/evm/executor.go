@@ -32,6 +32,12 @@ var (
 	ErrCommitOrder = errors.New("evm: committed block does not extend the head")
 )
 
+// SenderCache knows the senders of transactions recovered elsewhere, by
+// transaction hash (which covers the signature).
+type SenderCache interface {
+	KnownSender(txHash common.Hash) (common.Address, bool)
+}
+
 // Options tune the executor; zero values take the defaults.
 type Options struct {
 	// GasCap bounds the gas of eth_call and eth_estimateGas (default 50M, as geth).
@@ -43,6 +49,9 @@ type Options struct {
 	// keeps recent states in memory so queries and the next block read little
 	// from disk.
 	StateCacheMB int
+	// Senders, if set, knows senders already recovered (the mempool's):
+	// Execute recovers only the signatures it does not know.
+	Senders SenderCache
 	// Parent is the parent chain of a subnet (nil for a root): blocks whose
 	// parent reference moves apply the parent's queued messages from it.
 	Parent ParentChain

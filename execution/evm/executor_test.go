@@ -11,6 +11,7 @@ import (
 
 	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/types"
 )
 
 func TestGenesis(t *testing.T) {
@@ -190,5 +191,51 @@ func TestGatewaySurvivesBlocks(t *testing.T) {
 	}
 	if code, _ := c.ex.Code(nil, gateway.Address); len(code) == 0 {
 		t.Fatal("gateway lost its code")
+	}
+}
+
+// senderMap is a SenderCache over a fixed map, counting lookups.
+type senderMap struct {
+	m    map[common.Hash]common.Address
+	hits *int
+}
+
+func (s senderMap) KnownSender(h common.Hash) (common.Address, bool) {
+	a, ok := s.m[h]
+	if ok {
+		*s.hits++
+	}
+	return a, ok
+}
+
+// TestExecuteUsesKnownSenders: a verifying node takes the senders its pool
+// already recovered instead of recovering them again. A cache that lies about
+// a sender makes the block fail its state root, which shows it is used.
+func TestExecuteUsesKnownSenders(t *testing.T) {
+	c := newTestChain(t, 2, 30_000_000)
+	built := c.build(c.transfer(0, common.Address{1}, 1), c.transfer(1, common.Address{2}, 2))
+	fresh := func() *types.Block { // decoded again: no sender cached on the txs
+		enc, err := types.EncodeBlock(built.Block)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := types.DecodeBlock(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	txs := built.Block.Txs
+	hits := 0
+	c.ex.opts.Senders = senderMap{map[common.Hash]common.Address{txs[0].Hash(): c.addrs[0], txs[1].Hash(): c.addrs[1]}, &hits}
+	if _, err := c.ex.Execute(fresh()); err != nil {
+		t.Fatalf("Execute with known senders: %v", err)
+	}
+	if hits != 2 {
+		t.Fatalf("sender cache consulted %d times, want 2", hits)
+	}
+	c.ex.opts.Senders = senderMap{map[common.Hash]common.Address{txs[1].Hash(): c.addrs[0]}, &hits}
+	if _, err := c.ex.Execute(fresh()); !errors.Is(err, execution.ErrInvalidBlock) {
+		t.Fatalf("Execute with a wrong known sender: %v, want ErrInvalidBlock", err)
 	}
 }
