@@ -41,6 +41,7 @@ type Node struct {
 		runtimes map[types.SubnetID]*runtime
 	}
 	managerWake chan struct{}
+	startFailed map[types.SubnetID]time.Time // owned by the manager goroutine
 	rpc         *rpc.Handler
 	listener    net.Listener
 	server      *http.Server
@@ -87,7 +88,8 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, metrics: newMetrics(), managerWake: make(chan struct{}, 1)}
+	n := &Node{cfg: cfg, log: log, metrics: newMetrics(), managerWake: make(chan struct{}, 1),
+		startFailed: map[types.SubnetID]time.Time{}}
 	n.mu.runtimes = map[types.SubnetID]*runtime{}
 	seq := sequencerKey{key: key, address: gethcrypto.PubkeyToAddress(key.PublicKey)}
 	keys := engineKeys{account: seq}

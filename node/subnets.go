@@ -22,6 +22,10 @@ import (
 // child is killed. Children are found the same way one level further down,
 // so the node follows the tree as deep as its seats go.
 
+// retryStart is how long the manager waits before trying again to start a
+// subnet whose start failed (its genesis is not readable yet, a port...).
+const retryStart = 30 * time.Second
+
 // wakeManager asks the manager to look at the gateways again. It never blocks.
 func (n *Node) wakeManager() {
 	select {
@@ -60,8 +64,14 @@ func (n *Node) reconcile(ctx context.Context) {
 			case sn.Status == gateway.StatusKilled && running:
 				n.stopChild(id, true)
 			case sn.Status == gateway.StatusActive && !running && n.holdsSeat(sn):
+				if last, ok := n.startFailed[id]; ok && time.Since(last) < retryStart {
+					continue // reconcile runs every block; retry failures rarely
+				}
 				if err := n.startChild(ctx, parent, gs, id); err != nil {
-					n.log.Error("cannot start subnet", "subnet", id, "err", err)
+					n.startFailed[id] = time.Now()
+					n.log.Error("cannot start subnet; retrying later", "subnet", id, "in", retryStart, "err", err)
+				} else {
+					delete(n.startFailed, id)
 				}
 			}
 		}
