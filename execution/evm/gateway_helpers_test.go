@@ -122,36 +122,10 @@ func (c *gwChain) expectRevert(want string, from common.Address, to common.Addre
 	}
 }
 
-// subnetInfo mirrors IGateway.SubnetInfo for unpacking.
-type subnetInfo struct {
-	Id     string
-	Params struct {
-		Engine           uint8
-		MinValidators    uint32
-		MinCollateral    *big.Int
-		BlockTimeMs      uint32
-		CheckpointPeriod uint32
-		GasLimit         uint64
-	}
-	Status               uint8
-	Creator              common.Address
-	ChainId              uint64
-	CirculatingSupply    *big.Int
-	LastCheckpointHeight uint64
-	LastCheckpointHash   [32]byte
-	ConfigNumber         uint64
-	Validators           []struct {
-		Owner        common.Address
-		BlsPublicKey []byte
-		P2pAddr      string
-		Collateral   *big.Int
-	}
-}
-
-func (c *gwChain) subnet(id string) subnetInfo {
+func (c *gwChain) subnet(id string) gateway.ABISubnetInfo {
 	c.t.Helper()
 	out := c.view("subnet", id)
-	return *abi.ConvertType(out[0], new(subnetInfo)).(*subnetInfo)
+	return *abi.ConvertType(out[0], new(gateway.ABISubnetInfo)).(*gateway.ABISubnetInfo)
 }
 
 // gatewayFingerprint is everything a failed call must leave as it was: the
