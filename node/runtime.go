@@ -247,13 +247,22 @@ func (rt *runtime) close() error {
 	return rt.store.Close()
 }
 
-// headState reads account nonces and balances for the mempool at one header.
+// stateAt is the mempool's view of the accounts after h: one reader opened
+// once, safe for the pool's concurrent reads.
+func (rt *runtime) stateAt(h *types.Header) mempool.State {
+	a, err := rt.exec.AccountsAt(h)
+	if err != nil { // cannot happen for a committed header; degrade, don't stop
+		rt.log.Error("cannot open account reader; reading per call", "height", h.Height, "err", err)
+		return headState{rt.exec, h}
+	}
+	return a
+}
+
+// headState reads accounts through the executor's per-call queries.
 type headState struct {
 	x *evm.Executor
 	h *types.Header
 }
-
-func (rt *runtime) stateAt(h *types.Header) headState { return headState{rt.exec, h} }
 
 func (s headState) Nonce(a common.Address) uint64 {
 	n, _ := s.x.Nonce(s.h, a)

@@ -352,7 +352,3 @@ func (d *Driver) stage(name string, start time.Time) {
 		d.cfg.OnStage(name, d.cfg.Clock.Now().Sub(start))
 	}
 }
-
-// Head is the last committed header. Call it only from the driver's goroutine
-// (OnCommit) or after Run returned.
-func (d *Driver) Head() *types.Header { return d.head }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/big"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/types"
 )
 
 // deployToken deploys testdata/Token.sol from account 0 and returns its address.
@@ -279,4 +281,35 @@ func verify(t *testing.T, root common.Hash, key []byte, proof []string) []byte {
 		t.Fatalf("proof does not verify: %v", err)
 	}
 	return val
+}
+
+// TestAccountsAtMatchesQueries: the shared account reader the mempool uses
+// sees what the per-call queries see, at the head and at an older block,
+// and can be read from several goroutines.
+func TestAccountsAtMatchesQueries(t *testing.T) {
+	c := newTestChain(t, 2, 30_000_000)
+	old := c.ex.Head()
+	c.block(c.transfer(0, c.addrs[1], 7))
+	for _, h := range []*types.Header{old, c.ex.Head()} {
+		a, err := c.ex.AccountsAt(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for _, addr := range append(c.addrs, common.Address{0xee}) {
+			wg.Add(1)
+			go func(addr common.Address) {
+				defer wg.Done()
+				n, _ := c.ex.Nonce(h, addr)
+				b, _ := c.ex.Balance(h, addr)
+				if a.Nonce(addr) != n || a.Balance(addr).Cmp(b) != 0 {
+					t.Errorf("block %d, %s: reader says nonce %d balance %v, queries say %d %v", h.Height, addr, a.Nonce(addr), a.Balance(addr), n, b)
+				}
+			}(addr)
+		}
+		wg.Wait()
+	}
+	if a, _ := c.ex.AccountsAt(nil); a.Nonce(c.addrs[0]) != 1 {
+		t.Fatalf("head reader: nonce %d after one transfer, want 1", a.Nonce(c.addrs[0]))
+	}
 }

@@ -120,3 +120,39 @@ func (e *Executor) Proof(header *types.Header, addr common.Address, slots []comm
 	}
 	return res, sdb.Error()
 }
+
+// Accounts reads accounts of the state after one header. Unlike the
+// per-call queries above it opens the state once, and it is safe for
+// concurrent use: the mempool reads every pooled sender's nonce and balance
+// through one after each block, from several goroutines.
+type Accounts struct{ r state.Reader }
+
+// AccountsAt opens the account reader of the state after header (nil: head).
+func (e *Executor) AccountsAt(header *types.Header) (*Accounts, error) {
+	if header == nil {
+		header = e.Head()
+	}
+	r, err := e.statedb.Reader(header.StateRoot)
+	if err != nil {
+		return nil, fmt.Errorf("evm: state of block %d is not available: %w", header.Height, err)
+	}
+	return &Accounts{r}, nil
+}
+
+// Nonce is addr's nonce; 0 for an absent account or on a read error.
+func (a *Accounts) Nonce(addr common.Address) uint64 {
+	acc, err := a.r.Account(addr)
+	if err != nil || acc == nil {
+		return 0
+	}
+	return acc.Nonce
+}
+
+// Balance is addr's balance in wei; 0 for an absent account or on a read error.
+func (a *Accounts) Balance(addr common.Address) *big.Int {
+	acc, err := a.r.Account(addr)
+	if err != nil || acc == nil || acc.Balance == nil {
+		return new(big.Int)
+	}
+	return acc.Balance.ToBig()
+}
