@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"math/big"
 
 	"github.com/ethereum/go-ethereum/params"
 )
@@ -24,9 +23,11 @@ import (
 //	subnet          base + read × (18 + 14 × validators)
 //	createSubnet    base + write × 12 + event
 //	join            base + PoP + write × (validator record + 4) + event
-//	                  + if it activates the subnet: write × (4 + genesis record) + event
+//	                  + while the subnet is Registered: write × (4 + genesis record) + event
+//	                    (whether or not this join activates it: see activationGas)
 //	                  + if the subnet is Active: write × (queued config record + 1)
-//	stake           base + write × (validator record + 2) + (write × (config record + 1) if Active)
+//	stake           base + write × (validator record + 2) + (write × (config record + 1) if Active,
+//	                  activation as for join while Registered)
 //	leave           base + write × (2 × validator record + 4) + payout + event + (config record if Active)
 //	kill            base + (write × (2 × record + 2) + payout) × validators + write × 2 + event
 //	fund            base + write × (message record + 3) + event
@@ -74,15 +75,15 @@ func (g *Gateway) RequiredGas(st StateReader, c Call) uint64 {
 		gas += gasPoP + gasWrite*(recordSlots+4) + gasEvent
 		if active() {
 			gas += gasWrite * (messageSlots + 1)
-		} else if n := name(); n != "" && g.wouldActivate(st, n, c.value()) {
-			gas += gasWrite*(4+blobSlots(int(validatorCount(st, n)+1)*recordSlots*32)) + gasEvent
+		} else if n := name(); n != "" && registered(st, n) {
+			gas += activationGas(st, n, 1)
 		}
 	case "stake":
 		gas += gasWrite * (recordSlots + 2)
 		if active() {
 			gas += gasWrite * (messageSlots + 1)
-		} else if n := name(); n != "" && g.wouldActivate(st, n, c.value()) {
-			gas += gasWrite*(4+blobSlots(int(validatorCount(st, n))*recordSlots*32)) + gasEvent
+		} else if n := name(); n != "" && registered(st, n) {
+			gas += activationGas(st, n, 0)
 		}
 	case "leave":
 		gas += gasWrite*(2*recordSlots+4) + gasPayout + gasEvent
@@ -97,13 +98,19 @@ func (g *Gateway) RequiredGas(st StateReader, c Call) uint64 {
 	return gas
 }
 
-// wouldActivate reports whether adding value (and, for a join, one seat)
-// could make the Registered child name Active; an over-estimate is fine.
-func (g *Gateway) wouldActivate(st StateReader, name string, value *big.Int) bool {
-	if !exists(st, name) || statusOf(st, name) != StatusRegistered {
-		return false
-	}
-	p := readParams(st, name)
-	total := new(big.Int).Add(getBig(st, name, fTotalCollateral), value)
-	return validatorCount(st, name)+1 >= uint64(p.MinValidators) && total.Cmp(p.MinCollateral) >= 0
+// registered reports whether name is a Registered child.
+func registered(st StateReader, name string) bool {
+	return exists(st, name) && statusOf(st, name) == StatusRegistered
+}
+
+// activationGas is what activating name costs, charged to every join and
+// stake of a Registered subnet whether or not this one activates it. Gas is
+// charged before the call runs, so it must not depend on the order in which
+// concurrent joins land: charging only the join that looks like the last one
+// at estimate time made the one that really was last run out of gas. The
+// genesis record is priced for the larger of the seats after this call and
+// minValidators.
+func activationGas(st StateReader, name string, newSeats uint64) uint64 {
+	seats := max(validatorCount(st, name)+newSeats, uint64(readParams(st, name).MinValidators))
+	return gasWrite*(4+blobSlots(int(seats)*recordSlots*32)) + gasEvent
 }

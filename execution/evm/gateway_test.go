@@ -7,7 +7,9 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/gateway"
@@ -159,5 +161,28 @@ func TestGatewayLifecycle(t *testing.T) {
 		Data: mustPack(t, c.gw, "join", id, k.PublicKey().Bytes(), k.ProofOfPossession(), p2p)}, nil)
 	if err != nil || gas < 100_000 {
 		t.Fatalf("estimateGas(join) = %d, %v", gas, err)
+	}
+}
+
+// TestConcurrentJoinsFitTheirEstimates: three validators estimate their joins
+// on the same state (none of them looks like the activating one) and land in
+// one block; whichever runs last activates the subnet within its estimate.
+func TestConcurrentJoinsFitTheirEstimates(t *testing.T) {
+	c := newGWChain(t, 4)
+	const id = "/devnet/games"
+	c.run(1, c.gwTx(0, nil, "createSubnet", "games", bft(3, eth(3))))
+	var txs []*gethtypes.Transaction
+	for i := 1; i <= 3; i++ {
+		k := blsKey(t, byte(i))
+		data := mustPack(t, c.gw, "join", id, k.PublicKey().Bytes(), k.ProofOfPossession(), p2p)
+		gas, err := c.ex.EstimateGas(context.Background(), nil, execution.CallArgs{From: c.addrs[i], To: &gateway.Address, Value: eth(1), Data: data}, nil)
+		if err != nil {
+			t.Fatalf("estimate join %d: %v", i, err)
+		}
+		txs = append(txs, c.tx(i, &gateway.Address, eth(1), gas, data, big.NewInt(params.GWei), big.NewInt(10*params.GWei)))
+	}
+	c.run(1, txs...)
+	if st := c.subnet(id).Status; st != uint8(gateway.StatusActive) {
+		t.Fatalf("status %d after three joins, want Active", st)
 	}
 }
