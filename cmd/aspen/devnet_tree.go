@@ -69,21 +69,30 @@ func buildTree(ctx context.Context, out io.Writer, homes []*config.Node, root ty
 			g.Close()
 			return fmt.Errorf("create %s: %w", id, err)
 		}
+		// Every fund goes out at once (consecutive nonces) and is confirmed
+		// after: one or two blocks instead of one per account.
+		var sent []*pendingTx
 		for _, to := range fundees {
 			amount := coins(treeFundCoins)
 			if to == childCreator(root, s.name, homes) {
 				amount = coins(treeFundCoins + treeCreatorExtra)
 			}
-			if _, err := g.transact(ctx, "fund", amount, string(id), to); err != nil {
+			p, err := g.send(ctx, "fund", amount, string(id), to)
+			if err != nil {
 				g.Close()
 				return fmt.Errorf("fund %s on %s: %w", to, id, err)
 			}
+			sent = append(sent, p)
+		}
+		for _, p := range sent {
+			if _, err := g.confirm(ctx, p); err != nil {
+				g.Close()
+				return fmt.Errorf("fund on %s: %w", id, err)
+			}
 		}
 		g.Close()
-		for _, m := range s.members {
-			if err := treeJoin(ctx, homes[m], id); err != nil {
-				return err
-			}
+		if err := treeJoin(ctx, homes, s.members, id); err != nil {
+			return err
 		}
 		for _, m := range s.members {
 			if err := waitServes(ctx, homes[m], id); err != nil {
@@ -102,23 +111,46 @@ func treeClient(ctx context.Context, cfg *config.Node, chain types.SubnetID) (*g
 	return dialGateway(ctx, "http://"+dialable(cfg.RPC.Listen)+string(chain), cfg.Home, key, time.Minute, io.Discard)
 }
 
-func treeJoin(ctx context.Context, cfg *config.Node, id types.SubnetID) error {
-	g, err := treeClient(ctx, cfg, id.Parent())
-	if err != nil {
-		return err
+// treeJoin has every member join id, all at once, and waits for the joins.
+func treeJoin(ctx context.Context, homes []*config.Node, members []int, id types.SubnetID) error {
+	type joining struct {
+		g *gwClient
+		p *pendingTx
 	}
-	defer g.Close()
-	bls, err := crypto.LoadBLSKey(cfg.Path(cfg.Keys.Validator))
-	if err != nil {
-		return err
+	var js []joining
+	defer func() {
+		for _, j := range js {
+			j.g.Close()
+		}
+	}()
+	for _, m := range members {
+		cfg := homes[m]
+		g, err := treeClient(ctx, cfg, id.Parent())
+		if err != nil {
+			return err
+		}
+		bls, err := crypto.LoadBLSKey(cfg.Path(cfg.Keys.Validator))
+		if err != nil {
+			g.Close()
+			return err
+		}
+		addr, err := homeP2PAddr(cfg)
+		if err != nil {
+			g.Close()
+			return err
+		}
+		pub := bls.PublicKey()
+		p, err := g.send(ctx, "join", big.NewInt(1e18), string(id), pub.Bytes(), bls.ProofOfPossession(), addr)
+		if err != nil {
+			g.Close()
+			return fmt.Errorf("%s joins %s: %w", cfg.Name, id, err)
+		}
+		js = append(js, joining{g, p})
 	}
-	addr, err := homeP2PAddr(cfg)
-	if err != nil {
-		return err
-	}
-	pub := bls.PublicKey()
-	if _, err := g.transact(ctx, "join", big.NewInt(1e18), string(id), pub.Bytes(), bls.ProofOfPossession(), addr); err != nil {
-		return fmt.Errorf("%s joins %s: %w", cfg.Name, id, err)
+	for i, j := range js {
+		if _, err := j.g.confirm(ctx, j.p); err != nil {
+			return fmt.Errorf("%s joins %s: %w", homes[members[i]].Name, id, err)
+		}
 	}
 	return nil
 }

@@ -193,6 +193,24 @@ type sentTx struct {
 // and waits for its receipt. A call that would revert is not sent: the error
 // carries the gateway's reason as eth_estimateGas gave it.
 func (g *gwClient) transact(ctx context.Context, method string, value *big.Int, args ...any) (*sentTx, error) {
+	p, err := g.send(ctx, method, value, args...)
+	if err != nil {
+		return nil, err
+	}
+	return g.confirm(ctx, p)
+}
+
+// pendingTx is a transaction sent and not yet confirmed.
+type pendingTx struct {
+	method string
+	tx     *gethtypes.Transaction
+	est    callArgs
+}
+
+// send signs and sends method(args) without waiting: several sends from one
+// key take consecutive nonces (the node's pending nonce counts its pool), so
+// a batch can be confirmed at once.
+func (g *gwClient) send(ctx context.Context, method string, value *big.Int, args ...any) (*pendingTx, error) {
 	if g.key == nil {
 		return nil, errors.New("no key to sign with")
 	}
@@ -240,19 +258,25 @@ func (g *gwClient) transact(ctx context.Context, method string, value *big.Int, 
 	if err := g.rpc.CallContext(ctx, nil, "eth_sendRawTransaction", hexutil.Bytes(raw)); err != nil {
 		return nil, fmt.Errorf("%s: sending: %w", method, g.rpcErr(err))
 	}
-	rec, err := g.waitReceipt(ctx, method, tx.Hash())
+	return &pendingTx{method: method, tx: tx, est: est}, nil
+}
+
+// confirm waits for p's receipt and explains a failed one.
+func (g *gwClient) confirm(ctx context.Context, p *pendingTx) (*sentTx, error) {
+	rec, err := g.waitReceipt(ctx, p.method, p.tx.Hash())
 	if err != nil {
 		return nil, err
 	}
 	if rec.Status != gethtypes.ReceiptStatusSuccessful {
-		return nil, g.failure(ctx, method, tx, rec, est)
+		return nil, g.failure(ctx, p.method, p.tx, rec, p.est)
 	}
-	return &sentTx{Hash: tx.Hash(), Receipt: rec}, nil
+	return &sentTx{Hash: p.tx.Hash(), Receipt: rec}, nil
 }
 
 // waitReceipt polls for the receipt of h until g.timeout.
 func (g *gwClient) waitReceipt(ctx context.Context, method string, h common.Hash) (*gethtypes.Receipt, error) {
 	fmt.Fprintf(g.progress, "%s: sent %s, waiting for a block…\n", method, h)
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -268,6 +292,9 @@ func (g *gwClient) waitReceipt(ctx context.Context, method string, h common.Hash
 		}
 		select {
 		case <-ctx.Done():
+			if parent.Err() != nil {
+				return nil, fmt.Errorf("%s: interrupted while waiting for %s: it may still be included; look it up with eth_getTransactionReceipt", method, h)
+			}
 			return nil, fmt.Errorf("%s: no receipt for %s after %s: it may still be included; look it up later with eth_getTransactionReceipt or wait longer with --timeout", method, h, g.timeout)
 		case <-tick.C:
 		}
