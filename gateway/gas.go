@@ -1,7 +1,6 @@
 package gateway
 
 import (
-
 	"github.com/ethereum/go-ethereum/params"
 )
 
