@@ -51,6 +51,10 @@ func newEngine(cfg *config.Node, gen *config.Genesis, vs *consensus.ValidatorSet
 			}
 		}
 		bt := cfg.Consensus.BlockTime.Duration
+		var idle uint64 // the root makes a block every block time: it anchors the tree
+		if !gen.ID().IsRoot() {
+			idle = ticks(cfg.Consensus.IdleInterval.Duration, tick)
+		}
 		e, err := bft.New(bft.Config{
 			Subnet:     gen.ID(),
 			Validators: vs,
@@ -61,7 +65,8 @@ func newEngine(cfg *config.Node, gen *config.Genesis, vs *consensus.ValidatorSet
 				Precommit: ticks(max(500*time.Millisecond, bt), tick),
 				Delta:     ticks(250*time.Millisecond, tick),
 			},
-			BlockTime: ticks(bt, tick),
+			BlockTime:    ticks(bt, tick),
+			IdleInterval: idle,
 		}, head.Height, head.Hash())
 		return e, key != nil, err
 	default:

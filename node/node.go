@@ -110,7 +110,7 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 	}
 	n.keys = keys
 	n.root = rt
-	rt.onHead = n.wakeManager
+	rt.onHead = func() { n.wakeManager(); n.wakeChildren(rt) }
 	backends := map[types.SubnetID]rpc.Backend{rt.id: &backend{rt: rt}}
 	rcfg := rpcConfig(cfg, seq.address)
 	rcfg.Aspen = &aspenAPI{n: n}

@@ -282,8 +282,13 @@ type poolAdapter struct{ rt *runtime }
 
 func (p poolAdapter) Source() execution.TxSource { return p.rt.pool.Source() }
 
+// Status counts the parent's unapplied top-down messages as pending work
+// too, so an idle subnet wakes for a fund as it does for a transaction.
 func (p poolAdapter) Status() consensus.PoolStatus {
 	pending, _ := p.rt.pool.Stats()
+	if pending == 0 {
+		pending = p.rt.topDownWaiting()
+	}
 	return consensus.PoolStatus{Pending: pending, Full: p.rt.pool.Full(p.rt.gen.GasLimit)}
 }
 

@@ -26,6 +26,21 @@ import (
 // subnet whose start failed (its genesis is not readable yet, a port...).
 const retryStart = 30 * time.Second
 
+// childIdleInterval is how often an idle subnet makes an empty block.
+const childIdleInterval = 30 * time.Second
+
+// wakeChildren tells the drivers of parent's children on this node that the
+// parent committed: it may have queued top-down messages for them.
+func (n *Node) wakeChildren(parent *runtime) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, rt := range n.mu.runtimes {
+		if rt.parent == parent && rt.driver != nil {
+			rt.driver.PoolChanged()
+		}
+	}
+}
+
 // wakeManager asks the manager to look at the gateways again. It never blocks.
 func (n *Node) wakeManager() {
 	select {
@@ -144,12 +159,14 @@ func (n *Node) startChild(ctx context.Context, parent *runtime, gs gateway.State
 	}
 	cfg := *n.cfg
 	cfg.Consensus.BlockTime = config.Duration{Duration: time.Duration(cg.Params.BlockTimeMs) * time.Millisecond}
-	cfg.Consensus.IdleInterval = cfg.Consensus.BlockTime
+	// A subnet rests while it has neither transactions nor top-down
+	// messages, with an empty heartbeat block at most this often.
+	cfg.Consensus.IdleInterval = config.Duration{Duration: max(childIdleInterval, cfg.Consensus.BlockTime.Duration)}
 	rt, err := openRuntime(&cfg, gen, n.keys, n.hostOrNil(), n.log, n.metrics, parent)
 	if err != nil {
 		return err
 	}
-	rt.onHead = n.wakeManager
+	rt.onHead = func() { n.wakeManager(); n.wakeChildren(rt) }
 	if err := n.rpc.AddSubnet(id, &backend{rt: rt}); err != nil {
 		rt.close()
 		return err

@@ -47,3 +47,27 @@ func (rt *runtime) parentRef() types.ParentRef {
 	h := rt.parent.head.Load()
 	return types.ParentRef{Height: h.Height, Hash: h.Hash()}
 }
+
+// topDownWaiting is how many messages the parent's newest final block
+// queued for this subnet that its head has not applied; 0 for the root.
+func (rt *runtime) topDownWaiting() int {
+	if rt.parent == nil {
+		return 0
+	}
+	pgs, err := rt.parent.exec.GatewayState(rt.parent.head.Load())
+	if err != nil {
+		return 0
+	}
+	sn, err := gateway.ReadSubnet(pgs, rt.parent.id, rt.id)
+	if err != nil {
+		return 0
+	}
+	gs, err := rt.exec.GatewayState(rt.head.Load())
+	if err != nil {
+		return 0
+	}
+	if applied := gateway.AppliedTopDown(gs); sn.TopDownNonce > applied {
+		return int(min(sn.TopDownNonce-applied, 1<<20))
+	}
+	return 0
+}

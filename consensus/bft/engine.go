@@ -22,6 +22,12 @@ type Config struct {
 	Key        *crypto.BLSSecretKey // nil: a follower that verifies and finalizes but never votes
 	Timeouts   Timeouts
 	BlockTime  uint64 // ticks to wait after a commit before the next height starts (Tendermint's timeout_commit)
+	// IdleInterval, when above BlockTime, lets an idle chain rest: after
+	// BlockTime a height starts only once there is work (PoolStatus with
+	// pending transactions or top-down messages) or a peer's proposal or
+	// vote for it arrives, and at the latest IdleInterval ticks after the
+	// last decision (an empty heartbeat block). Zero: a block every BlockTime.
+	IdleInterval uint64
 }
 
 // maxRoundsAhead bounds how far past the current round messages are kept;
@@ -48,6 +54,8 @@ type Engine struct {
 	round       uint32
 	step        step
 	started     bool // round 0 of this height began (false during BlockTime)
+	resting     bool // BlockTime passed but there is no work yet (IdleInterval)
+	work        bool // the pool last reported pending work
 	lockedRound int32
 	lockedHash  common.Hash
 	validRound  int32
@@ -147,7 +155,11 @@ func (e *Engine) Step(msg consensus.Message) error {
 	e.begin()
 	switch m := msg.(type) {
 	case consensus.PeerMessage:
-		return e.onPeer(m.From, m.Payload)
+		err := e.onPeer(m.From, m.Payload)
+		if e.resting && len(e.rounds) > 0 {
+			e.wake() // a peer has work at this height: join it
+		}
+		return err
 	case consensus.Built:
 		return e.onBuilt(m.Block)
 	case consensus.BuildFailed:
@@ -170,12 +182,16 @@ func (e *Engine) Step(msg consensus.Message) error {
 	case consensus.Synced:
 		if m.Height >= e.height {
 			e.enterHeight(m.Height+1, m.Hash)
-			e.startRound(0)
+			e.startOrRest()
 			e.progress()
 		}
 		return nil
 	case consensus.PoolStatus:
-		return nil // Tendermint makes blocks at its own pace, empty or not
+		e.work = m.Pending > 0
+		if e.resting && e.work {
+			e.wake()
+		}
+		return nil
 	}
 	return fmt.Errorf("%w: %T", ErrUnknownMessage, msg)
 }
@@ -187,7 +203,7 @@ func (e *Engine) begin() {
 	}
 	e.began = true
 	if !e.started {
-		e.startRound(0)
+		e.startOrRest()
 	}
 	e.progress()
 }
@@ -212,7 +228,7 @@ func (e *Engine) onBuilt(b *types.Block) error {
 // it what was buffered for h. Round 0 starts later (startRound).
 func (e *Engine) enterHeight(h uint64, head common.Hash) {
 	e.height, e.head = h, head
-	e.round, e.step, e.started = 0, stepPropose, false
+	e.round, e.step, e.started, e.resting = 0, stepPropose, false, false
 	e.lockedRound, e.lockedHash, e.validRound, e.validHash = -1, common.Hash{}, -1, common.Hash{}
 	e.rounds = map[uint32]*roundInfo{}
 	e.blocks = map[common.Hash]*blockInfo{}
@@ -238,8 +254,9 @@ func (e *Engine) decide(r uint32, block *types.Block, hash common.Hash) {
 	e.evidence.included(block.Evidence)
 	e.sync.remember(e.catchUp(r, hash), e.now)
 	e.enterHeight(e.height+1, hash)
+	e.work = false // the driver reports the pool again after the commit
 	if e.cfg.BlockTime == 0 {
-		e.startRound(0)
+		e.startOrRest()
 		e.progress()
 	} else {
 		e.schedule(timerStart, e.cfg.BlockTime, 0)

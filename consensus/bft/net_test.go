@@ -59,6 +59,8 @@ type testNet struct {
 	lastTo     string
 	// valid decides verdicts; nil: every block is valid.
 	valid func(b *types.Block) bool
+	// idle is the engines' IdleInterval (0: a block every BlockTime).
+	idle uint64
 }
 
 func newTestNet(t testing.TB, n int) *testNet { return newTestNetWithFollowers(t, n, 0) }
@@ -82,7 +84,9 @@ func newTestNetWithFollowers(t testing.TB, n, followers int) *testNet {
 func (net *testNet) start(i int, replay [][]byte) {
 	node := net.nodes[i]
 	h, head := node.head()
-	e, err := New(testConfig(net.vs, node.key), h, head)
+	cfg := testConfig(net.vs, node.key)
+	cfg.IdleInterval = net.idle
+	e, err := New(cfg, h, head)
 	if err != nil {
 		net.t.Fatal(err)
 	}

@@ -40,6 +40,7 @@ const (
 	timerPrecommit
 	timerStart // BlockTime after a commit: start round 0
 	timerStall // no progress in a round: re-broadcast own messages
+	timerIdle  // IdleInterval after a commit: start round 0 even without work
 )
 
 type timer struct {
@@ -80,9 +81,30 @@ func (e *Engine) timeout(base uint64, r uint32) uint64 {
 	return base + uint64(r)*e.cfg.Timeouts.Delta
 }
 
+// startOrRest starts round 0 of a height whose BlockTime passed, unless the
+// chain is idle (IdleInterval): no pending work and no peer has started it.
+// Then it rests until PoolStatus reports work, a peer's message for the
+// height arrives, or the idle timer fires.
+func (e *Engine) startOrRest() {
+	// The first block comes at once: a new chain shows it is alive.
+	if e.cfg.IdleInterval > e.cfg.BlockTime && e.height > 1 && !e.work && len(e.rounds) == 0 {
+		e.resting = true
+		e.schedule(timerIdle, e.cfg.IdleInterval-e.cfg.BlockTime, 0)
+		return
+	}
+	e.startRound(0)
+}
+
+// wake ends a rest and starts round 0.
+func (e *Engine) wake() {
+	e.resting = false
+	e.startRound(0)
+	e.progress()
+}
+
 // startRound is StartRound of Algorithm 1 (lines 11-21).
 func (e *Engine) startRound(r uint32) {
-	e.round, e.step, e.started = r, stepPropose, true
+	e.round, e.step, e.started, e.resting = r, stepPropose, true, false
 	for _, next := range []uint32{r, r + 1} {
 		if ri := e.rounds[next]; ri != nil && ri.proposal != nil {
 			e.learnBlock(ri.proposal.Block, ri.hash)
@@ -353,7 +375,11 @@ func (e *Engine) fire(t timer) {
 	switch t.kind {
 	case timerStart:
 		if !e.started {
-			e.startRound(0)
+			e.startOrRest()
+		}
+	case timerIdle:
+		if e.resting {
+			e.wake()
 		}
 	case timerPropose:
 		if t.round == e.round && e.step == stepPropose {

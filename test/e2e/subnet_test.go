@@ -134,11 +134,19 @@ func TestSubnetLifecycle(t *testing.T) {
 			b, err := ci.BalanceAt(ctx, dest, nil)
 			return err == nil && b.Sign() > 0
 		})
-		// Later blocks move the reference further; none may apply it again.
-		h0, _ := ci.BlockNumber(ctx)
-		waitFor(t, "five more blocks of "+games, time.Minute, func() bool {
-			h, err := ci.BlockNumber(ctx)
-			return err == nil && h >= h0+5
+	}
+	// Later funds to another account move the reference further (an idle
+	// subnet makes blocks only for work); none may apply the first again.
+	other := common.HexToAddress("0x00000000000000000000000000000000000f00d6")
+	for k := 0; k < 3; k++ {
+		aspen(t, "xfer", "fund", games, "--to", other.Hex(), "--value", "1", "--home", home(3), "--json")
+	}
+	three := new(big.Int).Mul(big.NewInt(3), big.NewInt(1e18))
+	for i := 0; i < 3; i++ {
+		ci, _ := ethclient.Dial(n.m.Nodes[i].RPC + games)
+		waitFor(t, "three more funds on "+games+" on node"+string(rune('0'+i)), time.Minute, func() bool {
+			b, err := ci.BalanceAt(ctx, other, nil)
+			return err == nil && b.Cmp(three) == 0
 		})
 		if b, _ := ci.BalanceAt(ctx, dest, nil); b.Cmp(two) != 0 {
 			t.Fatalf("node%d: %s holds %v on %s, want exactly 2 coins", i, dest, b, games)
