@@ -39,6 +39,12 @@ type Attributes struct {
 type Executed struct {
 	Block    *types.Block
 	Receipts gethtypes.Receipts
+	// SystemLogs are the logs of the block's system work, which belongs to
+	// no transaction: CrossMsgApplied for each top-down message applied
+	// before the transactions. Their derived fields are set: TxHash is
+	// types.SystemTxHash(block hash), TxIndex the number of transactions,
+	// Index continues after the transactions' logs.
+	SystemLogs []*gethtypes.Log
 	// Pending is the implementation's uncommitted state; only its Commit reads it.
 	Pending any
 }

@@ -67,6 +67,10 @@ func (b *backend) Receipts(hash common.Hash) (gethtypes.Receipts, error) {
 	return notFound(b.rt.store.Receipts(hash, b.rt.signer))
 }
 
+func (b *backend) SystemLogs(hash common.Hash) ([]*gethtypes.Log, error) {
+	return b.rt.store.SystemLogs(hash)
+}
+
 func (b *backend) TxLookup(tx common.Hash) (common.Hash, uint64, uint64, bool, error) {
 	loc, found, err := b.rt.store.TxLookup(tx)
 	if err != nil || !found || loc.Height > b.Head().Height {

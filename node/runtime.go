@@ -210,6 +210,7 @@ func (rt *runtime) onCommit(e *execution.Executed) {
 	for _, r := range e.Receipts {
 		logs = append(logs, r.Logs...)
 	}
+	logs = append(logs, e.SystemLogs...)
 	if rt.onHead != nil {
 		rt.onHead()
 	}

@@ -37,6 +37,10 @@ type ChainBackend interface {
 	// Receipts returns the block's receipts with every derived field
 	// (block hash and number, tx index, logs' indexes, effective gas price) filled.
 	Receipts(blockHash common.Hash) (gethtypes.Receipts, error)
+	// SystemLogs returns the block's logs that belong to no transaction
+	// (CrossMsgApplied of top-down messages), derived fields filled: they
+	// follow the transactions' logs (store.DeriveSystemLogFields).
+	SystemLogs(blockHash common.Hash) ([]*gethtypes.Log, error)
 	// TxLookup finds a committed transaction; found is false if unknown.
 	TxLookup(txHash common.Hash) (blockHash common.Hash, height uint64, index uint64, found bool, err error)
 }

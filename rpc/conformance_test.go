@@ -9,7 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
+
 	"github.com/aspen-chain/aspen/rpc/rpctest"
+	"github.com/aspen-chain/aspen/types"
 )
 
 // TestConformance runs the spec harness over the in-memory chain: every eth_
@@ -92,5 +97,35 @@ func TestGetLogsSkipsBlocksByBloom(t *testing.T) {
 	}
 	if reads := chain.ReceiptReads() - before; reads != 0 {
 		t.Errorf("read receipts of %d blocks for an address in no bloom", reads)
+	}
+}
+
+// TestGetLogsIncludesSystemLogs: logs of no transaction (a child's
+// CrossMsgApplied) are found by eth_getLogs after the block's tx logs.
+func TestGetLogsIncludesSystemLogs(t *testing.T) {
+	h, chain, fx, _ := newTestHandler(t)
+	b, err := chain.BlockByNumber(2) // holds one of the contract's logs
+	if err != nil || b == nil {
+		t.Fatal(err)
+	}
+	topic := common.HexToHash("0x5157")
+	sys := &gethtypes.Log{Address: common.HexToAddress("0xa5e0000000000000000000000000000000000001"), Topics: []common.Hash{topic},
+		BlockNumber: 2, BlockHash: b.Hash(), TxHash: types.SystemTxHash(b.Hash()), TxIndex: uint(len(b.Txs)), Index: 1}
+	chain.SetSystemLogs(b.Hash(), []*gethtypes.Log{sys})
+	_, body := post(t, h, "/devnet", call("eth_getLogs", fmt.Sprintf(`[{"blockHash":"%s"}]`, b.Hash().Hex())))
+	var resp struct {
+		Result []struct {
+			Address         common.Address `json:"address"`
+			Topics          []common.Hash  `json:"topics"`
+			TransactionHash common.Hash    `json:"transactionHash"`
+			LogIndex        hexutil.Uint   `json:"logIndex"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(body), &resp); err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Result) != 2 || resp.Result[0].Address != fx.Contract || resp.Result[1].Topics[0] != topic ||
+		resp.Result[1].TransactionHash != types.SystemTxHash(b.Hash()) || resp.Result[1].LogIndex != 1 {
+		t.Fatalf("want the contract's log then the system log, got %s", body)
 	}
 }

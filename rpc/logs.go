@@ -233,6 +233,15 @@ func (s *subnetAPI) appendBlockLogs(out []*gethtypes.Log, q *filterQuery, height
 			}
 		}
 	}
+	sys, err := s.b.SystemLogs(b.Hash())
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range sys {
+		if q.match(l) {
+			out = append(out, l)
+		}
+	}
 	return out, nil
 }
 

@@ -26,6 +26,7 @@ var (
 	blockPrefix  = []byte("a/b")       // + hash -> rlp(types.Block)
 	commitPrefix = []byte("a/c")       // + hash -> rlp(types.Commit)
 	rcptPrefix   = []byte("a/r")       // + hash -> rlp([]ReceiptForStorage), consensus fields only
+	sysLogPrefix = []byte("a/s")       // + hash -> rlp([]Log) of the block's system logs, consensus fields only
 	lookupPrefix = []byte("a/l")       // + tx hash -> rlp(TxLocation)
 	canonPrefix  = []byte("a/n")       // + 8-byte big-endian height -> block hash
 )
@@ -220,4 +221,34 @@ func WriteCanonicalHash(db ethdb.KeyValueWriter, height uint64, hash common.Hash
 // DeleteCanonicalHash removes the canonical entry at height.
 func DeleteCanonicalHash(db ethdb.KeyValueWriter, height uint64) error {
 	return db.Delete(heightKey(height))
+}
+
+// ReadSystemLogs returns a block's system logs with only their consensus
+// fields (address, topics, data); a block without any has none (no error).
+func ReadSystemLogs(db ethdb.KeyValueReader, hash common.Hash) ([]*gethtypes.Log, error) {
+	v, err := get(db, key(sysLogPrefix, hash[:]))
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var logs []*gethtypes.Log
+	if err := rlp.DecodeBytes(v, &logs); err != nil {
+		return nil, fmt.Errorf("store: system logs of %s are corrupt: %w", hash, err)
+	}
+	return logs, nil
+}
+
+// WriteSystemLogs stores the consensus fields of a block's system logs;
+// nothing is written for none.
+func WriteSystemLogs(db ethdb.KeyValueWriter, hash common.Hash, logs []*gethtypes.Log) error {
+	if len(logs) == 0 {
+		return nil
+	}
+	enc, err := rlp.EncodeToBytes(logs)
+	if err != nil {
+		return err
+	}
+	return db.Put(key(sysLogPrefix, hash[:]), enc)
 }

@@ -166,6 +166,40 @@ func DeriveReceiptFields(rs gethtypes.Receipts, b *types.Block, signer gethtypes
 	return nil
 }
 
+// SystemLogs returns a committed block's system logs (logs of no
+// transaction) with their derived fields set; none is not an error.
+func (s *Store) SystemLogs(hash common.Hash) ([]*gethtypes.Log, error) {
+	logs, err := ReadSystemLogs(s.db, hash)
+	if err != nil || len(logs) == 0 {
+		return nil, err
+	}
+	b, err := ReadBlock(s.db, hash)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := ReadRawReceipts(s.db, hash)
+	if err != nil {
+		return nil, err
+	}
+	var n uint
+	for _, r := range rs {
+		n += uint(len(r.Logs))
+	}
+	DeriveSystemLogFields(logs, b.Header, len(b.Txs), n)
+	return logs, nil
+}
+
+// DeriveSystemLogFields fills the non-consensus fields of a block's system
+// logs: they follow the block's transactions in log order (txs transactions
+// with txLogs logs), although they were executed before them.
+func DeriveSystemLogFields(logs []*gethtypes.Log, h *types.Header, txs int, txLogs uint) {
+	hash := h.Hash()
+	for i, l := range logs {
+		l.BlockNumber, l.BlockHash, l.BlockTimestamp = h.Height, hash, h.Time()
+		l.TxHash, l.TxIndex, l.Index = types.SystemTxHash(hash), uint(txs), txLogs+uint(i)
+	}
+}
+
 // TxLookup finds a committed transaction; found is false if it is unknown.
 func (s *Store) TxLookup(txHash common.Hash) (loc TxLocation, found bool, err error) {
 	l, err := ReadTxLookup(s.db, txHash)

@@ -13,6 +13,8 @@ type BlockWrite struct {
 	Block    *types.Block
 	Commit   *types.Commit // may be nil (genesis)
 	Receipts gethtypes.Receipts
+	// SystemLogs are logs of no transaction (execution.Executed.SystemLogs).
+	SystemLogs []*gethtypes.Log
 	Genesis  []byte // only with block 0: the genesis blob
 }
 
@@ -49,6 +51,9 @@ func (s *Store) WriteBlock(w *BlockWrite, writeState func() error) error {
 		}
 	}
 	if err := WriteReceipts(batch, hash, w.Receipts); err != nil {
+		return err
+	}
+	if err := WriteSystemLogs(batch, hash, w.SystemLogs); err != nil {
 		return err
 	}
 	for i, tx := range b.Txs {

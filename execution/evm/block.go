@@ -17,6 +17,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/aspen-chain/aspen/execution"
+	"github.com/aspen-chain/aspen/store"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -37,6 +38,7 @@ type blockRun struct {
 	gp       *core.GasPool
 	txs      gethtypes.Transactions
 	receipts gethtypes.Receipts
+	sysLogs  []*gethtypes.Log // logs of the top-down messages applied before txs
 }
 
 func (e *Executor) startBlock(parent, h *types.Header) (*blockRun, error) {
@@ -87,6 +89,12 @@ func (r *blockRun) finish() {
 	h.TxRoot = types.TxRoot(r.txs)
 	h.ReceiptRoot = types.ReceiptRoot(r.receipts)
 	h.Bloom = gethtypes.MergeBloom(r.receipts)
+	for _, l := range r.sysLogs {
+		h.Bloom.Add(l.Address.Bytes())
+		for _, t := range l.Topics {
+			h.Bloom.Add(t[:])
+		}
+	}
 	h.GasUsed = 0
 	if n := len(r.receipts); n > 0 {
 		h.GasUsed = r.receipts[n-1].CumulativeGasUsed
@@ -97,10 +105,16 @@ func (r *blockRun) executed() *execution.Executed {
 	if r.receipts == nil {
 		r.receipts = gethtypes.Receipts{}
 	}
+	var txLogs uint
+	for _, rc := range r.receipts {
+		txLogs += uint(len(rc.Logs))
+	}
+	store.DeriveSystemLogFields(r.sysLogs, r.header, len(r.txs), txLogs)
 	return &execution.Executed{
-		Block:    &types.Block{Header: r.header, Txs: r.txs},
-		Receipts: r.receipts,
-		Pending:  &pending{statedb: r.statedb},
+		Block:      &types.Block{Header: r.header, Txs: r.txs},
+		Receipts:   r.receipts,
+		SystemLogs: r.sysLogs,
+		Pending:    &pending{statedb: r.statedb},
 	}
 }
 

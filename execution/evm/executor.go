@@ -260,7 +260,7 @@ func (e *Executor) Commit(ex *execution.Executed, commit *types.Commit) error {
 	}
 	sdb := p.statedb
 	p.statedb = nil
-	err := e.store.WriteBlock(&store.BlockWrite{Block: ex.Block, Commit: commit, Receipts: ex.Receipts}, func() error {
+	err := e.store.WriteBlock(&store.BlockWrite{Block: ex.Block, Commit: commit, Receipts: ex.Receipts, SystemLogs: ex.SystemLogs}, func() error {
 		return e.commitState(sdb, h)
 	})
 	if err != nil {

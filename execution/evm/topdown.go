@@ -8,6 +8,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/tracing"
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
 	"github.com/holiman/uint256"
 
 	"github.com/aspen-chain/aspen/gateway"
@@ -46,7 +47,7 @@ func (r *blockRun) applyTopDown(parent *types.Header) error {
 	case r.e.opts.Parent == nil:
 		return fmt.Errorf("%w: %s has no parent chain", ErrParentRef, r.header.SubnetID)
 	}
-	st := topDownState{gatewayState{r.evm}, r.statedb}
+	st := topDownState{gatewayState{r.evm}, r.statedb, &r.sysLogs}
 	msgs, err := r.e.opts.Parent.TopDown(to, gateway.AppliedTopDown(st)+1)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrParentRef, err)
@@ -58,17 +59,20 @@ func (r *blockRun) applyTopDown(parent *types.Header) error {
 }
 
 // topDownState lets the gateway mint what the parent locked for this chain.
-// Logs of top-down application are not kept yet: they belong to no
-// transaction, and a system-receipt for them is a follow-up.
+// Its logs (CrossMsgApplied) belong to no transaction: they become the
+// block's system logs.
 type topDownState struct {
 	gatewayState
-	sdb *state.StateDB
+	sdb  *state.StateDB
+	logs *[]*gethtypes.Log
 }
 
 func (s topDownState) Mint(to common.Address, amount *big.Int) {
 	s.sdb.AddBalance(to, uint256.MustFromBig(amount), tracing.BalanceChangeUnspecified)
 }
 
-func (s topDownState) AddLog([]common.Hash, []byte) {}
+func (s topDownState) AddLog(topics []common.Hash, data []byte) {
+	*s.logs = append(*s.logs, &gethtypes.Log{Address: gateway.Address, Topics: topics, Data: data})
+}
 
 var _ gateway.ChildState = topDownState{}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
@@ -126,14 +127,25 @@ func TestSubnetLifecycle(t *testing.T) {
 	// Top-down: a fund after activation reaches the child once its blocks
 	// reference a parent block that holds it, on every node, exactly once.
 	dest := common.HexToAddress("0x00000000000000000000000000000000000f00d5")
-	aspen(t, "xfer", "fund", games, "--to", dest.Hex(), "--value", "2", "--home", home(3), "--json")
+	var funded struct {
+		MsgID common.Hash `json:"msgId"`
+	}
+	if err := json.Unmarshal([]byte(aspen(t, "xfer", "fund", games, "--to", dest.Hex(), "--value", "2", "--home", home(3), "--json")), &funded); err != nil {
+		t.Fatal(err)
+	}
 	two := new(big.Int).Mul(big.NewInt(2), big.NewInt(1e18))
+	applied := crossMsgApplied(t)
 	for i := 0; i < 3; i++ {
 		ci, _ := ethclient.Dial(n.m.Nodes[i].RPC + games)
 		waitFor(t, "the fund to reach "+games+" on node"+string(rune('0'+i)), time.Minute, func() bool {
 			b, err := ci.BalanceAt(ctx, dest, nil)
 			return err == nil && b.Sign() > 0
 		})
+		// The child says so with CrossMsgApplied, found by eth_getLogs.
+		logs, err := ci.FilterLogs(ctx, ethereum.FilterQuery{Addresses: []common.Address{gateway.Address}, Topics: [][]common.Hash{{applied}, {funded.MsgID}}})
+		if err != nil || len(logs) != 1 || logs[0].TxHash != types.SystemTxHash(logs[0].BlockHash) {
+			t.Fatalf("node%d: CrossMsgApplied(%s) logs on %s: %+v, %v; want exactly one system log", i, funded.MsgID, games, logs, err)
+		}
 	}
 	// Later funds to another account move the reference further (an idle
 	// subnet makes blocks only for work); none may apply the first again.
@@ -260,4 +272,13 @@ func tipsTo(t *testing.T, c *ethclient.Client, who common.Address, height uint64
 		tips.Add(tips, tip.Mul(tip, new(big.Int).SetUint64(r.GasUsed)))
 	}
 	return tips
+}
+
+// crossMsgApplied is the topic of IGateway's CrossMsgApplied event.
+func crossMsgApplied(t *testing.T) common.Hash {
+	gw, err := gateway.ParseABI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gw.Events["CrossMsgApplied"].ID
 }

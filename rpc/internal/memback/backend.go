@@ -75,6 +75,21 @@ func (c *Chain) Receipts(blockHash common.Hash) (gethtypes.Receipts, error) {
 	return c.mu.receipts[blockHash], nil
 }
 
+// SystemLogs returns the logs SetSystemLogs gave a block.
+func (c *Chain) SystemLogs(blockHash common.Hash) ([]*gethtypes.Log, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.sysLogs[blockHash], nil
+}
+
+// SetSystemLogs gives a committed block logs of no transaction, as a child
+// chain's top-down application makes; the caller sets derived fields.
+func (c *Chain) SetSystemLogs(blockHash common.Hash, logs []*gethtypes.Log) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mu.sysLogs[blockHash] = logs
+}
+
 // ReceiptReads is how many times Receipts was called: tests use it to see
 // that log queries skip blocks by their bloom.
 func (c *Chain) ReceiptReads() int {

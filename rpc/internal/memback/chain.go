@@ -128,6 +128,7 @@ type Chain struct {
 		pool         []*gethtypes.Transaction
 		heads        map[int]chan<- *types.Header
 		logs         map[int]chan<- []*gethtypes.Log
+		sysLogs      map[common.Hash][]*gethtypes.Log
 		pending      map[int]chan<- []*gethtypes.Transaction
 		nextSub      int
 		receiptReads int
@@ -143,6 +144,7 @@ func New(id types.SubnetID, chainID int64) *Chain {
 	c.mu.txs = map[common.Hash]txLoc{}
 	c.mu.heads = map[int]chan<- *types.Header{}
 	c.mu.logs = map[int]chan<- []*gethtypes.Log{}
+	c.mu.sysLogs = map[common.Hash][]*gethtypes.Log{}
 	c.mu.pending = map[int]chan<- []*gethtypes.Transaction{}
 	g := state{}
 	for _, k := range Keys() {
