@@ -4,5 +4,9 @@
 // (BLS12-381, min-pk, via blst) with signing, proofs of possession and
 // same-message aggregation.
 //
+// quorum.go checks certificates made of one aggregate signature and a signer
+// Bitmap over a weighted validator list (checkpoints, commits): VerifyQuorum
+// for a one-off check, a KeySet to parse the keys once and verify many.
+//
 // It is a leaf: it imports nothing from Aspen, so engines may depend on it.
 package crypto
