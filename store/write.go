@@ -15,7 +15,7 @@ type BlockWrite struct {
 	Receipts gethtypes.Receipts
 	// SystemLogs are logs of no transaction (execution.Executed.SystemLogs).
 	SystemLogs []*gethtypes.Log
-	Genesis  []byte // only with block 0: the genesis blob
+	Genesis    []byte // only with block 0: the genesis blob
 }
 
 // WriteBlock makes w.Block the new head. It calls writeState (if not nil)
