@@ -31,19 +31,23 @@ import (
 //	genesis validators     keccak("aspen/gw/genesis" ‖ name)                    -> blob rlp([]Validator) of config 1
 //	top-down message       keccak("aspen/gw/down" ‖ name ‖ nonce)               -> blob rlp(TopDownMsg)
 //	top-down applied       keccak("aspen/gw/applied")                           -> nonce of the last parent message applied here (child side)
+//	own validator set      keccak("aspen/gw/selfset")                           -> blob rlp([]SelfValidator): this chain's engine set (child side)
+//	own config number      keccak("aspen/gw/selfconfig")                        -> config number of that set: the newest applied (child side)
 //
 // A blob (variable-length bytes) at slot s stores its length at s and its
 // bytes, 32 per slot, at s+1, s+2, …; the last chunk is zero-padded.
 const (
-	tagChildren  = "aspen/gw/children"
-	tagSrcNonce  = "aspen/gw/srcnonce"
-	tagSubnet    = "aspen/gw/subnet"
-	tagValidator = "aspen/gw/validator"
-	tagOwner     = "aspen/gw/owner"
-	tagBLSKey    = "aspen/gw/blskey"
-	tagGenesis   = "aspen/gw/genesis"
-	tagDown      = "aspen/gw/down"
-	tagApplied   = "aspen/gw/applied"
+	tagChildren   = "aspen/gw/children"
+	tagSrcNonce   = "aspen/gw/srcnonce"
+	tagSubnet     = "aspen/gw/subnet"
+	tagValidator  = "aspen/gw/validator"
+	tagOwner      = "aspen/gw/owner"
+	tagBLSKey     = "aspen/gw/blskey"
+	tagGenesis    = "aspen/gw/genesis"
+	tagDown       = "aspen/gw/down"
+	tagApplied    = "aspen/gw/applied"
+	tagSelfSet    = "aspen/gw/selfset"
+	tagSelfConfig = "aspen/gw/selfconfig"
 )
 
 // subnetField is a word of a subnet record, at keccak("aspen/gw/subnet" ‖ name) + field.

@@ -89,34 +89,35 @@ type Subnet struct {
 	GenesisNonce         uint64 // top-down messages 1..GenesisNonce are part of the child's genesis
 }
 
-// MsgKind is what a cross-message or top-down queue entry does (CROSSNET.md).
-type MsgKind uint8
-
-const (
-	KindTransfer MsgKind = iota // credit To with Value
-	KindCall                    // call To with Data and Value
-	KindRefund                  // return Value of the failed message Ref to To
-	KindConfig                  // validator-set change (top-down only)
+// MsgKind, CrossMsg and MsgID are the cross-subnet message types of
+// CROSSNET.md ("Objects"); they live in types so checkpoints can carry them.
+type (
+	MsgKind  = types.MsgKind
+	CrossMsg = types.CrossMsg
 )
 
-// CrossMsg is a cross-subnet message (CROSSNET.md, "Objects").
-type CrossMsg struct {
-	ID        common.Hash
-	SrcSubnet string
-	SrcNonce  uint64
-	From      common.Address
-	DstSubnet string
-	To        common.Address
-	Value     *big.Int
-	Data      []byte
-	Kind      MsgKind
-	Ref       common.Hash
-}
+const (
+	KindTransfer = types.KindTransfer // credit To with Value
+	KindCall     = types.KindCall     // call To with Data and Value
+	KindRefund   = types.KindRefund   // return Value of the failed message Ref to To
+	KindConfig   = types.KindConfig   // validator-set change (top-down only)
+)
 
-// MsgID is a message's ID for its whole trip: keccak256(rlp([src, srcNonce])),
-// as CROSSNET.md defines it.
-func MsgID(src string, srcNonce uint64) common.Hash {
-	return crypto.Keccak256Hash(mustRLP([]any{src, srcNonce}))
+// MsgID is a message's ID for its whole trip: keccak256(rlp([src, srcNonce])).
+func MsgID(src string, srcNonce uint64) common.Hash { return types.MsgID(src, srcNonce) }
+
+// PowerOf is a validator's voting power for its collateral: one unit per
+// gwei, at least 1. Parent (checkpoint quorums) and child (its engine's
+// validator set) compute it the same way.
+func PowerOf(collateral *big.Int) uint64 {
+	if collateral == nil {
+		return 1
+	}
+	p := new(big.Int).Div(collateral, big.NewInt(1e9))
+	if !p.IsUint64() {
+		return ^uint64(0) >> 8 // far beyond any real stake; keeps sums of a few sets from overflowing
+	}
+	return max(p.Uint64(), 1)
 }
 
 // ConfigOp is the kind of a validator-set change.

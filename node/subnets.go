@@ -121,13 +121,8 @@ func childGenesis(cg *gateway.ChildGenesis, activatedAt *types.Header) (*config.
 		BlockTimeMs: uint64(cg.Params.BlockTimeMs),
 		Alloc:       map[common.Address]config.GenesisAccount{},
 	}
-	gwei := big.NewInt(1e9)
 	for _, v := range cg.Validators {
-		power := new(big.Int).Div(v.Collateral, gwei) // stake-weighted, in gwei of collateral
-		if !power.IsUint64() || power.Sign() == 0 {
-			power = big.NewInt(1)
-		}
-		g.Validators = append(g.Validators, config.GenesisValidator{Address: v.Owner, BLSPublicKey: v.BLSPublicKey, Power: power.Uint64()})
+		g.Validators = append(g.Validators, config.GenesisValidator{Address: v.Owner, BLSPublicKey: v.BLSPublicKey, Power: gateway.PowerOf(v.Collateral)})
 	}
 	for _, f := range cg.Funds {
 		acc := g.Alloc[f.To]
