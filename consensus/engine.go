@@ -65,6 +65,9 @@ type Replay struct{ Entries [][]byte }
 type Synced struct {
 	Height uint64
 	Hash   common.Hash
+	// NextValidators is the newest validator set the synced blocks named
+	// (Header.NextValidators); nil when none of them changed it.
+	NextValidators []types.Validator
 }
 
 func (Replay) isMessage()      {}

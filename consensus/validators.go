@@ -8,17 +8,15 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/aspen-chain/aspen/types"
 )
 
 // ErrInvalidValidatorSet is returned by NewValidatorSet for an unusable set.
 var ErrInvalidValidatorSet = errors.New("consensus: invalid validator set")
 
 // Validator is one member of a subnet's validator set.
-type Validator struct {
-	Address      common.Address // account that owns the seat (collateral, fees)
-	BLSPublicKey []byte         // 48-byte compressed BLS12-381 G1 key; signs votes and checkpoints
-	Power        uint64         // voting power (stake)
-}
+type Validator = types.Validator
 
 // ValidatorSet is an ordered, immutable set of validators. A validator's index
 // in it is its bit in commit-certificate signer bitmaps.

@@ -33,9 +33,9 @@ func AppliedSlot() common.Hash { return slotOf(tagApplied) }
 func AppliedTopDown(st StateReader) uint64 { return wordU64(st.GetState(AppliedSlot())) }
 
 // ApplyTopDown applies msgs, which must continue the applied sequence
-// without a gap. Transfers mint their value to the recipient; validator-set
-// changes are recorded as applied (the engine's validator set does not
-// change with them yet). Each message emits CrossMsgApplied.
+// without a gap. Transfers mint their value to the recipient and emit
+// CrossMsgApplied; validator-set changes move this chain's own set (the
+// engine runs it from the next height: see ReadOwnSet).
 func (g *Gateway) ApplyTopDown(st ChildState, msgs []TopDownMsg) error {
 	next := AppliedTopDown(st) + 1
 	x := &call{g: g, st: st}
@@ -50,8 +50,9 @@ func (g *Gateway) ApplyTopDown(st ChildState, msgs []TopDownMsg) error {
 			}
 			x.emit("CrossMsgApplied", []common.Hash{m.Msg.ID}, true, []byte{})
 		case KindConfig:
-			// Recorded in order; applying config changes to the engine comes
-			// with dynamic validator sets.
+			if err := applyConfig(st, m.Config); err != nil {
+				return err
+			}
 		default:
 			// Calls and refunds travel top-down only with part 4 (send);
 			// a parent that queued one is newer than this node.

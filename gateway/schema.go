@@ -159,7 +159,7 @@ func readBlob(st StateReader, s common.Hash) []byte {
 }
 
 // writeBlob stores b at s, clearing what a longer previous blob left behind.
-func writeBlob(st State, s common.Hash, b []byte) {
+func writeBlob(st storage, s common.Hash, b []byte) {
 	old := wordU64(st.GetState(s))
 	st.SetState(s, u64Word(uint64(len(b))))
 	var i uint64
@@ -174,4 +174,4 @@ func writeBlob(st State, s common.Hash, b []byte) {
 	}
 }
 
-func clearBlob(st State, s common.Hash) { writeBlob(st, s, nil) }
+func clearBlob(st storage, s common.Hash) { writeBlob(st, s, nil) }

@@ -27,7 +27,7 @@ func (a *aspenAPI) Subnets() []SubnetStatus {
 	var out []SubnetStatus
 	for _, rt := range a.n.runtimeList() {
 		role := "follower"
-		if rt.voter {
+		if rt.voter.Load() {
 			role = "validator"
 		}
 		out = append(out, SubnetStatus{

@@ -27,29 +27,22 @@ type engineKeys struct {
 	bls     *crypto.BLSSecretKey
 }
 
-// newEngine makes the subnet's engine at the chain's head. It reports
-// whether this node votes (holds a seat) in it.
-func newEngine(cfg *config.Node, gen *config.Genesis, vs *consensus.ValidatorSet, keys engineKeys, head *types.Header, tick time.Duration) (consensus.Engine, bool, error) {
+// newEngine makes the subnet's engine at the chain's head; vs decides the
+// next height.
+func newEngine(cfg *config.Node, gen *config.Genesis, vs *consensus.ValidatorSet, keys engineKeys, head *types.Header, tick time.Duration) (consensus.Engine, error) {
 	switch gen.Engine {
 	case "solo":
 		if gen.Validators[0].Address != keys.account.address {
-			return nil, false, fmt.Errorf("%w: genesis names %s, this home holds %s", ErrNotSequencer, gen.Validators[0].Address, keys.account.address)
+			return nil, fmt.Errorf("%w: genesis names %s, this home holds %s", ErrNotSequencer, gen.Validators[0].Address, keys.account.address)
 		}
 		e, err := solo.New(solo.Config{
 			BlockTime:    ticks(cfg.Consensus.BlockTime.Duration, tick),
 			IdleInterval: ticks(cfg.Consensus.IdleInterval.Duration, tick),
 		}, keys.account, head.Height, head.Hash())
-		return e, true, err
+		return e, err
 	case "bft":
-		var key *crypto.BLSSecretKey
-		if keys.bls != nil {
-			pub := keys.bls.PublicKey()
-			for i := 0; i < vs.Len(); i++ {
-				if string(vs.At(i).BLSPublicKey) == string(pub.Bytes()) {
-					key = keys.bls
-				}
-			}
-		}
+		// The key goes to the engine even without a seat in vs: a set
+		// change may seat this node later (it then starts voting).
 		bt := cfg.Consensus.BlockTime.Duration
 		var idle uint64 // the root makes a block every block time: it anchors the tree
 		if !gen.ID().IsRoot() {
@@ -58,7 +51,7 @@ func newEngine(cfg *config.Node, gen *config.Genesis, vs *consensus.ValidatorSet
 		e, err := bft.New(bft.Config{
 			Subnet:     gen.ID(),
 			Validators: vs,
-			Key:        key,
+			Key:        keys.bls,
 			Timeouts: bft.Timeouts{
 				Propose:   ticks(max(time.Second, 3*bt), tick),
 				Prevote:   ticks(max(500*time.Millisecond, bt), tick),
@@ -68,8 +61,8 @@ func newEngine(cfg *config.Node, gen *config.Genesis, vs *consensus.ValidatorSet
 			BlockTime:    ticks(bt, tick),
 			IdleInterval: idle,
 		}, head.Height, head.Hash())
-		return e, key != nil, err
+		return e, err
 	default:
-		return nil, false, fmt.Errorf("node: engine %q is not available in this build (solo, bft)", gen.Engine)
+		return nil, fmt.Errorf("node: engine %q is not available in this build (solo, bft)", gen.Engine)
 	}
 }

@@ -26,11 +26,17 @@ func (rt *runtime) joinNetwork() error {
 	rt.consensusTopic, err = rt.host.Join(p2p.ConsensusTopic(rt.id), func(_ context.Context, _ string, data []byte) p2p.Verdict {
 		// Stateless checks only (decodes, signed by a validator): the engine
 		// judges the rest. A peer that relays garbage is penalised by gossipsub.
-		if err := bft.CheckMessage(rt.vs, rt.id, data); err != nil {
-			rt.metrics.rejected.WithLabelValues(string(rt.id), "consensus").Inc()
-			return p2p.Reject
+		height, err := bft.CheckMessageHeight(rt.vals.Load(), rt.id, data)
+		switch {
+		case err == nil:
+			return p2p.Accept
+		case height != rt.head.Load().Height+1 && height != 0:
+			// Another height's set may differ from the one we know: not
+			// provably bad, but not ours to relay either.
+			return p2p.Ignore
 		}
-		return p2p.Accept
+		rt.metrics.rejected.WithLabelValues(string(rt.id), "consensus").Inc()
+		return p2p.Reject
 	})
 	if err != nil {
 		return err
@@ -243,13 +249,22 @@ func (rt *runtime) syncOnce(ctx context.Context) {
 			return
 		}
 		var verified []driver.Synced
+		vs := rt.vals.Load() // the set deciding head+1; blocks that name a next set move it
 		for _, it := range items {
-			if err := rt.verifyCertified(it.Block, it.Commit); err != nil {
+			if err := rt.verifyCertified(vs, it.Block, it.Commit); err != nil {
 				rt.log.Warn("peer served a block we cannot verify", "peer", peer, "height", it.Block.Height(), "err", err)
 				rt.metrics.rejected.WithLabelValues(string(rt.id), "blocksync").Inc()
 				break
 			}
 			verified = append(verified, driver.Synced{Block: it.Block, Commit: it.Commit})
+			if nv := it.Block.Header.NextValidators; len(nv) > 0 {
+				next, err := consensus.NewValidatorSet(nv)
+				if err != nil {
+					rt.log.Warn("peer served a block naming an invalid validator set", "peer", peer, "height", it.Block.Height(), "err", err)
+					break
+				}
+				vs = next
+			}
 		}
 		if len(verified) == 0 {
 			return
@@ -273,12 +288,12 @@ func (rt *runtime) syncOnce(ctx context.Context) {
 	}
 }
 
-// verifyCertified checks that c certifies b under the subnet's validators.
-func (rt *runtime) verifyCertified(b *types.Block, c *types.Commit) error {
+// verifyCertified checks that c certifies b under vs, the set deciding b's height.
+func (rt *runtime) verifyCertified(vs *consensus.ValidatorSet, b *types.Block, c *types.Commit) error {
 	if c == nil || c.BlockHash != b.Hash() || c.Height != b.Height() || b.Header.SubnetID != rt.id {
 		return errors.New("certificate does not name this block")
 	}
-	return bft.VerifyCommit(rt.vs, rt.id, c)
+	return bft.VerifyCommit(vs, rt.id, c)
 }
 
 // chainView serves committed blocks to block sync.

@@ -23,6 +23,7 @@ import (
 	"github.com/aspen-chain/aspen/consensus/wal"
 	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/execution/evm"
+	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/mempool"
 	"github.com/aspen-chain/aspen/p2p"
 	"github.com/aspen-chain/aspen/store"
@@ -47,7 +48,7 @@ type runtime struct {
 	signer  gethtypes.Signer
 	metrics *metrics
 
-	vs             *consensus.ValidatorSet
+	vals           atomic.Pointer[consensus.ValidatorSet] // the set deciding head+1
 	wal            *wal.WAL
 	host           p2p.Host
 	consensusTopic p2p.Topic
@@ -57,7 +58,8 @@ type runtime struct {
 	commits        chan struct{}               // signalled after every commit, for waiters
 	lastCommit     time.Time
 
-	voter  bool          // this node holds a seat and votes
+	voter  atomic.Bool   // this node holds a seat in vals and votes
+	blsPub []byte        // this node's BLS public key; nil without one
 	parent *runtime      // the parent chain's runtime on this node; nil for the root
 	onHead func()        // called after every commit (the node's subnet manager)
 	cancel func()        // stops run
@@ -113,15 +115,19 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 	rt.head.Store(head)
 	rt.pool = mempool.New(mempool.Config{}, gen.ChainIDBig(), rt.stateAt(head))
 	rt.pool.Reset(rt.stateAt(head), x.NextBaseFee(), gen.GasLimit, nil)
-	if rt.vs, err = validatorSet(gen); err != nil {
-		return err
-	}
-	tick := tickFor(cfg.Consensus.BlockTime.Duration)
-	eng, voter, err := newEngine(cfg, gen, rt.vs, keys, head, tick)
+	vs, err := rt.validatorsAt(head)
 	if err != nil {
 		return err
 	}
-	rt.voter = voter
+	if keys.bls != nil {
+		rt.blsPub = keys.bls.PublicKey().Bytes()
+	}
+	rt.setValidators(vs)
+	tick := tickFor(cfg.Consensus.BlockTime.Duration)
+	eng, err := newEngine(cfg, gen, vs, keys, head, tick)
+	if err != nil {
+		return err
+	}
 	dcfg := driver.Config{Tick: tick, Proposer: keys.account.address, Log: rt.log, OnCommit: rt.onCommit,
 		ParentRef:   rt.parentRef,
 		OnStepError: rt.onStepError, OnStage: func(stage string, took time.Duration) {
@@ -144,7 +150,7 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 	rt.engine = eng
 	rt.driver = driver.New(dcfg, eng, x, poolAdapter{rt}, head)
 	rt.observe(head)
-	rt.log.Info("subnet opened", "engine", gen.Engine, "validator", voter, "height", head.Height, "hash", head.Hash(), "chainId", gen.ChainID, "dir", dir)
+	rt.log.Info("subnet opened", "engine", gen.Engine, "validator", rt.voter.Load(), "height", head.Height, "hash", head.Hash(), "chainId", gen.ChainID, "dir", dir)
 	return nil
 }
 
@@ -197,6 +203,15 @@ func (rt *runtime) onCommit(e *execution.Executed) {
 	if r, ok := rt.engine.(interface{ Round() uint32 }); ok {
 		rt.metrics.round.WithLabelValues(string(rt.id)).Set(float64(r.Round()))
 	}
+	if nv := h.NextValidators; len(nv) > 0 {
+		vs, err := consensus.NewValidatorSet(nv)
+		if err != nil { // the executor checked it; cannot happen
+			rt.log.Error("committed block names an invalid validator set", "height", h.Height, "err", err)
+		} else {
+			rt.setValidators(vs)
+			rt.log.Info("validator set changed", "height", h.Height+1, "validators", vs.Len(), "voting", rt.voter.Load())
+		}
+	}
 	rt.pool.Reset(rt.stateAt(h), rt.exec.NextBaseFee(), rt.gen.GasLimit, e.Block.Txs)
 	rt.observe(h)
 	id := string(rt.id)
@@ -222,6 +237,32 @@ func (rt *runtime) onCommit(e *execution.Executed) {
 	if len(e.Block.Txs) > 0 {
 		rt.log.Debug("block committed", "height", h.Height, "txs", len(e.Block.Txs), "gas", h.GasUsed)
 	}
+}
+
+// validatorsAt is the set deciding the height after h: a child keeps it in
+// its gateway (its parent's config changes move it); a root's is its genesis.
+func (rt *runtime) validatorsAt(h *types.Header) (*consensus.ValidatorSet, error) {
+	gs, err := rt.exec.GatewayState(h)
+	if err != nil {
+		return nil, err
+	}
+	config, vs, err := gateway.ReadOwnSet(gs)
+	if err != nil {
+		return nil, err
+	}
+	if config == 0 {
+		return validatorSet(rt.gen)
+	}
+	return consensus.NewValidatorSet(vs)
+}
+
+func (rt *runtime) setValidators(vs *consensus.ValidatorSet) {
+	rt.vals.Store(vs)
+	seated := rt.gen.Engine == "solo" // openRuntime refused any other sequencer
+	for _, v := range vs.All() {
+		seated = seated || (rt.blsPub != nil && string(v.BLSPublicKey) == string(rt.blsPub))
+	}
+	rt.voter.Store(seated)
 }
 
 func (rt *runtime) observe(h *types.Header) {

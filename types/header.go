@@ -38,6 +38,11 @@ type Header struct {
 	// nobody can strip or add evidence without changing the block's hash.
 	EvidenceHash common.Hash
 	Seal         []byte // engine-specific: solo signs Hash() with the proposer's account key
+	// NextValidators is set only on a block that changes the chain's
+	// validator set (a child applying its parent's config changes): the set
+	// that decides the next height. Absent from the encoding when empty, so
+	// blocks without a change hash as before.
+	NextValidators []Validator `rlp:"optional"`
 }
 
 // unsealed is Header without Seal, the preimage of the hash.
@@ -56,13 +61,14 @@ type unsealed struct {
 	BaseFee     *big.Int
 	ParentRef   ParentRef
 	Evidence    common.Hash
+	NextVals    []Validator `rlp:"optional"`
 }
 
 // Hash is keccak256(rlp(header without seal)).
 func (h *Header) Hash() common.Hash {
 	enc, err := rlp.EncodeToBytes(&unsealed{
 		h.SubnetID, h.Height, h.ParentHash, h.TimeMs, h.Proposer, h.StateRoot, h.TxRoot,
-		h.ReceiptRoot, h.Bloom, h.GasLimit, h.GasUsed, h.baseFee(), h.ParentRef, h.EvidenceHash,
+		h.ReceiptRoot, h.Bloom, h.GasLimit, h.GasUsed, h.baseFee(), h.ParentRef, h.EvidenceHash, h.NextValidators,
 	})
 	if err != nil {
 		panic("types: header is not encodable: " + err.Error()) // only fixed-size fields and a big.Int
@@ -87,5 +93,6 @@ func (h *Header) Copy() *Header {
 		c.BaseFee = new(big.Int).Set(h.BaseFee)
 	}
 	c.Seal = common.CopyBytes(h.Seal)
+	c.NextValidators = CopyValidators(h.NextValidators)
 	return &c
 }

@@ -1,6 +1,7 @@
 package types
 
 import (
+	"bytes"
 	"math/big"
 	"reflect"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
 )
 
 func TestParseSubnetID(t *testing.T) {
@@ -74,6 +76,8 @@ func TestHashCoversEveryFieldButTheSeal(t *testing.T) {
 			h.ParentRef.Height++
 		case "Bloom":
 			h.Bloom[0] = 1
+		case "NextValidators":
+			h.NextValidators = []Validator{{Address: common.HexToAddress("0x07"), Power: 1}}
 		default:
 			switch f.Kind() {
 			case reflect.Uint64:
@@ -87,6 +91,41 @@ func TestHashCoversEveryFieldButTheSeal(t *testing.T) {
 		if h.Hash() == base {
 			t.Errorf("changing %s does not change the hash", name)
 		}
+	}
+}
+
+// TestNextValidatorsOptional: a header without a set change encodes (and
+// hashes) exactly as before the field existed; one with a change round-trips.
+func TestNextValidatorsOptional(t *testing.T) {
+	h := header()
+	h.Seal = []byte{9}
+	enc, err := rlp.EncodeToBytes(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type before struct { // Header as it was before NextValidators
+		SubnetID                       SubnetID
+		Height                         uint64
+		ParentHash                     common.Hash
+		TimeMs                         uint64
+		Proposer                       common.Address
+		StateRoot, TxRoot, ReceiptRoot common.Hash
+		Bloom                          gethtypes.Bloom
+		GasLimit, GasUsed              uint64
+		BaseFee                        *big.Int
+		ParentRef                      ParentRef
+		EvidenceHash                   common.Hash
+		Seal                           []byte
+	}
+	old, _ := rlp.EncodeToBytes(&before{h.SubnetID, h.Height, h.ParentHash, h.TimeMs, h.Proposer, h.StateRoot, h.TxRoot, h.ReceiptRoot, h.Bloom, h.GasLimit, h.GasUsed, h.BaseFee, h.ParentRef, h.EvidenceHash, h.Seal})
+	if !bytes.Equal(enc, old) {
+		t.Fatal("a header without NextValidators no longer encodes as before")
+	}
+	h.NextValidators = []Validator{{Address: common.HexToAddress("0x07"), BLSPublicKey: []byte{1, 2}, Power: 5}}
+	enc, _ = rlp.EncodeToBytes(h)
+	var back Header
+	if err := rlp.DecodeBytes(enc, &back); err != nil || back.Hash() != h.Hash() || len(back.NextValidators) != 1 || back.NextValidators[0].Power != 5 {
+		t.Fatalf("round trip: %v %+v", err, back.NextValidators)
 	}
 }
 

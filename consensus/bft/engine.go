@@ -19,9 +19,12 @@ type Timeouts struct{ Propose, Prevote, Precommit, Delta uint64 }
 type Config struct {
 	Subnet     types.SubnetID
 	Validators *consensus.ValidatorSet
-	Key        *crypto.BLSSecretKey // nil: a follower that verifies and finalizes but never votes
-	Timeouts   Timeouts
-	BlockTime  uint64 // ticks to wait after a commit before the next height starts (Tendermint's timeout_commit)
+	// Key signs this node's votes. Nil: a follower that verifies and
+	// finalizes but never votes. A key outside the set follows too, until a
+	// final block's NextValidators seats it (and stops voting if one unseats it).
+	Key       *crypto.BLSSecretKey
+	Timeouts  Timeouts
+	BlockTime uint64 // ticks to wait after a commit before the next height starts (Tendermint's timeout_commit)
 	// IdleInterval, when above BlockTime, lets an idle chain rest: after
 	// BlockTime a height starts only once there is work (PoolStatus with
 	// pending transactions or top-down messages) or a peer's proposal or
@@ -87,20 +90,45 @@ func New(cfg Config, height uint64, head common.Hash) (*Engine, error) {
 	if t := cfg.Timeouts; t.Propose == 0 || t.Prevote == 0 || t.Precommit == 0 {
 		return nil, fmt.Errorf("%w: propose, prevote and precommit timeouts must be at least one tick, got %+v", ErrInvalidConfig, t)
 	}
-	e := &Engine{cfg: cfg, self: -1}
-	if cfg.Key != nil {
-		pub := cfg.Key.PublicKey()
-		for i := 0; i < cfg.Validators.Len(); i++ {
-			if bytes.Equal(cfg.Validators.At(i).BLSPublicKey, pub[:]) {
-				e.self = i
-			}
-		}
-		if e.self < 0 {
-			return nil, fmt.Errorf("%w: key %s; pass no key to run as a follower", ErrNotValidator, pub)
-		}
-	}
+	e := &Engine{cfg: cfg}
+	e.seat()
 	e.enterHeight(height+1, head)
 	return e, nil
+}
+
+// seat finds this node's index in the current set: -1 without a seat.
+func (e *Engine) seat() {
+	e.self = -1
+	if e.cfg.Key == nil {
+		return
+	}
+	pub := e.cfg.Key.PublicKey()
+	for i := 0; i < e.cfg.Validators.Len(); i++ {
+		if bytes.Equal(e.cfg.Validators.At(i).BLSPublicKey, pub[:]) {
+			e.self = i
+		}
+	}
+}
+
+// Voting reports whether this node holds a seat in the current set.
+func (e *Engine) Voting() bool { return e.self >= 0 }
+
+// Validators is the set deciding the current height.
+func (e *Engine) Validators() *consensus.ValidatorSet { return e.cfg.Validators }
+
+// changeSet switches to the set a final block named for the next height.
+// Messages buffered for that height were checked against the old set, so
+// they are dropped; their senders re-broadcast when the round stalls.
+func (e *Engine) changeSet(next []types.Validator) {
+	vs, err := consensus.NewValidatorSet(next)
+	if err != nil {
+		// The executor refuses a block whose next set differs from what its
+		// config changes lead to, and the gateway keeps sets non-empty.
+		panic("bft: a final block names an invalid validator set: " + err.Error())
+	}
+	e.cfg.Validators = vs
+	e.seat()
+	e.sync.next = nil
 }
 
 // Height is the height being decided: the last final block's height + 1.
@@ -181,6 +209,9 @@ func (e *Engine) Step(msg consensus.Message) error {
 		return nil
 	case consensus.Synced:
 		if m.Height >= e.height {
+			if len(m.NextValidators) > 0 {
+				e.changeSet(m.NextValidators)
+			}
 			e.enterHeight(m.Height+1, m.Hash)
 			e.startOrRest()
 			e.progress()
@@ -253,6 +284,9 @@ func (e *Engine) decide(r uint32, block *types.Block, hash common.Hash) {
 	e.ready.Final = append(e.ready.Final, consensus.Final{Block: block, Commit: commit})
 	e.evidence.included(block.Evidence)
 	e.sync.remember(e.catchUp(r, hash), e.now)
+	if len(block.Header.NextValidators) > 0 {
+		e.changeSet(block.Header.NextValidators)
+	}
 	e.enterHeight(e.height+1, hash)
 	e.work = false // the driver reports the pool again after the commit
 	if e.cfg.BlockTime == 0 {

@@ -199,11 +199,31 @@ func DecodeMessage(data []byte) (any, error) {
 // sender is a validator of vs and the signature is its. Gossip validators use
 // it to drop junk before relaying.
 func CheckMessage(vs *consensus.ValidatorSet, subnet types.SubnetID, data []byte) error {
+	_, err := checkMessage(vs, subnet, data)
+	return err
+}
+
+// CheckMessageHeight is CheckMessage that also returns the height the
+// message is for (0 if it does not decode): a gossip validator only knows
+// the set of its own next height, and a set change makes other heights'
+// messages unverifiable rather than bad.
+func CheckMessageHeight(vs *consensus.ValidatorSet, subnet types.SubnetID, data []byte) (uint64, error) {
+	return checkMessage(vs, subnet, data)
+}
+
+func checkMessage(vs *consensus.ValidatorSet, subnet types.SubnetID, data []byte) (uint64, error) {
 	m, err := DecodeMessage(data)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return checkSigned(vs, subnet, m)
+	var height uint64
+	switch m := m.(type) {
+	case *Proposal:
+		height = m.Height
+	case *Vote:
+		height = m.Height
+	}
+	return height, checkSigned(vs, subnet, m)
 }
 
 // checkSigned checks the sender and signature of a decoded message.

@@ -61,6 +61,25 @@ type testNet struct {
 	valid func(b *types.Block) bool
 	// idle is the engines' IdleInterval (0: a block every BlockTime).
 	idle uint64
+	// nextVals names, by height, the validator set the block built at that
+	// height carries for the next height (a child's config change).
+	nextVals map[uint64][]types.Validator
+}
+
+// vsAt is the set deciding height h: net.vs changed by every block below h
+// that named a next set.
+func (net *testNet) vsAt(h uint64) *consensus.ValidatorSet {
+	vs, at := net.vs, uint64(0)
+	for height, next := range net.nextVals {
+		if height < h && height > at {
+			s, err := consensus.NewValidatorSet(next)
+			if err != nil {
+				net.t.Fatal(err)
+			}
+			vs, at = s, height
+		}
+	}
+	return vs
 }
 
 func newTestNet(t testing.TB, n int) *testNet { return newTestNetWithFollowers(t, n, 0) }
@@ -84,7 +103,7 @@ func newTestNetWithFollowers(t testing.TB, n, followers int) *testNet {
 func (net *testNet) start(i int, replay [][]byte) {
 	node := net.nodes[i]
 	h, head := node.head()
-	cfg := testConfig(net.vs, node.key)
+	cfg := testConfig(net.vsAt(h+1), node.key)
 	cfg.IdleInterval = net.idle
 	e, err := New(cfg, h, head)
 	if err != nil {
@@ -173,7 +192,7 @@ func (net *testNet) perform(i int) {
 		if f.Block.Header.ParentHash != func() common.Hash { _, h := n.head(); return h }() {
 			net.t.Fatalf("%s finalized block %d that does not extend its chain", n.id, f.Block.Height())
 		}
-		if err := VerifyCommit(net.vs, testSubnet, f.Commit); err != nil {
+		if err := VerifyCommit(net.vsAt(f.Block.Height()), testSubnet, f.Commit); err != nil {
 			net.t.Fatalf("%s: certificate of block %d: %v", n.id, f.Block.Height(), err)
 		}
 		n.chain = append(n.chain, f)
@@ -189,6 +208,7 @@ func (net *testNet) perform(i int) {
 		b := testBlock(rd.Build.Height, rd.Build.Parent, byte(i))
 		b.Evidence = rd.Build.Evidence
 		b.Header.EvidenceHash = types.EvidenceHash(b.Evidence)
+		b.Header.NextValidators = net.nextVals[rd.Build.Height]
 		if err := n.e.Step(consensus.Built{Block: b}); err != nil {
 			net.t.Fatalf("%s built: %v", n.id, err)
 		}
@@ -251,14 +271,20 @@ func (net *testNet) blockSync(i int, height uint64) {
 	have, _ := n.head()
 	for h := have + 1; h <= height && h <= uint64(len(src.chain)); h++ {
 		f := src.chain[h-1]
-		if err := VerifyCommit(net.vs, testSubnet, f.Commit); err != nil {
+		if err := VerifyCommit(net.vsAt(h), testSubnet, f.Commit); err != nil {
 			net.t.Fatalf("block sync: %v", err)
 		}
 		n.chain = append(n.chain, f)
 		n.wal = nil
 	}
 	if h, hash := n.head(); h > have {
-		if err := n.e.Step(consensus.Synced{Height: h, Hash: hash}); err != nil {
+		var next []types.Validator
+		for k := have + 1; k <= h; k++ {
+			if nv := net.nextVals[k]; nv != nil {
+				next = nv
+			}
+		}
+		if err := n.e.Step(consensus.Synced{Height: h, Hash: hash, NextValidators: next}); err != nil {
 			net.t.Fatal(err)
 		}
 	}

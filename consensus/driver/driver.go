@@ -257,6 +257,7 @@ func (d *Driver) process() error {
 // moves the engine past them.
 func (d *Driver) applySynced(blocks []Synced) error {
 	before := d.head.Height
+	var next []types.Validator
 	for _, s := range blocks {
 		if s.Block.Height() != d.head.Height+1 {
 			continue // stale (we got there by consensus meanwhile) or out of order
@@ -269,10 +270,13 @@ func (d *Driver) applySynced(blocks []Synced) error {
 			d.cfg.Log.Warn("synced block rejected", "height", s.Block.Height(), "err", err)
 			break
 		}
+		if nv := s.Block.Header.NextValidators; len(nv) > 0 {
+			next = nv
+		}
 	}
 	if d.head.Height > before {
 		d.cfg.Log.Info("caught up by block sync", "from", before, "to", d.head.Height)
-		return d.engine.Step(consensus.Synced{Height: d.head.Height, Hash: d.head.Hash()})
+		return d.engine.Step(consensus.Synced{Height: d.head.Height, Hash: d.head.Hash(), NextValidators: next})
 	}
 	return nil
 }

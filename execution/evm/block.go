@@ -239,6 +239,8 @@ func (e *Executor) execute(block *types.Block) (*execution.Executed, error) {
 		return nil, fmt.Errorf("state root %s, header says %s", got.StateRoot, h.StateRoot)
 	case types.EvidenceHash(block.Evidence) != h.EvidenceHash:
 		return nil, errors.New("evidence does not match the header's evidence hash")
+	case !sameValidators(got.NextValidators, h.NextValidators):
+		return nil, fmt.Errorf("next validators %d seats, header says %d: the block's top-down config changes lead elsewhere", len(got.NextValidators), len(h.NextValidators))
 	}
 	ex := run.executed()
 	ex.Block = block

@@ -181,6 +181,15 @@ func (e *Executor) commitGenesis(blob []byte) error {
 		new(big.Int).SetUint64(gen.TopDownNonce).FillBytes(w[:])
 		sdb.SetState(gateway.Address, gateway.AppliedSlot(), w)
 	}
+	// A subnet keeps its own validator set in its gateway (config 1 at
+	// genesis); its parent's config changes move it. A root's set is its genesis.
+	if !gen.ID().IsRoot() {
+		vs := make([]types.Validator, len(gen.Validators))
+		for i, v := range gen.Validators {
+			vs[i] = types.Validator{Address: v.Address, BLSPublicKey: v.BLSPublicKey, Power: v.VotingPower()}
+		}
+		gateway.WriteOwnSet(genesisStorage{sdb}, 1, vs)
+	}
 	// Nonce 1 and code keep the gateway from being "empty", so EIP-161 never deletes it.
 	sdb.SetNonce(gateway.Address, 1, tracing.NonceChangeGenesis)
 	sdb.SetCode(gateway.Address, gatewayCode, tracing.CodeChangeGenesis)

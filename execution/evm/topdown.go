@@ -55,7 +55,47 @@ func (r *blockRun) applyTopDown(parent *types.Header) error {
 	if len(msgs) > maxTopDownPerBlock {
 		msgs = msgs[:maxTopDownPerBlock]
 	}
-	return r.e.gateway.ApplyTopDown(st, msgs)
+	before, _, err := gateway.ReadOwnSet(st)
+	if err != nil {
+		return err
+	}
+	if err := r.e.gateway.ApplyTopDown(st, msgs); err != nil {
+		return err
+	}
+	// A config change takes effect at the next height: the header carries
+	// the new set so the engine learns it from the final block itself.
+	after, vs, err := gateway.ReadOwnSet(st)
+	if err != nil {
+		return err
+	}
+	if after != before {
+		r.header.NextValidators = vs
+	}
+	return nil
+}
+
+// sameValidators reports whether two sets are equal seat by seat.
+func sameValidators(a, b []types.Validator) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Address != b[i].Address || a[i].Power != b[i].Power || string(a[i].BLSPublicKey) != string(b[i].BLSPublicKey) {
+			return false
+		}
+	}
+	return true
+}
+
+// genesisStorage writes the gateway's storage before any EVM exists.
+type genesisStorage struct{ sdb *state.StateDB }
+
+func (s genesisStorage) GetState(slot common.Hash) common.Hash {
+	return s.sdb.GetState(gateway.Address, slot)
+}
+
+func (s genesisStorage) SetState(slot, value common.Hash) {
+	s.sdb.SetState(gateway.Address, slot, value)
 }
 
 // topDownState lets the gateway mint what the parent locked for this chain.

@@ -42,9 +42,22 @@ func activeChild(t *testing.T) *gwChain {
 	return c
 }
 
+// openChild opens /devnet/games from its parent's gateway as a node does:
+// the genesis set is the parent's validator list at activation.
 func openChild(t *testing.T, parent *gwChain) *Executor {
-	gen := &config.Genesis{SubnetID: "/devnet/games", ChainID: gateway.ChainIDFor("/devnet/games"), GasLimit: 30_000_000,
-		TimestampMs: 1_700_000_000_000, Validators: []config.GenesisValidator{{Address: proposer}}, Alloc: map[common.Address]config.GenesisAccount{}}
+	gs, err := parent.ex.GatewayState(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cg, err := gateway.ReadChildGenesis(gs, "/devnet", "/devnet/games")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := &config.Genesis{SubnetID: "/devnet/games", ChainID: cg.ChainID, GasLimit: 30_000_000,
+		TimestampMs: 1_700_000_000_000, Alloc: map[common.Address]config.GenesisAccount{}, TopDownNonce: cg.FirstTopDownNonce - 1, Engine: "bft"}
+	for _, v := range cg.Validators {
+		gen.Validators = append(gen.Validators, config.GenesisValidator{Address: v.Owner, BLSPublicKey: v.BLSPublicKey, Power: gateway.PowerOf(v.Collateral)})
+	}
 	gen.SetDefaults()
 	st, err := store.Open(t.TempDir())
 	if err != nil {
@@ -115,5 +128,90 @@ func TestTopDownEmitsCrossMsgAppliedAsSystemLogs(t *testing.T) {
 	forged.Header.Bloom = gethtypes.Bloom{}
 	if _, err := openChild(t, p).Execute(forged); err == nil {
 		t.Fatal("a block whose bloom omits its system logs executed")
+	}
+}
+
+// childBlock builds, checks by re-execution elsewhere, and commits one child
+// block referencing the parent's head.
+func childBlock(t *testing.T, p *gwChain, child, verifier *Executor) *execution.Executed {
+	t.Helper()
+	ph, head := p.ex.Head(), child.Head()
+	ex, err := child.Build(head, execution.Attributes{TimeMs: head.TimeMs + 1000, Proposer: proposer,
+		ParentRef: types.ParentRef{Height: ph.Height, Hash: ph.Hash()}}, newSliceSource(child.Signer()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := verifier.Execute(ex.Block)
+	if err != nil {
+		t.Fatalf("another validator refused child block %d: %v", ex.Block.Height(), err)
+	}
+	for _, x := range []struct {
+		e  *Executor
+		ex *execution.Executed
+	}{{child, ex}, {verifier, again}} {
+		if err := x.e.Commit(x.ex, &types.Commit{Height: ex.Block.Height(), BlockHash: ex.Block.Hash()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ex
+}
+
+func ownSet(t *testing.T, x *Executor) (uint64, []types.Validator) {
+	t.Helper()
+	gs, err := x.GatewayState(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, vs, err := gateway.ReadOwnSet(gs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, vs
+}
+
+// TestConfigChangesMoveTheChildsValidatorSet: joins, stakes and leaves on
+// the parent reach the child in order; the block that applies them names
+// the next set in its header, in the parent's seat order, and a block that
+// lies about it is refused.
+func TestConfigChangesMoveTheChildsValidatorSet(t *testing.T) {
+	p := activeChild(t)
+	child, verifier := openChild(t, p), openChild(t, p)
+	if n, vs := ownSet(t, child); n != 1 || len(vs) != 3 || vs[0].Address != p.addrs[1] || vs[0].Power != gateway.PowerOf(eth(10)) {
+		t.Fatalf("genesis set: config %d %+v", n, vs)
+	}
+	if ex := childBlock(t, p, child, verifier); ex.Block.Header.NextValidators != nil {
+		t.Fatal("a block without config changes names a next set")
+	}
+
+	p.run(1, p.joinTx(5, "/devnet/games", blsKey(t, 5), eth(10)))
+	p.run(1, p.gwTx(2, eth(5), "stake", "/devnet/games"))
+	p.run(1, p.gwTx(1, nil, "leave", "/devnet/games"))
+	ex := childBlock(t, p, child, verifier)
+	next := ex.Block.Header.NextValidators
+	parent := p.subnet("/devnet/games")
+	if len(next) != 3 || len(parent.Validators) != 3 || parent.ConfigNumber != 4 {
+		t.Fatalf("after join, stake, leave: child names %d seats, parent holds %d at config %d", len(next), len(parent.Validators), parent.ConfigNumber)
+	}
+	for i, v := range parent.Validators {
+		if next[i].Address != v.Owner || string(next[i].BLSPublicKey) != string(v.BlsPublicKey) || next[i].Power != gateway.PowerOf(v.Collateral) {
+			t.Fatalf("seat %d: child %+v, parent %+v (orders must match for signer bitmaps)", i, next[i], v)
+		}
+	}
+	if n, _ := ownSet(t, child); n != 4 {
+		t.Fatalf("child at config %d, want 4", n)
+	}
+
+	// A proposer that drops a seat from the next set is caught.
+	p.run(1, p.gwTx(3, eth(1), "stake", "/devnet/games"))
+	ph, head := p.ex.Head(), child.Head()
+	honest, err := child.Build(head, execution.Attributes{TimeMs: head.TimeMs + 1000, Proposer: proposer,
+		ParentRef: types.ParentRef{Height: ph.Height, Hash: ph.Hash()}}, newSliceSource(child.Signer()))
+	if err != nil || len(honest.Block.Header.NextValidators) != 3 {
+		t.Fatalf("stake block: %v, next %v", err, honest.Block.Header.NextValidators)
+	}
+	forged := &types.Block{Header: honest.Block.Header.Copy()}
+	forged.Header.NextValidators = forged.Header.NextValidators[:2]
+	if _, err := verifier.Execute(forged); err == nil {
+		t.Fatal("a block naming a next set its config changes do not lead to executed")
 	}
 }

@@ -201,6 +201,36 @@ func TestSubnetLifecycle(t *testing.T) {
 		return servedSubnets(t, n.m.Nodes[1].RPC)[games] == "validator"
 	})
 
+	// A fourth validator joins the Active subnet: the child applies the
+	// config change, node3 starts, catches up and votes. Then 3 of the 4
+	// seats must be enough: with node1 stopped the child still applies a
+	// fund, which the original 2 of 3 could not have decided.
+	aspen(t, "subnet", "join", games, "--collateral", "10", "--home", home(3), "--json")
+	waitFor(t, "node3 to validate "+games+" after joining", time.Minute, func() bool {
+		return servedSubnets(t, n.m.Nodes[3].RPC)[games] == "validator"
+	})
+	for i := 0; i < 3; i++ {
+		if servedSubnets(t, n.m.Nodes[i].RPC)[games] != "validator" {
+			t.Fatalf("node%d lost its seat in %s when node3 joined", i, games)
+		}
+	}
+	pid1 = n.m.Nodes[1].PID
+	_ = syscall.Kill(pid1, syscall.SIGTERM)
+	waitFor(t, "node1 to stop", 30*time.Second, func() bool { return processGone(pid1) })
+	late := common.HexToAddress("0x00000000000000000000000000000000000f00d7")
+	aspen(t, "xfer", "fund", games, "--to", late.Hex(), "--value", "1", "--home", home(3), "--json")
+	for _, i := range []int{0, 2, 3} {
+		ci, _ := ethclient.Dial(n.m.Nodes[i].RPC + games)
+		waitFor(t, "a fund decided by 3 of 4 seats on node"+string(rune('0'+i)), time.Minute, func() bool {
+			b, err := ci.BalanceAt(ctx, late, nil)
+			return err == nil && b.Sign() > 0
+		})
+	}
+	n.restart(t, 1)
+	waitFor(t, "node1 to serve "+games+" again", time.Minute, func() bool {
+		return servedSubnets(t, n.m.Nodes[1].RPC)[games] == "validator"
+	})
+
 	// Kill: a second, unfunded subnet.
 	temp := "/devnet/temp"
 	aspen(t, "subnet", "create", temp, "--engine", "bft", "--min-validators", "3", "--min-collateral", "3", "--block-time", "200ms", "--home", home(0), "--json")
