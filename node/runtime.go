@@ -283,6 +283,9 @@ func (rt *runtime) close() error {
 			t.Close()
 		}
 	}
+	if rt.consensusTopic != nil {
+		rt.host.Unhandle(p2p.BlockSyncProtocol(rt.id))
+	}
 	if rt.wal != nil {
 		rt.wal.Close()
 	}

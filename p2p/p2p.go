@@ -62,6 +62,8 @@ type Host interface {
 	Addrs() []string
 	Join(topic string, v Validator) (Topic, error)
 	Handle(protocol string, h RequestHandler)
+	// Unhandle stops serving protocol (a stopped subnet's block sync).
+	Unhandle(protocol string)
 	// Request sends req to peer on protocol and returns its answer.
 	Request(ctx context.Context, peer, protocol string, req []byte) ([]byte, error)
 	// Connect dials a multiaddr ending in /p2p/<ID> (no-op if connected).

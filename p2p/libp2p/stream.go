@@ -60,6 +60,9 @@ func (h *Host) Handle(proto string, fn p2p.RequestHandler) {
 	})
 }
 
+// Unhandle stops serving proto; requests for it then fail as unsupported.
+func (h *Host) Unhandle(proto string) { h.host.RemoveStreamHandler(protocol.ID(proto)) }
+
 // acquireHandler takes a slot to serve a request from p, if both the host
 // and p are under their bounds, so one peer cannot occupy every slot.
 func (h *Host) acquireHandler(p peer.ID) bool {

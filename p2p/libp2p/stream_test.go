@@ -72,6 +72,21 @@ func TestRequestResponse(t *testing.T) {
 	}
 }
 
+// TestUnhandleStopsServing: a stopped subnet's protocol is no longer served.
+func TestUnhandleStopsServing(t *testing.T) {
+	a, b := newHost(t, Config{}), newHost(t, Config{})
+	b.Handle(echoProto, func(_ context.Context, _ string, req []byte) ([]byte, error) { return req, nil })
+	connect(t, a, b)
+	ctx := context.Background()
+	if _, err := a.Request(ctx, b.ID(), echoProto, []byte("x")); err != nil {
+		t.Fatalf("served protocol: %v", err)
+	}
+	b.Unhandle(echoProto)
+	if resp, err := a.Request(ctx, b.ID(), echoProto, []byte("x")); err == nil {
+		t.Fatalf("unhandled protocol still answered %q", resp)
+	}
+}
+
 func TestRequestErrors(t *testing.T) {
 	a, b := newHost(t, Config{}), newHost(t, Config{})
 	connect(t, a, b)
