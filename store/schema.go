@@ -29,6 +29,7 @@ var (
 	sysLogPrefix = []byte("a/s")       // + hash -> rlp([]Log) of the block's system logs, consensus fields only
 	lookupPrefix = []byte("a/l")       // + tx hash -> rlp(TxLocation)
 	canonPrefix  = []byte("a/n")       // + 8-byte big-endian height -> block hash
+	ckptPrefix   = []byte("a/k")       // + 8-byte big-endian height -> hash of the checkpoint this node's BLS key signed there
 )
 
 // ErrNotFound is returned when a key is absent.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -210,4 +211,34 @@ func (s *Store) TxLookup(txHash common.Hash) (loc TxLocation, found bool, err er
 		return TxLocation{}, false, err
 	}
 	return *l, true, nil
+}
+
+// PutSignedCheckpoint records, durably, that this node's key signed the
+// checkpoint hash at height. It returns only once the record is synced: the
+// signature may leave the process after that, never before.
+func (s *Store) PutSignedCheckpoint(height uint64, hash common.Hash) error {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], height)
+	if err := s.db.Put(key(ckptPrefix, b[:]), hash[:]); err != nil {
+		return err
+	}
+	return s.db.SyncKeyValue()
+}
+
+// SignedCheckpoints lists the checkpoints this node's key signed at heights
+// above `above`, in height order.
+func (s *Store) SignedCheckpoints(above uint64) (heights []uint64, hashes []common.Hash, err error) {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], above+1)
+	it := s.db.NewIterator(ckptPrefix, b[:])
+	defer it.Release()
+	for it.Next() {
+		k, v := it.Key(), it.Value()
+		if len(k) != len(ckptPrefix)+8 || len(v) != common.HashLength {
+			return nil, nil, fmt.Errorf("store: malformed signed-checkpoint record %x", k)
+		}
+		heights = append(heights, binary.BigEndian.Uint64(k[len(ckptPrefix):]))
+		hashes = append(hashes, common.BytesToHash(v))
+	}
+	return heights, hashes, it.Error()
 }

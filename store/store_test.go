@@ -263,3 +263,27 @@ func TestFailedStateWriteLeavesNothing(t *testing.T) {
 		t.Fatalf("block of a failed write stored: %v", err)
 	}
 }
+
+// TestSignedCheckpointsSurviveReopen: what a key signed is still known after
+// a restart, so the relayer never signs a different checkpoint there.
+func TestSignedCheckpointsSurviveReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []uint64{10, 20, 30} {
+		if err := s.PutSignedCheckpoint(h, common.BigToHash(new(big.Int).SetUint64(h))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	if s, err = Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	hs, hashes, err := s.SignedCheckpoints(10)
+	if err != nil || len(hs) != 2 || hs[0] != 20 || hs[1] != 30 || hashes[1] != common.BigToHash(big.NewInt(30)) {
+		t.Fatalf("signed above 10: %v %v %v", hs, hashes, err)
+	}
+}
