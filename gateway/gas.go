@@ -66,8 +66,8 @@ const (
 	recordSlots  = 14 // blobSlots of the largest validator record (p2pAddr of MaxP2PAddrLen), rounded up
 	messageSlots = 16 // blobSlots of the largest queued fund or config message
 
-	configSetHeadroom = 8  // seats a config set is priced for beyond the current ones
-	releaseSlots      = 4  // blobSlots of the largest pending release record
+	configSetHeadroom = 8   // seats a config set is priced for beyond the current ones
+	releaseSlots      = 4   // blobSlots of the largest pending release record
 	maxReasonBytes    = 256 // a bounce reason's length, for pricing its event
 )
 

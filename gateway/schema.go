@@ -101,12 +101,12 @@ const (
 )
 
 const (
-	fRecordCount     subnetField = 64 + iota // uint64: validator records written (the newest record number)
-	fLastCkptConfig                          // uint64: Config of the last committed checkpoint (0: none yet)
-	fUpApplied                               // uint64: messages of the child's up queue executed here
-	fReleaseCount                            // uint64: pending releases ever queued (the newest index)
-	fReleasePaid                             // uint64: pending releases paid; (paid, count] are waiting
-	fLastAppliedConfig                       // uint64: AppliedConfig of the last committed checkpoint
+	fRecordCount       subnetField = 64 + iota // uint64: validator records written (the newest record number)
+	fLastCkptConfig                            // uint64: Config of the last committed checkpoint (0: none yet)
+	fUpApplied                                 // uint64: messages of the child's up queue executed here
+	fReleaseCount                              // uint64: pending releases ever queued (the newest index)
+	fReleasePaid                               // uint64: pending releases paid; (paid, count] are waiting
+	fLastAppliedConfig                         // uint64: AppliedConfig of the last committed checkpoint
 )
 
 func recordSlot(name string, r uint64) common.Hash {
