@@ -79,8 +79,10 @@ func (x *call) submitCheckpoint(enc, aggSig, bitmap []byte) error {
 	if err := x.payReleases(name, cp.AppliedConfig, false); err != nil {
 		return err
 	}
+	// All the value leaves the child's supply before any message moves on
+	// (so a refund routed back into the child adds to what is left).
+	setBig(x.st, name, fCirculating, new(big.Int).Sub(getBig(x.st, name, fCirculating), total))
 	for _, m := range cp.Messages {
-		setBig(x.st, name, fCirculating, new(big.Int).Sub(getBig(x.st, name, fCirculating), m.Value))
 		if err := x.route(m); err != nil {
 			return err
 		}

@@ -41,8 +41,8 @@ import (
 //	send, release   base + write + event + the route of the message (routeGas)
 //	submitCheckpoint  base + keccak of the checkpoint + read × 12, then, if it can be
 //	                  committed: read × (config set + its records) + BLS key × validators
-//	                  + BLS aggregate + write × 6 + event + the releases it pays + for
-//	                  each message write + routeGas. A resubmission of the last
+//	                  + BLS aggregate + write × 7 + event + the releases it pays + for
+//	                  each message routeGas. A resubmission of the last
 //	                  committed checkpoint stops after the reads.
 //
 // A validator record is at most recordSlots slots; a queued config change

@@ -130,11 +130,11 @@ func checkpointGas(st StateReader, self types.SubnetID, enc []byte) uint64 {
 	if total.Cmp(getBig(st, name, fCirculating)) > 0 {
 		return gas + gasEvent + gasLogByte*maxReasonBytes // CheckpointRejected
 	}
-	gas += gasWrite*6 + gasEvent
+	gas += gasWrite*7 + gasEvent
 	due, slots := releasesDue(st, name, cp.AppliedConfig, false)
 	gas += (gasPayout+gasEvent)*due + gasWrite*slots
 	for _, m := range cp.Messages {
-		gas += gasWrite + routeGas(st, self, m)
+		gas += routeGas(st, self, m)
 	}
 	return gas
 }
