@@ -101,16 +101,3 @@ func ReadPendingReleases(st StateReader, self, id types.SubnetID) ([]PendingRele
 	}
 	return out, nil
 }
-
-// pendingTotal is the collateral of name waiting for release.
-func pendingTotal(st StateReader, name string) (*big.Int, error) {
-	sum := new(big.Int)
-	for i := getU64(st, name, fReleasePaid) + 1; i <= getU64(st, name, fReleaseCount); i++ {
-		r, err := readRelease(st, name, i)
-		if err != nil {
-			return nil, err
-		}
-		sum.Add(sum, r.Amount)
-	}
-	return sum, nil
-}
