@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 
@@ -24,6 +25,13 @@ const CrossMsgCallGas = 500_000
 // maxResultBytes bounds the return or revert data a CrossMsgApplied event
 // carries; longer data is cut.
 const maxResultBytes = 1024
+
+// ErrCallTooDeep is returned by ContractCaller.CallContract when the call
+// cannot even start because the gateway already runs at the EVM's maximum
+// call depth. The delivery then reverts instead of failing the message:
+// otherwise anyone could submit a checkpoint from deep in a call stack and
+// make every call it carries fail.
+var ErrCallTooDeep = errors.New("gateway: call stack too deep to deliver a call")
 
 // ContractCaller is the capability to run a delivered call: a CALL from the
 // gateway's address to `to` with data and value (taken from the gateway's
@@ -97,6 +105,9 @@ func (x *call) deliverCall(m CrossMsg) error {
 	writeBlob(x.st, originSlot(), mustRLP(origin{m.SrcSubnet, m.From}))
 	ret, _, err := cc.CallContract(m.To, m.Data, m.Value, CrossMsgCallGas)
 	clearBlob(x.st, originSlot())
+	if errors.Is(err, ErrCallTooDeep) {
+		return reverted("gateway: the gateway runs too deep in the call stack to deliver message %s; call it from a shallower frame (a transaction of its own)", m.ID)
+	}
 	if err != nil {
 		x.emitApplied(m.ID, false, ret)
 		return x.refund(m)

@@ -205,3 +205,17 @@ func TestDeliverDirect(t *testing.T) {
 		t.Fatalf("up queue %+v, burned %s", up, h.st.burned)
 	}
 }
+
+// TestDeliverTooDeepReverts: a call that cannot start for the call depth
+// reverts the checkpoint instead of failing the message, so no submitter can
+// make a checkpoint's calls fail by submitting it from deep in a call stack.
+func TestDeliverTooDeepReverts(t *testing.T) {
+	h := newXH(t, "/devnet")
+	c := h.newChild("games", 10)
+	h.ok(common.Address{0xf1}, 100, "fund", string(c.id), common.Address{0xf1})
+	target := common.Address{0x7a}
+	h.st.contracts[target] = func(*xState, common.Address, common.Address, []byte, *big.Int) ([]byte, error) {
+		return nil, ErrCallTooDeep
+	}
+	c.refuses("runs too deep in the call stack to deliver message", c.next(upMsg("/devnet/games", 1, "/devnet", target, 5, 1)))
+}

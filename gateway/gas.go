@@ -24,7 +24,8 @@ import (
 //	keccak           30 + 6 per word
 //	delivered call   CrossMsgCallGas, whatever the call uses
 //
-//	subnetId, parentId, crossMsgOrigin:  base
+//	subnetId, parentId:  base
+//	crossMsgOrigin  base + read × 4
 //	children        base + read × (1 + children)
 //	subnet          base + read × (18 + (1 + record) × validators)
 //	createSubnet    base + write × 12 + event
@@ -91,6 +92,8 @@ func (g *Gateway) RequiredGas(st StateReader, c Call) uint64 {
 	active := func() bool { n := name(); return n != "" && exists(st, n) && statusOf(st, n) == StatusActive }
 	seats := func() uint64 { return validatorCount(st, name()) }
 	switch m.Name {
+	case "crossMsgOrigin":
+		gas += gasRead * 4
 	case "children":
 		gas += gasRead * (1 + childCount(st))
 	case "subnet":

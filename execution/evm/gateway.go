@@ -214,6 +214,9 @@ func (s gatewayState) CallContract(to common.Address, data []byte, value *big.In
 	}
 	budget := vm.NewGasBudget(gas, 0)
 	ret, left, err := s.evm.Call(gateway.Address, to, data, budget, amt)
+	if errors.Is(err, vm.ErrDepth) {
+		err = fmt.Errorf("%w: %w", gateway.ErrCallTooDeep, err)
+	}
 	return ret, left.Used(budget), err
 }
 
