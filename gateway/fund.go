@@ -23,6 +23,8 @@ func (x *call) fund(id string, to common.Address) ([]any, error) {
 		return nil, reverted("gateway: fund %s needs a value greater than 0", id)
 	case to == (common.Address{}):
 		return nil, reverted("gateway: fund %s to the zero address would lose the value; give a recipient", id)
+	case to == Address:
+		return nil, reverted("gateway: fund %s: the gateway cannot receive cross-messages; give another recipient", id)
 	}
 	msg := CrossMsg{
 		SrcSubnet: string(x.g.subnet), From: x.c.Caller, DstSubnet: id, To: to,

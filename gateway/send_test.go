@@ -119,6 +119,7 @@ func TestSendRefusals(t *testing.T) {
 		})
 	}
 	h.t = t
+	h.fails("gateway: fund /devnet/games: the gateway cannot receive cross-messages", alice, 1, "fund", "/devnet/games", Address)
 	h.fails("gateway: release: /devnet is a root chain and has no parent; use fund or send", alice, 1, "release", bob)
 
 	child := newXH(t, "/devnet/games")
