@@ -5,7 +5,6 @@ import (
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
-	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/types"
@@ -37,7 +36,10 @@ func (x *call) submitCheckpoint(enc, aggSig, bitmap []byte) error {
 	case StatusRegistered:
 		return reverted("gateway: %s is not active yet; it has no validators to sign checkpoints", id)
 	}
-	hash := gethcrypto.Keccak256Hash(enc) // Checkpoint.Hash: the decoder accepts canonical RLP only
+	// The hash of the checkpoint as re-encoded, not of the bytes submitted:
+	// should the decoder ever accept a second encoding, a relayer could
+	// otherwise record a hash the child's next checkpoint does not name.
+	hash := cp.Hash()
 	lastHeight, lastHash := getU64(x.st, name, fLastCkptHeight), x.st.GetState(fieldSlot(name, fLastCkptHash))
 	if lastHeight > 0 && cp.Height == lastHeight && hash == lastHash {
 		// Another submitter was first: nothing to do, and nothing to revert.

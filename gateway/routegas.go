@@ -5,7 +5,6 @@ import (
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
-	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/aspen-chain/aspen/types"
 )
@@ -111,7 +110,7 @@ func checkpointGas(st StateReader, self types.SubnetID, enc []byte) uint64 {
 	}
 	gas += gasRead * 12
 	lastHeight := getU64(st, name, fLastCkptHeight)
-	if lastHeight > 0 && cp.Height == lastHeight && gethcrypto.Keccak256Hash(enc) == st.GetState(fieldSlot(name, fLastCkptHash)) {
+	if lastHeight > 0 && cp.Height == lastHeight && cp.Hash() == st.GetState(fieldSlot(name, fLastCkptHash)) {
 		return gas
 	}
 	recs := configRecords(st, name, cp.Config)
