@@ -253,7 +253,16 @@ func TestCheckpointGas(t *testing.T) {
 	msgs := toEOAs(small.id, 110, 1)[10:]
 	g100 := measure(small, "4 validators, 100 transfers", msgs)
 	l0 := measure(large, "100 validators, 0 messages", nil)
-	t.Logf("submitCheckpoint gas:\n  %s", strings.Join(report, "\n  "))
+	k := blsKey(t, 250)
+	for _, x := range []*xChild{small, large} {
+		joinData := mustPack(t, c.gw, "join", string(x.id), k.PublicKey().Bytes(), k.ProofOfPossession(), p2p)
+		gas, err := c.ex.EstimateGas(context.Background(), nil, execution.CallArgs{From: c.addrs[0], To: &gateway.Address, Value: eth(1), Data: joinData}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		report = append(report, "join (a new config) with "+big.NewInt(int64(len(x.keys))).String()+" validators: "+big.NewInt(int64(gas)).String())
+	}
+	t.Logf("gas:\n  %s", strings.Join(report, "\n  "))
 	if !(g0 < g10 && g10 < g100 && g0 < l0) {
 		t.Fatalf("gas does not grow with the work: %v", report)
 	}
