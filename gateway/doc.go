@@ -1,30 +1,44 @@
 // Package gateway is the gateway system contract in plain Go: the native
 // contract at Address on every Aspen chain, with the Solidity interface of
-// design/IGateway.sol (the same ABI, embedded here as JSON). execution/evm
+// docs/IGateway.sol (the same ABI, embedded here as JSON). execution/evm
 // exposes it to the EVM as a precompile through the State interface; this
 // package knows nothing of the EVM.
 //
-// Implemented: subnetId, parentId, createSubnet, join (BLS key and proof of
-// possession checked), stake, leave, kill, subnet, children, fund, and
-// crossMsgOrigin (always ("", 0) until top-down delivery exists), with their
-// events. release, send and submitCheckpoint revert "not implemented yet".
-// Storage layout: schema.go. Gas schedule: gas.go.
+// Implemented: every function of IGateway with its events. The parent side
+// of bottom-up (submitCheckpoint, checkpoint.go), the source side of
+// release and send (route.go), delivery at the destination (deliver.go:
+// Deliver, also for the child's top-down path), the child side of top-down
+// (ApplyTopDown). Storage layout: schema.go. Gas schedule: gas.go and
+// routegas.go.
 //
-// Readers for nodes (the subnet manager): ReadSubnet, ReadChildren,
-// ReadTopDown, ReadChildGenesis, ChainIDFor.
+// Readers for nodes and relayers: ReadSubnet, ReadChildren, ReadTopDown,
+// ReadChildGenesis, ChainIDFor, ReadConfigSet, ReadPendingReleases,
+// LastCheckpoint, UpApplied, UpNonce, ReadUp, CrossMsgOrigin.
 //
 // Rules worth knowing:
 //   - A subnet becomes Active (config 1) once it has minValidators seats and
 //     minCollateral in total; fund messages queued before then are part of
 //     its genesis (ReadChildGenesis). Every later join, stake and leave is a
-//     new config, queued top-down as a ConfigChange with its number.
-//   - A BLS key can hold one seat on this chain at a time (any subnet); a
-//     leave or kill frees it.
+//     new config, queued top-down as a ConfigChange with its number, and the
+//     set after it is kept under that number (ReadConfigSet), in seat order:
+//     the order of checkpoint signer bitmaps.
+//   - A BLS key can hold one seat of a subnet at a time; a leave or kill
+//     frees it.
 //   - Names stay taken after a kill, so a chain ID is never reused.
-//   - leave returns the collateral at once. CROSSNET.md wants it returned
-//     once the child has applied the config without the validator, which
-//     needs checkpoints (part 4); until then a leaver is paid immediately.
-//   - fund's CrossMsgSent nonce is the source nonce (CROSSNET SrcNonce, the
-//     one the msgId hashes); the position in the child's queue is
-//     TopDownMsg.Nonce, which also counts config changes.
+//   - leave on a Registered subnet returns the collateral at once; on an
+//     Active one it becomes a pending release, paid (with ValidatorLeft)
+//     when a committed checkpoint's AppliedConfig reaches the leave's config,
+//     or when the subnet is killed.
+//   - A checkpoint is accepted only in order (the next height, naming the
+//     last one), signed by a config from the last checkpoint's on, by more
+//     than two thirds of that set's power (PowerOf); resubmitting the last
+//     one is a successful no-op. One that would pay out more than the
+//     child's circulating supply is rejected with CheckpointRejected, not a
+//     revert.
+//   - fund's, send's and release's CrossMsgSent nonce is the source nonce
+//     (CROSSNET SrcNonce, the one the msgId hashes); the position in a
+//     child's queue is TopDownMsg.Nonce, which also counts config changes;
+//     the position in the up queue is the up nonce (UpNonce).
+//   - A delivered call runs under CrossMsgCallGas; while it runs, the
+//     gateway refuses submitCheckpoint and kill.
 package gateway

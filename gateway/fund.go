@@ -23,16 +23,15 @@ func (x *call) fund(id string, to common.Address) ([]any, error) {
 		return nil, reverted("gateway: fund %s needs a value greater than 0", id)
 	case to == (common.Address{}):
 		return nil, reverted("gateway: fund %s to the zero address would lose the value; give a recipient", id)
+	case to == Address:
+		return nil, reverted("gateway: fund %s: the gateway cannot receive cross-messages; give another recipient", id)
 	}
-	src := string(x.g.subnet)
-	srcNonce := wordU64(x.st.GetState(srcNonceSlot())) + 1
-	x.st.SetState(srcNonceSlot(), u64Word(srcNonce))
 	msg := CrossMsg{
-		ID: MsgID(src, srcNonce), SrcSubnet: src, SrcNonce: srcNonce, From: x.c.Caller,
-		DstSubnet: id, To: to, Value: new(big.Int).Set(value), Kind: KindTransfer,
+		SrcSubnet: string(x.g.subnet), From: x.c.Caller, DstSubnet: id, To: to,
+		Value: new(big.Int).Set(value), Kind: KindTransfer,
 	}
-	pushTopDown(x.st, name, TopDownMsg{Kind: KindTransfer, Msg: msg})
-	setBig(x.st, name, fCirculating, new(big.Int).Add(getBig(x.st, name, fCirculating), value))
-	x.emit("CrossMsgSent", []common.Hash{msg.ID, addrTopic(msg.From)}, src, id, to, value, srcNonce)
+	x.stamp(&msg)
+	x.pushDown(name, msg)
+	x.emitSent(msg)
 	return []any{msg.ID}, nil
 }

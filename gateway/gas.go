@@ -14,35 +14,62 @@ import (
 //	                 existing slots are charged as fresh writes too, which
 //	                 over-charges them by at most 15000 each
 //	event            375 + 375 per topic + 8 per data byte, counted as 3000 per event
-//	value payout     9000 per validator paid (CALL with value)
+//	                 (plus 8 per byte of a result or reason it may carry)
+//	value payout     9000 per account paid or burn (CALL with value)
 //	BLS PoP check    103000 (EIP-2537: two pairings, 37700 + 2×32600)
+//	BLS key          5000 per validator key decompressed and subgroup-checked
+//	                 (measured: 55 µs, where ecrecover's 3000 gas take 31 µs)
+//	BLS aggregate    PoP + 23800 (hash to G2, EIP-2537's MAP_FP2_TO_G2) + 375 per
+//	                 validator (G1 addition)
+//	keccak           30 + 6 per word
+//	delivered call   CrossMsgCallGas, whatever the call uses
 //
-//	subnetId, parentId, crossMsgOrigin, release, send, submitCheckpoint:  base
+//	subnetId, parentId:  base
+//	crossMsgOrigin  base + read × 4
 //	children        base + read × (1 + children)
-//	subnet          base + read × (18 + 14 × validators)
+//	subnet          base + read × (18 + (1 + record) × validators)
 //	createSubnet    base + write × 12 + event
-//	join            base + PoP + write × (validator record + 4) + event
-//	                  + while the subnet is Registered: write × (4 + genesis record) + event
+//	join            base + PoP + write × (record + 6) + event
+//	                  + while the subnet is Registered: write × (4 + genesis record + config set) + event
 //	                    (whether or not this join activates it: see activationGas)
-//	                  + if the subnet is Active: write × (queued config record + 1)
-//	stake           base + write × (validator record + 2) + (write × (config record + 1) if Active,
-//	                  activation as for join while Registered)
-//	leave           base + write × (2 × validator record + 4) + payout + event + (config record if Active)
-//	kill            base + (write × (2 × record + 2) + payout) × validators + write × 2 + event
+//	                  + if the subnet is Active: write × (queued config record + 2 + config set)
+//	stake           base + write × (record + 5) + (as join's Active or Registered part)
+//	leave           base + write × 8 + (payout + event if Registered;
+//	                  write × (queued config record + 2 + config set + release record + 1) if Active)
+//	kill            base + (write × 4 + payout) × validators
+//	                  + (payout + event + write × release record) × pending releases + write × 3 + event
 //	fund            base + write × (message record + 3) + event
+//	send, release   base + write + event + the route of the message (routeGas)
+//	submitCheckpoint  base + keccak of the checkpoint + read × 12, then, if it can be
+//	                  committed: read × (config set + its records) + BLS key × validators
+//	                  + BLS aggregate + write × 7 + event + the releases it pays + for
+//	                  each message routeGas. A resubmission of the last
+//	                  committed checkpoint stops after the reads.
 //
-// A validator record is at most blobSlots(maxValidatorRecord) slots; a
-// message record at most blobSlots(maxTopDownRecord).
+// A validator record is at most recordSlots slots; a queued config change
+// at most messageSlots; a config set of n validators blobSlots(4n), priced
+// for configSetHeadroom more seats than the subnet has so that joins racing
+// in one block still fit the gas they were estimated with.
 const (
 	gasBase      = params.ColdAccountAccessCostEIP2929
 	gasPerWord   = params.CopyGas
 	gasRead      = params.ColdSloadCostEIP2929
 	gasWrite     = params.SstoreSetGasEIP2200
 	gasEvent     = 3000
+	gasLogByte   = params.LogDataGas
 	gasPayout    = params.CallValueTransferGas
 	gasPoP       = 103_000
+	gasBLSKey    = 5000
+	gasBLSVerify = gasPoP + 23_800
+	gasG1Add     = 375
+	gasHash      = params.Keccak256Gas
+	gasHashWord  = params.Keccak256WordGas
 	recordSlots  = 14 // blobSlots of the largest validator record (p2pAddr of MaxP2PAddrLen), rounded up
 	messageSlots = 16 // blobSlots of the largest queued fund or config message
+
+	configSetHeadroom = 8   // seats a config set is priced for beyond the current ones
+	releaseSlots      = 4   // blobSlots of the largest pending release record
+	maxReasonBytes    = 256 // a bounce reason's length, for pricing its event
 )
 
 // RequiredGas is the price of call c on st (see the schedule above). A call
@@ -63,39 +90,58 @@ func (g *Gateway) RequiredGas(st StateReader, c Call) uint64 {
 		return ""
 	}
 	active := func() bool { n := name(); return n != "" && exists(st, n) && statusOf(st, n) == StatusActive }
+	seats := func() uint64 { return validatorCount(st, name()) }
 	switch m.Name {
+	case "crossMsgOrigin":
+		gas += gasRead * 4
 	case "children":
 		gas += gasRead * (1 + childCount(st))
 	case "subnet":
-		gas += gasRead * (18 + 14*validatorCount(st, name()))
+		gas += gasRead * (18 + (1+recordSlots)*seats())
 	case "createSubnet":
 		gas += gasWrite*12 + gasEvent
 	case "join":
-		gas += gasPoP + gasWrite*(recordSlots+4) + gasEvent
+		gas += gasPoP + gasWrite*(recordSlots+6) + gasEvent
 		if active() {
-			gas += gasWrite * (messageSlots + 1)
+			gas += gasWrite * (messageSlots + 2 + configSetSlots(seats()+1))
 		} else if n := name(); n != "" && registered(st, n) {
 			gas += activationGas(st, n, 1)
 		}
 	case "stake":
-		gas += gasWrite * (recordSlots + 2)
+		gas += gasWrite * (recordSlots + 5)
 		if active() {
-			gas += gasWrite * (messageSlots + 1)
+			gas += gasWrite * (messageSlots + 2 + configSetSlots(seats()))
 		} else if n := name(); n != "" && registered(st, n) {
 			gas += activationGas(st, n, 0)
 		}
 	case "leave":
-		gas += gasWrite*(2*recordSlots+4) + gasPayout + gasEvent
+		gas += gasWrite * 8
 		if active() {
-			gas += gasWrite * (messageSlots + 1)
+			gas += gasWrite * (messageSlots + 2 + configSetSlots(seats()) + releaseSlots + 1)
+		} else {
+			gas += gasPayout + gasEvent
 		}
 	case "kill":
-		gas += (gasWrite*(2*recordSlots+2)+gasPayout)*validatorCount(st, name()) + gasWrite*2 + gasEvent
+		gas += (gasWrite*4+gasPayout)*seats() + gasWrite*3 + gasEvent
+		if n := name(); n != "" && exists(st, n) {
+			due, slots := releasesDue(st, n, 0, true)
+			gas += (gasPayout+gasEvent)*due + gasWrite*slots
+		}
 	case "fund":
 		gas += gasWrite*(messageSlots+3) + gasEvent
+	case "send", "release":
+		gas += gasWrite + gasEvent
+		if msg, ok := g.outgoing(m.Name, args, c.value()); ok {
+			gas += routeGas(st, g.subnet, msg)
+		}
+	case "submitCheckpoint":
+		gas += checkpointGas(st, g.subnet, args[0].([]byte))
 	}
 	return gas
 }
+
+// configSetSlots prices a config set of n seats (with headroom).
+func configSetSlots(n uint64) uint64 { return blobSlots(configSetBytes(n + configSetHeadroom)) }
 
 // registered reports whether name is a Registered child.
 func registered(st StateReader, name string) bool {
@@ -111,5 +157,5 @@ func registered(st StateReader, name string) bool {
 // minValidators.
 func activationGas(st StateReader, name string, newSeats uint64) uint64 {
 	seats := max(validatorCount(st, name)+newSeats, uint64(readParams(st, name).MinValidators))
-	return gasWrite*(4+blobSlots(int(seats)*recordSlots*32)) + gasEvent
+	return gasWrite*(4+blobSlots(int(seats)*recordSlots*32)+configSetSlots(seats)) + gasEvent
 }

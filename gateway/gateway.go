@@ -122,9 +122,15 @@ func (g *Gateway) run(st State, c Call) ([]byte, error) {
 		out = x.children()
 	case "fund":
 		out, err = x.fund(args[0].(string), args[1].(common.Address))
+	case "release":
+		out, err = x.release(args[0].(common.Address))
+	case "send":
+		out, err = x.send(args[0].(string), args[1].(common.Address), args[2].([]byte))
+	case "submitCheckpoint":
+		err = x.submitCheckpoint(args[0].([]byte), args[1].([]byte), args[2].([]byte))
 	case "crossMsgOrigin":
-		// No cross-message is being delivered yet (top-down execution comes later).
-		out = []any{"", common.Address{}}
+		src, from := CrossMsgOrigin(x.st)
+		out = []any{src, from}
 	default:
 		return nil, reverted("gateway: %s is not implemented yet", m.Name)
 	}

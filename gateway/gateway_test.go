@@ -62,6 +62,7 @@ func TestABIMatchesSolidity(t *testing.T) {
 		"CrossMsgSent":        "CrossMsgSent(bytes32,string,string,address,address,uint256,uint64)",
 		"CrossMsgApplied":     "CrossMsgApplied(bytes32,bool,bytes)",
 		"CheckpointCommitted": "CheckpointCommitted(string,uint64,bytes32,uint256)",
+		"CheckpointRejected":  "CheckpointRejected(string,uint64,string)",
 	}
 	if len(parsed.Events) != len(events) {
 		t.Errorf("ABI has %d events, IGateway.sol has %d", len(parsed.Events), len(events))
@@ -109,7 +110,7 @@ func TestSubnetAndParentID(t *testing.T) {
 	}
 }
 
-func TestUnimplementedReverts(t *testing.T) {
+func TestMalformedCallsRevert(t *testing.T) {
 	g, err := New("/devnet")
 	if err != nil {
 		t.Fatal(err)
@@ -118,9 +119,9 @@ func TestUnimplementedReverts(t *testing.T) {
 		input []byte
 		want  string
 	}{
-		{mustPack(t, g, "release", common.Address{1}), "gateway: release is not implemented yet"},
-		{mustPack(t, g, "send", "/devnet/games", common.Address{1}, []byte{}), "gateway: send is not implemented yet"},
-		{mustPack(t, g, "submitCheckpoint", []byte{}, []byte{}, []byte{}), "gateway: submitCheckpoint is not implemented yet"},
+		{mustPack(t, g, "release", common.Address{1}), "gateway: release: /devnet is a root chain and has no parent"},
+		{mustPack(t, g, "send", "/devnet/games", common.Address{1}, []byte{}), "gateway: send to /devnet/games carries neither value nor call data"},
+		{mustPack(t, g, "submitCheckpoint", []byte{}, []byte{}, []byte{}), "gateway: submitCheckpoint: types: invalid checkpoint"},
 		{[]byte{1, 2, 3, 4}, "gateway: unknown function selector 0x01020304"},
 		{nil, "gateway: call data is empty"},
 		{g.ABI().Methods["stake"].ID, "gateway: stake: malformed arguments"},

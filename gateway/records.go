@@ -83,8 +83,20 @@ func readParams(st StateReader, name string) Params {
 
 func validatorCount(st StateReader, name string) uint64 { return getU64(st, name, fValidatorCount) }
 
+// seatRecord is the number of the validator record seat i of name holds.
+func seatRecord(st StateReader, name string, i uint64) uint64 {
+	return wordU64(st.GetState(validatorSlot(name, i)))
+}
+
+func readRecord(st StateReader, name string, r uint64) (Validator, error) {
+	if r == 0 {
+		return Validator{}, fmt.Errorf("gateway: a seat of %s has no validator record", name)
+	}
+	return decodeValidator(readBlob(st, recordSlot(name, r)))
+}
+
 func readValidator(st StateReader, name string, i uint64) (Validator, error) {
-	return decodeValidator(readBlob(st, validatorSlot(name, i)))
+	return readRecord(st, name, seatRecord(st, name, i))
 }
 
 func readValidators(st StateReader, name string) ([]Validator, error) {
@@ -106,14 +118,32 @@ func ownerIndex(st StateReader, name string, owner common.Address) (uint64, bool
 	return n - 1, n != 0
 }
 
-func writeValidator(st State, name string, i uint64, v Validator) {
-	writeBlob(st, validatorSlot(name, i), encodeValidator(v))
+// maxRecords bounds a subnet's validator records: config sets store record
+// numbers in 4 bytes. Every record costs a join or a stake, so no subnet
+// gets near it; the check keeps the encoding honest.
+const maxRecords = 1<<32 - 1
+
+// writeValidator gives seat i a new, immutable record v. Records already in
+// config sets stay as they were, so a stake never changes a past set.
+func writeValidator(st State, name string, i uint64, v Validator) error {
+	r := getU64(st, name, fRecordCount) + 1
+	if r > maxRecords {
+		return reverted("gateway: %s has used all %d validator records", name, uint64(maxRecords))
+	}
+	setU64(st, name, fRecordCount, r)
+	writeBlob(st, recordSlot(name, r), encodeValidator(v))
+	setSeat(st, name, i, r, v)
+	return nil
+}
+
+func setSeat(st State, name string, i, r uint64, v Validator) {
+	st.SetState(validatorSlot(name, i), u64Word(r))
 	st.SetState(ownerSlot(name, v.Owner), u64Word(i+1))
 	st.SetState(blsKeySlot(name, v.BLSPublicKey), nameWord(name))
 }
 
 // removeValidator frees seat i: the last seat moves into it, the owner index
-// and the BLS key are released.
+// and the BLS key are released. The record stays (config sets refer to it).
 func removeValidator(st State, name string, i uint64) error {
 	v, err := readValidator(st, name, i)
 	if err != nil {
@@ -121,13 +151,14 @@ func removeValidator(st State, name string, i uint64) error {
 	}
 	last := validatorCount(st, name) - 1
 	if i != last {
-		moved, err := readValidator(st, name, last)
+		r := seatRecord(st, name, last)
+		moved, err := readRecord(st, name, r)
 		if err != nil {
 			return err
 		}
-		writeValidator(st, name, i, moved)
+		setSeat(st, name, i, r, moved)
 	}
-	clearBlob(st, validatorSlot(name, last))
+	st.SetState(validatorSlot(name, last), common.Hash{})
 	st.SetState(ownerSlot(name, v.Owner), common.Hash{})
 	st.SetState(blsKeySlot(name, v.BLSPublicKey), common.Hash{})
 	setU64(st, name, fValidatorCount, last)

@@ -162,7 +162,9 @@ func (x *call) join(id string, key, pop []byte, p2pAddr string) error {
 		return reverted("gateway: %s is a Solo subnet and already has its sequencer", id)
 	}
 	v := Validator{Owner: x.c.Caller, BLSPublicKey: key, P2PAddr: p2pAddr, Collateral: new(big.Int).Set(value)}
-	writeValidator(x.st, name, n, v)
+	if err := writeValidator(x.st, name, n, v); err != nil {
+		return err
+	}
 	setU64(x.st, name, fValidatorCount, n+1)
 	x.addCollateral(name, value)
 	x.emit("ValidatorJoined", []common.Hash{addrTopic(x.c.Caller)}, id, value)
@@ -194,6 +196,7 @@ func (x *call) maybeActivate(name string) error {
 	setU64(x.st, name, fActivatedAt, x.st.BlockNumber())
 	setU64(x.st, name, fGenesisNonce, getU64(x.st, name, fDownNonce))
 	writeGenesis(x.st, name, vals)
+	writeConfigSet(x.st, name, 1)
 	x.emit("SubnetActivated", nil, x.id(name), uint64(1))
 	return nil
 }
@@ -220,7 +223,9 @@ func (x *call) stake(id string) error {
 		return err
 	}
 	v.Collateral = new(big.Int).Add(v.Collateral, value)
-	writeValidator(x.st, name, i, v)
+	if err := writeValidator(x.st, name, i, v); err != nil {
+		return err
+	}
 	x.addCollateral(name, value)
 	if statusOf(x.st, name) == StatusActive {
 		queueConfig(x.st, name, OpStake, v)
@@ -229,12 +234,11 @@ func (x *call) stake(id string) error {
 	return x.maybeActivate(name)
 }
 
-// leave removes the caller from id and returns its collateral.
-//
-// The collateral is returned at once. Once bottom-up checkpoints exist
-// (part 4), an Active subnet's leaver must wait until a checkpoint shows the
-// child applied the config without it (CROSSNET.md: AppliedConfig); that
-// needs a pending-release record and is not done yet.
+// leave removes the caller from id. The collateral of a Registered subnet's
+// validator is returned at once; an Active subnet's leaver is out of the set
+// at once (a new config), but its collateral becomes a pending release, paid
+// when a committed checkpoint shows the child applied that config
+// (release.go).
 func (x *call) leave(id string) error {
 	if err := x.noValue("leave"); err != nil {
 		return err
@@ -264,7 +268,9 @@ func (x *call) leave(id string) error {
 	}
 	setBig(x.st, name, fTotalCollateral, new(big.Int).Sub(getBig(x.st, name, fTotalCollateral), v.Collateral))
 	if status == StatusActive {
-		queueConfig(x.st, name, OpLeave, Validator{Owner: v.Owner, BLSPublicKey: v.BLSPublicKey, Collateral: new(big.Int)})
+		number := queueConfig(x.st, name, OpLeave, Validator{Owner: v.Owner, BLSPublicKey: v.BLSPublicKey, Collateral: new(big.Int)})
+		queueRelease(x.st, name, PendingRelease{Owner: v.Owner, Amount: v.Collateral, Config: number})
+		return nil
 	}
 	if err := x.st.Transfer(Address, v.Owner, v.Collateral); err != nil {
 		return fmt.Errorf("gateway: returning collateral of %s: %w", v.Owner, err)
@@ -273,7 +279,9 @@ func (x *call) leave(id string) error {
 	return nil
 }
 
-// kill stops id for good: the creator's right, only while nothing is locked for it.
+// kill stops id for good: the creator's right, only while nothing is locked
+// for it. Every validator gets its collateral back, and so does every leaver
+// still waiting for a checkpoint.
 func (x *call) kill(id string) error {
 	if err := x.noValue("kill"); err != nil {
 		return err
@@ -291,6 +299,12 @@ func (x *call) kill(id string) error {
 	}
 	if supply := getBig(x.st, name, fCirculating); supply.Sign() != 0 {
 		return reverted("gateway: %s still holds %s wei of circulating supply; release it first", id, supply)
+	}
+	if delivering(x.st) {
+		return reverted("gateway: kill cannot run inside a cross-message call; kill %s in a transaction of its own", id)
+	}
+	if err := x.payReleases(name, 0, true); err != nil {
+		return err
 	}
 	for n := validatorCount(x.st, name); n > 0; n-- {
 		v, err := readValidator(x.st, name, n-1)

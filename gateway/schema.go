@@ -25,7 +25,7 @@ import (
 //	child i (0-based)      keccak("aspen/gw/children" ‖ i)                      -> name word
 //	source nonce           keccak("aspen/gw/srcnonce")                          -> messages originated here
 //	subnet record          keccak("aspen/gw/subnet" ‖ name) + field             -> one word per field (subnetField)
-//	validator i            keccak("aspen/gw/validator" ‖ name ‖ i)              -> blob rlp(Validator)
+//	validator i            keccak("aspen/gw/validator" ‖ name ‖ i)              -> record number of seat i (see below)
 //	validator by owner     keccak("aspen/gw/owner" ‖ name ‖ owner)              -> i+1 (0: not a validator)
 //	BLS key in use         keccak("aspen/gw/blskey" ‖ name ‖ key)               -> name word of its subnet (0: free)
 //	genesis validators     keccak("aspen/gw/genesis" ‖ name)                    -> blob rlp([]Validator) of config 1
@@ -33,6 +33,19 @@ import (
 //	top-down applied       keccak("aspen/gw/applied")                           -> nonce of the last parent message applied here (child side)
 //	own validator set      keccak("aspen/gw/selfset")                           -> blob rlp([]SelfValidator): this chain's engine set (child side)
 //	own config number      keccak("aspen/gw/selfconfig")                        -> config number of that set: the newest applied (child side)
+//
+// Bottom-up and sending (see the block after the subnet fields below):
+//
+//	validator record r     keccak("aspen/gw/valrecord" ‖ name ‖ r)              -> blob rlp(Validator), written once, never changed (r >= 1)
+//	config set c           keccak("aspen/gw/configset" ‖ name ‖ c)              -> blob of 4-byte big-endian record numbers: validators[X][c]
+//	pending release i      keccak("aspen/gw/release" ‖ name ‖ i)                -> blob rlp(PendingRelease) (i >= 1)
+//	up message n           keccak("aspen/gw/upqueue" ‖ n)                       -> blob rlp(CrossMsg): this chain's queue to its parent (n >= 1)
+//	up nonce               keccak("aspen/gw/upnonce")                           -> nonce of the newest up message (0: none)
+//	cross-message origin   keccak("aspen/gw/origin")                            -> blob rlp(src, from) while a delivered call runs; empty otherwise
+//
+// A seat holds the number of its validator record, not the record itself: a
+// record is immutable (a stake writes a new one), so a config set is just the
+// list of its seats' record numbers, 4 bytes per validator.
 //
 // A blob (variable-length bytes) at slot s stores its length at s and its
 // bytes, 32 per slot, at s+1, s+2, …; the last chunk is zero-padded.
@@ -74,6 +87,43 @@ const (
 	fActivatedAt                         // uint64: parent height of activation (0: not yet)
 	subnetFields                         // number of fields
 )
+
+// Tags and subnet fields of bottom-up checkpoints, pending releases and the
+// up queue. The fields start at 64 so the block above can grow without
+// moving them.
+const (
+	tagValRecord = "aspen/gw/valrecord"
+	tagConfigSet = "aspen/gw/configset"
+	tagRelease   = "aspen/gw/release"
+	tagUp        = "aspen/gw/upqueue"
+	tagUpNonce   = "aspen/gw/upnonce"
+	tagOrigin    = "aspen/gw/origin"
+)
+
+const (
+	fRecordCount       subnetField = 64 + iota // uint64: validator records written (the newest record number)
+	fLastCkptConfig                            // uint64: Config of the last committed checkpoint (0: none yet)
+	fUpApplied                                 // uint64: messages of the child's up queue executed here
+	fReleaseCount                              // uint64: pending releases ever queued (the newest index)
+	fReleasePaid                               // uint64: pending releases paid; (paid, count] are waiting
+	fLastAppliedConfig                         // uint64: AppliedConfig of the last committed checkpoint
+)
+
+func recordSlot(name string, r uint64) common.Hash {
+	return slotOf(tagValRecord, nameWord(name).Bytes(), u64Word(r).Bytes())
+}
+
+func configSetSlot(name string, config uint64) common.Hash {
+	return slotOf(tagConfigSet, nameWord(name).Bytes(), u64Word(config).Bytes())
+}
+
+func releaseSlot(name string, i uint64) common.Hash {
+	return slotOf(tagRelease, nameWord(name).Bytes(), u64Word(i).Bytes())
+}
+
+func upSlot(nonce uint64) common.Hash { return slotOf(tagUp, u64Word(nonce).Bytes()) }
+func upNonceSlot() common.Hash        { return slotOf(tagUpNonce) }
+func originSlot() common.Hash         { return slotOf(tagOrigin) }
 
 func slotOf(tag string, parts ...[]byte) common.Hash {
 	b := []byte(tag)

@@ -35,12 +35,15 @@ func pushTopDown(st State, name string, m TopDownMsg) uint64 {
 	return nonce
 }
 
-// queueConfig records a validator-set change of an Active subnet: the config
-// number goes up by one and the change is queued for the child.
-func queueConfig(st State, name string, op ConfigOp, v Validator) {
+// queueConfig records a validator-set change of an Active subnet, already
+// made to its seats: the config number goes up by one, the set is stored
+// under it and the change is queued for the child. It returns the number.
+func queueConfig(st State, name string, op ConfigOp, v Validator) uint64 {
 	number := getU64(st, name, fConfigNumber) + 1
 	setU64(st, name, fConfigNumber, number)
+	writeConfigSet(st, name, number)
 	pushTopDown(st, name, TopDownMsg{Kind: KindConfig, Config: ConfigChange{Number: number, Op: op, Validator: v}})
+	return number
 }
 
 // ReadTopDown returns up to max messages of the queue from the chain self to

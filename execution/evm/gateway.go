@@ -50,7 +50,7 @@ type frame struct {
 type frames struct{ stack []frame }
 
 func (f *frames) enter(depth int, typ byte, from, to common.Address, value *big.Int) {
-	if depth == 0 {
+	if depth == 0 && !f.gatewayCalling(from) {
 		f.stack = f.stack[:0] // a new message: nothing of the last one survives
 	}
 	op := vm.OpCode(typ)
@@ -59,6 +59,15 @@ func (f *frames) enter(depth int, typ byte, from, to common.Address, value *big.
 		static = true
 	}
 	f.stack = append(f.stack, frame{typ: op, from: from, to: to, value: value, static: static})
+}
+
+// gatewayCalling reports whether a call from `from` is the gateway running a
+// delivered cross-message call (gatewayState.CallContract). A precompile runs
+// at its caller's depth, so when a transaction calls the gateway directly
+// that call also enters at depth 0, and must not wipe the stack.
+func (f *frames) gatewayCalling(from common.Address) bool {
+	n := len(f.stack)
+	return from == gateway.Address && n > 0 && f.stack[n-1].to == gateway.Address
 }
 
 func (f *frames) exit() {
@@ -192,6 +201,39 @@ func (s gatewayState) AddLog(topics []common.Hash, data []byte) {
 }
 
 func (s gatewayState) BlockNumber() uint64 { return s.evm.Context.BlockNumber.Uint64() }
+
+var _ gateway.ContractCaller = gatewayState{}
+
+// CallContract runs a delivered cross-message call: a CALL from the gateway
+// to `to`, inside the gateway's own frame, so its state changes and logs are
+// part of the transaction (or block) delivering it and are undone if it fails.
+func (s gatewayState) CallContract(to common.Address, data []byte, value *big.Int, gas uint64) ([]byte, uint64, error) {
+	amt, overflow := uint256.FromBig(value)
+	if overflow || value.Sign() < 0 {
+		return nil, 0, fmt.Errorf("%w: value %s", errGatewayFunds, value)
+	}
+	budget := vm.NewGasBudget(gas, 0)
+	ret, left, err := s.evm.Call(gateway.Address, to, data, budget, amt)
+	if errors.Is(err, vm.ErrDepth) {
+		err = fmt.Errorf("%w: %w", gateway.ErrCallTooDeep, err)
+	}
+	return ret, left.Used(budget), err
+}
+
+var _ gateway.Burner = gatewayState{}
+
+var errGatewayBurn = errors.New("evm: gateway burn exceeds its balance")
+
+// Burn destroys amount wei of the gateway's balance: value leaving for the
+// parent chain, which pays it out when it applies this chain's checkpoint.
+func (s gatewayState) Burn(amount *big.Int) error {
+	amt, overflow := uint256.FromBig(amount)
+	if overflow || amount.Sign() < 0 || s.evm.StateDB.GetBalance(gateway.Address).Cmp(amt) < 0 {
+		return fmt.Errorf("%w: %s wei", errGatewayBurn, amount)
+	}
+	s.evm.StateDB.SubBalance(gateway.Address, amt, tracing.BalanceChangeUnspecified)
+	return nil
+}
 
 // newEVM makes an EVM with the gateway installed and bound to it.
 func (e *Executor) newEVM(ctx vm.BlockContext, statedb vm.StateDB, cfg vm.Config) *vm.EVM {

@@ -109,11 +109,13 @@ func TestGatewayLifecycle(t *testing.T) {
 	c.run(1, c.joinTx(5, id, blsKey(t, keys[3]), eth(10)))
 	rs = c.run(1, c.gwTx(1, nil, "leave", id))
 	t.Logf("gas used: leave (Active) %d", rs[0].GasUsed)
-	if ev := c.event(rs[0].Logs[0], "ValidatorLeft"); ev["owner"] != c.addrs[1] || ev["collateralReturned"].(*big.Int).Cmp(eth(10)) != 0 {
-		t.Fatalf("ValidatorLeft %v", ev)
+	// Active: the collateral waits for a checkpoint showing the child
+	// applied the leave (xnet_checkpoint_test.go pays it out).
+	if len(rs[0].Logs) != 0 {
+		t.Fatalf("leave of an Active subnet logged %d events, want none until the collateral is released", len(rs[0].Logs))
 	}
-	if got, want := c.balance(c.addrs[1]), c.balanceAfterFees(c.addrs[1]); got.Cmp(want) != 0 {
-		t.Fatalf("leaver balance %s, want %s (collateral back, fees paid)", got, want)
+	if got, want := c.balance(c.addrs[1]), new(big.Int).Sub(c.balanceAfterFees(c.addrs[1]), eth(10)); got.Cmp(want) != 0 {
+		t.Fatalf("leaver balance %s, want %s (collateral still held, fees paid)", got, want)
 	}
 	s = c.subnet(id)
 	if s.ConfigNumber != 3 || len(s.Validators) != 3 || s.Validators[0].Owner != c.addrs[5] {

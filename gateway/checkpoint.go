@@ -1,0 +1,223 @@
+package gateway
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/aspen-chain/aspen/crypto"
+	"github.com/aspen-chain/aspen/types"
+)
+
+// The parent side of bottom-up (CROSSNET.md, "Bottom-up"): submitCheckpoint
+// commits a child's checkpoint signed by a quorum of the config set it
+// names, executes the messages it carries and pays collateral that waited
+// for the child to apply a leave.
+//
+// The k-th message (from 1) of a checkpoint is entry upApplied[X]+k of the
+// child's up queue: entries carry no nonce of their own, so the queue has no
+// gap by construction and upApplied[X] grows by the number of messages.
+
+// submitCheckpoint is IGateway.submitCheckpoint.
+func (x *call) submitCheckpoint(enc, aggSig, bitmap []byte) error {
+	cp, err := types.DecodeCheckpoint(enc)
+	if err != nil {
+		return reverted("gateway: submitCheckpoint: %v", err)
+	}
+	name, err := x.resolve(cp.Subnet)
+	if err != nil {
+		return err
+	}
+	id := x.id(name)
+	switch statusOf(x.st, name) {
+	case StatusKilled:
+		return reverted("gateway: %s was killed; it takes no more checkpoints", id)
+	case StatusRegistered:
+		return reverted("gateway: %s is not active yet; it has no validators to sign checkpoints", id)
+	}
+	// The hash of the checkpoint as re-encoded, not of the bytes submitted:
+	// should the decoder ever accept a second encoding, a relayer could
+	// otherwise record a hash the child's next checkpoint does not name.
+	hash := cp.Hash()
+	lastHeight, lastHash := getU64(x.st, name, fLastCkptHeight), x.st.GetState(fieldSlot(name, fLastCkptHash))
+	if lastHeight > 0 && cp.Height == lastHeight && hash == lastHash {
+		// Another submitter was first: nothing to do, and nothing to revert.
+		return nil
+	}
+	if delivering(x.st) {
+		return reverted("gateway: submitCheckpoint cannot run inside a cross-message call; submit it in a transaction of its own")
+	}
+	if err := x.checkPosition(name, cp, hash, lastHeight, lastHash); err != nil {
+		return err
+	}
+	child := types.SubnetID(id)
+	for i := range cp.Messages {
+		if err := checkUpMessage(x.g.subnet, child, i, &cp.Messages[i]); err != nil {
+			return reverted("gateway: checkpoint at height %d of %s: %v", cp.Height, id, err)
+		}
+	}
+	if err := x.verifyQuorum(name, cp, aggSig, bitmap); err != nil {
+		return err
+	}
+
+	total := new(big.Int)
+	for _, m := range cp.Messages {
+		total.Add(total, m.Value)
+	}
+	if circ := getBig(x.st, name, fCirculating); total.Cmp(circ) > 0 {
+		// Signed by a quorum, yet it would pay out more than was ever sent
+		// into the child: the firewall holds, the checkpoint is evidence.
+		reason := fmt.Sprintf("firewall: its %d messages carry %s wei, more than the %s wei circulating in %s", len(cp.Messages), total, circ, id)
+		x.emit("CheckpointRejected", nil, id, cp.Height, reason)
+		return nil
+	}
+
+	setU64(x.st, name, fLastCkptHeight, cp.Height)
+	x.st.SetState(fieldSlot(name, fLastCkptHash), hash)
+	setU64(x.st, name, fLastCkptConfig, cp.Config)
+	setU64(x.st, name, fLastAppliedConfig, cp.AppliedConfig)
+	setU64(x.st, name, fUpApplied, getU64(x.st, name, fUpApplied)+uint64(len(cp.Messages)))
+	if err := x.payReleases(name, cp.AppliedConfig, false); err != nil {
+		return err
+	}
+	// All the value leaves the child's supply before any message moves on
+	// (so a refund routed back into the child adds to what is left).
+	setBig(x.st, name, fCirculating, new(big.Int).Sub(getBig(x.st, name, fCirculating), total))
+	for _, m := range cp.Messages {
+		if err := x.route(m); err != nil {
+			return err
+		}
+	}
+	x.emit("CheckpointCommitted", nil, id, cp.Height, cp.BlockHash, big.NewInt(int64(len(cp.Messages))))
+	return nil
+}
+
+// checkPosition checks cp is the next checkpoint of name: the next height,
+// chained to the last one, signed by a config the parent still accepts and
+// claiming only what the parent has queued.
+func (x *call) checkPosition(name string, cp *types.Checkpoint, hash common.Hash, lastHeight uint64, lastHash common.Hash) error {
+	id := x.id(name)
+	if cp.Height <= lastHeight {
+		if cp.Height == lastHeight {
+			return reverted("gateway: checkpoint at height %d of %s conflicts with the committed one: hash %s, committed %s", cp.Height, id, hash, lastHash)
+		}
+		return reverted("gateway: checkpoint at height %d is older than the last committed %d of %s", cp.Height, lastHeight, id)
+	}
+	if period := getU64(x.st, name, fCheckpointPeriod); cp.Height != lastHeight+period {
+		return reverted("gateway: checkpoint at height %d of %s is not the next one: the last committed is at height %d and checkpoints come every %d blocks, so the next is at %d",
+			cp.Height, id, lastHeight, period, lastHeight+period)
+	}
+	if cp.Prev != lastHash {
+		return reverted("gateway: checkpoint at height %d of %s names %s as its previous checkpoint, but the last committed one is %s (height %d): it is on another fork",
+			cp.Height, id, cp.Prev, lastHash, lastHeight)
+	}
+	current := getU64(x.st, name, fConfigNumber)
+	oldest := max(getU64(x.st, name, fLastCkptConfig), 1)
+	lastApplied := getU64(x.st, name, fLastAppliedConfig)
+	switch {
+	case cp.Config < oldest:
+		return reverted("gateway: checkpoint at height %d of %s is signed by config %d, older than config %d of the last committed checkpoint", cp.Height, id, cp.Config, oldest)
+	case cp.Config > current:
+		return reverted("gateway: checkpoint at height %d of %s is signed by config %d, but the newest config of %s is %d", cp.Height, id, cp.Config, id, current)
+	case cp.AppliedConfig < cp.Config:
+		return reverted("gateway: checkpoint at height %d of %s has applied config %d, older than the config %d that signs it", cp.Height, id, cp.AppliedConfig, cp.Config)
+	case cp.AppliedConfig > current:
+		return reverted("gateway: checkpoint at height %d of %s has applied config %d, but the newest config of %s is %d", cp.Height, id, cp.AppliedConfig, id, current)
+	case cp.AppliedConfig < lastApplied:
+		return reverted("gateway: checkpoint at height %d of %s has applied config %d, older than the %d of the last committed checkpoint", cp.Height, id, cp.AppliedConfig, lastApplied)
+	case cp.DownApplied > getU64(x.st, name, fDownNonce):
+		return reverted("gateway: checkpoint at height %d of %s has applied top-down message %d, but only %d were queued", cp.Height, id, cp.DownApplied, getU64(x.st, name, fDownNonce))
+	}
+	return nil
+}
+
+// verifyQuorum checks the aggregate signature of cp against config set
+// cp.Config with at least two thirds of its power.
+func (x *call) verifyQuorum(name string, cp *types.Checkpoint, aggSig, bitmap []byte) error {
+	id := x.id(name)
+	vals, err := readConfigSet(x.st, name, cp.Config)
+	if err != nil {
+		return fmt.Errorf("gateway: %s: %w", id, err) // checkPosition admitted the config: a broken invariant
+	}
+	keys, powers := make([][]byte, len(vals)), make([]uint64, len(vals))
+	for i, v := range vals {
+		keys[i], powers[i] = v.BLSPublicKey, PowerOf(v.Collateral)
+	}
+	ks, err := crypto.NewKeySet(keys, powers)
+	if err != nil {
+		return fmt.Errorf("gateway: config %d of %s: %w", cp.Config, id, err)
+	}
+	if _, err := ks.Verify(bitmap, cp.SigningBytes(networkOf(x.g.subnet)), aggSig); err != nil {
+		return reverted("gateway: checkpoint at height %d of %s is not signed by a quorum of config %d (%d validators): %v", cp.Height, id, cp.Config, len(vals), err)
+	}
+	return nil
+}
+
+// checkUpMessage checks message i of a checkpoint of child, a child of
+// self: it is well formed, starts at child or below it, and goes somewhere
+// outside child in the same network (what is inside child never leaves it).
+func checkUpMessage(self, child types.SubnetID, i int, m *CrossMsg) error {
+	src, err := types.ParseSubnetID(m.SrcSubnet)
+	if err != nil {
+		return fmt.Errorf("message %d: source: %v", i, err)
+	}
+	dst, err := types.ParseSubnetID(m.DstSubnet)
+	if err != nil {
+		return fmt.Errorf("message %d: destination: %v", i, err)
+	}
+	switch {
+	case !atOrBelow(src, child):
+		return fmt.Errorf("message %d comes from %s, which is not %s or below it", i, src, child)
+	case atOrBelow(dst, child):
+		return fmt.Errorf("message %d goes to %s, inside %s: it should not have left it", i, dst, child)
+	case networkOf(dst) != networkOf(self):
+		return fmt.Errorf("message %d goes to %s, outside network /%s", i, dst, networkOf(self))
+	case m.ID != MsgID(m.SrcSubnet, m.SrcNonce):
+		return fmt.Errorf("message %d has ID %s, but message %d of %s has ID %s", i, m.ID, m.SrcNonce, src, MsgID(m.SrcSubnet, m.SrcNonce))
+	case m.Value == nil || m.Value.Sign() < 0:
+		return fmt.Errorf("message %d has no value", i)
+	case m.To == Address:
+		return fmt.Errorf("message %d is addressed to the gateway, which accepts no cross-messages", i)
+	case len(m.Data) > MaxCrossMsgData:
+		return fmt.Errorf("message %d has %d bytes of call data, over the limit of %d", i, len(m.Data), MaxCrossMsgData)
+	}
+	switch m.Kind {
+	case KindTransfer:
+		if len(m.Data) != 0 {
+			return fmt.Errorf("message %d is a transfer with call data", i)
+		}
+	case KindCall:
+		if len(m.Data) == 0 {
+			return fmt.Errorf("message %d is a call without call data", i)
+		}
+	case KindRefund:
+		if len(m.Data) != 0 || m.Ref == (common.Hash{}) {
+			return fmt.Errorf("message %d is a refund with call data or without the ID of the message it refunds", i)
+		}
+	default:
+		return fmt.Errorf("message %d has kind %s, which does not travel bottom-up", i, m.Kind)
+	}
+	return nil
+}
+
+// LastCheckpoint is the height, hash and signing config of the newest
+// checkpoint of the child id committed on the chain self; zeros if none (or
+// no such child).
+func LastCheckpoint(st StateReader, self, id types.SubnetID) (height uint64, hash common.Hash, config uint64) {
+	name, err := childName(self, id)
+	if err != nil || !exists(st, name) {
+		return 0, common.Hash{}, 0
+	}
+	return getU64(st, name, fLastCkptHeight), st.GetState(fieldSlot(name, fLastCkptHash)), getU64(st, name, fLastCkptConfig)
+}
+
+// UpApplied is how many messages of the child id's up queue the chain self
+// has executed: the next checkpoint of id starts with its entry UpApplied+1.
+func UpApplied(st StateReader, self, id types.SubnetID) uint64 {
+	name, err := childName(self, id)
+	if err != nil || !exists(st, name) {
+		return 0
+	}
+	return getU64(st, name, fUpApplied)
+}
