@@ -33,30 +33,31 @@ func AppliedSlot() common.Hash { return slotOf(tagApplied) }
 func AppliedTopDown(st StateReader) uint64 { return wordU64(st.GetState(AppliedSlot())) }
 
 // ApplyTopDown applies msgs, which must continue the applied sequence
-// without a gap. Transfers mint their value to the recipient and emit
-// CrossMsgApplied; validator-set changes move this chain's own set (the
-// engine runs it from the next height: see ReadOwnSet).
+// without a gap. A cross-message's value is minted to the gateway and
+// delivered (a transfer credits To, a call runs To; CrossMsgApplied either
+// way, and a failed call's value is refunded up); a validator-set change
+// moves this chain's own set (the engine runs it from the next height: see
+// ReadOwnSet).
 func (g *Gateway) ApplyTopDown(st ChildState, msgs []TopDownMsg) error {
 	next := AppliedTopDown(st) + 1
-	x := &call{g: g, st: st}
 	for _, m := range msgs {
 		if m.Nonce != next {
 			return fmt.Errorf("%w: got nonce %d, want %d", ErrTopDownOrder, m.Nonce, next)
 		}
-		switch m.Kind {
-		case KindTransfer:
-			if m.Msg.Value != nil && m.Msg.Value.Sign() > 0 {
-				st.Mint(m.Msg.To, m.Msg.Value)
-			}
-			x.emit("CrossMsgApplied", []common.Hash{m.Msg.ID}, true, []byte{})
-		case KindConfig:
+		if m.Kind == KindConfig {
 			if err := applyConfig(st, m.Config); err != nil {
 				return err
 			}
-		default:
-			// Calls and refunds travel top-down only with part 4 (send);
-			// a parent that queued one is newer than this node.
-			x.emit("CrossMsgApplied", []common.Hash{m.Msg.ID}, false, []byte("unsupported message kind"))
+		} else {
+			// The parent locked the value; it enters this chain's supply
+			// here, held by the gateway until delivery pays it out.
+			if v := m.Msg.Value; v != nil && v.Sign() > 0 {
+				st.Mint(Address, v)
+			}
+			// Delivered here, or queued on to a subnet below.
+			if err := (&call{g: g, st: st}).route(m.Msg); err != nil {
+				return err
+			}
 		}
 		st.SetState(AppliedSlot(), u64Word(m.Nonce))
 		next++

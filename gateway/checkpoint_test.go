@@ -392,12 +392,15 @@ func TestCheckpointRoutesMessages(t *testing.T) {
 	if sn, _ := ReadSubnet(h.st, "/devnet", "/devnet/idle"); sn.CirculatingSupply.Int64() != 20 {
 		t.Fatalf("idle's supply %s, want 20", sn.CirculatingSupply)
 	}
-	want := "CrossMsgApplied CrossMsgApplied CrossMsgSent CrossMsgApplied CrossMsgSent CrossMsgApplied CrossMsgSent CrossMsgApplied CheckpointCommitted"
+	want := "CrossMsgApplied CrossMsgForwarded CrossMsgForwarded CrossMsgForwarded CrossMsgApplied CrossMsgSent CrossMsgApplied CrossMsgSent CrossMsgApplied CrossMsgSent CrossMsgApplied CheckpointCommitted"
 	if got := h.eventNames(events); got != want {
 		t.Fatalf("events\n%s\nwant\n%s", got, want)
 	}
-	if ev := h.event(events+1, "CrossMsgApplied"); ev["msgId"] != [32]byte(msgs[4].ID) || ev["success"] != false || !strings.Contains(string(ev["result"].([]byte)), "/devnet/idle is not active yet") {
+	if ev := h.event(events+4, "CrossMsgApplied"); ev["msgId"] != [32]byte(msgs[4].ID) || ev["success"] != false || !strings.Contains(string(ev["result"].([]byte)), "/devnet/idle is not active yet") {
 		t.Fatalf("bounce event %v", ev)
+	}
+	if ev := h.event(events+1, "CrossMsgForwarded"); ev["msgId"] != [32]byte(msgs[1].ID) || ev["next"] != "/devnet/other" {
+		t.Fatalf("forward event %v", ev)
 	}
 	if UpApplied(h.st, "/devnet", c.id) != uint64(len(msgs)) {
 		t.Fatalf("upApplied %d", UpApplied(h.st, "/devnet", c.id))

@@ -160,7 +160,20 @@ func (x *call) route(m CrossMsg) error {
 			return x.bounce(m, err.Error())
 		}
 		x.pushDown(name, m)
+		x.forwarded(m, string(self.Child(name)))
 		return nil
 	}
-	return x.pushUp(m)
+	if err := x.pushUp(m); err != nil {
+		return err
+	}
+	x.forwarded(m, string(self.Parent()))
+	return nil
+}
+
+// forwarded emits CrossMsgForwarded for a message passing through: one that
+// did not start here (those emitted CrossMsgSent).
+func (x *call) forwarded(m CrossMsg, next string) {
+	if m.SrcSubnet != string(x.g.subnet) {
+		x.emit("CrossMsgForwarded", []common.Hash{m.ID}, next)
+	}
 }

@@ -63,6 +63,7 @@ func TestABIMatchesSolidity(t *testing.T) {
 		"CrossMsgApplied":     "CrossMsgApplied(bytes32,bool,bytes)",
 		"CheckpointCommitted": "CheckpointCommitted(string,uint64,bytes32,uint256)",
 		"CheckpointRejected":  "CheckpointRejected(string,uint64,string)",
+		"CrossMsgForwarded":   "CrossMsgForwarded(bytes32,string)",
 	}
 	if len(parsed.Events) != len(events) {
 		t.Errorf("ABI has %d events, IGateway.sol has %d", len(parsed.Events), len(events))

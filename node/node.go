@@ -152,7 +152,7 @@ func rpcConfig(cfg *config.Node, coinbase common.Address) rpc.Config {
 func (n *Node) RPCAddr() string { return n.listener.Addr().String() }
 
 // launch runs rt's driver in its own goroutine until ctx ends or rt is stopped.
-func (n *Node) launch(ctx context.Context, rt *runtime) {
+func (n *Node) launch(ctx context.Context, rt *runtime) context.Context {
 	rctx, cancel := context.WithCancel(ctx)
 	rt.cancel, rt.done = cancel, make(chan struct{})
 	n.mu.Lock()
@@ -166,6 +166,7 @@ func (n *Node) launch(ctx context.Context, rt *runtime) {
 			n.fail(fmt.Errorf("subnet %s: %w", rt.id, err))
 		}
 	}()
+	return rctx
 }
 
 // fail reports a fatal error of the root chain to Run.

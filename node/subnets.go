@@ -175,7 +175,10 @@ func (n *Node) startChild(ctx context.Context, parent *runtime, gs gateway.State
 			}
 		}
 	}
-	n.launch(ctx, rt)
+	rctx := n.launch(ctx, rt)
+	if err := n.startRelay(rctx, rt); err != nil {
+		n.log.Warn("checkpoints of this subnet are not relayed", "subnet", id, "err", err)
+	}
 	n.log.Info("subnet started", "subnet", id, "chainId", gen.ChainID, "validators", len(gen.Validators))
 	return nil
 }

@@ -105,9 +105,14 @@ func (r *blockRun) executed() *execution.Executed {
 	if r.receipts == nil {
 		r.receipts = gethtypes.Receipts{}
 	}
+	// The StateDB numbered the transactions' logs after the system logs;
+	// in a block they come first (as the store derives them on read).
 	var txLogs uint
 	for _, rc := range r.receipts {
-		txLogs += uint(len(rc.Logs))
+		for _, l := range rc.Logs {
+			l.Index = txLogs
+			txLogs++
+		}
 	}
 	store.DeriveSystemLogFields(r.sysLogs, r.header, len(r.txs), txLogs)
 	return &execution.Executed{

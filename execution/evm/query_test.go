@@ -122,9 +122,9 @@ func TestGatewayViaCall(t *testing.T) {
 			t.Fatalf("%s() = %v %v, want %q", method, out, err, want)
 		}
 	}
-	// Unimplemented functions revert with a readable reason.
+	// Refused calls revert with a readable reason.
 	res := call(t, c, execution.CallArgs{To: &gateway.Address, Data: mustPack(t, gw, "release", common.Address{1})})
-	if res.Err == nil || res.Err.Error() != "execution reverted: gateway: release is not implemented yet" {
+	if res.Err == nil || res.Err.Error() != "execution reverted: gateway: release: /devnet is a root chain and has no parent; use fund or send to move value to a subnet" {
 		t.Fatalf("release(): %v", res.Err)
 	}
 	// A contract calling the gateway from Solidity sees the same.

@@ -8,7 +8,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/tracing"
-	gethtypes "github.com/ethereum/go-ethereum/core/types"
 	"github.com/holiman/uint256"
 
 	"github.com/aspen-chain/aspen/gateway"
@@ -47,7 +46,7 @@ func (r *blockRun) applyTopDown(parent *types.Header) error {
 	case r.e.opts.Parent == nil:
 		return fmt.Errorf("%w: %s has no parent chain", ErrParentRef, r.header.SubnetID)
 	}
-	st := topDownState{gatewayState{r.evm}, r.statedb, &r.sysLogs}
+	st := topDownState{gatewayState{r.evm}, r.statedb}
 	msgs, err := r.e.opts.Parent.TopDown(to, gateway.AppliedTopDown(st)+1)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrParentRef, err)
@@ -59,9 +58,13 @@ func (r *blockRun) applyTopDown(parent *types.Header) error {
 	if err != nil {
 		return err
 	}
+	// Every log of this work — the gateway's CrossMsgApplied and whatever
+	// delivered calls emit — lands in the StateDB under the zero tx hash
+	// (no transaction has started yet); they become the system logs.
 	if err := r.e.gateway.ApplyTopDown(st, msgs); err != nil {
 		return err
 	}
+	r.sysLogs = r.statedb.GetLogs(common.Hash{}, r.header.Height, common.Hash{}, r.header.Time())
 	// A config change takes effect at the next height: the header carries
 	// the new set so the engine learns it from the final block itself.
 	after, vs, err := gateway.ReadOwnSet(st)
@@ -99,20 +102,14 @@ func (s genesisStorage) SetState(slot, value common.Hash) {
 }
 
 // topDownState lets the gateway mint what the parent locked for this chain.
-// Its logs (CrossMsgApplied) belong to no transaction: they become the
-// block's system logs.
 type topDownState struct {
 	gatewayState
-	sdb  *state.StateDB
-	logs *[]*gethtypes.Log
+	sdb *state.StateDB
 }
 
 func (s topDownState) Mint(to common.Address, amount *big.Int) {
 	s.sdb.AddBalance(to, uint256.MustFromBig(amount), tracing.BalanceChangeUnspecified)
 }
 
-func (s topDownState) AddLog(topics []common.Hash, data []byte) {
-	*s.logs = append(*s.logs, &gethtypes.Log{Address: gateway.Address, Topics: topics, Data: data})
-}
 
 var _ gateway.ChildState = topDownState{}
