@@ -111,5 +111,4 @@ func (s topDownState) Mint(to common.Address, amount *big.Int) {
 	s.sdb.AddBalance(to, uint256.MustFromBig(amount), tracing.BalanceChangeUnspecified)
 }
 
-
 var _ gateway.ChildState = topDownState{}
