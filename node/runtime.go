@@ -61,6 +61,7 @@ type runtime struct {
 	voter  atomic.Bool   // this node holds a seat in vals and votes
 	blsPub []byte        // this node's BLS public key; nil without one
 	parent *runtime      // the parent chain's runtime on this node; nil for the root
+	period uint64        // checkpoint period of a subnet; 0 for the root
 	onHead func()        // called after every commit (the node's subnet manager)
 	cancel func()        // stops run
 	done   chan struct{} // closed when run returned
@@ -333,6 +334,9 @@ func (p poolAdapter) Status() consensus.PoolStatus {
 	pending, _ := p.rt.pool.Stats()
 	if pending == 0 {
 		pending = p.rt.topDownWaiting()
+	}
+	if pending == 0 && p.rt.checkpointWaiting() {
+		pending = 1
 	}
 	return consensus.PoolStatus{Pending: pending, Full: p.rt.pool.Full(p.rt.gen.GasLimit)}
 }

@@ -162,6 +162,7 @@ func (n *Node) startChild(ctx context.Context, parent *runtime, gs gateway.State
 		return err
 	}
 	rt.onHead = func() { n.wakeManager(); n.wakeChildren(rt) }
+	rt.period = uint64(cg.Params.CheckpointPeriod)
 	if err := n.rpc.AddSubnet(id, &backend{rt: rt}); err != nil {
 		rt.close()
 		return err

@@ -71,3 +71,27 @@ func (rt *runtime) topDownWaiting() int {
 	}
 	return 0
 }
+
+// checkpointWaiting reports whether the subnet has something for its parent
+// that no checkpoint carries yet: up messages sent, or validator-set changes
+// applied (a leaver's collateral waits for one), since the last checkpoint
+// height. An idle subnet then keeps making blocks up to the next checkpoint
+// height instead of resting with value in flight.
+func (rt *runtime) checkpointWaiting() bool {
+	head := rt.head.Load()
+	if rt.period == 0 || head.Height%rt.period == 0 {
+		return false
+	}
+	last, err := rt.store.HeaderByNumber(head.Height - head.Height%rt.period)
+	if err != nil {
+		return false
+	}
+	now, err1 := rt.exec.GatewayState(head)
+	then, err2 := rt.exec.GatewayState(last)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	c1, _, _ := gateway.ReadOwnSet(now)
+	c0, _, _ := gateway.ReadOwnSet(then)
+	return gateway.UpNonce(now) != gateway.UpNonce(then) || c1 != c0
+}

@@ -13,7 +13,7 @@ func xferCmd() *cobra.Command {
 		Use:   "xfer",
 		Short: "Move coins between subnets through the gateways",
 	}
-	cmd.AddCommand(xferFundCmd())
+	cmd.AddCommand(xferFundCmd(), xferReleaseCmd(), xferSendCmd(), xferStatusCmd())
 	return cmd
 }
 
