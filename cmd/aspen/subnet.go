@@ -285,11 +285,14 @@ func ensure0x(s string) string {
 
 // txResult is what stake, leave and kill print with --json.
 type txResult struct {
-	ID         string      `json:"id"`
-	Action     string      `json:"action"`
-	Collateral string      `json:"collateral,omitempty"` // stake: added; leave: returned
-	Tx         common.Hash `json:"tx"`
-	Block      uint64      `json:"block"`
+	ID         string `json:"id"`
+	Action     string `json:"action"`
+	Collateral string `json:"collateral,omitempty"` // stake: added; leave: returned
+	// PendingConfig, for a leave of an Active subnet: the collateral is
+	// returned by the first checkpoint of the child that applied this config.
+	PendingConfig uint64      `json:"pendingConfig,omitempty"`
+	Tx            common.Hash `json:"tx"`
+	Block         uint64      `json:"block"`
 }
 
 // simpleTxCmd is a subnet command that sends one gateway call about an ID.
@@ -327,6 +330,16 @@ func simpleTxCmd(use, short, method string, withValue bool) *cobra.Command {
 			}
 			if ev, _, ok := g.event(tx.Receipt, "ValidatorLeft"); ok {
 				res.Collateral = formatCoins(asBig(ev["collateralReturned"]))
+			} else if method == "leave" {
+				out, err := g.call(ctx, "subnet", string(id))
+				if err != nil {
+					return err
+				}
+				sv, err := decodeSubnet(out)
+				if err != nil {
+					return err
+				}
+				res.PendingConfig = sv.ConfigNumber
 			}
 			if f.asJSON {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
@@ -334,6 +347,9 @@ func simpleTxCmd(use, short, method string, withValue bool) *cobra.Command {
 			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: done in block %d (tx %s)\n", method, res.ID, res.Block, res.Tx)
 			if res.Collateral != "" {
 				fmt.Fprintf(cmd.OutOrStdout(), "  collateral %s coins\n", res.Collateral)
+			}
+			if res.PendingConfig != 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "  your collateral comes back with %s's first checkpoint after it applies config %d\n", res.ID, res.PendingConfig)
 			}
 			return nil
 		},

@@ -231,6 +231,38 @@ func TestSubnetLifecycle(t *testing.T) {
 		return servedSubnets(t, n.m.Nodes[1].RPC)[games] == "validator"
 	})
 
+	// node3 leaves again: its seat goes at once, its 10 coins of collateral
+	// only once a checkpoint of games shows the child applied the change.
+	owner3 := common.HexToAddress(strings.TrimSpace(jsonField(t, aspen(t, "keys", "show", "--home", home(3), "--json"), "account")))
+	rootc, _ := ethclient.Dial(n.m.Nodes[0].RPC)
+	before3, _ := rootc.BalanceAt(ctx, owner3, nil)
+	var left struct {
+		PendingConfig uint64      `json:"pendingConfig"`
+		Tx            common.Hash `json:"tx"`
+	}
+	if err := json.Unmarshal([]byte(aspen(t, "subnet", "leave", games, "--home", home(3), "--json")), &left); err != nil {
+		t.Fatal(err)
+	}
+	if left.PendingConfig == 0 {
+		t.Fatalf("leave of an active subnet names no pending config: %+v", left)
+	}
+	rcpt3, err := rootc.TransactionReceipt(ctx, left.Tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fee := new(big.Int).Mul(new(big.Int).SetUint64(rcpt3.GasUsed), rcpt3.EffectiveGasPrice)
+	ten := new(big.Int).Mul(big.NewInt(10), big.NewInt(1e18))
+	if b, _ := rootc.BalanceAt(ctx, owner3, rcpt3.BlockNumber); b.Cmp(new(big.Int).Sub(before3, fee)) > 0 && new(big.Int).Sub(b, new(big.Int).Sub(before3, fee)).Cmp(ten) >= 0 {
+		t.Fatalf("node3 got its collateral back in the leave's own block (%v -> %v)", before3, b)
+	}
+	waitFor(t, "node3's collateral back after games' checkpoint", time.Minute, func() bool {
+		b, err := rootc.BalanceAt(ctx, owner3, nil)
+		return err == nil && new(big.Int).Sub(b, new(big.Int).Sub(before3, fee)).Cmp(ten) >= 0
+	})
+	waitFor(t, "node3 to stop validating "+games, time.Minute, func() bool {
+		return servedSubnets(t, n.m.Nodes[3].RPC)[games] != "validator"
+	})
+
 	// Kill: a second, unfunded subnet.
 	temp := "/devnet/temp"
 	aspen(t, "subnet", "create", temp, "--engine", "bft", "--min-validators", "3", "--min-collateral", "3", "--block-time", "200ms", "--home", home(0), "--json")

@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"math/big"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/accounts/abi"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/aspen-chain/aspen/gateway"
+)
+
+type sentMsg struct {
+	MsgID common.Hash `json:"msgId"`
+	Src   string      `json:"src"`
+	Dst   string      `json:"dst"`
+}
+
+type hop struct {
+	Chain string `json:"chain"`
+	State string `json:"state"`
+}
+
+// followMsg runs `aspen xfer status` until the message is applied and
+// returns the hops it printed.
+func followMsg(t *testing.T, home string, m sentMsg) []hop {
+	t.Helper()
+	var hops []hop
+	if err := json.Unmarshal([]byte(aspen(t, "xfer", "status", m.MsgID.Hex(), "--src", m.Src, "--home", home, "--wait", "90s", "--json")), &hops); err != nil {
+		t.Fatal(err)
+	}
+	return hops
+}
+
+// circulating is the parent's circulating supply for child, read through
+// the gateway's subnet() view.
+func circulating(t *testing.T, url, child string) *big.Int {
+	t.Helper()
+	c, err := gethrpc.Dial(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	gw, _ := gateway.ParseABI()
+	data, _ := gw.Pack("subnet", child)
+	var out string
+	if err := c.Call(&out, "eth_call", map[string]any{"to": gateway.Address, "input": "0x" + common.Bytes2Hex(data)}, "latest"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := gw.Unpack("subnet", common.FromHex(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abi.ConvertType(res[0], new(gateway.ABISubnetInfo)).(*gateway.ABISubnetInfo).CirculatingSupply
+}
+
+// TestCrossMessagesThroughTheTree: on the default devnet, a release goes up
+// one level through a checkpoint, and a send from the grandchild
+// /devnet/alpha/one reaches its cousin /devnet/beta (up two checkpoints, down
+// one top-down hop), each exactly once, with the root's circulating supplies
+// moving by exactly the values (the firewall's books).
+func TestCrossMessagesThroughTheTree(t *testing.T) {
+	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
+	home := func(i int) string { return filepath.Join(d.home, "node"+strconv.Itoa(i)) }
+	root := d.m.Nodes[1].RPC
+	coin := big.NewInt(1e18)
+	alpha0, beta0 := circulating(t, root, "/devnet/alpha"), circulating(t, root, "/devnet/beta")
+
+	var rel sentMsg
+	to := common.HexToAddress("0x00000000000000000000000000000000000a1a01")
+	if err := json.Unmarshal([]byte(aspen(t, "xfer", "release", "/devnet/alpha", "--to", to.Hex(), "--value", "1", "--home", home(0), "--json")), &rel); err != nil {
+		t.Fatal(err)
+	}
+	if hops := followMsg(t, home(1), rel); len(hops) != 2 || hops[1].Chain != "/devnet" || hops[1].State != "applied" {
+		t.Fatalf("release hops %+v", hops)
+	}
+
+	var snd sentMsg
+	dest := common.HexToAddress("0x00000000000000000000000000000000000b0b02")
+	if err := json.Unmarshal([]byte(aspen(t, "xfer", "send", "/devnet/beta", "--src", "/devnet/alpha/one", "--to", dest.Hex(), "--value", "2", "--home", home(1), "--json")), &snd); err != nil {
+		t.Fatal(err)
+	}
+	want := []hop{{"/devnet/alpha/one", "sent"}, {"/devnet/alpha", "forwarded"}, {"/devnet", "forwarded"}, {"/devnet/beta", "applied"}}
+	hops := followMsg(t, home(1), snd)
+	if len(hops) != len(want) {
+		t.Fatalf("send hops %+v, want %+v", hops, want)
+	}
+	for i := range want {
+		if hops[i] != want[i] {
+			t.Fatalf("send hop %d %+v, want %+v", i, hops[i], want[i])
+		}
+	}
+
+	ctx := context.Background()
+	rc, _ := ethclient.Dial(root)
+	if b, _ := rc.BalanceAt(ctx, to, nil); b.Cmp(coin) != 0 {
+		t.Fatalf("release paid %v on /devnet, want exactly 1 coin", b)
+	}
+	for _, i := range []int{1, 2, 3} {
+		bc, _ := ethclient.Dial(d.m.Nodes[i].RPC + "/devnet/beta")
+		if b, _ := bc.BalanceAt(ctx, dest, nil); b.Cmp(new(big.Int).Mul(big.NewInt(2), coin)) != 0 {
+			t.Fatalf("node%d: send credited %v on /devnet/beta, want exactly 2 coins", i, b)
+		}
+	}
+	// The root paid 1 out of alpha's supply and moved 2 from alpha's to beta's.
+	if got, want := circulating(t, root, "/devnet/alpha"), new(big.Int).Sub(alpha0, new(big.Int).Mul(big.NewInt(3), coin)); got.Cmp(want) != 0 {
+		t.Fatalf("alpha's circulating supply %v, want %v", got, want)
+	}
+	if got, want := circulating(t, root, "/devnet/beta"), new(big.Int).Add(beta0, new(big.Int).Mul(big.NewInt(2), coin)); got.Cmp(want) != 0 {
+		t.Fatalf("beta's circulating supply %v, want %v", got, want)
+	}
+}
