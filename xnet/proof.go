@@ -149,3 +149,23 @@ func VerifyMessageProof(p *MessageProof, root common.Hash) error {
 	}
 	return nil
 }
+
+// VerifyCommittedMessage checks a message proof against a checkpoint the
+// parent committed: checkpoint is the encoded checkpoint (as
+// aspen_getCrossMsgProof returns it), committed the hash the parent's
+// gateway recorded for it (subnet(id).lastCheckpointHash, or a storage proof
+// of it by eth_getProof). The checkpoint must hash to committed and carry the
+// proof's messages root; then the proof must hold under that root.
+func VerifyCommittedMessage(p *MessageProof, checkpoint []byte, committed common.Hash) error {
+	cp, err := types.DecodeCheckpoint(checkpoint)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMessageProof, err)
+	}
+	if h := cp.Hash(); h != committed || h != p.CheckpointHash {
+		return fmt.Errorf("%w: checkpoint hashes to %s; the parent committed %s and the proof names %s", ErrMessageProof, h, committed, p.CheckpointHash)
+	}
+	if cp.Subnet != p.Subnet || cp.Height != uint64(p.CheckpointHeight) {
+		return fmt.Errorf("%w: checkpoint is %s at %d, the proof names %s at %d", ErrMessageProof, cp.Subnet, cp.Height, p.Subnet, p.CheckpointHeight)
+	}
+	return VerifyMessageProof(p, cp.MessagesRoot())
+}

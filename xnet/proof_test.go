@@ -154,3 +154,35 @@ func TestMessageProofChecksID(t *testing.T) {
 		t.Fatalf("message with a false ID: %v, want ErrMessageProof", err)
 	}
 }
+
+func TestVerifyCommittedMessage(t *testing.T) {
+	cp := &types.Checkpoint{Subnet: "/devnet/a", Height: 10}
+	for i := uint64(1); i <= 3; i++ {
+		cp.Messages = append(cp.Messages, types.CrossMsg{ID: types.MsgID("/devnet/a", i), SrcSubnet: "/devnet/a", SrcNonce: i,
+			DstSubnet: "/devnet", Value: big.NewInt(int64(i))})
+	}
+	enc, err := types.EncodeCheckpoint(cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ProveMessage(cp, types.MsgID("/devnet/a", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := VerifyCommittedMessage(p, enc, cp.Hash()); err != nil {
+		t.Fatalf("honest proof: %v", err)
+	}
+	if err := VerifyCommittedMessage(p, enc, common.Hash{1}); !errors.Is(err, ErrMessageProof) {
+		t.Fatalf("checkpoint the parent did not commit: %v", err)
+	}
+	other := *cp
+	other.Messages = cp.Messages[:2]
+	enc2, _ := types.EncodeCheckpoint(&other)
+	if err := VerifyCommittedMessage(p, enc2, other.Hash()); !errors.Is(err, ErrMessageProof) {
+		t.Fatalf("proof against another committed checkpoint: %v", err)
+	}
+	p.Message.Value = (*hexutil.Big)(big.NewInt(99))
+	if err := VerifyCommittedMessage(p, enc, cp.Hash()); !errors.Is(err, ErrMessageProof) {
+		t.Fatalf("tampered value: %v", err)
+	}
+}

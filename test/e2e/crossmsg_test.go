@@ -10,10 +10,12 @@ import (
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/ethclient"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/xnet"
 )
 
 type sentMsg struct {
@@ -41,6 +43,11 @@ func followMsg(t *testing.T, home string, m sentMsg) []hop {
 // circulating is the parent's circulating supply for child, read through
 // the gateway's subnet() view.
 func circulating(t *testing.T, url, child string) *big.Int {
+	return subnetInfo(t, url, child).CirculatingSupply
+}
+
+// subnetInfo is the gateway's subnet(child) view on the chain at url.
+func subnetInfo(t *testing.T, url, child string) *gateway.ABISubnetInfo {
 	t.Helper()
 	c, err := gethrpc.Dial(url)
 	if err != nil {
@@ -57,7 +64,7 @@ func circulating(t *testing.T, url, child string) *big.Int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return abi.ConvertType(res[0], new(gateway.ABISubnetInfo)).(*gateway.ABISubnetInfo).CirculatingSupply
+	return abi.ConvertType(res[0], new(gateway.ABISubnetInfo)).(*gateway.ABISubnetInfo)
 }
 
 // TestCrossMessagesThroughTheTree: on the default devnet, a release goes up
@@ -79,6 +86,28 @@ func TestCrossMessagesThroughTheTree(t *testing.T) {
 	}
 	if hops := followMsg(t, home(1), rel); len(hops) != 2 || hops[1].Chain != "/devnet" || hops[1].State != "applied" {
 		t.Fatalf("release hops %+v", hops)
+	}
+
+	// The release is provable: its Merkle proof into the checkpoint that
+	// carried it, and that checkpoint is the one the root committed.
+	var proof struct {
+		Proof      xnet.MessageProof `json:"proof"`
+		Checkpoint hexutil.Bytes     `json:"checkpoint"`
+		Committed  bool              `json:"committed"`
+	}
+	pc, _ := gethrpc.Dial(d.m.Nodes[0].RPC)
+	if err := pc.Call(&proof, "aspen_getCrossMsgProof", rel.MsgID); err != nil {
+		t.Fatal(err)
+	}
+	info := subnetInfo(t, root, "/devnet/alpha")
+	if !proof.Committed || uint64(proof.Proof.CheckpointHeight) != info.LastCheckpointHeight {
+		t.Fatalf("proof of the release in checkpoint %d (committed %v); the root's last is %d", proof.Proof.CheckpointHeight, proof.Committed, info.LastCheckpointHeight)
+	}
+	if err := xnet.VerifyCommittedMessage(&proof.Proof, proof.Checkpoint, info.LastCheckpointHash); err != nil {
+		t.Fatalf("release proof: %v", err)
+	}
+	if proof.Proof.Message.To != to || (*big.Int)(proof.Proof.Message.Value).Cmp(coin) != 0 {
+		t.Fatalf("proof is of %+v", proof.Proof.Message)
 	}
 
 	var snd sentMsg
