@@ -145,7 +145,7 @@ func Build(view ChildView, p Params, height uint64, prev Link) (*types.Checkpoin
 			return nil, nil, Link{}, fmt.Errorf("%w: asked for up messages (%d, %d] at height %d, got %d",
 				ErrView, prev.UpNonce, to, height, len(msgs))
 		}
-		n, err := fitMessages(cp, msgs)
+		n, err := fitMessages(cp, msgs, p.Subnet.Parent())
 		if err != nil {
 			return nil, nil, Link{}, fmt.Errorf("%w: up nonce %d at height %d: %w", ErrMessageTooLarge, prev.UpNonce+1, height, err)
 		}
@@ -160,10 +160,30 @@ func Build(view ChildView, p Params, height uint64, prev Link) (*types.Checkpoin
 	return cp, enc, link, nil
 }
 
+// MaxCheckpointGas is the parent gas a checkpoint's messages may cost
+// (messageGas each), leaving room in a 30M-gas parent block for the
+// signature check of up to about 100 validators.
+const MaxCheckpointGas = 20_000_000
+
+// messageGas is about what the parent's gateway charges to execute m from
+// a checkpoint (gateway/gas.go, measured in its tests): a transfer paid out
+// there, a message queued on to another hop, or a call with its refund
+// reserved.
+func messageGas(m *types.CrossMsg, parent types.SubnetID) uint64 {
+	switch {
+	case m.Kind == types.KindCall && types.SubnetID(m.DstSubnet) == parent:
+		return 900_000
+	case types.SubnetID(m.DstSubnet) == parent:
+		return 15_000
+	}
+	return 220_000
+}
+
 // fitMessages returns how many of msgs, from the first, fit in cp (which has
-// no messages yet) without its encoding exceeding types.MaxCheckpointSize.
-// The sizes are exact RLP lengths, so the cut is deterministic.
-func fitMessages(cp *types.Checkpoint, msgs []types.CrossMsg) (int, error) {
+// no messages yet) without its encoding exceeding types.MaxCheckpointSize
+// or its execution on the parent MaxCheckpointGas. The sizes are exact RLP
+// lengths and the gas a fixed table, so the cut is deterministic.
+func fitMessages(cp *types.Checkpoint, msgs []types.CrossMsg, parent types.SubnetID) (int, error) {
 	empty, err := rlp.EncodeToBytes(cp)
 	if err != nil {
 		return 0, err
@@ -171,8 +191,11 @@ func fitMessages(cp *types.Checkpoint, msgs []types.CrossMsg) (int, error) {
 	// The empty checkpoint's payload holds its messages as an empty list (one
 	// byte); a list with payload m takes rlpListSize(m) bytes instead.
 	fixed := uint64(len(empty)) - rlpHeaderOf(empty) - 1
-	var payload uint64
+	var payload, gas uint64
 	for i := range msgs {
+		if gas += messageGas(&msgs[i], parent); gas > MaxCheckpointGas && i > 0 {
+			return i, nil
+		}
 		enc, err := rlp.EncodeToBytes(&msgs[i])
 		if err != nil {
 			return 0, err

@@ -2,6 +2,7 @@ package xnet
 
 import (
 	"errors"
+	"math/big"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -241,11 +242,31 @@ func TestFitMessagesIsExact(t *testing.T) {
 	for n := encLen(msgs); n != types.MaxCheckpointSize; n = encLen(msgs) {
 		last.Data = make([]byte, len(last.Data)+types.MaxCheckpointSize-n)
 	}
-	if got, err := fitMessages(base, msgs); err != nil || got != len(msgs) {
+	if got, err := fitMessages(base, msgs, types.SubnetID(base.Subnet).Parent()); err != nil || got != len(msgs) {
 		t.Fatalf("exactly at the limit: %d of %d fit (%v)", got, len(msgs), err)
 	}
 	last.Data = append(last.Data, 0)
-	if got, err := fitMessages(base, msgs); err != nil || got != len(msgs)-1 {
+	if got, err := fitMessages(base, msgs, types.SubnetID(base.Subnet).Parent()); err != nil || got != len(msgs)-1 {
 		t.Fatalf("one byte over the limit: %d of %d fit (%v)", got, len(msgs), err)
+	}
+}
+
+// TestCarryOverByParentGas: calls cost the parent far more than transfers,
+// so a period full of calls is cut to what one parent block can execute and
+// the rest go in the next checkpoint.
+func TestCarryOverByParentGas(t *testing.T) {
+	cp := &types.Checkpoint{Subnet: "/devnet/a", Height: 10}
+	var calls, transfers []types.CrossMsg
+	for i := uint64(1); i <= 60; i++ {
+		calls = append(calls, types.CrossMsg{ID: types.MsgID("/devnet/a", i), SrcSubnet: "/devnet/a", SrcNonce: i, DstSubnet: "/devnet",
+			Kind: types.KindCall, Data: []byte{1}, Value: big.NewInt(1)})
+		transfers = append(transfers, types.CrossMsg{ID: types.MsgID("/devnet/a", i), SrcSubnet: "/devnet/a", SrcNonce: i, DstSubnet: "/devnet", Value: big.NewInt(1)})
+	}
+	n, err := fitMessages(cp, calls, "/devnet")
+	if err != nil || n == 0 || n >= 60 || uint64(n)*900_000 > MaxCheckpointGas {
+		t.Fatalf("60 calls: %d fit (%v), want fewer than 60 within %d gas", n, err, MaxCheckpointGas)
+	}
+	if n, err := fitMessages(cp, transfers, "/devnet"); err != nil || n != 60 {
+		t.Fatalf("60 transfers: %d fit (%v), want all", n, err)
 	}
 }
