@@ -53,6 +53,7 @@ func (g *Gateway) ApplyTopDown(st ChildState, msgs []TopDownMsg) error {
 			// here, held by the gateway until delivery pays it out.
 			if v := m.Msg.Value; v != nil && v.Sign() > 0 {
 				st.Mint(Address, v)
+				addCounter(st, mintedSlot(), v)
 			}
 			// Delivered here, or queued on to a subnet below.
 			if err := (&call{g: g, st: st}).route(m.Msg); err != nil {

@@ -98,6 +98,7 @@ func (x *call) pushUp(m CrossMsg) error {
 		if err := b.Burn(m.Value); err != nil {
 			return fmt.Errorf("gateway: burning %s wei of message %s: %w", m.Value, m.ID, err)
 		}
+		addCounter(x.st, burnedSlot(), m.Value)
 	}
 	n := UpNonce(x.st) + 1
 	writeBlob(x.st, upSlot(n), encodeCrossMsg(m))

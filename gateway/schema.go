@@ -33,6 +33,8 @@ import (
 //	top-down applied       keccak("aspen/gw/applied")                           -> nonce of the last parent message applied here (child side)
 //	own validator set      keccak("aspen/gw/selfset")                           -> blob rlp([]SelfValidator): this chain's engine set (child side)
 //	own config number      keccak("aspen/gw/selfconfig")                        -> config number of that set: the newest applied (child side)
+//	minted                 keccak("aspen/gw/minted")                            -> wei that top-down messages brought into this chain, ever
+//	burned                 keccak("aspen/gw/burned")                            -> wei that left this chain for its parent, ever
 //
 // Bottom-up and sending (see the block after the subnet fields below):
 //
@@ -61,6 +63,8 @@ const (
 	tagApplied    = "aspen/gw/applied"
 	tagSelfSet    = "aspen/gw/selfset"
 	tagSelfConfig = "aspen/gw/selfconfig"
+	tagMinted     = "aspen/gw/minted"
+	tagBurned     = "aspen/gw/burned"
 )
 
 // subnetField is a word of a subnet record, at keccak("aspen/gw/subnet" ‖ name) + field.

@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -90,4 +91,21 @@ func applyConfig(st storage, c ConfigChange) error {
 	}
 	WriteOwnSet(st, c.Number, vs)
 	return nil
+}
+
+func mintedSlot() common.Hash { return slotOf(tagMinted) }
+func burnedSlot() common.Hash { return slotOf(tagBurned) }
+
+func addCounter(st storage, slot common.Hash, v *big.Int) {
+	st.SetState(slot, bigWord(new(big.Int).Add(wordBig(st.GetState(slot)), v)))
+}
+
+// SupplyCounters are the wei this chain's gateway ever minted (value of
+// top-down messages arriving) and burned (value leaving for the parent).
+// A child's native supply is its genesis alloc + minted - burned - base fees
+// burned; its parent's circulating supply for it is genesis funds + every
+// fund - every release, so at rest the two differ by the fees alone (the
+// firewall and conservation invariants, CROSSNET.md).
+func SupplyCounters(st StateReader) (minted, burned *big.Int) {
+	return wordBig(st.GetState(mintedSlot())), wordBig(st.GetState(burnedSlot()))
 }

@@ -144,4 +144,23 @@ func TestCrossMessagesThroughTheTree(t *testing.T) {
 	if got, want := circulating(t, root, "/devnet/beta"), new(big.Int).Add(beta0, new(big.Int).Mul(big.NewInt(2), coin)); got.Cmp(want) != 0 {
 		t.Fatalf("beta's circulating supply %v, want %v", got, want)
 	}
+
+	// Conservation and the firewall across every edge, now that nothing is in
+	// flight: what the parent holds for a child is exactly the child's
+	// supply plus the fees the child burned (CROSSNET "Invariants").
+	for _, edge := range []struct{ parent, child string }{{"", "/devnet/alpha"}, {"", "/devnet/beta"}, {"/devnet/alpha", "/devnet/alpha/one"}} {
+		var sup struct {
+			Supply     *hexutil.Big `json:"supply"`
+			FeesBurned *hexutil.Big `json:"feesBurned"`
+		}
+		n1, _ := gethrpc.Dial(d.m.Nodes[1].RPC) // node1 serves every subnet of the tree
+		defer n1.Close()
+		if err := n1.Call(&sup, "aspen_supply", edge.child); err != nil {
+			t.Fatal(err)
+		}
+		held := circulating(t, d.m.Nodes[1].RPC+edge.parent, edge.child)
+		if want := new(big.Int).Add(sup.Supply.ToInt(), sup.FeesBurned.ToInt()); held.Cmp(want) != 0 || sup.Supply.ToInt().Cmp(held) > 0 {
+			t.Fatalf("%s: the parent holds %v for it, its supply is %v and it burned %v in fees", edge.child, held, sup.Supply, sup.FeesBurned)
+		}
+	}
 }
