@@ -39,6 +39,8 @@ type devnetOptions struct {
 	Engine       string
 	BlockTime    time.Duration
 	IdleInterval time.Duration
+	// CheckpointPeriod of the default tree's subnets, in their blocks.
+	CheckpointPeriod uint32
 	Port         int
 	P2PPort      int
 	ChainID      uint64
@@ -117,6 +119,7 @@ func devnetCmd() *cobra.Command {
 	f.StringVar(&o.Subnets, "subnets", "default", "default: also run /NET/alpha (node0-2), /NET/beta (node1-3) and /NET/alpha/one (node0-2), every dev and node account funded on each; none: the root alone")
 	f.DurationVar(&o.BlockTime, "block-time", time.Second, "block time")
 	f.DurationVar(&o.IdleInterval, "idle-interval", 10*time.Second, "longest gap between empty blocks when idle")
+	f.Uint32Var(&o.CheckpointPeriod, "checkpoint-period", 10, "blocks between two checkpoints of each default subnet (bottom-up messages wait for one)")
 	f.IntVar(&o.Port, "port", 8545, "RPC port of node0; node i listens on port+i")
 	f.IntVar(&o.P2PPort, "p2p-port", 26656, "p2p port of node0 (bft); node i listens on p2p-port+i")
 	f.Uint64Var(&o.ChainID, "chain-id", 12345, "EIP-155 chain ID of the root chain")
@@ -178,7 +181,7 @@ func runDevnet(ctx context.Context, out io.Writer, o devnetOptions) error {
 			if err != nil {
 				return err
 			}
-			if err := buildTree(ctx, out, homes, root, o.BlockTime, fundees); err != nil {
+			if err := buildTree(ctx, out, homes, root, o.BlockTime, o.CheckpointPeriod, fundees); err != nil {
 				return fmt.Errorf("build the subnet tree: %w", err)
 			}
 		} else {

@@ -50,7 +50,7 @@ func subnetOf(root types.SubnetID, name string) types.SubnetID {
 // buildTree creates, funds and joins the default subnets through the
 // gateways, as a user would with aspen subnet and aspen xfer, and waits until
 // every member serves each subnet before going a level deeper.
-func buildTree(ctx context.Context, out io.Writer, homes []*config.Node, root types.SubnetID, blockTime time.Duration, fundees []common.Address) error {
+func buildTree(ctx context.Context, out io.Writer, homes []*config.Node, root types.SubnetID, blockTime time.Duration, period uint32, fundees []common.Address) error {
 	coin := big.NewInt(1e18)
 	coins := func(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), coin) }
 	for _, s := range defaultTree {
@@ -64,7 +64,7 @@ func buildTree(ctx context.Context, out io.Writer, homes []*config.Node, root ty
 		}
 		params := gateway.ABIParams{Engine: uint8(gateway.EngineBFT), MinValidators: uint32(len(s.members)),
 			MinCollateral: coins(int64(len(s.members))), BlockTimeMs: uint32(blockTime.Milliseconds()),
-			CheckpointPeriod: 10, GasLimit: 30_000_000}
+			CheckpointPeriod: max(period, 1), GasLimit: 30_000_000}
 		if _, err := g.transact(ctx, "createSubnet", nil, id.Name(), params); err != nil {
 			g.Close()
 			return fmt.Errorf("create %s: %w", id, err)
