@@ -45,6 +45,12 @@ import (
 //	                  + BLS aggregate + write × 7 + event + the releases it pays + for
 //	                  each message routeGas. A resubmission of the last
 //	                  committed checkpoint stops after the reads.
+//	submitEvidence  base + keccak of the evidence × 2 + read × 3, then, unless the
+//	                  offence was punished already: read × (the slots searched for
+//	                  the key's seat and pending releases, records included), and if
+//	                  it has any: double-sign check + write + for each stake payout
+//	                  + event (with reason) + write × (for a seat: 10 + config set
+//	                  + queued config record; for a pending release: its record)
 //
 // A validator record is at most recordSlots slots; a queued config change
 // at most messageSlots; a config set of n validators blobSlots(4n), priced
@@ -71,6 +77,11 @@ const (
 	releaseSlots      = 4   // blobSlots of the largest pending release record
 	maxReasonBytes    = 256 // a bounce reason's length, for pricing its event
 )
+
+// gasDoubleSignCheck verifies two signatures of one key (evidence of
+// equivocation): the key decompressed and checked twice, two pairing checks
+// with their hashes to G2.
+const gasDoubleSignCheck = 2 * (gasBLSKey + gasBLSVerify)
 
 // RequiredGas is the price of call c on st (see the schedule above). A call
 // whose input does not decode pays the base price and reverts.
@@ -136,6 +147,8 @@ func (g *Gateway) RequiredGas(st StateReader, c Call) uint64 {
 		}
 	case "submitCheckpoint":
 		gas += checkpointGas(st, g.subnet, args[0].([]byte))
+	case "submitEvidence":
+		gas += evidenceGas(st, g.subnet, args[0].(string), args[1].([]byte))
 	}
 	return gas
 }

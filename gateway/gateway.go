@@ -83,7 +83,7 @@ func (g *Gateway) Run(st State, c Call) ([]byte, error) {
 // stateChanging are the functions a read-only frame may not call.
 var stateChanging = map[string]bool{
 	"createSubnet": true, "join": true, "stake": true, "leave": true, "kill": true,
-	"fund": true, "release": true, "send": true, "submitCheckpoint": true,
+	"fund": true, "release": true, "send": true, "submitCheckpoint": true, "submitEvidence": true,
 }
 
 func (g *Gateway) run(st State, c Call) ([]byte, error) {
@@ -128,6 +128,8 @@ func (g *Gateway) run(st State, c Call) ([]byte, error) {
 		out, err = x.send(args[0].(string), args[1].(common.Address), args[2].([]byte))
 	case "submitCheckpoint":
 		err = x.submitCheckpoint(args[0].([]byte), args[1].([]byte), args[2].([]byte))
+	case "submitEvidence":
+		err = x.submitEvidence(args[0].(string), args[1].([]byte))
 	case "crossMsgOrigin":
 		src, from := CrossMsgOrigin(x.st)
 		out = []any{src, from}

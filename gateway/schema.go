@@ -129,6 +129,21 @@ func upSlot(nonce uint64) common.Hash { return slotOf(tagUp, u64Word(nonce).Byte
 func upNonceSlot() common.Hash        { return slotOf(tagUpNonce) }
 func originSlot() common.Hash         { return slotOf(tagOrigin) }
 
+// Tags of slashing (slash.go):
+//
+//	offence punished   keccak("aspen/gw/offence" ‖ name ‖ BLS key ‖ height)   -> 1 once evidence against that key at that child height slashed it
+//	slashed and locked keccak("aspen/gw/slashlocked")                        -> wei slashed on a chain whose state cannot burn, kept by the gateway for good
+const (
+	tagOffence     = "aspen/gw/offence"
+	tagSlashLocked = "aspen/gw/slashlocked"
+)
+
+func offenceSlot(name string, key []byte, height uint64) common.Hash {
+	return slotOf(tagOffence, nameWord(name).Bytes(), key, u64Word(height).Bytes())
+}
+
+func slashLockedSlot() common.Hash { return slotOf(tagSlashLocked) }
+
 func slotOf(tag string, parts ...[]byte) common.Hash {
 	b := []byte(tag)
 	for _, p := range parts {

@@ -7,6 +7,7 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 
 	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -59,6 +60,43 @@ func VerifyEvidence(vs *consensus.ValidatorSet, subnet types.SubnetID, ev Eviden
 	for _, v := range []*Vote{&a, &b} {
 		if err := checkSigned(vs, subnet, v); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidEvidence, err)
+		}
+	}
+	return nil
+}
+
+// CheckDoubleVote checks, without signatures, that a and b are two votes
+// for the same height, round and step (prevote or precommit) but different
+// blocks: the shape of an equivocation. It says which of these fails.
+func CheckDoubleVote(a, b Vote) error {
+	switch {
+	case a.Type != Prevote && a.Type != Precommit:
+		return fmt.Errorf("%w: vote type %d is neither prevote nor precommit", ErrInvalidEvidence, a.Type)
+	case a.Type != b.Type:
+		return fmt.Errorf("%w: votes of different types (%s and %s)", ErrInvalidEvidence, a.Type, b.Type)
+	case a.Height != b.Height:
+		return fmt.Errorf("%w: votes for different heights (%d and %d)", ErrInvalidEvidence, a.Height, b.Height)
+	case a.Round != b.Round:
+		return fmt.Errorf("%w: votes for different rounds (%d and %d) of height %d", ErrInvalidEvidence, a.Round, b.Round, a.Height)
+	case a.BlockHash == b.BlockHash:
+		return fmt.Errorf("%w: both votes are for the same block %s", ErrInvalidEvidence, a.BlockHash)
+	}
+	return nil
+}
+
+// VerifyDoubleVote checks that a and b prove the holder of the BLS public
+// key pub equivocated in subnet: CheckDoubleVote holds and both signatures
+// are pub's over the votes' sign bytes (whose domain binds subnet). Unlike
+// VerifyEvidence it needs no validator set, only the key: a parent chain
+// knows its child's validators by key, not the child's set at every height.
+// The votes' Validator indexes are not signed and are ignored.
+func VerifyDoubleVote(pub []byte, subnet types.SubnetID, a, b Vote) error {
+	if err := CheckDoubleVote(a, b); err != nil {
+		return err
+	}
+	for i, v := range []*Vote{&a, &b} {
+		if !crypto.VerifyBLS(pub, v.signBytes(subnet), v.Signature) {
+			return fmt.Errorf("%w: %w: vote %c is not signed by BLS key %x for %s", ErrInvalidEvidence, ErrBadSignature, 'A'+i, pub, subnet)
 		}
 	}
 	return nil
