@@ -34,6 +34,7 @@ func TestABIMatchesSolidity(t *testing.T) {
 		"send":             "send(string,address,bytes)",
 		"crossMsgOrigin":   "crossMsgOrigin()",
 		"submitCheckpoint": "submitCheckpoint(bytes,bytes,bytes)",
+		"submitEvidence":   "submitEvidence(string,bytes)",
 	}
 	if len(parsed.Methods) != len(functions) {
 		t.Errorf("ABI has %d functions, IGateway.sol has %d", len(parsed.Methods), len(functions))
@@ -64,6 +65,7 @@ func TestABIMatchesSolidity(t *testing.T) {
 		"CheckpointCommitted": "CheckpointCommitted(string,uint64,bytes32,uint256)",
 		"CheckpointRejected":  "CheckpointRejected(string,uint64,string)",
 		"CrossMsgForwarded":   "CrossMsgForwarded(bytes32,string)",
+		"ValidatorSlashed":    "ValidatorSlashed(string,address,uint256,string)",
 	}
 	if len(parsed.Events) != len(events) {
 		t.Errorf("ABI has %d events, IGateway.sol has %d", len(parsed.Events), len(events))

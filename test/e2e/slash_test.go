@@ -23,8 +23,8 @@ import (
 	"github.com/aspen-chain/aspen/types"
 )
 
-// subnetInfo reads subnet(id) from the gateway of the chain c is connected to.
-func subnetInfo(t *testing.T, c *ethclient.Client, id string) *gateway.ABISubnetInfo {
+// subnetInfoVia reads subnet(id) from the gateway of the chain c is connected to.
+func subnetInfoVia(t *testing.T, c *ethclient.Client, id string) *gateway.ABISubnetInfo {
 	t.Helper()
 	gw, _ := gateway.ParseABI()
 	data, _ := gw.Pack("subnet", id)
@@ -78,7 +78,7 @@ func TestSlashDoubleVote(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	root := n.clients[0]
-	before := subnetInfo(t, root, games)
+	before := subnetInfoVia(t, root, games)
 	if len(before.Validators) != 4 {
 		t.Fatalf("%s has %d validators before the slash, want 4", games, len(before.Validators))
 	}
@@ -164,7 +164,7 @@ func TestSlashDoubleVote(t *testing.T) {
 	}
 
 	// The seat is gone at once, with a new config.
-	after := subnetInfo(t, root, games)
+	after := subnetInfoVia(t, root, games)
 	if after.ConfigNumber != before.ConfigNumber+1 || len(after.Validators) != 3 {
 		t.Fatalf("after the slash: config %d (was %d), %d validators", after.ConfigNumber, before.ConfigNumber, len(after.Validators))
 	}
@@ -200,7 +200,7 @@ func TestSlashDoubleVote(t *testing.T) {
 	if len(r2.Logs) != 0 || r2.GasUsed*5 > r.GasUsed {
 		t.Fatalf("repeated evidence: %d logs, %d gas (first %d)", len(r2.Logs), r2.GasUsed, r.GasUsed)
 	}
-	if again := subnetInfo(t, root, games); again.ConfigNumber != after.ConfigNumber || len(again.Validators) != 3 {
+	if again := subnetInfoVia(t, root, games); again.ConfigNumber != after.ConfigNumber || len(again.Validators) != 3 {
 		t.Fatalf("repeated evidence changed the subnet: config %d, %d validators", again.ConfigNumber, len(again.Validators))
 	}
 	// Nothing was ever paid back to node3 for its seat.
