@@ -25,6 +25,8 @@ type app struct {
 	// td, in a tree run, is the top-down side of the application: parent
 	// references, queued and applied messages. Nil for a single chain.
 	td *topdown
+	// lastBuilt is the last block this application built, final or not.
+	lastBuilt *types.Block
 }
 
 func genesisBlock(subnet types.SubnetID) *types.Block {
@@ -70,6 +72,7 @@ func (a *app) build(req *consensus.BuildRequest, ms uint64) (*types.Block, error
 	if a.td != nil {
 		a.td.build(b.Header)
 	}
+	a.lastBuilt = b
 	return b, nil
 }
 
@@ -81,19 +84,22 @@ func (a *app) push(f consensus.Final) {
 	a.chain = append(a.chain, f)
 }
 
-// verify is check plus what only a validator's own view decides: in a tree,
-// the block's parent reference must be final in this node's parent chain.
+// verify is check plus, in a tree, the top-down rules a validator applies
+// before it prevotes: some need its own view of the parent chain, and a
+// broken node (the tree's knobs) may skip one.
 func (a *app) verify(b *types.Block) error {
 	if err := a.check(b); err != nil {
 		return err
 	}
 	if a.td != nil {
-		return a.td.local(b.Header)
+		return a.td.verify(b.Header)
 	}
 	return nil
 }
 
-// check reports why b cannot be the next block of this chain, or nil.
+// check reports why b cannot be the next block of this chain, or nil. In a
+// tree it leaves the top-down part to verify, and what a final block applied
+// to the tree's checker.
 func (a *app) check(b *types.Block) error {
 	head := a.head()
 	h := b.Header
@@ -112,9 +118,6 @@ func (a *app) check(b *types.Block) error {
 		return fmt.Errorf("%w: block %d evidence does not match its hash", errBadBlock, h.Height)
 	case h.TimeMs <= head.Header.TimeMs:
 		return fmt.Errorf("%w: block %d is not later than its parent", errBadBlock, h.Height)
-	}
-	if a.td != nil {
-		return a.td.check(h)
 	}
 	return nil
 }

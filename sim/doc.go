@@ -13,9 +13,14 @@
 // RunTree runs a tree of chains (root, children, a grandchild), each with its
 // own validators, over one network and fault schedule of physical nodes;
 // parent blocks queue top-down messages and child blocks apply them through
-// their ParentRef. It also checks that each message is applied exactly once
-// and that all nodes of a subnet apply the same ones at the same height
-// (`go test ./sim -run TestTreeSeeds -seed N` replays one run).
+// their ParentRef. A byzantine physical node equivocates on every chain it
+// validates and lies in the child blocks it proposes (a parent reference
+// that is not final, does not exist or goes back; more, fewer or repeated
+// messages), which honest validators must refuse. It also checks that each
+// message is applied exactly once and that all nodes of a subnet apply the
+// same ones at the same height (`go test ./sim -run TestTreeSeeds -seed N`
+// replays one run); tree_checker_test.go breaks one honest rule at a time to
+// show each check can fail.
 //
 // The real node never imports this package (internal/archtest enforces it).
 package sim

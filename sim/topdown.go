@@ -14,15 +14,22 @@ import (
 // of a tree: parent blocks queue messages for their children (how many, per
 // child and height, follows from the seed), and a child block that moves its
 // ParentRef from h1 to h2 applies, in nonce order, the messages queued for it
-// up to parent height h2, keeping the last applied nonce in its state. The
-// state root commits to the reference, the applied range and the queues, so
-// two nodes that apply differently disagree on the root.
+// up to parent height h2 after the last one it applied, keeping that nonce in
+// its state. The state root commits to the reference, the applied range and
+// the queues, so a block that claims other messages than its reference gives
+// has another root than the one its validators compute.
 type topdown struct {
 	t      *tree
 	chain  int
-	app    *app      // the application this is part of
-	states []tdState // one per height of the app's chain; [0] is genesis
-	parent *app      // this node's application of the parent chain; nil at the root
+	node   int  // the physical node
+	honest bool // byzantine nodes lie in the child blocks they propose
+	app    *app // the application this is part of
+	// states has one entry per height of the app's chain; [0] is genesis.
+	states []tdState
+	parent *app // this node's application of the parent chain; nil at the root
+	// last is the checker's count, not the application's: the last nonce
+	// this node applied, each once and in order from 1.
+	last uint64
 }
 
 // tdState is the toy top-down state after one block.
@@ -36,16 +43,20 @@ func genesisTD() tdState { return tdState{from: 1} }
 
 func (d *topdown) head() tdState { return d.states[len(d.states)-1] }
 
-// next is the state after a block at height with reference ref on prev.
+// next is the executor: the state after a block with reference ref on prev.
 func (d *topdown) next(prev tdState, ref types.ParentRef) tdState {
 	st := tdState{ref: ref, from: 1, applied: prev.applied}
 	if d.parent == nil || ref.Height <= prev.ref.Height {
 		return st
 	}
-	if n := d.t.queued(d.chain, ref.Height); n > prev.applied {
-		st.from, st.to, st.applied = prev.applied+1, n, n
-		if d.t.reapply && prev.applied > 0 {
-			st.from = prev.applied // broken on purpose: the last message again
+	after := prev.applied
+	if d.t.knobs.byHeights {
+		after = d.t.queued(d.chain, prev.ref.Height) // broken on purpose: trusts the reference to only move forward
+	}
+	if n := d.t.queued(d.chain, ref.Height); n > after {
+		st.from, st.to, st.applied = after+1, n, n
+		if d.t.knobs.reapply && after > 0 {
+			st.from = after // broken on purpose: the last message again
 		}
 	}
 	return st
@@ -64,35 +75,55 @@ func (d *topdown) root(parentRoot common.Hash, height uint64, st tdState) common
 }
 
 // build stamps h, a block on the app's head, with the newest parent block
-// final at this node (never moving backwards) and the state root.
+// final at this node (never moving backwards) and the state root. A
+// byzantine proposer lies about the reference or the messages it applies.
 func (d *topdown) build(h *types.Header) {
 	prev := d.head()
 	ref := prev.ref
-	if d.parent != nil {
+	if d.parent != nil && !(d.honest && d.t.knobs.stuckRef) {
 		if p := d.parent.head(); p.Height() > ref.Height {
 			ref = types.ParentRef{Height: p.Height(), Hash: p.Hash()}
 		}
 	}
+	st := d.next(prev, ref)
+	kind := lieNone
+	if !d.honest && d.parent != nil {
+		ref, st, kind = d.lie(prev, ref, st)
+	}
 	h.ParentRef = ref
-	h.StateRoot = d.root(d.app.head().Header.StateRoot, h.Height, d.next(prev, ref))
+	h.StateRoot = d.root(d.app.head().Header.StateRoot, h.Height, st)
+	d.t.claims[h.StateRoot] = st
+	d.t.built(h.StateRoot, kind)
 }
 
-// check is what any node checks of a block on the app's head: a reference
-// that stays or moves forward to a block the parent chain finalized, and the
-// state root. Whether the reference is final in this node's own view is
-// local's job.
-func (d *topdown) check(h *types.Header) error {
-	prev := d.head()
-	ref := h.ParentRef
-	switch {
-	case d.parent == nil && ref != (types.ParentRef{}):
+// verify is what an honest validator checks of the top-down part of a
+// block on the app's head before it prevotes: no reference at the root; a
+// reference that stays, or moves forward to a parent block this node holds
+// as final; and, re-executing the messages the reference gives, the block's
+// state root. The tree's knobs switch single checks off.
+func (d *topdown) verify(h *types.Header) error {
+	err := d.rules(h)
+	if err != nil && d.honest {
+		d.t.refused(h.StateRoot)
+	}
+	return err
+}
+
+func (d *topdown) rules(h *types.Header) error {
+	prev, ref, k := d.head(), h.ParentRef, d.t.knobs
+	if d.parent == nil && ref != (types.ParentRef{}) {
 		return fmt.Errorf("%w: block %d of a root chain has a parent reference", errBadBlock, h.Height)
-	case ref.Height < prev.ref.Height:
-		return fmt.Errorf("%w: block %d moves its parent reference back from %d to %d", errBadBlock, h.Height, prev.ref.Height, ref.Height)
-	case ref.Height == prev.ref.Height && ref != prev.ref:
-		return fmt.Errorf("%w: block %d changes the parent block at height %d", errBadBlock, h.Height, ref.Height)
-	case ref != prev.ref && d.t.chains[d.t.parent[d.chain]].finals[ref.Height] != ref.Hash:
-		return fmt.Errorf("%w: block %d references parent block %d %x, which the parent chain did not finalize", errBadBlock, h.Height, ref.Height, ref.Hash[:4])
+	}
+	if ref != prev.ref {
+		if !k.allowBackwards && ref.Height <= prev.ref.Height {
+			return fmt.Errorf("%w: block %d moves its parent reference back or sideways, from %d %x to %d %x", errBadBlock, h.Height, prev.ref.Height, prev.ref.Hash[:4], ref.Height, ref.Hash[:4])
+		}
+		if p := d.parent; !k.acceptUnfinal && (ref.Height > p.height() || p.chain[ref.Height].Block.Hash() != ref.Hash) {
+			return fmt.Errorf("%w: block %d references parent block %d %x, not final here (parent head %d)", errBadBlock, h.Height, ref.Height, ref.Hash[:4], p.height())
+		}
+	}
+	if k.trustRoot {
+		return nil
 	}
 	if want := d.root(d.app.head().Header.StateRoot, h.Height, d.next(prev, ref)); h.StateRoot != want {
 		return fmt.Errorf("%w: block %d has a wrong top-down state root", errBadBlock, h.Height)
@@ -100,20 +131,30 @@ func (d *topdown) check(h *types.Header) error {
 	return nil
 }
 
-// local rejects a block whose new parent reference is not final in this
-// node's own view of the parent chain.
-func (d *topdown) local(h *types.Header) error {
-	ref := h.ParentRef
-	if d.parent == nil || ref == d.head().ref {
-		return nil
-	}
-	if ref.Height > d.parent.height() || d.parent.chain[ref.Height].Block.Hash() != ref.Hash {
-		return fmt.Errorf("%w: block %d references parent block %d %x, not final here (parent head %d)", errBadBlock, h.Height, ref.Height, ref.Hash[:4], d.parent.height())
-	}
-	return nil
-}
-
-// push records the state after a final block that passed check.
+// push executes a final block that passed the chain checks and records the
+// state after it. An honest node compares the state root it computed with
+// the block's, and the tree checks what it applied.
 func (d *topdown) push(h *types.Header) {
-	d.states = append(d.states, d.next(d.head(), h.ParentRef))
+	prev, k := d.head(), d.t.knobs
+	exec := h.ParentRef
+	if p := d.parent; k.lagExec && p != nil && exec.Height > p.height() {
+		// Broken on purpose: apply what the local parent chain has, not what the reference gives.
+		exec = types.ParentRef{Height: p.height(), Hash: p.head().Hash()}
+	}
+	st := d.next(prev, exec)
+	st.ref = h.ParentRef
+	if claim, ok := d.t.claims[h.StateRoot]; ok && k.trustRoot {
+		st = claim
+	}
+	if d.honest {
+		if !k.noRootCompare && !k.trustRoot {
+			if root := d.root(d.app.head().Header.StateRoot, h.Height, st); root != h.StateRoot {
+				d.t.failf(ErrValidity, "node %d executed final block %d of %s to state root %x, the block says %x", d.node, h.Height, d.app.subnet, root[:4], h.StateRoot[:4])
+			}
+		}
+		if d.parent != nil {
+			d.t.observe(d, prev, st, len(d.states), h.StateRoot)
+		}
+	}
+	d.states = append(d.states, st)
 }

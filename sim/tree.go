@@ -6,15 +6,20 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/ethereum/go-ethereum/common"
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/aspen-chain/aspen/types"
 )
 
-// Errors naming the top-down invariants a tree run violated.
+// Errors naming the top-down invariants a tree run violated. The three
+// ways to break exactly-once each wrap ErrExactlyOnce.
 var (
-	ErrExactlyOnce = errors.New("sim: exactly-once violated: a top-down message was applied twice, applied before it was queued, or, final long enough on the parent, never applied")
-	ErrSameHeight  = errors.New("sim: two honest nodes of a subnet applied different top-down messages at one child height")
+	ErrExactlyOnce  = errors.New("sim: top-down exactly-once violated")
+	ErrAppliedTwice = fmt.Errorf("%w: an honest node applied a message twice", ErrExactlyOnce)
+	ErrUnqueued     = fmt.Errorf("%w: an honest node applied a message its block's parent reference does not give: queued after the referenced parent block, or in one the parent chain did not finalize", ErrExactlyOnce)
+	ErrNeverApplied = fmt.Errorf("%w: an honest node skipped a message, or never applied one final long enough on the parent", ErrExactlyOnce)
+	ErrSameHeight   = errors.New("sim: two honest nodes of a subnet applied different top-down messages at one child height")
 )
 
 // Chain is one subnet of a simulated tree.
@@ -27,7 +32,11 @@ type Chain struct {
 // TreeScenario is a tree of chains over one network of physical nodes.
 // Scenario gives the network, the faults (Nodes is the number of physical
 // nodes; partitions and crashes hit physical nodes, so every chain a node
-// validates) and the heights every chain must reach. Byzantine must be 0.
+// validates) and the heights every chain must reach. Byzantine physical
+// nodes are drawn from the seed, keeping them under a third of every chain's
+// validators; each equivocates on every chain it validates and, in the
+// child blocks it proposes, lies about the parent reference or the messages
+// it applies (TreeResult.Lies).
 type TreeScenario struct {
 	Scenario
 	Chains []Chain // default DefaultTree()
@@ -54,8 +63,11 @@ type TreeResult struct {
 	// Queued is, per chain, how many messages its parent's final chain
 	// queued for it; Applied the lowest last applied nonce over its nodes.
 	Queued, Applied []uint64
-	Ticks           uint64
-	Err             error
+	// Lies is, by kind, what became of the lies byzantine proposers told
+	// in child blocks: "unfinal", "missing", "backwards", "more", "skip", "twice".
+	Lies  map[string]LieCount
+	Ticks uint64
+	Err   error
 }
 
 // tree is one tree run: a simulation per chain, all on one clock, one
@@ -71,21 +83,43 @@ type tree struct {
 	events   []event
 	now      uint64
 	stable   uint64
-	reapply  bool // a broken child application that applies the last message again
+	rng      *rand.Rand
+	knobs    treeKnobs
 	fail     error
+
+	claims    map[common.Hash]tdState // state root of every child block built -> the state it claims
+	lies      map[common.Hash]lie     // state roots of the lying blocks
+	lieCount  [numLies]LieCount
+	finalLies map[common.Hash]bool
+	first     [][]tdState // chain -> the state at each height of the first honest node there
+}
+
+// treeKnobs break one honest rule or part of the application at a time, for
+// the tests that prove each top-down check can fail. The zero value is
+// the honest simulator.
+type treeKnobs struct {
+	acceptUnfinal  bool  // validators skip "the new reference is final in my view of the parent"
+	allowBackwards bool  // validators skip "the reference does not move back or sideways"
+	trustRoot      bool  // nodes never re-execute top-down messages: they believe a block's state root, voting and at commit
+	byHeights      bool  // the executor applies what parent heights (h1, h2] queued, not what follows its last applied nonce
+	reapply        bool  // the executor applies the last message of the previous range again
+	lagExec        bool  // at commit the executor applies only what its own parent chain has final, up to the reference
+	noRootCompare  bool  // at commit nodes do not compare the state root they computed with the block's
+	stuckRef       bool  // honest proposers never move the reference
+	lies           []lie // the lies byzantine proposers draw from; nil for all
 }
 
 // RunTree simulates sc with engines from factory, everything drawn from
 // seed, and checks every chain's invariants and the top-down ones.
 func RunTree(seed uint64, sc TreeScenario, factory EngineFactory) (*TreeResult, error) {
-	t, err := newTree(seed, sc, factory)
+	t, err := newTree(seed, sc, factory, treeKnobs{})
 	if err != nil {
 		return nil, err
 	}
 	return t.run()
 }
 
-func newTree(seed uint64, sc TreeScenario, f EngineFactory) (*tree, error) {
+func newTree(seed uint64, sc TreeScenario, f EngineFactory, knobs treeKnobs) (*tree, error) {
 	sc.Scenario = sc.Scenario.withDefaults()
 	if sc.Chains == nil {
 		sc.Chains = DefaultTree()
@@ -96,15 +130,24 @@ func newTree(seed uint64, sc TreeScenario, f EngineFactory) (*tree, error) {
 	if err := sc.Scenario.validate(); err != nil {
 		return nil, err
 	}
-	if sc.Byzantine != 0 || f.New == nil {
-		return nil, fmt.Errorf("%w: a tree runs honest nodes with an engine", ErrScenario)
+	if f.New == nil {
+		return nil, fmt.Errorf("%w: a tree runs an engine; the factory has no New", ErrScenario)
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x5bd1e9955bd1e995))
-	t := &tree{seed: seed, sc: sc, children: make([][]int, len(sc.Chains))}
+	t := &tree{
+		seed: seed, sc: sc, children: make([][]int, len(sc.Chains)), rng: rng, knobs: knobs,
+		claims: map[common.Hash]tdState{}, lies: map[common.Hash]lie{}, finalLies: map[common.Hash]bool{},
+	}
 	for c, ch := range sc.Chains {
 		if (c == 0) != (ch.Parent < 0) || ch.Parent >= c || len(ch.Validators) == 0 {
 			return nil, fmt.Errorf("%w: chain %d: the root comes first, parents before children", ErrScenario, c)
 		}
+	}
+	byz, err := drawByzantine(sc, rng)
+	if err != nil {
+		return nil, err
+	}
+	for c, ch := range sc.Chains {
 		csc := sc.Scenario
 		csc.Name = sc.Name + " " + string(ch.Subnet)
 		csc.Nodes, csc.Partitions, csc.Crashes = len(ch.Validators), false, 0
@@ -116,7 +159,8 @@ func newTree(seed uint64, sc TreeScenario, f EngineFactory) (*tree, error) {
 			if p < 0 || p >= sc.Nodes {
 				return nil, fmt.Errorf("%w: chain %d validator %d is not a node", ErrScenario, c, p)
 			}
-			d := &topdown{t: t, chain: c, app: s.nodes[i].app, states: []tdState{genesisTD()}}
+			s.nodes[i].honest, s.res.Honest[i] = !byz[p], !byz[p]
+			d := &topdown{t: t, chain: c, node: p, honest: !byz[p], app: s.nodes[i].app, states: []tdState{genesisTD()}}
 			if ch.Parent >= 0 {
 				j := indexOf(sc.Chains[ch.Parent].Validators, p)
 				if j < 0 {
@@ -131,15 +175,18 @@ func newTree(seed uint64, sc TreeScenario, f EngineFactory) (*tree, error) {
 		t.members = append(t.members, ch.Validators)
 		t.parent = append(t.parent, ch.Parent)
 		t.cum = append(t.cum, []uint64{0})
+		t.first = append(t.first, []tdState{genesisTD()})
 	}
 	for c := range t.children {
 		t.children[c] = dedup(t.children[c])
 	}
-	all := make([]int, sc.Nodes)
-	for i := range all {
-		all[i] = i
+	var honest []int
+	for p := 0; p < sc.Nodes; p++ {
+		if !byz[p] {
+			honest = append(honest, p)
+		}
 	}
-	t.events = drawFaults(sc.Scenario, rng, all)
+	t.events = drawFaults(sc.Scenario, rng, honest)
 	for _, e := range t.events {
 		t.stable = max(t.stable, e.at)
 	}
@@ -152,6 +199,59 @@ func newTree(seed uint64, sc TreeScenario, f EngineFactory) (*tree, error) {
 		}
 	}
 	return t, nil
+}
+
+// drawByzantine picks sc.Byzantine physical nodes from the seed: the first
+// set, in a random order of the nodes, that keeps every chain's byzantine
+// validators under a third.
+func drawByzantine(sc TreeScenario, rng *rand.Rand) (map[int]bool, error) {
+	byz := map[int]bool{}
+	if sc.Byzantine == 0 {
+		return byz, nil
+	}
+	order := rng.Perm(sc.Nodes)
+	var pick func(from int) bool
+	pick = func(from int) bool {
+		if len(byz) == sc.Byzantine {
+			return true
+		}
+		for k := from; k < len(order); k++ {
+			p := order[k]
+			if !underThird(sc.Chains, byz, p) {
+				continue
+			}
+			byz[p] = true
+			if pick(k + 1) {
+				return true
+			}
+			delete(byz, p)
+		}
+		return false
+	}
+	if !pick(0) {
+		return nil, fmt.Errorf("%w: cannot place %d byzantine nodes with fewer than a third of every chain's validators", ErrScenario, sc.Byzantine)
+	}
+	return byz, nil
+}
+
+// underThird reports whether making p byzantine too keeps every chain's
+// byzantine validators under a third.
+func underThird(chains []Chain, byz map[int]bool, p int) bool {
+	for _, ch := range chains {
+		if indexOf(ch.Validators, p) < 0 {
+			continue
+		}
+		n := 1
+		for _, v := range ch.Validators {
+			if byz[v] {
+				n++
+			}
+		}
+		if 3*n >= len(ch.Validators) {
+			return false
+		}
+	}
+	return true
 }
 
 // queued is how many messages chain's parent queued for it up to parent
@@ -198,11 +298,14 @@ func (t *tree) run() (*TreeResult, error) {
 				}
 			}
 			if t.fail == nil {
-				t.failf(ErrExactlyOnce, "%s", t.unapplied())
+				t.failf(ErrNeverApplied, "%s", t.unapplied())
 			}
 		}
 	}
-	res := &TreeResult{Seed: t.seed, Ticks: t.now}
+	res := &TreeResult{Seed: t.seed, Ticks: t.now, Lies: map[string]LieCount{}}
+	for k := lieNone + 1; k < numLies; k++ {
+		res.Lies[k.String()] = t.lieCount[k]
+	}
 	for _, s := range t.chains {
 		s.res.Ticks = t.now
 		s.finish()
@@ -210,7 +313,9 @@ func (t *tree) run() (*TreeResult, error) {
 		res.Chains = append(res.Chains, s.res)
 	}
 	if t.fail == nil {
-		t.check()
+		if why := t.unapplied(); why != "" {
+			t.failf(ErrNeverApplied, "%s", why)
+		}
 	}
 	for c, s := range t.chains {
 		var q, a uint64
@@ -218,7 +323,9 @@ func (t *tree) run() (*TreeResult, error) {
 			q = t.queued(c, t.finalHeight(t.parent[c]))
 			a = q
 			for _, n := range s.nodes {
-				a = min(a, n.app.td.head().applied)
+				if n.honest {
+					a = min(a, n.app.td.last)
+				}
 			}
 		}
 		res.Queued, res.Applied = append(res.Queued, q), append(res.Applied, a)
@@ -273,7 +380,9 @@ func (t *tree) done() bool {
 func (t *tree) finalHeight(c int) uint64 {
 	var h uint64
 	for _, n := range t.chains[c].nodes {
-		h = max(h, n.app.height())
+		if n.honest {
+			h = max(h, n.app.height())
+		}
 	}
 	return h
 }
@@ -289,7 +398,7 @@ func (t *tree) unapplied() string {
 		ph := t.finalHeight(p) - t.sc.Lag
 		want := t.queued(c, ph)
 		for i, n := range s.nodes {
-			if got := n.app.td.head().applied; got < want {
+			if got := n.app.td.last; n.honest && got < want {
 				return fmt.Sprintf("node %d of %s applied top-down messages up to %d; its parent queued %d by height %d, final %d heights ago", t.members[c][i], s.subnet, got, want, ph, t.sc.Lag)
 			}
 		}
@@ -297,43 +406,45 @@ func (t *tree) unapplied() string {
 	return ""
 }
 
-// check verifies, on every child chain, that no node applies a message
-// twice or before its parent queued it, and that all nodes apply the same
-// messages at the same child heights.
-func (t *tree) check() {
-	for c, s := range t.chains {
-		if t.parent[c] < 0 {
-			continue
-		}
-		var first []tdState
-		for i, n := range s.nodes {
-			at := map[uint64]int{}
-			for h, st := range n.app.td.states {
-				if h < len(first) && (st.from != first[h].from || st.to != first[h].to || st.ref != first[h].ref) {
-					t.failf(ErrSameHeight, "%s height %d: node %d applied %d..%d under parent block %d, an earlier node %d..%d under %d",
-						s.subnet, h, t.members[c][i], st.from, st.to, st.ref.Height, first[h].from, first[h].to, first[h].ref.Height)
-					return
-				}
-				if st.from <= st.to && st.to > t.queued(c, st.ref.Height) {
-					t.failf(ErrExactlyOnce, "%s height %d: node %d applied up to message %d, its parent had queued %d by height %d", s.subnet, h, t.members[c][i], st.to, t.queued(c, st.ref.Height), st.ref.Height)
-					return
-				}
-				for nonce := st.from; nonce <= st.to; nonce++ {
-					if prev, ok := at[nonce]; ok {
-						t.failf(ErrExactlyOnce, "%s: node %d applied top-down message %d at heights %d and %d", s.subnet, t.members[c][i], nonce, prev, h)
-						return
-					}
-					at[nonce] = h
-				}
-			}
-			if len(n.app.td.states) > len(first) {
-				first = n.app.td.states
-			}
+// observe checks what an honest node of a child chain applied with the
+// block at height, as it applies it: a reference that moved names a block
+// the parent chain finalized; the messages follow the last one the node
+// applied, without a gap, and none beyond what the reference gives; and
+// every node applies the same at each height.
+func (t *tree) observe(d *topdown, prev, st tdState, height int, root common.Hash) {
+	t.finalLie(root)
+	c, p := d.chain, t.parent[d.chain]
+	who := fmt.Sprintf("node %d of %s at height %d", d.node, t.chains[c].subnet, height)
+	if st.ref != prev.ref {
+		if want, ok := t.chains[p].finals[st.ref.Height]; !ok || want != st.ref.Hash {
+			t.failf(ErrUnqueued, "%s moves its parent reference to block %d %x, which %s has not finalized (its final height is %d)",
+				who, st.ref.Height, st.ref.Hash[:4], t.chains[p].subnet, t.finalHeight(p))
+			return
 		}
 	}
-	if why := t.unapplied(); why != "" {
-		t.failf(ErrExactlyOnce, "%s", why)
+	if st.from <= st.to {
+		switch {
+		case st.from <= d.last:
+			t.failf(ErrAppliedTwice, "%s applies messages %d..%d; it had applied up to %d", who, st.from, st.to, d.last)
+			return
+		case st.from > d.last+1:
+			t.failf(ErrNeverApplied, "%s applies messages %d..%d and skips %d..%d", who, st.from, st.to, d.last+1, st.from-1)
+			return
+		case st.to > t.queued(c, st.ref.Height):
+			t.failf(ErrUnqueued, "%s applies up to message %d; its parent queued %d by the referenced height %d", who, st.to, t.queued(c, st.ref.Height), st.ref.Height)
+			return
+		}
+		d.last = st.to
 	}
+	first := t.first[c]
+	if height < len(first) {
+		if f := first[height]; st.from != f.from || st.to != f.to || st.ref != f.ref {
+			t.failf(ErrSameHeight, "%s applied %d..%d under parent block %d, an earlier node %d..%d under %d",
+				who, st.from, st.to, st.ref.Height, f.from, f.to, f.ref.Height)
+		}
+		return
+	}
+	t.first[c] = append(first, st)
 }
 
 func indexOf(xs []int, x int) int {

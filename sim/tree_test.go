@@ -1,37 +1,62 @@
 package sim
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 )
 
 // treeRotation is the scenario TestTreeSeeds runs for each seed: seed % len.
+// In the byzantine ones one physical node equivocates on every chain it
+// validates and lies in the child blocks it proposes. Only scenarios the
+// bft engine passes on every seed run so far belong here; treePending
+// lists the rest.
 var treeRotation = []TreeScenario{
 	{Scenario: Scenario{Name: "tree-honest", Nodes: 5, MinDelay: 1, MaxDelay: 3, Heights: 4}},
 	{Scenario: Scenario{Name: "tree-lossy", Nodes: 5, Loss: 0.1, Dup: 0.1, MinDelay: 1, MaxDelay: 6, Relay: true, Heights: 4}},
 	{Scenario: Scenario{Name: "tree-crash", Nodes: 5, Crashes: 2, MinDelay: 1, MaxDelay: 4, Heights: 4}},
 	{Scenario: Scenario{Name: "tree-partition", Nodes: 5, Partitions: true, Loss: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 4}},
+	{Scenario: Scenario{Name: "tree-byzantine", Nodes: 5, Byzantine: 1, ProposalsOnly: true, MinDelay: 1, MaxDelay: 4, Heights: 4}},
+	{Scenario: Scenario{Name: "tree-byzantine-lossy", Nodes: 5, Byzantine: 1, ProposalsOnly: true, Crashes: 1, Loss: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 4}},
+}
+
+// treePending are tree scenarios the bft engine does not pass on every seed
+// yet: with a byzantine validator equivocating on votes too, a child chain
+// can stall for good (ASPEN_SIM_PENDING=1 go test ./sim -run TestTreeSeeds
+// -seed 112; also 262 and 298). An honest validator
+// refuses a proposal whose parent block its own parent chain has not
+// finalized yet; bft keeps that verdict for the block's hash forever, so
+// once another honest validator is locked on the block, the refuser never
+// prevotes it, and the byzantine votes leave no quorum for anything else.
+// ASPEN_SIM_PENDING=1 runs them in TestTreeSeeds instead of the rotation.
+var treePending = []TreeScenario{
+	{Scenario: Scenario{Name: "tree-byzantine-votes", Nodes: 5, Byzantine: 1, MinDelay: 1, MaxDelay: 4, Heights: 4}},
+	{Scenario: Scenario{Name: "tree-byzantine-votes-crash", Nodes: 5, Byzantine: 1, Crashes: 1, Loss: 0.05, Dup: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 4}},
 }
 
 func replayTree(seed uint64) string {
-	return fmt.Sprintf("replay: go test ./sim -run TestTreeSeeds -seed %d", seed)
+	env := ""
+	if os.Getenv("ASPEN_SIM_PENDING") != "" {
+		env = "ASPEN_SIM_PENDING=1 "
+	}
+	return fmt.Sprintf("replay: %sgo test ./sim -run TestTreeSeeds -seed %d", env, seed)
 }
 
 // TestTreeSeeds runs a tree of bft chains (root, two children, a
-// grandchild) with top-down messages through the rotation: 40 seeds by
-// default, ASPEN_SIM_TREE_SEEDS=N for N, -seed N for one.
+// grandchild) with top-down messages through the rotation: 36 seeds by
+// default (six per scenario), ASPEN_SIM_TREE_SEEDS=N for N, -seed N for one;
+// ASPEN_SIM_PENDING=1 runs treePending instead.
 func TestTreeSeeds(t *testing.T) {
 	var seeds []uint64
 	switch {
 	case *seedFlag >= 0:
 		seeds = append(seeds, uint64(*seedFlag))
 	default:
-		n := 40
+		n := 36
 		if v := os.Getenv("ASPEN_SIM_TREE_SEEDS"); v != "" {
 			var err error
 			if n, err = strconv.Atoi(v); err != nil || n < 1 {
@@ -42,16 +67,37 @@ func TestTreeSeeds(t *testing.T) {
 			seeds = append(seeds, uint64(i))
 		}
 	}
-	// Runs of a few heights may apply nothing yet; all of them together must.
+	// Runs of a few heights may apply nothing yet, and a byzantine node
+	// proposes only a few child blocks per run; all runs together must apply
+	// messages and tell, and refuse, every kind of lie.
 	var applied atomic.Uint64
+	var lies struct {
+		sync.Mutex
+		byKind map[string]LieCount
+		runs   int
+	}
+	lies.byKind = map[string]LieCount{}
 	t.Cleanup(func() {
 		t.Logf("%d seeds: %d top-down messages applied (summed over child chains)", len(seeds), applied.Load())
 		if applied.Load() == 0 && len(seeds) > 1 {
 			t.Errorf("no child applied any top-down message in %d runs", len(seeds))
 		}
+		t.Logf("lies in %d byzantine runs: %+v", lies.runs, lies.byKind)
+		if lies.runs < 12 {
+			return
+		}
+		for k := lieNone + 1; k < numLies; k++ {
+			if c := lies.byKind[k.String()]; c.Built == 0 || c.Refused == 0 {
+				t.Errorf("lie %q: built %d times, refused %d times in %d byzantine runs; want both", k, c.Built, c.Refused, lies.runs)
+			}
+		}
 	})
+	scenarios := treeRotation
+	if os.Getenv("ASPEN_SIM_PENDING") != "" {
+		scenarios = treePending
+	}
 	for _, seed := range seeds {
-		sc := treeRotation[seed%uint64(len(treeRotation))]
+		sc := scenarios[seed%uint64(len(scenarios))]
 		t.Run(fmt.Sprintf("%d-%s", seed, sc.Name), func(t *testing.T) {
 			t.Parallel()
 			start := time.Now()
@@ -70,6 +116,23 @@ func TestTreeSeeds(t *testing.T) {
 				}
 				applied.Add(res.Applied[c])
 			}
+			for name, c := range res.Lies {
+				// A pending parent block may become final before the child
+				// block that references it does: then it is no lie.
+				if c.Final > 0 && name != lieUnfinal.String() {
+					t.Fatalf("%d child blocks lying %q became final: honest validators must refuse them\n%s", c.Final, name, replayTree(seed))
+				}
+			}
+			if sc.Byzantine > 0 {
+				lies.Lock()
+				lies.runs++
+				for name, c := range res.Lies {
+					all := lies.byKind[name]
+					all.Built, all.Refused, all.Final = all.Built+c.Built, all.Refused+c.Refused, all.Final+c.Final
+					lies.byKind[name] = all
+				}
+				lies.Unlock()
+			}
 			if *seedFlag >= 0 {
 				t.Logf("%d ticks in %v; queued %v applied %v", res.Ticks, time.Since(start), res.Queued, res.Applied)
 				for c, r := range res.Chains {
@@ -80,31 +143,21 @@ func TestTreeSeeds(t *testing.T) {
 	}
 }
 
-// TestTreeCatchesReapply: a child application that applies the last message
-// of the previous range again must fail exactly-once, though every node
-// agrees on it.
-func TestTreeCatchesReapply(t *testing.T) {
-	tr, err := newTree(2, treeRotation[0], BFT())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.reapply = true
-	_, err = tr.run()
-	if !errors.Is(err, ErrExactlyOnce) {
-		t.Fatalf("re-applying child: got %v, want ErrExactlyOnce", err)
-	}
-	var fail *Failure
-	if !errors.As(err, &fail) || fail.Seed != 2 {
-		t.Fatalf("failure does not name its seed: %v", err)
-	}
-}
-
-// TestTreeDeterministic: one seed replays exactly.
+// TestTreeDeterministic: one seed replays exactly, with a lossy network, a
+// crash and a byzantine node drawing its lies from the seed.
 func TestTreeDeterministic(t *testing.T) {
-	a, errA := RunTree(7, treeRotation[1], BFT())
-	b, errB := RunTree(7, treeRotation[1], BFT())
-	if fmt.Sprint(errA) != fmt.Sprint(errB) || a.Ticks != b.Ticks || fmt.Sprint(a.Applied) != fmt.Sprint(b.Applied) {
-		t.Fatalf("two runs of seed 7 differ: %d %v %v vs %d %v %v", a.Ticks, a.Applied, errA, b.Ticks, b.Applied, errB)
+	sc := treeRotation[5]
+	a, errA := RunTree(7, sc, BFT())
+	b, errB := RunTree(7, sc, BFT())
+	if fmt.Sprint(errA) != fmt.Sprint(errB) || a.Ticks != b.Ticks || fmt.Sprint(a.Applied) != fmt.Sprint(b.Applied) || fmt.Sprint(a.Lies) != fmt.Sprint(b.Lies) {
+		t.Fatalf("two runs of seed 7 differ: %d %v %v %v vs %d %v %v %v", a.Ticks, a.Applied, a.Lies, errA, b.Ticks, b.Applied, b.Lies, errB)
+	}
+	var told int
+	for _, c := range a.Lies {
+		told += c.Built
+	}
+	if told == 0 {
+		t.Fatalf("seed 7 of %s told no lies; pick a seed that does", sc.Name)
 	}
 	for c := range a.Chains {
 		if a.Chains[c].Trace != b.Chains[c].Trace {
