@@ -121,3 +121,11 @@ func (a *app) check(b *types.Block) error {
 	}
 	return nil
 }
+
+// ahead reports whether b references a parent block above this node's final
+// parent height: not refused but waited for (consensus/driver defers the
+// same way), unless a test knob makes the node accept unfinal references.
+func (a *app) ahead(b *types.Block) bool {
+	d := a.td
+	return d != nil && d.parent != nil && !d.t.knobs.acceptUnfinal && b.Header != nil && b.Header.ParentRef.Height > d.parent.height()
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/crypto"
+	"github.com/aspen-chain/aspen/types"
 )
 
 // node is one simulated validator: its engine (nil while crashed) and what
@@ -28,6 +29,9 @@ type node struct {
 	probing   bool   // restarted and not yet caught up: probe peers periodically
 	byzantine *Byzantine
 	relayed   map[common.Hash]bool // broadcasts sent or relayed (Scenario.Relay)
+	// deferred holds blocks whose parent reference is above this node's
+	// final parent height: their verdict waits, as consensus/driver's does.
+	deferred []*types.Block
 }
 
 func (n *node) up() bool { return n.engine != nil }
@@ -122,6 +126,26 @@ func (s *simulation) drain(n *node) {
 			_ = n.engine.Step(msg) // a stale answer may be refused; the engine asks again
 		}
 		for _, b := range rd.Verify {
+			if n.app.ahead(b) {
+				n.deferred = append(n.deferred, b)
+				continue
+			}
+			_ = n.engine.Step(consensus.Verdict{Hash: b.Hash(), Valid: n.app.verify(b) == nil})
+		}
+	}
+}
+
+// retryDeferred judges the waiting blocks the parent chain now covers and
+// drops those of heights already final.
+func (s *simulation) retryDeferred(n *node) {
+	waiting := n.deferred
+	n.deferred = nil
+	for _, b := range waiting {
+		switch {
+		case b.Height() <= n.app.height():
+		case n.app.ahead(b):
+			n.deferred = append(n.deferred, b)
+		default:
 			_ = n.engine.Step(consensus.Verdict{Hash: b.Hash(), Valid: n.app.verify(b) == nil})
 		}
 	}

@@ -326,6 +326,7 @@ func (s *simulation) tick() {
 	for _, n := range s.nodes {
 		if n.up() && s.fail == nil {
 			n.engine.Tick()
+			s.retryDeferred(n)
 			s.drain(n)
 		}
 	}

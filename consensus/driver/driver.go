@@ -110,6 +110,9 @@ type Driver struct {
 	// executed holds blocks this node built or verified, by hash, until they
 	// are final, so a final block is never executed twice.
 	executed map[common.Hash]*execution.Executed
+	// deferred holds blocks whose verdict waits for this node's view of the
+	// parent chain to reach their ParentRef (see verify).
+	deferred []*types.Block
 }
 
 // New returns a driver for engine whose chain ends at head.
@@ -182,7 +185,9 @@ func (d *Driver) Run(ctx context.Context) error {
 			return nil
 		case <-ticks:
 			d.engine.Tick()
+			d.retryDeferred()
 		case <-d.notify:
+			d.retryDeferred()
 			if err := d.engine.Step(d.pool.Status()); err != nil {
 				d.cfg.Log.Warn("engine rejected pool status", "err", err)
 			}
@@ -242,9 +247,7 @@ func (d *Driver) process() error {
 			}
 		}
 		for _, b := range rd.Verify {
-			if err := d.engine.Step(d.verify(b)); err != nil {
-				d.cfg.Log.Warn("engine rejected verdict", "height", b.Height(), "err", err)
-			}
+			d.stepVerdict(b, d.verify(b))
 		}
 		if rd.SyncTo > d.head.Height && d.cfg.OnSyncTo != nil {
 			d.cfg.OnSyncTo(rd.SyncTo)
@@ -307,7 +310,20 @@ func (d *Driver) build(req *consensus.BuildRequest) consensus.Message {
 	return consensus.Built{Block: e.Block}
 }
 
+// verify executes b and returns the verdict, or nil when b references a
+// parent block above this node's newest final parent block: a refusal then
+// would only say "not yet", but the engine keeps verdicts for good, and a
+// lasting nil prevote from an honest validator that merely lags its parent
+// chain can stall a round once others locked on b. The block waits in
+// deferred and is verified again once the parent catches up.
 func (d *Driver) verify(b *types.Block) consensus.Message {
+	if d.cfg.ParentRef != nil && b.Header.ParentRef.Height > d.cfg.ParentRef().Height {
+		if len(d.deferred) < maxDeferred {
+			d.deferred = append(d.deferred, b)
+			return nil
+		}
+		return consensus.Verdict{Hash: b.Hash(), Valid: false}
+	}
 	start := d.cfg.Clock.Now()
 	e, err := d.exec.Execute(b)
 	d.stage("verify", start)
@@ -317,6 +333,35 @@ func (d *Driver) verify(b *types.Block) consensus.Message {
 	}
 	d.executed[b.Hash()] = e
 	return consensus.Verdict{Hash: b.Hash(), Valid: true}
+}
+
+// maxDeferred bounds the blocks waiting for the parent chain; beyond it a
+// block is refused as before.
+const maxDeferred = 64
+
+func (d *Driver) stepVerdict(b *types.Block, v consensus.Message) {
+	if v == nil {
+		return
+	}
+	if err := d.engine.Step(v); err != nil {
+		d.cfg.Log.Warn("engine rejected verdict", "height", b.Height(), "err", err)
+	}
+}
+
+// retryDeferred verifies the waiting blocks the parent chain now covers and
+// drops those of heights already final here.
+func (d *Driver) retryDeferred() {
+	if len(d.deferred) == 0 {
+		return
+	}
+	waiting := d.deferred
+	d.deferred = nil
+	for _, b := range waiting {
+		if b.Height() <= d.head.Height {
+			continue
+		}
+		d.stepVerdict(b, d.verify(b))
+	}
 }
 
 func (d *Driver) commit(f consensus.Final) error {

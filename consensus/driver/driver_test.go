@@ -206,3 +206,64 @@ func TestDriverPersistsBeforeSending(t *testing.T) {
 		t.Fatalf("driver did %v, want [persist send]", rec.log)
 	}
 }
+
+// verifyEngine asks once for a block to be verified and reports verdicts.
+type verifyEngine struct {
+	block    *types.Block
+	asked    bool
+	verdicts chan consensus.Verdict
+}
+
+func (e *verifyEngine) Step(m consensus.Message) error {
+	if v, ok := m.(consensus.Verdict); ok {
+		e.verdicts <- v
+	}
+	return nil
+}
+func (e *verifyEngine) Tick()          {}
+func (e *verifyEngine) HasReady() bool { return !e.asked }
+func (e *verifyEngine) Ready() consensus.Ready {
+	return consensus.Ready{Verify: []*types.Block{e.block}}
+}
+func (e *verifyEngine) Advance() { e.asked = true }
+
+// okExecutor accepts every block.
+type okExecutor struct{ execution.Executor }
+
+func (okExecutor) Execute(b *types.Block) (*execution.Executed, error) {
+	return &execution.Executed{Block: b}, nil
+}
+
+// TestDriverWaitsForTheParentBeforeJudging: a block referencing a parent
+// block this node has not seen final yet gets no verdict (a refusal would
+// stick in the engine) until the parent chain here catches up; then it is
+// verified and judged.
+func TestDriverWaitsForTheParentBeforeJudging(t *testing.T) {
+	clock := &manualClock{ticks: make(chan time.Time)}
+	var parent atomic.Uint64
+	parent.Store(3)
+	b := &types.Block{Header: &types.Header{Height: 1, ParentRef: types.ParentRef{Height: 5}}}
+	eng := &verifyEngine{block: b, verdicts: make(chan consensus.Verdict, 4)}
+	d := driver.New(driver.Config{Clock: clock, ParentRef: func() types.ParentRef { return types.ParentRef{Height: parent.Load()} }},
+		eng, okExecutor{}, emptyPool{}, &types.Header{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	clock.tick()
+	clock.tick() // the driver took the first tick: the block was asked about and retried once
+	select {
+	case v := <-eng.verdicts:
+		t.Fatalf("verdict %+v while the parent is at 3 and the block references 5", v)
+	default:
+	}
+	parent.Store(5)
+	clock.tick()
+	v := <-eng.verdicts
+	if v.Hash != b.Hash() || !v.Valid {
+		t.Fatalf("verdict %+v after the parent caught up, want valid", v)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
