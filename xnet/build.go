@@ -14,7 +14,7 @@ import (
 // MaxMessagesPerCheckpoint caps the messages one checkpoint carries when
 // Params.MaxMessages is zero. The parent executes all of them in one
 // submitCheckpoint transaction, so the cap keeps that within a block's gas;
-// the size cap (types.MaxCheckpointSize) applies as well. It is part of the
+// the size cap (MaxCheckpointBytes) applies as well. It is part of the
 // protocol: every validator of a subnet must assemble with the same caps.
 const MaxMessagesPerCheckpoint = 1024
 
@@ -160,6 +160,13 @@ func Build(view ChildView, p Params, height uint64, prev Link) (*types.Checkpoin
 	return cp, enc, link, nil
 }
 
+// MaxCheckpointBytes caps a checkpoint's encoding so that its
+// submitCheckpoint transaction (the checkpoint, a 96-byte aggregate, the
+// bitmap and ABI framing) stays under the 128 KiB a node's pool accepts for
+// one transaction (go-ethereum's txMaxSize). types.MaxCheckpointSize, the
+// decoder's bound, is far larger.
+const MaxCheckpointBytes = 120 << 10
+
 // MaxCheckpointGas is the parent gas a checkpoint's messages may cost
 // (messageGas each), leaving room in a 30M-gas parent block for the
 // signature check of up to about 100 validators.
@@ -180,7 +187,7 @@ func messageGas(m *types.CrossMsg, parent types.SubnetID) uint64 {
 }
 
 // fitMessages returns how many of msgs, from the first, fit in cp (which has
-// no messages yet) without its encoding exceeding types.MaxCheckpointSize
+// no messages yet) without its encoding exceeding MaxCheckpointBytes
 // or its execution on the parent MaxCheckpointGas. The sizes are exact RLP
 // lengths and the gas a fixed table, so the cut is deterministic.
 func fitMessages(cp *types.Checkpoint, msgs []types.CrossMsg, parent types.SubnetID) (int, error) {
@@ -201,9 +208,9 @@ func fitMessages(cp *types.Checkpoint, msgs []types.CrossMsg, parent types.Subne
 			return 0, err
 		}
 		payload += uint64(len(enc))
-		if rlpListSize(fixed+rlpListSize(payload)) > types.MaxCheckpointSize {
+		if rlpListSize(fixed+rlpListSize(payload)) > MaxCheckpointBytes {
 			if i == 0 {
-				return 0, fmt.Errorf("%d bytes encoded, over the checkpoint limit of %d: the gateway must cap message data", len(enc), types.MaxCheckpointSize)
+				return 0, fmt.Errorf("%d bytes encoded, over the checkpoint limit of %d: the gateway must cap message data", len(enc), MaxCheckpointBytes)
 			}
 			return i, nil
 		}

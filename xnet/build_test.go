@@ -79,7 +79,7 @@ func TestBuildRejects(t *testing.T) {
 		{"header of another subnet", &fakeView{Subnet: "/devnet/other", UpAt: perBlock(1)}, p, 5, Link{}, ErrView},
 		{"up queue went backwards", good, p, 10, Link{Height: 5, UpNonce: 11}, ErrView},
 		{"view drops a message", shortView{good}, p, 5, Link{}, ErrView},
-		{"message larger than a checkpoint", &fakeView{Subnet: testSubnet, UpAt: perBlock(1), DataSize: types.MaxCheckpointSize}, p, 5, Link{}, ErrMessageTooLarge},
+		{"message larger than a checkpoint", &fakeView{Subnet: testSubnet, UpAt: perBlock(1), DataSize: MaxCheckpointBytes}, p, 5, Link{}, ErrMessageTooLarge},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -132,15 +132,15 @@ func TestCarryOverByCount(t *testing.T) {
 	}
 }
 
-// Messages that would push the encoding past types.MaxCheckpointSize wait
+// Messages that would push the encoding past MaxCheckpointBytes wait
 // for the next checkpoint, and the cut is as late as it can be.
 func TestCarryOverBySize(t *testing.T) {
-	v := &fakeView{Subnet: testSubnet, UpAt: func(h uint64) uint64 { return min(h, 4) * 4 }, DataSize: 150_000}
+	v := &fakeView{Subnet: testSubnet, UpAt: func(h uint64) uint64 { return min(h, 4) * 4 }, DataSize: 15_000}
 	p := Params{Subnet: testSubnet, Period: 4}
 	chain := expectedChain(t, v, p, 16)
 	total := 0
 	for _, b := range chain {
-		if len(b.Encoded) > types.MaxCheckpointSize {
+		if len(b.Encoded) > MaxCheckpointBytes {
 			t.Fatalf("checkpoint %d is %d bytes", b.Link.Height, len(b.Encoded))
 		}
 		n := len(b.Checkpoint.Messages)
@@ -149,13 +149,13 @@ func TestCarryOverBySize(t *testing.T) {
 			// Cut short: one more message must not have fit.
 			more := *b.Checkpoint
 			more.Messages = append(append([]types.CrossMsg(nil), more.Messages...), v.msg(b.Link.UpNonce+1))
-			if _, err := types.EncodeCheckpoint(&more); err == nil {
+			if enc, err := types.EncodeCheckpoint(&more); err == nil && len(enc) <= MaxCheckpointBytes {
 				t.Fatalf("checkpoint %d left message %d out though it fits", b.Link.Height, b.Link.UpNonce+1)
 			}
 		}
 	}
 	if n0 := len(chain[0].Checkpoint.Messages); n0 == 0 || n0 >= 16 {
-		t.Fatalf("first checkpoint carries %d of 16 messages of 150 kB: the size cap did not cut", len(chain[0].Checkpoint.Messages))
+		t.Fatalf("first checkpoint carries %d of 16 messages of 15 kB: the size cap did not cut", len(chain[0].Checkpoint.Messages))
 	}
 	if total != 16 {
 		t.Fatalf("carried %d messages by height 16, want 16", total)
@@ -220,11 +220,11 @@ func TestChainMemoizesAndRebases(t *testing.T) {
 }
 
 // The size cut is exact: messages that bring the encoding to exactly
-// types.MaxCheckpointSize all go in; one byte more and the last waits.
+// MaxCheckpointBytes all go in; one byte more and the last waits.
 func TestFitMessagesIsExact(t *testing.T) {
-	v := &fakeView{Subnet: testSubnet, DataSize: 40_000}
+	v := &fakeView{Subnet: testSubnet, DataSize: 4_000}
 	base := &types.Checkpoint{Subnet: string(testSubnet), Height: 10, Config: 1}
-	msgs := make([]types.CrossMsg, 25) // about 1,000,000 bytes
+	msgs := make([]types.CrossMsg, 25) // about 100,000 bytes
 	for i := range msgs {
 		msgs[i] = v.msg(uint64(i + 1))
 	}
@@ -239,8 +239,8 @@ func TestFitMessagesIsExact(t *testing.T) {
 	}
 	// Grow the last message's data until the whole is exactly the limit.
 	last := &msgs[len(msgs)-1]
-	for n := encLen(msgs); n != types.MaxCheckpointSize; n = encLen(msgs) {
-		last.Data = make([]byte, len(last.Data)+types.MaxCheckpointSize-n)
+	for n := encLen(msgs); n != MaxCheckpointBytes; n = encLen(msgs) {
+		last.Data = make([]byte, len(last.Data)+MaxCheckpointBytes-n)
 	}
 	if got, err := fitMessages(base, msgs, types.SubnetID(base.Subnet).Parent()); err != nil || got != len(msgs) {
 		t.Fatalf("exactly at the limit: %d of %d fit (%v)", got, len(msgs), err)

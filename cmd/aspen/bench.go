@@ -29,6 +29,10 @@ type benchOptions struct {
 	FundKey  string
 	Timeout  time.Duration
 	JSON     bool
+	// ReleaseTo, when set, is the parent chain's RPC URL: every transaction
+	// is a release of 1 gwei to one account there, and the bench waits
+	// until the parent paid them all (cross-messages through checkpoints).
+	ReleaseTo string
 }
 
 // benchResult is what `aspen bench --json` prints.
@@ -48,6 +52,10 @@ type benchResult struct {
 	LatencyP99Ms   float64 `json:"latencyP99Ms"`
 	SignedPerSec   float64 `json:"signedPerSec"`
 	FirstRejection string  `json:"firstRejection,omitempty"`
+	// With --release-to: when the parent had paid every release, counted
+	// from the first submission, and the rate of cross-messages applied.
+	AppliedSeconds float64 `json:"appliedSeconds,omitempty"`
+	AppliedPerSec  float64 `json:"appliedPerSec,omitempty"`
 }
 
 func benchCmd() *cobra.Command {
@@ -81,6 +89,7 @@ func benchCmd() *cobra.Command {
 	f.StringVar(&o.FundKey, "fund-key", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", "private key that funds the sending accounts (default: dev account 0)")
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
 	f.BoolVar(&o.JSON, "json", false, "print the result as JSON")
+	f.StringVar(&o.ReleaseTo, "release-to", "", "send releases (1 gwei each) to the parent chain at this RPC URL instead of transfers, and time them until the parent paid them all")
 	return cmd
 }
 
@@ -125,13 +134,29 @@ func runBench(ctx context.Context, progress io.Writer, o benchOptions) (*benchRe
 	feeCap := new(big.Int).Add(new(big.Int).Mul(baseFee.ToInt(), big.NewInt(20)), tip)
 
 	fmt.Fprintf(progress, "funding %d accounts…\n", o.Accounts)
-	if err := fundBenchAccounts(ctx, c, signer, funder, keys, feeCap, tip, o.Txs/o.Accounts+1); err != nil {
+	gasEach := uint64(21000)
+	var release *common.Address
+	var parent *gethrpc.Client
+	var paidBefore *big.Int
+	if o.ReleaseTo != "" {
+		gasEach = releaseGas
+		r := common.BytesToAddress(gethcrypto.Keccak256([]byte("aspen bench release recipient"))[:20])
+		release = &r
+		if parent, err = gethrpc.DialContext(ctx, o.ReleaseTo); err != nil {
+			return nil, fmt.Errorf("connect to the parent at %s: %w", o.ReleaseTo, err)
+		}
+		defer parent.Close()
+		if paidBefore, err = balanceOf(ctx, parent, r); err != nil {
+			return nil, fmt.Errorf("parent at %s: %w", o.ReleaseTo, err)
+		}
+	}
+	if err := fundBenchAccounts(ctx, c, signer, funder, keys, feeCap, tip, o.Txs/o.Accounts+1, gasEach); err != nil {
 		return nil, err
 	}
 
-	fmt.Fprintf(progress, "signing %d transfers…\n", o.Txs)
+	fmt.Fprintf(progress, "signing %d transactions…\n", o.Txs)
 	signStart := time.Now()
-	txs, err := signTransfers(ctx, c, signer, keys, o.Txs, feeCap, tip)
+	txs, err := signTransfers(ctx, c, signer, keys, o.Txs, feeCap, tip, release)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +189,41 @@ func runBench(ctx context.Context, progress io.Writer, o benchOptions) (*benchRe
 	res.Blocks = w.blocks
 	lat := w.latencies()
 	res.LatencyP50Ms, res.LatencyP99Ms = percentile(lat, 50), percentile(lat, 99)
+	if release != nil {
+		want := new(big.Int).Add(paidBefore, new(big.Int).Mul(big.NewInt(int64(includable)), big.NewInt(1e9)))
+		shown := int64(-1)
+		for {
+			got, err := balanceOf(ctx, parent, *release)
+			if err != nil {
+				return nil, err
+			}
+			if got.Cmp(want) >= 0 {
+				break
+			}
+			done := new(big.Int).Div(new(big.Int).Sub(got, paidBefore), big.NewInt(1e9)).Int64()
+			if done != shown { // redraw on change only: logs of a long wait stay short
+				progressBar(progress, "applied", int(done), includable, float64(done)/time.Since(start).Seconds())
+				shown = done
+			}
+			select {
+			case <-ctx.Done():
+				return nil, fmt.Errorf("the parent paid %d of %d releases before the timeout", done, includable)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		fmt.Fprintln(progress)
+		res.AppliedSeconds = time.Since(start).Seconds()
+		res.AppliedPerSec = float64(includable) / res.AppliedSeconds
+	}
 	return res, nil
+}
+
+func balanceOf(ctx context.Context, c *gethrpc.Client, a common.Address) (*big.Int, error) {
+	var b hexutil.Big
+	if err := c.CallContext(ctx, &b, "eth_getBalance", a, "latest"); err != nil {
+		return nil, err
+	}
+	return b.ToInt(), nil
 }
 
 // benchKeys derives the sending keys from a fixed seed so reruns reuse accounts.
@@ -190,6 +249,9 @@ func printBench(out io.Writer, r *benchResult) {
 	fmt.Fprintf(out, "inclusion     p50 %.0f ms   p99 %.0f ms\n", r.LatencyP50Ms, r.LatencyP99Ms)
 	if r.Rejected > 0 {
 		fmt.Fprintf(out, "rejected      %d (first: %s)\n", r.Rejected, r.FirstRejection)
+	}
+	if r.AppliedSeconds > 0 {
+		fmt.Fprintf(out, "applied       %.0f cross-messages/s on the parent (%.2fs from the first submission)\n", r.AppliedPerSec, r.AppliedSeconds)
 	}
 }
 

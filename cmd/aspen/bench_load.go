@@ -17,28 +17,50 @@ import (
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/aspen-chain/aspen/gateway"
 )
+
+// releaseCall is the calldata of IGateway.release(to).
+func releaseCall(to common.Address) []byte {
+	gw, err := gateway.ParseABI()
+	if err != nil {
+		panic(err) // the embedded ABI is checked by the gateway's tests
+	}
+	data, err := gw.Pack("release", to)
+	if err != nil {
+		panic(err)
+	}
+	return data
+}
 
 func newHTTPClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true}}
 }
 
 func signTx(signer gethtypes.Signer, key *ecdsa.PrivateKey, nonce uint64, to common.Address, value, feeCap, tip *big.Int) (*gethtypes.Transaction, error) {
+	return signCall(signer, key, nonce, to, value, feeCap, tip, 21000, nil)
+}
+
+func signCall(signer gethtypes.Signer, key *ecdsa.PrivateKey, nonce uint64, to common.Address, value, feeCap, tip *big.Int, gas uint64, data []byte) (*gethtypes.Transaction, error) {
 	return gethtypes.SignNewTx(key, signer, &gethtypes.DynamicFeeTx{
 		ChainID: signer.ChainID(), Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap,
-		Gas: 21000, To: &to, Value: value,
+		Gas: gas, To: &to, Value: value, Data: data,
 	})
 }
 
+// releaseGas is the gas limit of a bench release (it uses about 196k).
+const releaseGas = 300_000
+
 // fundBenchAccounts sends every key enough for txsEach transfers and waits
 // until the last funding transaction is included.
-func fundBenchAccounts(ctx context.Context, c *gethrpc.Client, signer gethtypes.Signer, funder *ecdsa.PrivateKey, keys []*ecdsa.PrivateKey, feeCap, tip *big.Int, txsEach int) error {
+func fundBenchAccounts(ctx context.Context, c *gethrpc.Client, signer gethtypes.Signer, funder *ecdsa.PrivateKey, keys []*ecdsa.PrivateKey, feeCap, tip *big.Int, txsEach int, gasEach uint64) error {
 	from := gethcrypto.PubkeyToAddress(funder.PublicKey)
 	var nonce hexutil.Uint64
 	if err := c.CallContext(ctx, &nonce, "eth_getTransactionCount", from, "pending"); err != nil {
 		return fmt.Errorf("nonce of funder %s: %w", from, err)
 	}
-	each := new(big.Int).Mul(big.NewInt(int64(txsEach)), new(big.Int).Add(new(big.Int).Mul(feeCap, big.NewInt(21000)), big.NewInt(1)))
+	each := new(big.Int).Mul(big.NewInt(int64(txsEach)), new(big.Int).Add(new(big.Int).Mul(feeCap, new(big.Int).SetUint64(gasEach)), big.NewInt(1e9)))
 	var batch []gethrpc.BatchElem
 	var last common.Hash
 	for i, k := range keys {
@@ -82,7 +104,13 @@ func fundBenchAccounts(ctx context.Context, c *gethrpc.Client, signer gethtypes.
 
 // signTransfers signs n transfers, round-robin over keys so that any prefix of
 // the result is nonce-ordered per sender. Signing runs on every core.
-func signTransfers(ctx context.Context, c *gethrpc.Client, signer gethtypes.Signer, keys []*ecdsa.PrivateKey, n int, feeCap, tip *big.Int) ([]*benchTx, error) {
+// With release set, each transaction instead calls the gateway's
+// release(release) with 1 gwei: a cross-message to the parent.
+func signTransfers(ctx context.Context, c *gethrpc.Client, signer gethtypes.Signer, keys []*ecdsa.PrivateKey, n int, feeCap, tip *big.Int, release *common.Address) ([]*benchTx, error) {
+	var releaseData []byte
+	if release != nil {
+		releaseData = releaseCall(*release)
+	}
 	nonces := make([]hexutil.Uint64, len(keys))
 	batch := make([]gethrpc.BatchElem, len(keys))
 	for i, k := range keys {
@@ -102,7 +130,11 @@ func signTransfers(ctx context.Context, c *gethrpc.Client, signer gethtypes.Sign
 			for i := w; i < n; i += workers {
 				a := i % len(keys)
 				to := common.BigToAddress(big.NewInt(int64(0x10000 + i)))
-				tx, err := signTx(signer, keys[a], uint64(nonces[a])+uint64(i/len(keys)), to, big.NewInt(1), feeCap, tip)
+				nonce := uint64(nonces[a]) + uint64(i/len(keys))
+				tx, err := signTx(signer, keys[a], nonce, to, big.NewInt(1), feeCap, tip)
+				if release != nil {
+					tx, err = signCall(signer, keys[a], nonce, gateway.Address, big.NewInt(1e9), feeCap, tip, releaseGas, releaseData)
+				}
 				if err != nil {
 					errs <- err
 					return
