@@ -22,21 +22,17 @@ var treeRotation = []TreeScenario{
 	{Scenario: Scenario{Name: "tree-partition", Nodes: 5, Partitions: true, Loss: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 4}},
 	{Scenario: Scenario{Name: "tree-byzantine", Nodes: 5, Byzantine: 1, ProposalsOnly: true, MinDelay: 1, MaxDelay: 4, Heights: 4}},
 	{Scenario: Scenario{Name: "tree-byzantine-lossy", Nodes: 5, Byzantine: 1, ProposalsOnly: true, Crashes: 1, Loss: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 4}},
-}
-
-// treePending are tree scenarios the bft engine does not pass on every seed
-// yet: with a byzantine validator equivocating on votes too, a child chain
-// can stall for good (ASPEN_SIM_PENDING=1 go test ./sim -run TestTreeSeeds
-// -seed 112; also 262 and 298). An honest validator
-// refuses a proposal whose parent block its own parent chain has not
-// finalized yet; bft keeps that verdict for the block's hash forever, so
-// once another honest validator is locked on the block, the refuser never
-// prevotes it, and the byzantine votes leave no quorum for anything else.
-// ASPEN_SIM_PENDING=1 runs them in TestTreeSeeds instead of the rotation.
-var treePending = []TreeScenario{
 	{Scenario: Scenario{Name: "tree-byzantine-votes", Nodes: 5, Byzantine: 1, MinDelay: 1, MaxDelay: 4, Heights: 4}},
 	{Scenario: Scenario{Name: "tree-byzantine-votes-crash", Nodes: 5, Byzantine: 1, Crashes: 1, Loss: 0.05, Dup: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 4}},
 }
+
+// treePending are tree scenarios the bft engine does not pass on every seed
+// yet; ASPEN_SIM_PENDING=1 runs them in TestTreeSeeds instead of the
+// rotation. Empty: the two with full vote equivocation joined the rotation
+// once a validator lagging its parent chain stopped refusing child blocks
+// it could not judge yet (consensus/driver defers the verdict; seeds 112,
+// 262, 298, 38 and 50 used to stall a grandchild).
+var treePending = []TreeScenario{}
 
 func replayTree(seed uint64) string {
 	env := ""
@@ -47,8 +43,8 @@ func replayTree(seed uint64) string {
 }
 
 // TestTreeSeeds runs a tree of bft chains (root, two children, a
-// grandchild) with top-down messages through the rotation: 36 seeds by
-// default (six per scenario), ASPEN_SIM_TREE_SEEDS=N for N, -seed N for one;
+// grandchild) with top-down messages through the rotation: 40 seeds by
+// default (five per scenario), ASPEN_SIM_TREE_SEEDS=N for N, -seed N for one;
 // ASPEN_SIM_PENDING=1 runs treePending instead.
 func TestTreeSeeds(t *testing.T) {
 	var seeds []uint64
@@ -56,7 +52,7 @@ func TestTreeSeeds(t *testing.T) {
 	case *seedFlag >= 0:
 		seeds = append(seeds, uint64(*seedFlag))
 	default:
-		n := 36
+		n := 40
 		if v := os.Getenv("ASPEN_SIM_TREE_SEEDS"); v != "" {
 			var err error
 			if n, err = strconv.Atoi(v); err != nil || n < 1 {
@@ -94,6 +90,9 @@ func TestTreeSeeds(t *testing.T) {
 	})
 	scenarios := treeRotation
 	if os.Getenv("ASPEN_SIM_PENDING") != "" {
+		if len(treePending) == 0 {
+			t.Skip("no tree scenario is pending")
+		}
 		scenarios = treePending
 	}
 	for _, seed := range seeds {
