@@ -73,25 +73,40 @@ func (rt *runtime) topDownWaiting() int {
 }
 
 // checkpointWaiting reports whether the subnet has something for its parent
-// that no checkpoint carries yet: up messages sent, or validator-set changes
-// applied (a leaver's collateral waits for one), since the last checkpoint
-// height. An idle subnet then keeps making blocks up to the next checkpoint
-// height instead of resting with value in flight.
+// that no committed checkpoint carries yet: up messages beyond the parent's
+// upApplied (sent since, or left over when a checkpoint was full), or
+// validator-set changes applied since the last checkpoint height (a
+// leaver's collateral waits for one). An idle subnet then keeps making
+// blocks at block time, through as many checkpoints as it takes, instead of
+// resting with value in flight.
 func (rt *runtime) checkpointWaiting() bool {
 	head := rt.head.Load()
-	if rt.period == 0 || head.Height%rt.period == 0 {
+	if rt.period == 0 || rt.parent == nil {
+		return false
+	}
+	now, err := rt.exec.GatewayState(head)
+	if err != nil {
+		return false
+	}
+	pgs, err := rt.parent.exec.GatewayState(rt.parent.head.Load())
+	if err != nil {
+		return false
+	}
+	if gateway.UpNonce(now) > gateway.UpApplied(pgs, rt.parent.id, rt.id) {
+		return true
+	}
+	if head.Height%rt.period == 0 {
 		return false
 	}
 	last, err := rt.store.HeaderByNumber(head.Height - head.Height%rt.period)
 	if err != nil {
 		return false
 	}
-	now, err1 := rt.exec.GatewayState(head)
-	then, err2 := rt.exec.GatewayState(last)
-	if err1 != nil || err2 != nil {
+	then, err := rt.exec.GatewayState(last)
+	if err != nil {
 		return false
 	}
 	c1, _, _ := gateway.ReadOwnSet(now)
 	c0, _, _ := gateway.ReadOwnSet(then)
-	return gateway.UpNonce(now) != gateway.UpNonce(then) || c1 != c0
+	return c1 != c0
 }

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
@@ -232,4 +233,29 @@ func checkBooks(t *testing.T, d *devnet) {
 			t.Fatalf("%s: the parent holds %v for it, its supply is %v and it burned %v in fees", edge.child, held, sup.Supply, sup.FeesBurned)
 		}
 	}
+}
+
+// TestReleaseBurstCarriesOver: 2,000 releases from /devnet/alpha within one
+// checkpoint period (20 blocks) are more than two checkpoints can carry (its transaction must stay
+// under the parent pool's 128 KiB), so the rest go in the following
+// checkpoints, and the subnet keeps making blocks until the parent has paid
+// every one, exactly once (aspen bench --release-to checks the recipient's
+// balance on the root).
+func TestReleaseBurstCarriesOver(t *testing.T) {
+	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--checkpoint-period", "20", "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
+	root := d.m.Nodes[0].RPC
+	out := aspen(t, "bench", "--rpc", root+"/devnet/alpha", "--release-to", root, "--txs", "2000", "--accounts", "40", "--timeout", "2m", "--json")
+	var r struct {
+		Committed     int     `json:"committed"`
+		Rejected      int     `json:"rejected"`
+		AppliedPerSec float64 `json:"appliedPerSec"`
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n") // progress goes to stderr, the result last
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
+		t.Fatalf("bench output %q: %v", out, err)
+	}
+	if r.Committed != 2000 || r.Rejected != 0 || r.AppliedPerSec <= 0 {
+		t.Fatalf("bench: %+v", r)
+	}
+	checkBooks(t, d)
 }
