@@ -41,12 +41,12 @@ type devnetOptions struct {
 	IdleInterval time.Duration
 	// CheckpointPeriod of the default tree's subnets, in their blocks.
 	CheckpointPeriod uint32
-	Port         int
-	P2PPort      int
-	ChainID      uint64
-	Network      string
-	StartTimeout time.Duration
-	Subnets      string // "default": build the default tree; "none": the root alone
+	Port             int
+	P2PPort          int
+	ChainID          uint64
+	Network          string
+	StartTimeout     time.Duration
+	Subnets          string // "default": build the default tree; "none": the root alone
 }
 
 // manifest is devnet.json: everything a script or test needs to use the network.
