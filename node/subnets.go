@@ -109,8 +109,11 @@ func (n *Node) holdsSeat(sn *gateway.Subnet) bool {
 // childGenesis derives a child's genesis from its parent's gateway state;
 // every node computes the same one.
 func childGenesis(cg *gateway.ChildGenesis, activatedAt *types.Header) (*config.Genesis, error) {
-	if cg.Params.Engine != gateway.EngineBFT {
-		return nil, fmt.Errorf("node: subnet %s uses engine %s; this node runs bft subnets only", cg.ID, cg.Params.Engine)
+	switch {
+	case cg.Params.Engine == gateway.EngineSolo && len(cg.Validators) != 1:
+		return nil, fmt.Errorf("node: solo subnet %s has %d validators, want its one sequencer", cg.ID, len(cg.Validators))
+	case cg.Params.Engine != gateway.EngineBFT && cg.Params.Engine != gateway.EngineSolo:
+		return nil, fmt.Errorf("node: subnet %s uses engine %s; this node runs solo and bft subnets", cg.ID, cg.Params.Engine)
 	}
 	g := &config.Genesis{
 		SubnetID:    string(cg.ID),
