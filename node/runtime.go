@@ -58,13 +58,14 @@ type runtime struct {
 	commits        chan struct{}               // signalled after every commit, for waiters
 	lastCommit     time.Time
 
-	voter  atomic.Bool   // this node holds a seat in vals and votes
-	blsPub []byte        // this node's BLS public key; nil without one
-	parent *runtime      // the parent chain's runtime on this node; nil for the root
-	period uint64        // checkpoint period of a subnet; 0 for the root
-	onHead func()        // called after every commit (the node's subnet manager)
-	cancel func()        // stops run
-	done   chan struct{} // closed when run returned
+	voter   atomic.Bool   // this node holds a seat in vals and votes
+	blsPub  []byte        // this node's BLS public key; nil without one
+	account sequencerKey  // this node's account: pays what the node submits to the parent
+	parent  *runtime      // the parent chain's runtime on this node; nil for the root
+	period  uint64        // checkpoint period of a subnet; 0 for the root
+	onHead  func()        // called after every commit (the node's subnet manager)
+	cancel  func()        // stops run
+	done    chan struct{} // closed when run returned
 
 	head  atomic.Pointer[types.Header]
 	heads feed[*types.Header]
@@ -123,6 +124,7 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 	if keys.bls != nil {
 		rt.blsPub = keys.bls.PublicKey().Bytes()
 	}
+	rt.account = keys.account
 	rt.setValidators(vs)
 	tick := tickFor(cfg.Consensus.BlockTime.Duration)
 	eng, err := newEngine(cfg, gen, vs, keys, head, tick)
@@ -203,6 +205,9 @@ func (rt *runtime) onCommit(e *execution.Executed) {
 	rt.lastCommit = now
 	if r, ok := rt.engine.(interface{ Round() uint32 }); ok {
 		rt.metrics.round.WithLabelValues(string(rt.id)).Set(float64(r.Round()))
+	}
+	if len(e.Block.Evidence) > 0 && rt.parent != nil {
+		go rt.reportEvidence(rt.account, e.Block, rt.vals.Load().All()) // off the driver's goroutine
 	}
 	if nv := h.NextValidators; len(nv) > 0 {
 		vs, err := consensus.NewValidatorSet(nv)
