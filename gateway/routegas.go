@@ -66,7 +66,8 @@ func routeGas(st StateReader, self types.SubnetID, m CrossMsg) uint64 {
 		}
 		return gasWrite * (downRecordSlots(m) + 2)
 	}
-	return gasWrite*(upRecordSlots(m)+1) + gasPayout
+	// +2 writes: the up nonce and the burned counter (SupplyCounters).
+	return gasWrite*(upRecordSlots(m)+2) + gasPayout
 }
 
 // deliverGas prices deliver(m) on the chain self.
