@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -61,21 +60,12 @@ func xferFundCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res := fundResult{From: g.from, Dst: string(id), To: common.HexToAddress(to), Value: formatCoins(wei),
-				Tx: tx.Hash, Block: tx.Receipt.BlockNumber.Uint64()}
-			ev, topics, ok := g.event(tx.Receipt, "CrossMsgSent")
-			if !ok || len(topics) == 0 {
-				return fmt.Errorf("fund: transaction %s succeeded but emitted no CrossMsgSent event; is %s an Aspen gateway?", tx.Hash, g.url)
+			res, err := sentMessage(g, tx, "fund")
+			if err != nil {
+				return err
 			}
-			res.MsgID = topics[0]
-			res.Nonce, _ = ev["nonce"].(uint64)
-			res.Src, _ = ev["src"].(string)
-			if f.asJSON {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Sent %s coins from %s on %s to %s on %s\n  msg ID  %s\n  nonce   %d\n  tx      %s (block %d)\n",
-				res.Value, res.From, res.Src, res.To, res.Dst, res.MsgID, res.Nonce, res.Tx, res.Block)
-			return nil
+			res.Value = formatCoins(wei)
+			return printSent(cmd, f.asJSON, res)
 		},
 	}
 	f.register(cmd, true)

@@ -79,7 +79,7 @@ func xferReleaseCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return sendCross(cmd, &f, id, "release", to, value, nil, func(g *gwClient, wei any, to common.Address) []any { return []any{to} })
+			return sendCross(cmd, &f, id, "release", to, value, func(to common.Address) []any { return []any{to} })
 		},
 	}
 	f.register(cmd, true)
@@ -118,7 +118,7 @@ func xferSendCmd() *cobra.Command {
 			if value == "" {
 				value = "0"
 			}
-			return sendCross(cmd, &f, from, "send", to, value, nil, func(g *gwClient, _ any, to common.Address) []any {
+			return sendCross(cmd, &f, from, "send", to, value, func(to common.Address) []any {
 				return []any{string(dst), to, calldata}
 			})
 		},
@@ -134,7 +134,8 @@ func xferSendCmd() *cobra.Command {
 }
 
 // sendCross sends method on chain's gateway with value and prints the message.
-func sendCross(cmd *cobra.Command, f *gwFlags, chain types.SubnetID, method, to, value string, _ []byte, args func(*gwClient, any, common.Address) []any) error {
+// args gives the gateway method's arguments for the recipient.
+func sendCross(cmd *cobra.Command, f *gwFlags, chain types.SubnetID, method, to, value string, args func(common.Address) []any) error {
 	if !common.IsHexAddress(to) {
 		return fmt.Errorf("--to %q is not an address; give 0x and 40 hex digits", to)
 	}
@@ -148,7 +149,7 @@ func sendCross(cmd *cobra.Command, f *gwFlags, chain types.SubnetID, method, to,
 		return err
 	}
 	defer g.Close()
-	tx, err := g.transact(ctx, method, wei, args(g, wei, common.HexToAddress(to))...)
+	tx, err := g.transact(ctx, method, wei, args(common.HexToAddress(to))...)
 	if err != nil {
 		return err
 	}
