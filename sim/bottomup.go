@@ -306,10 +306,11 @@ func (d *topdown) recordUp(height uint64, hash common.Hash, st tdState) {
 	}
 }
 
-// observeUp checks what an honest parent node applied with the block at
-// height: each child's checkpoints follow the last one it applied, without
-// a gap or a repeat, and are the ones the child certified; and no child's
-// circulating supply is negative.
+// observeUp checks what an honest node applied with the block at height:
+// each child's checkpoints follow the last one it applied, without a gap
+// or a repeat, and are the ones the child certified; no child's
+// circulating supply is negative; nor is the chain's own supply (up
+// messages are capped by it, top-down ones are small against genesis).
 func (t *tree) observeUp(d *topdown, st tdState, height uint64, incs []checkpoint) {
 	who := fmt.Sprintf("node %d of %s at height %d", d.node, t.chains[d.chain].subnet, height)
 	for _, c := range incs {

@@ -178,10 +178,8 @@ func (d *topdown) push(h *types.Header) {
 		if d.parent != nil {
 			d.t.observe(d, prev, st, len(d.states), h.StateRoot)
 		}
-		if len(d.t.children[d.chain]) > 0 {
-			d.t.finalLie(h.StateRoot)
-			d.t.observeUp(d, st, h.Height, incs)
-		}
+		d.t.finalLie(h.StateRoot)
+		d.t.observeUp(d, st, h.Height, incs)
 	}
 	d.recordUp(h.Height, h.Hash(), st)
 	d.states = append(d.states, st)

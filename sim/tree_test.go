@@ -156,7 +156,7 @@ func TestTreeDeterministic(t *testing.T) {
 	sc := treeRotation[5]
 	a, errA := RunTree(7, sc, BFT())
 	b, errB := RunTree(7, sc, BFT())
-	if fmt.Sprint(errA) != fmt.Sprint(errB) || a.Ticks != b.Ticks || fmt.Sprint(a.Applied) != fmt.Sprint(b.Applied) || fmt.Sprint(a.Lies) != fmt.Sprint(b.Lies) {
+	if fmt.Sprint(errA) != fmt.Sprint(errB) || a.Ticks != b.Ticks || fmt.Sprint(a.Applied) != fmt.Sprint(b.Applied) || fmt.Sprint(a.UpApplied) != fmt.Sprint(b.UpApplied) || fmt.Sprint(a.Lies) != fmt.Sprint(b.Lies) {
 		t.Fatalf("two runs of seed 7 differ: %d %v %v %v vs %d %v %v %v", a.Ticks, a.Applied, a.Lies, errA, b.Ticks, b.Applied, b.Lies, errB)
 	}
 	var told int
