@@ -141,7 +141,7 @@ func TestTreeSeeds(t *testing.T) {
 				lies.Unlock()
 			}
 			if *seedFlag >= 0 {
-				t.Logf("%d ticks in %v; queued %v applied %v", res.Ticks, time.Since(start), res.Queued, res.Applied)
+				t.Logf("%d ticks in %v; queued %v applied %v; up messages applied %v, checkpoints to height %v", res.Ticks, time.Since(start), res.Queued, res.Applied, res.UpApplied, res.Checkpoints)
 				for c, r := range res.Chains {
 					t.Logf("chain %d: heights %v, %d delivered, %d lost, %d crashes, %d syncs", c, r.Heights, r.Delivered, r.Lost, r.Crashes, r.Syncs)
 				}
