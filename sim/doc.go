@@ -22,5 +22,19 @@
 // replays one run); tree_checker_test.go breaks one honest rule at a time to
 // show each check can fail.
 //
+// The tree also models value both ways (bottomup.go). A parent locks the
+// value of each top-down message it queues (its circulating supply for the
+// child grows) and the child mints it when it applies the message; child
+// blocks send value up, burning it into the child's up queue. Every P-th
+// child height is a checkpoint of that queue, certified once the child
+// finalizes it; a parent block includes the next ones, and the parent pays
+// their messages out of the child's circulating supply. Honest parent
+// validators refuse a block whose checkpoints are out of order, repeated,
+// uncertified or pay more than that supply (the firewall); a byzantine
+// proposer tries each. The run checks that parents apply every checkpoint
+// once, in order, within Lag heights of its certificate; that no
+// circulating supply goes negative; and that supplies plus value in flight
+// equal the genesis total at the end (bottomup_test.go breaks each rule).
+//
 // The real node never imports this package (internal/archtest enforces it).
 package sim

@@ -30,6 +30,7 @@ type topdown struct {
 	// last is the checker's count, not the application's: the last nonce
 	// this node applied, each once and in order from 1.
 	last uint64
+	bu   buNode // the bottom-up checker's counts, for a parent chain
 }
 
 // tdState is the toy top-down state after one block.
@@ -37,6 +38,7 @@ type tdState struct {
 	ref      types.ParentRef
 	from, to uint64 // nonces applied by this block; none when from > to
 	applied  uint64 // last nonce applied so far
+	v        valState
 }
 
 func genesisTD() tdState { return tdState{from: 1} }
@@ -71,6 +73,7 @@ func (d *topdown) root(parentRoot common.Hash, height uint64, st tdState) common
 	for _, c := range d.t.children[d.chain] {
 		b = binary.BigEndian.AppendUint64(b, d.t.queued(c, height))
 	}
+	b = appendVal(b, st.v)
 	return gethcrypto.Keccak256Hash(parentRoot[:], st.ref.Hash[:], b)
 }
 
@@ -90,6 +93,12 @@ func (d *topdown) build(h *types.Header) {
 	if !d.honest && d.parent != nil {
 		ref, st, kind = d.lie(prev, ref, st)
 	}
+	incs := d.chooseCheckpoints(prev)
+	if !d.honest && kind == lieNone && len(d.t.children[d.chain]) > 0 {
+		incs, kind = d.lieCheckpoints(prev, h.Height, incs)
+	}
+	d.execValue(prev, &st, h.Height, incs)
+	h.TxRoot = d.t.putBody(incs)
 	h.ParentRef = ref
 	h.StateRoot = d.root(d.app.head().Header.StateRoot, h.Height, st)
 	d.t.claims[h.StateRoot] = st
@@ -122,10 +131,19 @@ func (d *topdown) rules(h *types.Header) error {
 			return fmt.Errorf("%w: block %d references parent block %d %x, not final here (parent head %d)", errBadBlock, h.Height, ref.Height, ref.Hash[:4], p.height())
 		}
 	}
+	incs, err := d.t.body(h.TxRoot)
+	if err != nil {
+		return err
+	}
+	if err := d.checkCheckpoints(prev, h.Height, incs); err != nil {
+		return err
+	}
 	if k.trustRoot {
 		return nil
 	}
-	if want := d.root(d.app.head().Header.StateRoot, h.Height, d.next(prev, ref)); h.StateRoot != want {
+	want := d.next(prev, ref)
+	d.execValue(prev, &want, h.Height, incs)
+	if root := d.root(d.app.head().Header.StateRoot, h.Height, want); h.StateRoot != root {
 		return fmt.Errorf("%w: block %d has a wrong top-down state root", errBadBlock, h.Height)
 	}
 	return nil
@@ -143,6 +161,11 @@ func (d *topdown) push(h *types.Header) {
 	}
 	st := d.next(prev, exec)
 	st.ref = h.ParentRef
+	incs, err := d.t.body(h.TxRoot)
+	if err != nil {
+		d.t.failf(ErrValidity, "node %d: final block %d of %s: %v", d.node, h.Height, d.app.subnet, err)
+	}
+	d.execValue(prev, &st, h.Height, incs)
 	if claim, ok := d.t.claims[h.StateRoot]; ok && k.trustRoot {
 		st = claim
 	}
@@ -155,6 +178,9 @@ func (d *topdown) push(h *types.Header) {
 		if d.parent != nil {
 			d.t.observe(d, prev, st, len(d.states), h.StateRoot)
 		}
+		d.t.finalLie(h.StateRoot)
+		d.t.observeUp(d, st, h.Height, incs)
 	}
+	d.recordUp(h.Height, h.Hash(), st)
 	d.states = append(d.states, st)
 }

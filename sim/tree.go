@@ -63,6 +63,9 @@ type TreeResult struct {
 	// Queued is, per chain, how many messages its parent's final chain
 	// queued for it; Applied the lowest last applied nonce over its nodes.
 	Queued, Applied []uint64
+	// UpApplied is, per chain, the lowest last up message its parent's
+	// honest nodes applied, Checkpoints the lowest last checkpoint height.
+	UpApplied, Checkpoints []uint64
 	// Lies is, by kind, what became of the lies byzantine proposers told
 	// in child blocks: "unfinal", "missing", "backwards", "more", "skip", "twice".
 	Lies  map[string]LieCount
@@ -89,9 +92,10 @@ type tree struct {
 
 	claims    map[common.Hash]tdState // state root of every child block built -> the state it claims
 	lies      map[common.Hash]lie     // state roots of the lying blocks
-	lieCount  [numLies]LieCount
+	lieCount  [numAllLies]LieCount
 	finalLies map[common.Hash]bool
 	first     [][]tdState // chain -> the state at each height of the first honest node there
+	bu        bottomUp    // value across the tree: checkpoints, up messages, parent block bodies
 }
 
 // treeKnobs break one honest rule or part of the application at a time, for
@@ -107,6 +111,12 @@ type treeKnobs struct {
 	noRootCompare  bool  // at commit nodes do not compare the state root they computed with the block's
 	stuckRef       bool  // honest proposers never move the reference
 	lies           []lie // the lies byzantine proposers draw from; nil for all
+
+	anyOrder         bool // parent validators skip "the next checkpoint of the child, its messages continuing the last applied"
+	trustCheckpoints bool // parent validators skip "the child certified this checkpoint"
+	noFirewall       bool // parent validators skip "pays no more than the child's circulating supply"
+	noCheckpoints    bool // honest parent proposers never include checkpoints
+	noBurn           bool // a child's executor sends value up without burning it
 }
 
 // RunTree simulates sc with engines from factory, everything drawn from
@@ -180,6 +190,7 @@ func newTree(seed uint64, sc TreeScenario, f EngineFactory, knobs treeKnobs) (*t
 	for c := range t.children {
 		t.children[c] = dedup(t.children[c])
 	}
+	t.initValue()
 	var honest []int
 	for p := 0; p < sc.Nodes; p++ {
 		if !byz[p] {
@@ -297,14 +308,14 @@ func (t *tree) run() (*TreeResult, error) {
 					t.failed(s)
 				}
 			}
-			if t.fail == nil {
-				t.failf(ErrNeverApplied, "%s", t.unapplied())
-			}
+			t.failUnapplied()
 		}
 	}
 	res := &TreeResult{Seed: t.seed, Ticks: t.now, Lies: map[string]LieCount{}}
-	for k := lieNone + 1; k < numLies; k++ {
-		res.Lies[k.String()] = t.lieCount[k]
+	for k := lieNone + 1; k < numAllLies; k++ {
+		if k != numLies {
+			res.Lies[k.String()] = t.lieCount[k]
+		}
 	}
 	for _, s := range t.chains {
 		s.res.Ticks = t.now
@@ -312,23 +323,30 @@ func (t *tree) run() (*TreeResult, error) {
 		t.failed(s)
 		res.Chains = append(res.Chains, s.res)
 	}
+	t.failUnapplied()
 	if t.fail == nil {
-		if why := t.unapplied(); why != "" {
-			t.failf(ErrNeverApplied, "%s", why)
-		}
+		t.checkConservation()
 	}
 	for c, s := range t.chains {
-		var q, a uint64
-		if t.parent[c] >= 0 {
-			q = t.queued(c, t.finalHeight(t.parent[c]))
+		var q, a, up, ck uint64
+		if p := t.parent[c]; p >= 0 {
+			q = t.queued(c, t.finalHeight(p))
 			a = q
 			for _, n := range s.nodes {
 				if n.honest {
 					a = min(a, n.app.td.last)
 				}
 			}
+			up, ck = ^uint64(0), ^uint64(0)
+			for _, n := range t.chains[p].nodes {
+				if n.honest {
+					kv := n.app.td.head().v.kids[n.app.td.kid(c)]
+					up, ck = min(up, kv.upApplied), min(ck, kv.ck)
+				}
+			}
 		}
 		res.Queued, res.Applied = append(res.Queued, q), append(res.Applied, a)
+		res.UpApplied, res.Checkpoints = append(res.UpApplied, up), append(res.Checkpoints, ck)
 	}
 	res.Err = t.fail
 	return res, t.fail
@@ -373,7 +391,19 @@ func (t *tree) done() bool {
 			return false
 		}
 	}
-	return t.unapplied() == ""
+	return t.unapplied() == "" && t.upUnapplied() == ""
+}
+
+// failUnapplied fails the run if a message, either way, is still unapplied.
+func (t *tree) failUnapplied() {
+	if t.fail != nil {
+		return
+	}
+	if why := t.unapplied(); why != "" {
+		t.failf(ErrNeverApplied, "%s", why)
+	} else if why := t.upUnapplied(); why != "" {
+		t.failf(ErrUpSkipped, "%s", why)
+	}
 }
 
 // finalHeight is the highest height an honest node of chain c finalized.

@@ -43,7 +43,7 @@ func replayTree(seed uint64) string {
 }
 
 // TestTreeSeeds runs a tree of bft chains (root, two children, a
-// grandchild) with top-down messages through the rotation: 40 seeds by
+// grandchild) with top-down messages and checkpoints through the rotation: 40 seeds by
 // default (five per scenario), ASPEN_SIM_TREE_SEEDS=N for N, -seed N for one;
 // ASPEN_SIM_PENDING=1 runs treePending instead.
 func TestTreeSeeds(t *testing.T) {
@@ -66,7 +66,7 @@ func TestTreeSeeds(t *testing.T) {
 	// Runs of a few heights may apply nothing yet, and a byzantine node
 	// proposes only a few child blocks per run; all runs together must apply
 	// messages and tell, and refuse, every kind of lie.
-	var applied atomic.Uint64
+	var applied, upApplied atomic.Uint64
 	var lies struct {
 		sync.Mutex
 		byKind map[string]LieCount
@@ -78,11 +78,18 @@ func TestTreeSeeds(t *testing.T) {
 		if applied.Load() == 0 && len(seeds) > 1 {
 			t.Errorf("no child applied any top-down message in %d runs", len(seeds))
 		}
+		t.Logf("%d seeds: %d up messages applied by parents", len(seeds), upApplied.Load())
+		if upApplied.Load() == 0 && len(seeds) > 1 {
+			t.Errorf("no parent applied any up message in %d runs", len(seeds))
+		}
 		t.Logf("lies in %d byzantine runs: %+v", lies.runs, lies.byKind)
 		if lies.runs < 12 {
 			return
 		}
-		for k := lieNone + 1; k < numLies; k++ {
+		for k := lieNone + 1; k < numAllLies; k++ {
+			if k == numLies {
+				continue
+			}
 			if c := lies.byKind[k.String()]; c.Built == 0 || c.Refused == 0 {
 				t.Errorf("lie %q: built %d times, refused %d times in %d byzantine runs; want both", k, c.Built, c.Refused, lies.runs)
 			}
@@ -114,6 +121,7 @@ func TestTreeSeeds(t *testing.T) {
 					t.Fatalf("chain %d applied %d top-down messages, only %d queued\n%s", c, res.Applied[c], res.Queued[c], replayTree(seed))
 				}
 				applied.Add(res.Applied[c])
+				upApplied.Add(res.UpApplied[c])
 			}
 			for name, c := range res.Lies {
 				// A pending parent block may become final before the child
@@ -133,7 +141,7 @@ func TestTreeSeeds(t *testing.T) {
 				lies.Unlock()
 			}
 			if *seedFlag >= 0 {
-				t.Logf("%d ticks in %v; queued %v applied %v", res.Ticks, time.Since(start), res.Queued, res.Applied)
+				t.Logf("%d ticks in %v; queued %v applied %v; up messages applied %v, checkpoints to height %v", res.Ticks, time.Since(start), res.Queued, res.Applied, res.UpApplied, res.Checkpoints)
 				for c, r := range res.Chains {
 					t.Logf("chain %d: heights %v, %d delivered, %d lost, %d crashes, %d syncs", c, r.Heights, r.Delivered, r.Lost, r.Crashes, r.Syncs)
 				}
@@ -148,7 +156,7 @@ func TestTreeDeterministic(t *testing.T) {
 	sc := treeRotation[5]
 	a, errA := RunTree(7, sc, BFT())
 	b, errB := RunTree(7, sc, BFT())
-	if fmt.Sprint(errA) != fmt.Sprint(errB) || a.Ticks != b.Ticks || fmt.Sprint(a.Applied) != fmt.Sprint(b.Applied) || fmt.Sprint(a.Lies) != fmt.Sprint(b.Lies) {
+	if fmt.Sprint(errA) != fmt.Sprint(errB) || a.Ticks != b.Ticks || fmt.Sprint(a.Applied) != fmt.Sprint(b.Applied) || fmt.Sprint(a.UpApplied) != fmt.Sprint(b.UpApplied) || fmt.Sprint(a.Lies) != fmt.Sprint(b.Lies) {
 		t.Fatalf("two runs of seed 7 differ: %d %v %v %v vs %d %v %v %v", a.Ticks, a.Applied, a.Lies, errA, b.Ticks, b.Applied, b.Lies, errB)
 	}
 	var told int

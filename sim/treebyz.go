@@ -24,10 +24,18 @@ const (
 	lieMore          // claims messages beyond those queued up to its reference
 	lieSkip          // claims the queued messages but the first
 	lieTwice         // claims the last applied message again
-	numLies
+	numLies          // the lies above are about child blocks, those below about parent blocks
+
+	lieCkptUnfinal // includes a child's next checkpoint at a block the child did not finalize
+	lieCkptSkip    // includes the checkpoint after the next one
+	lieCkptRepeat  // includes the last applied checkpoint again
+	lieCkptInflate // pays a little more than a certified checkpoint carries
+	lieCkptOverpay // pays more than the child's circulating supply
+	numAllLies
 )
 
-var lieNames = [numLies]string{"none", "unfinal", "missing", "backwards", "more", "skip", "twice"}
+var lieNames = [numAllLies]string{"none", "unfinal", "missing", "backwards", "more", "skip", "twice", "",
+	"ckpt-unfinal", "ckpt-skip", "ckpt-repeat", "ckpt-inflate", "ckpt-overpay"}
 
 func (k lie) String() string { return lieNames[k] }
 
@@ -46,7 +54,9 @@ func (d *topdown) lie(prev tdState, ref types.ParentRef, st tdState) (types.Pare
 	rng, p := d.t.rng, d.parent
 	k := lie(rng.IntN(int(numLies)))
 	if kinds := d.t.knobs.lies; kinds != nil {
-		k = kinds[rng.IntN(len(kinds))]
+		if k = kinds[rng.IntN(len(kinds))]; k >= numLies {
+			return ref, st, lieNone
+		}
 	}
 	claim := st
 	switch k {
@@ -125,4 +135,81 @@ func (t *tree) finalLie(root common.Hash) {
 		t.finalLies[root] = true
 		t.lieCount[k].Final++
 	}
+}
+
+// lieCheckpoints turns the checkpoints an honest proposer of a parent block
+// at height would include into a lie drawn from the seed (among knobs.lies
+// when set), about one child: each is refused by the order rule, the
+// certificate or the firewall. It includes incs when the lie drawn is
+// impossible here: repeating before any checkpoint was applied, inflating
+// when none is due.
+func (d *topdown) lieCheckpoints(prev tdState, height uint64, incs []checkpoint) ([]checkpoint, lie) {
+	t, rng := d.t, d.t.rng
+	k := lieCkptUnfinal + lie(rng.IntN(int(numAllLies-lieCkptUnfinal)+1)) - 1
+	if len(incs) > 0 && rng.IntN(2) == 0 {
+		k = lieCkptInflate + lie(rng.IntN(2)) // checkpoints are rarely due: lie about one when one is
+	}
+	if kinds := t.knobs.lies; kinds != nil {
+		if k = kinds[rng.IntN(len(kinds))]; k < lieCkptUnfinal {
+			return incs, lieNone
+		}
+	}
+	if k < lieCkptUnfinal {
+		return incs, lieNone
+	}
+	kids := t.children[d.chain]
+	i := rng.IntN(len(kids))
+	if (k == lieCkptInflate || k == lieCkptOverpay) && len(incs) > 0 {
+		i = d.kid(incs[rng.IntN(len(incs))].child) // a child with a checkpoint due
+	}
+	child, kv := kids[i], prev.v.kids[i]
+	certs := t.bu.ckpts[child]
+	cert := func(h uint64) (checkpoint, bool) {
+		if j := h/checkpointPeriod - 1; h > 0 && j < uint64(len(certs)) {
+			return certs[j].checkpoint, true
+		}
+		return checkpoint{}, false
+	}
+	var others, mine []checkpoint
+	for _, c := range incs {
+		if c.child == child {
+			mine = append(mine, c)
+		} else {
+			others = append(others, c)
+		}
+	}
+	next := kv.ck + checkpointPeriod
+	var lied []checkpoint
+	switch k {
+	case lieCkptUnfinal:
+		c, ok := cert(next)
+		if !ok {
+			c = checkpoint{child: child, height: next, from: kv.upApplied + 1, to: kv.upApplied}
+		}
+		c.hash = d.madeUp(next)
+		lied = []checkpoint{c}
+	case lieCkptSkip:
+		c, ok := cert(next + checkpointPeriod)
+		if !ok {
+			c = checkpoint{child: child, height: next + checkpointPeriod, hash: d.madeUp(next + checkpointPeriod), from: kv.upApplied + 2, to: kv.upApplied + 2, sum: 1}
+		}
+		lied = []checkpoint{c}
+	case lieCkptRepeat:
+		c, ok := cert(kv.ck)
+		if !ok {
+			return incs, lieNone
+		}
+		lied = append([]checkpoint{c}, mine...)
+	case lieCkptInflate, lieCkptOverpay:
+		if len(mine) == 0 {
+			return incs, lieNone
+		}
+		lied = append([]checkpoint(nil), mine...)
+		if k == lieCkptInflate {
+			lied[0].sum++
+		} else {
+			lied[0].sum = kv.circ + t.downSum(child, t.queued(child, height-1)+1, t.queued(child, height)) + 1
+		}
+	}
+	return append(others, lied...), k
 }
