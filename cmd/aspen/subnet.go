@@ -46,11 +46,16 @@ func childID(arg string) (types.SubnetID, error) {
 // parentGateway connects to the gateway of id's parent; signs says whether
 // the home's (or the flags') account key is loaded.
 func parentGateway(ctx context.Context, cmd *cobra.Command, f *gwFlags, id types.SubnetID, signs bool) (*gwClient, *config.Node, error) {
+	return chainGateway(ctx, cmd, f, id.Parent(), signs)
+}
+
+// chainGateway connects to the gateway of chain itself.
+func chainGateway(ctx context.Context, cmd *cobra.Command, f *gwFlags, chain types.SubnetID, signs bool) (*gwClient, *config.Node, error) {
 	cfg, err := f.node()
 	if err != nil {
 		return nil, nil, err
 	}
-	url, err := f.chainURL(cfg, id.Parent())
+	url, err := f.chainURL(cfg, chain)
 	if err != nil {
 		return nil, nil, err
 	}

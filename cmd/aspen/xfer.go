@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/spf13/cobra"
 )
@@ -43,35 +41,23 @@ func xferFundCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !common.IsHexAddress(to) {
-				return fmt.Errorf("--to %q is not an address; give 0x and 40 hex digits", to)
-			}
-			wei, err := parseCoins(value)
-			if err != nil {
-				return fmt.Errorf("--value: %w", err)
-			}
-			ctx := cmd.Context()
-			g, _, err := parentGateway(ctx, cmd, &f, id, true)
-			if err != nil {
-				return err
-			}
-			defer g.Close()
-			tx, err := g.transact(ctx, "fund", wei, string(id), common.HexToAddress(to))
-			if err != nil {
-				return err
-			}
-			res, err := sentMessage(g, tx, "fund")
-			if err != nil {
-				return err
-			}
-			res.Value = formatCoins(wei)
-			return printSent(cmd, f.asJSON, res)
+			return sendCross(cmd, &f, id.Parent(), "fund", to, value, func(to common.Address) []any { return []any{string(id), to} })
 		},
 	}
-	f.register(cmd, true)
-	cmd.Flags().StringVar(&to, "to", "", "recipient account on the child (required)")
-	cmd.Flags().StringVar(&value, "value", "", "amount in coins, e.g. 5 or 0.25 (required)")
-	_ = cmd.MarkFlagRequired("to")
-	_ = cmd.MarkFlagRequired("value")
+	registerTransfer(cmd, &f, &to, &value, "recipient account on the child (required)", true)
 	return cmd
+}
+
+// registerTransfer adds the flags of a command that sends value to an
+// account on another chain: the gateway flags, --to and --value.
+func registerTransfer(cmd *cobra.Command, f *gwFlags, to, value *string, toHelp string, valueRequired bool) {
+	f.register(cmd, true)
+	cmd.Flags().StringVar(to, "to", "", toHelp)
+	_ = cmd.MarkFlagRequired("to")
+	if valueRequired {
+		cmd.Flags().StringVar(value, "value", "", "amount in coins, e.g. 5 or 0.25 (required)")
+		_ = cmd.MarkFlagRequired("value")
+	} else {
+		cmd.Flags().StringVar(value, "value", "", "amount in coins (default 0: a call only)")
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -18,28 +17,6 @@ import (
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/types"
 )
-
-// chainGateway connects to the gateway of chain itself (the source of a
-// release or send).
-func chainGateway(ctx context.Context, cmd *cobra.Command, f *gwFlags, chain types.SubnetID) (*gwClient, error) {
-	cfg, err := f.node()
-	if err != nil {
-		return nil, err
-	}
-	url, err := f.chainURL(cfg, chain)
-	if err != nil {
-		return nil, err
-	}
-	key, err := f.accountKey(cfg)
-	if err != nil {
-		return nil, err
-	}
-	progress := cmd.ErrOrStderr()
-	if f.asJSON {
-		progress = io.Discard
-	}
-	return dialGateway(ctx, url, f.home, key, f.timeout, progress)
-}
 
 // sentMessage turns a receipt's CrossMsgSent into the result xfer prints.
 func sentMessage(g *gwClient, tx *sentTx, method string) (fundResult, error) {
@@ -82,11 +59,7 @@ func xferReleaseCmd() *cobra.Command {
 			return sendCross(cmd, &f, id, "release", to, value, func(to common.Address) []any { return []any{to} })
 		},
 	}
-	f.register(cmd, true)
-	cmd.Flags().StringVar(&to, "to", "", "recipient account on the parent (required)")
-	cmd.Flags().StringVar(&value, "value", "", "amount in coins, e.g. 5 or 0.25 (required)")
-	_ = cmd.MarkFlagRequired("to")
-	_ = cmd.MarkFlagRequired("value")
+	registerTransfer(cmd, &f, &to, &value, "recipient account on the parent (required)", true)
 	return cmd
 }
 
@@ -123,17 +96,15 @@ func xferSendCmd() *cobra.Command {
 			})
 		},
 	}
-	f.register(cmd, true)
+	registerTransfer(cmd, &f, &to, &value, "recipient account or contract on DST (required)", false)
 	cmd.Flags().StringVar(&src, "src", "", "the subnet the message leaves from (required)")
-	cmd.Flags().StringVar(&to, "to", "", "recipient account or contract on DST (required)")
-	cmd.Flags().StringVar(&value, "value", "", "amount in coins (default 0: a call only)")
 	cmd.Flags().StringVar(&data, "data", "", "call data for --to on DST, 0x-prefixed")
 	_ = cmd.MarkFlagRequired("src")
-	_ = cmd.MarkFlagRequired("to")
 	return cmd
 }
 
-// sendCross sends method on chain's gateway with value and prints the message.
+// sendCross calls method on chain's gateway with value (fund: the parent's;
+// release and send: the source's) and prints the message it sent.
 // args gives the gateway method's arguments for the recipient.
 func sendCross(cmd *cobra.Command, f *gwFlags, chain types.SubnetID, method, to, value string, args func(common.Address) []any) error {
 	if !common.IsHexAddress(to) {
@@ -144,7 +115,7 @@ func sendCross(cmd *cobra.Command, f *gwFlags, chain types.SubnetID, method, to,
 		return fmt.Errorf("--value: %w", err)
 	}
 	ctx := cmd.Context()
-	g, err := chainGateway(ctx, cmd, f, chain)
+	g, _, err := chainGateway(ctx, cmd, f, chain, true)
 	if err != nil {
 		return err
 	}
