@@ -221,3 +221,14 @@ func UpApplied(st StateReader, self, id types.SubnetID) uint64 {
 	}
 	return getU64(st, name, fUpApplied)
 }
+
+// TopDownNonce is the nonce of the newest message the chain self queued for
+// its child id (0: none, or no such child): a child whose applied nonce is
+// below it has top-down work waiting. It reads one word, not the record.
+func TopDownNonce(st StateReader, self, id types.SubnetID) uint64 {
+	name, err := childName(self, id)
+	if err != nil || !exists(st, name) {
+		return 0
+	}
+	return getU64(st, name, fDownNonce)
+}

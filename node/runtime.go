@@ -333,14 +333,11 @@ type poolAdapter struct{ rt *runtime }
 
 func (p poolAdapter) Source() execution.TxSource { return p.rt.pool.Source() }
 
-// Status counts the parent's unapplied top-down messages as pending work
-// too, so an idle subnet wakes for a fund as it does for a transaction.
+// Status counts work from and for the parent (parentWork) as pending too,
+// so an idle subnet wakes for a fund as it does for a transaction.
 func (p poolAdapter) Status() consensus.PoolStatus {
 	pending, _ := p.rt.pool.Stats()
-	if pending == 0 {
-		pending = p.rt.topDownWaiting()
-	}
-	if pending == 0 && p.rt.checkpointWaiting() {
+	if pending == 0 && p.rt.parentWork() {
 		pending = 1
 	}
 	return consensus.PoolStatus{Pending: pending, Full: p.rt.pool.Full(p.rt.gen.GasLimit)}

@@ -48,48 +48,33 @@ func (rt *runtime) parentRef() types.ParentRef {
 	return types.ParentRef{Height: h.Height, Hash: h.Hash()}
 }
 
-// topDownWaiting is how many messages the parent's newest final block
-// queued for this subnet that its head has not applied; 0 for the root.
-func (rt *runtime) topDownWaiting() int {
+// parentWork reports whether this subnet has work its parent gives it:
+// messages the parent's newest final block queued that the head has not
+// applied, or something for the parent that no committed checkpoint carries
+// yet — up messages beyond the parent's upApplied (sent since, or left over
+// when a checkpoint was full) or a validator-set change applied since the
+// last checkpoint height (a leaver's collateral waits for one). An idle
+// subnet with such work keeps making blocks at block time, through as many
+// checkpoints as it takes, instead of resting with value in flight. It
+// opens the parent's and the head's gateway state once each; false for the
+// root and on any read error.
+func (rt *runtime) parentWork() bool {
 	if rt.parent == nil {
-		return 0
+		return false
 	}
+	head := rt.head.Load()
 	pgs, err := rt.parent.exec.GatewayState(rt.parent.head.Load())
 	if err != nil {
-		return 0
-	}
-	sn, err := gateway.ReadSubnet(pgs, rt.parent.id, rt.id)
-	if err != nil {
-		return 0
-	}
-	gs, err := rt.exec.GatewayState(rt.head.Load())
-	if err != nil {
-		return 0
-	}
-	if applied := gateway.AppliedTopDown(gs); sn.TopDownNonce > applied {
-		return int(min(sn.TopDownNonce-applied, 1<<20))
-	}
-	return 0
-}
-
-// checkpointWaiting reports whether the subnet has something for its parent
-// that no committed checkpoint carries yet: up messages beyond the parent's
-// upApplied (sent since, or left over when a checkpoint was full), or
-// validator-set changes applied since the last checkpoint height (a
-// leaver's collateral waits for one). An idle subnet then keeps making
-// blocks at block time, through as many checkpoints as it takes, instead of
-// resting with value in flight.
-func (rt *runtime) checkpointWaiting() bool {
-	head := rt.head.Load()
-	if rt.period == 0 || rt.parent == nil {
 		return false
 	}
 	now, err := rt.exec.GatewayState(head)
 	if err != nil {
 		return false
 	}
-	pgs, err := rt.parent.exec.GatewayState(rt.parent.head.Load())
-	if err != nil {
+	if gateway.TopDownNonce(pgs, rt.parent.id, rt.id) > gateway.AppliedTopDown(now) {
+		return true
+	}
+	if rt.period == 0 {
 		return false
 	}
 	if gateway.UpNonce(now) > gateway.UpApplied(pgs, rt.parent.id, rt.id) {

@@ -77,6 +77,14 @@ func TestTopDownEmitsCrossMsgAppliedAsSystemLogs(t *testing.T) {
 	p.run(1, p.gwTx(4, eth(5), "fund", "/devnet/games", to1), p.gwTx(4, eth(7), "fund", "/devnet/games", to2))
 	ph := p.ex.Head()
 	ref := types.ParentRef{Height: ph.Height, Hash: ph.Hash()}
+	pgs, err := p.ex.GatewayState(ph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sn, _ := gateway.ReadSubnet(pgs, "/devnet", "/devnet/games"); gateway.TopDownNonce(pgs, "/devnet", "/devnet/games") != sn.TopDownNonce || sn.TopDownNonce != 2 ||
+		gateway.TopDownNonce(pgs, "/devnet", "/devnet/nope") != 0 {
+		t.Fatalf("TopDownNonce %d, record says %d, want 2", gateway.TopDownNonce(pgs, "/devnet", "/devnet/games"), sn.TopDownNonce)
+	}
 
 	child, verifier := openChild(t, p), openChild(t, p)
 	head := child.Head()
