@@ -91,66 +91,45 @@ func (g *Gateway) RequiredGas(st StateReader, c Call) uint64 {
 	if err != nil {
 		return gas
 	}
-	name := func() string {
-		if id, ok := args[0].(string); ok {
-			if sid := g.subnet.Child(""); len(id) > len(sid) && id[:len(sid)] == string(sid) {
-				return id[len(sid):]
-			}
-			return id
-		}
-		return ""
-	}
-	active := func() bool { n := name(); return n != "" && exists(st, n) && statusOf(st, n) == StatusActive }
-	seats := func() uint64 { return validatorCount(st, name()) }
-	switch m.Name {
-	case "crossMsgOrigin":
-		gas += gasRead * 4
-	case "children":
-		gas += gasRead * (1 + childCount(st))
-	case "subnet":
-		gas += gasRead * (18 + (1+recordSlots)*seats())
-	case "createSubnet":
-		gas += gasWrite*12 + gasEvent
-	case "join":
-		gas += gasPoP + gasWrite*(recordSlots+6) + gasEvent
-		if active() {
-			gas += gasWrite * (messageSlots + 2 + configSetSlots(seats()+1))
-		} else if n := name(); n != "" && registered(st, n) {
-			gas += activationGas(st, n, 1)
-		}
-	case "stake":
-		gas += gasWrite * (recordSlots + 5)
-		if active() {
-			gas += gasWrite * (messageSlots + 2 + configSetSlots(seats()))
-		} else if n := name(); n != "" && registered(st, n) {
-			gas += activationGas(st, n, 0)
-		}
-	case "leave":
-		gas += gasWrite * 8
-		if active() {
-			gas += gasWrite * (messageSlots + 2 + configSetSlots(seats()) + releaseSlots + 1)
-		} else {
-			gas += gasPayout + gasEvent
-		}
-	case "kill":
-		gas += (gasWrite*4+gasPayout)*seats() + gasWrite*3 + gasEvent
-		if n := name(); n != "" && exists(st, n) {
-			due, slots := releasesDue(st, n, 0, true)
-			gas += (gasPayout+gasEvent)*due + gasWrite*slots
-		}
-	case "fund":
-		gas += gasWrite*(messageSlots+3) + gasEvent
-	case "send", "release":
-		gas += gasWrite + gasEvent
-		if msg, ok := g.outgoing(m.Name, args, c.value()); ok {
-			gas += routeGas(st, g.subnet, msg)
-		}
-	case "submitCheckpoint":
-		gas += checkpointGas(st, g.subnet, args[0].([]byte))
-	case "submitEvidence":
-		gas += evidenceGas(st, g.subnet, args[0].(string), args[1].([]byte))
+	if md, ok := methods[m.Name]; ok {
+		gas += md.gas(g, st, c, args)
 	}
 	return gas
+}
+
+// childName is the child name args[0] refers to ("games" for
+// "/devnet/games" on /devnet), or "" when the call has no string first
+// argument. A malformed or foreign ID yields a name no child has.
+func (g *Gateway) childName(args []any) string {
+	if len(args) == 0 {
+		return ""
+	}
+	id, ok := args[0].(string)
+	if !ok {
+		return ""
+	}
+	if sid := g.subnet.Child(""); len(id) > len(sid) && id[:len(sid)] == string(sid) {
+		return id[len(sid):]
+	}
+	return id
+}
+
+// activeChild reports whether name is an Active child.
+func activeChild(st StateReader, name string) bool {
+	return name != "" && exists(st, name) && statusOf(st, name) == StatusActive
+}
+
+// seatChangeGas is what a join or stake adding newSeats seats costs beyond
+// its own record: a queued config change if the subnet is Active, its
+// activation (see activationGas) while it is Registered.
+func seatChangeGas(st StateReader, name string, newSeats uint64) uint64 {
+	switch {
+	case activeChild(st, name):
+		return gasWrite * (messageSlots + 2 + configSetSlots(validatorCount(st, name)+newSeats))
+	case name != "" && registered(st, name):
+		return activationGas(st, name, newSeats)
+	}
+	return 0
 }
 
 // configSetSlots prices a config set of n seats (with headroom).

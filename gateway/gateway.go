@@ -80,62 +80,22 @@ func (g *Gateway) Run(st State, c Call) ([]byte, error) {
 	return ret, nil
 }
 
-// stateChanging are the functions a read-only frame may not call.
-var stateChanging = map[string]bool{
-	"createSubnet": true, "join": true, "stake": true, "leave": true, "kill": true,
-	"fund": true, "release": true, "send": true, "submitCheckpoint": true, "submitEvidence": true,
-}
-
 func (g *Gateway) run(st State, c Call) ([]byte, error) {
 	m, args, err := g.decode(c.Input)
 	if err != nil {
 		return nil, err
 	}
-	if stateChanging[m.Name] && c.ReadOnly {
+	md, ok := methods[m.Name]
+	if !ok {
+		return nil, reverted("gateway: %s is not implemented yet", m.Name)
+	}
+	if mutates(m) && c.ReadOnly {
 		return nil, reverted("gateway: %s changes state and cannot run in a static call (STATICCALL, DELEGATECALL or CALLCODE); call the gateway with CALL", m.Name)
 	}
 	if !m.IsPayable() && c.value().Sign() != 0 {
 		return nil, reverted("gateway: %s is not payable; send it without value", m.Name)
 	}
-	x := &call{g: g, st: st, c: c}
-	var out []any
-	switch m.Name {
-	case "subnetId":
-		out = []any{string(g.subnet)}
-	case "parentId":
-		out = []any{string(g.subnet.Parent())}
-	case "createSubnet":
-		var p ABIParams
-		convert(args[1], &p)
-		out, err = x.createSubnet(args[0].(string), p.params())
-	case "join":
-		err = x.join(args[0].(string), args[1].([]byte), args[2].([]byte), args[3].(string))
-	case "stake":
-		err = x.stake(args[0].(string))
-	case "leave":
-		err = x.leave(args[0].(string))
-	case "kill":
-		err = x.kill(args[0].(string))
-	case "subnet":
-		out, err = x.subnet(args[0].(string))
-	case "children":
-		out = x.children()
-	case "fund":
-		out, err = x.fund(args[0].(string), args[1].(common.Address))
-	case "release":
-		out, err = x.release(args[0].(common.Address))
-	case "send":
-		out, err = x.send(args[0].(string), args[1].(common.Address), args[2].([]byte))
-	case "submitCheckpoint":
-		err = x.submitCheckpoint(args[0].([]byte), args[1].([]byte), args[2].([]byte))
-	case "submitEvidence":
-		err = x.submitEvidence(args[0].(string), args[1].([]byte))
-	case "crossMsgOrigin":
-		src, from := CrossMsgOrigin(x.st)
-		out = []any{src, from}
-	default:
-		return nil, reverted("gateway: %s is not implemented yet", m.Name)
-	}
+	out, err := md.run(&call{g: g, st: st, c: c}, args)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,144 @@
+package gateway
+
+import (
+	"github.com/ethereum/go-ethereum/accounts/abi"
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// method is one IGateway function: what it does and what it costs beyond
+// the base price of every call. Whether it may change state is not here: it
+// is the ABI's stateMutability (see mutates), so the interface and the
+// static-call check cannot disagree.
+type method struct {
+	// run executes the call; args are the ABI-decoded inputs and the result
+	// is packed with the function's ABI outputs.
+	run func(x *call, args []any) ([]any, error)
+	// gas prices the call on the state it will find (see gas.go's schedule),
+	// in addition to gasBase and the input words.
+	gas func(g *Gateway, st StateReader, c Call, args []any) uint64
+}
+
+// methods is the one table of IGateway functions: a new function is an ABI
+// entry plus a row here (TestMethodTableMatchesABI holds the two together).
+var methods = map[string]method{
+	"subnetId": {
+		run: func(x *call, _ []any) ([]any, error) { return []any{string(x.g.subnet)}, nil },
+		gas: noExtraGas,
+	},
+	"parentId": {
+		run: func(x *call, _ []any) ([]any, error) { return []any{string(x.g.subnet.Parent())}, nil },
+		gas: noExtraGas,
+	},
+	"crossMsgOrigin": {
+		run: func(x *call, _ []any) ([]any, error) {
+			src, from := CrossMsgOrigin(x.st)
+			return []any{src, from}, nil
+		},
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasRead * 4 },
+	},
+	"children": {
+		run: func(x *call, _ []any) ([]any, error) { return x.children(), nil },
+		gas: func(_ *Gateway, st StateReader, _ Call, _ []any) uint64 { return gasRead * (1 + childCount(st)) },
+	},
+	"subnet": {
+		run: func(x *call, args []any) ([]any, error) { return x.subnet(args[0].(string)) },
+		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 {
+			return gasRead * (18 + (1+recordSlots)*validatorCount(st, g.childName(args)))
+		},
+	},
+	"createSubnet": {
+		run: func(x *call, args []any) ([]any, error) {
+			var p ABIParams
+			convert(args[1], &p)
+			return x.createSubnet(args[0].(string), p.params())
+		},
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasWrite*12 + gasEvent },
+	},
+	"join": {
+		run: func(x *call, args []any) ([]any, error) {
+			return nil, x.join(args[0].(string), args[1].([]byte), args[2].([]byte), args[3].(string))
+		},
+		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 {
+			return gasPoP + gasWrite*(recordSlots+6) + gasEvent + seatChangeGas(st, g.childName(args), 1)
+		},
+	},
+	"stake": {
+		run: func(x *call, args []any) ([]any, error) { return nil, x.stake(args[0].(string)) },
+		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 {
+			return gasWrite*(recordSlots+5) + seatChangeGas(st, g.childName(args), 0)
+		},
+	},
+	"leave": {
+		run: func(x *call, args []any) ([]any, error) { return nil, x.leave(args[0].(string)) },
+		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 {
+			n := g.childName(args)
+			if activeChild(st, n) {
+				return gasWrite*8 + gasWrite*(messageSlots+2+configSetSlots(validatorCount(st, n))+releaseSlots+1)
+			}
+			return gasWrite*8 + gasPayout + gasEvent
+		},
+	},
+	"kill": {
+		run: func(x *call, args []any) ([]any, error) { return nil, x.kill(args[0].(string)) },
+		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 {
+			n := g.childName(args)
+			gas := (gasWrite*4+gasPayout)*validatorCount(st, n) + gasWrite*3 + gasEvent
+			if n != "" && exists(st, n) {
+				due, slots := releasesDue(st, n, 0, true)
+				gas += (gasPayout+gasEvent)*due + gasWrite*slots
+			}
+			return gas
+		},
+	},
+	"fund": {
+		run: func(x *call, args []any) ([]any, error) {
+			return x.fund(args[0].(string), args[1].(common.Address))
+		},
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasWrite*(messageSlots+3) + gasEvent },
+	},
+	"release": {
+		run: func(x *call, args []any) ([]any, error) { return x.release(args[0].(common.Address)) },
+		gas: outgoingGas("release"),
+	},
+	"send": {
+		run: func(x *call, args []any) ([]any, error) {
+			return x.send(args[0].(string), args[1].(common.Address), args[2].([]byte))
+		},
+		gas: outgoingGas("send"),
+	},
+	"submitCheckpoint": {
+		run: func(x *call, args []any) ([]any, error) {
+			return nil, x.submitCheckpoint(args[0].([]byte), args[1].([]byte), args[2].([]byte))
+		},
+		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 {
+			return checkpointGas(st, g.subnet, args[0].([]byte))
+		},
+	},
+	"submitEvidence": {
+		run: func(x *call, args []any) ([]any, error) {
+			return nil, x.submitEvidence(args[0].(string), args[1].([]byte))
+		},
+		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 {
+			return evidenceGas(st, g.subnet, args[0].(string), args[1].([]byte))
+		},
+	},
+}
+
+// mutates reports whether m may change state, from its ABI stateMutability:
+// a read-only frame (STATICCALL and friends) may call only view and pure
+// functions.
+func mutates(m *abi.Method) bool { return !m.IsConstant() }
+
+func noExtraGas(*Gateway, StateReader, Call, []any) uint64 { return 0 }
+
+// outgoingGas prices send and release: a queue write, the event, and the
+// route of the message they originate (nothing more if they will revert).
+func outgoingGas(fn string) func(*Gateway, StateReader, Call, []any) uint64 {
+	return func(g *Gateway, st StateReader, c Call, args []any) uint64 {
+		gas := uint64(gasWrite + gasEvent)
+		if msg, ok := g.outgoing(fn, args, c.value()); ok {
+			gas += routeGas(st, g.subnet, msg)
+		}
+		return gas
+	}
+}
