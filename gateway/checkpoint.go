@@ -148,7 +148,7 @@ func (x *call) verifyQuorum(name string, cp *types.Checkpoint, aggSig, bitmap []
 	if err != nil {
 		return fmt.Errorf("gateway: config %d of %s: %w", cp.Config, id, err)
 	}
-	if _, err := ks.Verify(bitmap, cp.SigningBytes(networkOf(x.g.subnet)), aggSig); err != nil {
+	if _, err := ks.Verify(bitmap, cp.SigningBytes(x.g.subnet.Network()), aggSig); err != nil {
 		return reverted("gateway: checkpoint at height %d of %s is not signed by a quorum of config %d (%d validators): %v", cp.Height, id, cp.Config, len(vals), err)
 	}
 	return nil
@@ -167,12 +167,12 @@ func checkUpMessage(self, child types.SubnetID, i int, m *CrossMsg) error {
 		return fmt.Errorf("message %d: destination: %v", i, err)
 	}
 	switch {
-	case !atOrBelow(src, child):
+	case !src.IsAtOrBelow(child):
 		return fmt.Errorf("message %d comes from %s, which is not %s or below it", i, src, child)
-	case atOrBelow(dst, child):
+	case dst.IsAtOrBelow(child):
 		return fmt.Errorf("message %d goes to %s, inside %s: it should not have left it", i, dst, child)
-	case networkOf(dst) != networkOf(self):
-		return fmt.Errorf("message %d goes to %s, outside network /%s", i, dst, networkOf(self))
+	case dst.Network() != self.Network():
+		return fmt.Errorf("message %d goes to %s, outside network /%s", i, dst, self.Network())
 	case m.ID != MsgID(m.SrcSubnet, m.SrcNonce):
 		return fmt.Errorf("message %d has ID %s, but message %d of %s has ID %s", i, m.ID, m.SrcNonce, src, MsgID(m.SrcSubnet, m.SrcNonce))
 	case m.Value == nil || m.Value.Sign() < 0:

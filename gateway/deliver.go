@@ -154,7 +154,7 @@ func (x *call) route(m CrossMsg) error {
 	switch {
 	case dst == self:
 		return x.deliver(m)
-	case below(dst, self):
+	case dst.IsBelow(self):
 		name, err := downTarget(x.st, self, &m)
 		if err != nil {
 			return x.bounce(m, err.Error())

@@ -3,7 +3,6 @@ package gateway
 import (
 	"fmt"
 	"math/big"
-	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -30,30 +29,6 @@ type Burner interface {
 	Burn(amount *big.Int) error
 }
 
-// below reports whether id is a strict descendant of anc.
-func below(id, anc types.SubnetID) bool { return strings.HasPrefix(string(id), string(anc)+"/") }
-
-// atOrBelow reports whether id is anc or one of its descendants.
-func atOrBelow(id, anc types.SubnetID) bool { return id == anc || below(id, anc) }
-
-// networkOf is the root network name of id: "devnet" for /devnet/games.
-func networkOf(id types.SubnetID) string {
-	s := string(id)[1:]
-	if i := strings.IndexByte(s, '/'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
-// nextHop is the name of the child of self on the path to dst, which is below self.
-func nextHop(self, dst types.SubnetID) string {
-	rest := string(dst)[len(self)+1:]
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		return rest[:i]
-	}
-	return rest
-}
-
 func (x *call) nextSrcNonce() uint64 {
 	n := wordU64(x.st.GetState(srcNonceSlot())) + 1
 	x.st.SetState(srcNonceSlot(), u64Word(n))
@@ -66,8 +41,8 @@ func (x *call) nextSrcNonce() uint64 {
 // activation becomes its genesis, which can credit accounts but not run calls.
 func downTarget(st StateReader, self types.SubnetID, m *CrossMsg) (string, error) {
 	dst := types.SubnetID(m.DstSubnet)
-	name := nextHop(self, dst)
-	child := self.Child(name)
+	child, _ := self.NextHop(dst)
+	name := child.Name()
 	switch {
 	case !exists(st, name):
 		return "", reverted("gateway: %s does not exist (no child %s of %s); children() lists the subnets of %s", dst, child, self, self)
@@ -120,8 +95,8 @@ func (x *call) originate(fn string, dst string, to common.Address, data []byte) 
 	switch {
 	case err != nil:
 		return nil, reverted("gateway: %s: destination: %v", fn, err)
-	case networkOf(d) != networkOf(self):
-		return nil, reverted("gateway: %s: %s is in network /%s, this chain in /%s; messages stay within one network", fn, d, networkOf(d), networkOf(self))
+	case d.Network() != self.Network():
+		return nil, reverted("gateway: %s: %s is in network /%s, this chain in /%s; messages stay within one network", fn, d, d.Network(), self.Network())
 	case d == self:
 		return nil, reverted("gateway: %s: the destination is this chain (%s); call %s directly instead", fn, self, to)
 	case value.Sign() == 0 && len(data) == 0:
@@ -141,7 +116,7 @@ func (x *call) originate(fn string, dst string, to common.Address, data []byte) 
 		SrcSubnet: string(self), From: x.c.Caller, DstSubnet: string(d), To: to,
 		Value: new(big.Int).Set(value), Data: append([]byte{}, data...), Kind: kind,
 	}
-	if below(d, self) {
+	if d.IsBelow(self) {
 		name, err := downTarget(x.st, self, &m)
 		if err != nil {
 			return nil, err

@@ -30,7 +30,7 @@ func (g *Gateway) outgoing(fn string, args []any, value *big.Int) (CrossMsg, boo
 		dst, to = string(g.subnet.Parent()), args[0].(common.Address)
 	}
 	d, err := types.ParseSubnetID(dst)
-	if err != nil || d == g.subnet || networkOf(d) != networkOf(g.subnet) {
+	if err != nil || d == g.subnet || d.Network() != g.subnet.Network() {
 		return CrossMsg{}, false
 	}
 	kind := KindTransfer
@@ -60,7 +60,7 @@ func routeGas(st StateReader, self types.SubnetID, m CrossMsg) uint64 {
 	switch {
 	case dst == self:
 		return deliverGas(st, self, m)
-	case below(dst, self):
+	case dst.IsBelow(self):
 		if _, err := downTarget(st, self, &m); err != nil {
 			return bounceGas(st, self, m)
 		}

@@ -148,7 +148,7 @@ func parseEvidence(self, id types.SubnetID, engine Engine, evidence []byte) (*of
 		if ha := a.Hash(); ha == b.Hash() {
 			return nil, reverted("gateway: submitEvidence: not a double checkpoint: both are the same checkpoint %s", ha)
 		}
-		network := networkOf(self)
+		network := self.Network()
 		return &offence{
 			key: d.Key, height: a.Height,
 			what: fmt.Sprintf("double-signed checkpoint at height %d", a.Height),

@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/aspen-chain/aspen/client"
 	"github.com/aspen-chain/aspen/config"
 	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/gateway"
@@ -65,19 +66,19 @@ func buildTree(ctx context.Context, out io.Writer, homes []*config.Node, root ty
 		params := gateway.ABIParams{Engine: uint8(gateway.EngineBFT), MinValidators: uint32(len(s.members)),
 			MinCollateral: coins(int64(len(s.members))), BlockTimeMs: uint32(blockTime.Milliseconds()),
 			CheckpointPeriod: max(period, 1), GasLimit: 30_000_000}
-		if _, err := g.transact(ctx, "createSubnet", nil, id.Name(), params); err != nil {
+		if _, err := g.Transact(ctx, "createSubnet", nil, id.Name(), params); err != nil {
 			g.Close()
 			return fmt.Errorf("create %s: %w", id, err)
 		}
 		// Every fund goes out at once (consecutive nonces) and is confirmed
 		// after: one or two blocks instead of one per account.
-		var sent []*pendingTx
+		var sent []*client.PendingTx
 		for _, to := range fundees {
 			amount := coins(treeFundCoins)
 			if to == childCreator(root, s.name, homes) {
 				amount = coins(treeFundCoins + treeCreatorExtra)
 			}
-			p, err := g.send(ctx, "fund", amount, string(id), to)
+			p, err := g.Send(ctx, "fund", amount, string(id), to)
 			if err != nil {
 				g.Close()
 				return fmt.Errorf("fund %s on %s: %w", to, id, err)
@@ -85,7 +86,7 @@ func buildTree(ctx context.Context, out io.Writer, homes []*config.Node, root ty
 			sent = append(sent, p)
 		}
 		for _, p := range sent {
-			if _, err := g.confirm(ctx, p); err != nil {
+			if _, err := g.Confirm(ctx, p); err != nil {
 				g.Close()
 				return fmt.Errorf("fund on %s: %w", id, err)
 			}
@@ -103,19 +104,19 @@ func buildTree(ctx context.Context, out io.Writer, homes []*config.Node, root ty
 	return os.WriteFile(filepath.Join(filepath.Dir(homes[0].Home), treeMarker), []byte("ok\n"), 0o644)
 }
 
-func treeClient(ctx context.Context, cfg *config.Node, chain types.SubnetID) (*gwClient, error) {
+func treeClient(ctx context.Context, cfg *config.Node, chain types.SubnetID) (*client.Gateway, error) {
 	key, err := crypto.LoadAccountKey(cfg.Path(cfg.Keys.Account), cfg.Password())
 	if err != nil {
 		return nil, err
 	}
-	return dialGateway(ctx, "http://"+dialable(cfg.RPC.Listen)+string(chain), cfg.Home, key, time.Minute, io.Discard)
+	return client.DialGateway(ctx, "http://"+dialable(cfg.RPC.Listen)+string(chain), client.Options{Key: key, Timeout: time.Minute, Home: cfg.Home})
 }
 
 // treeJoin has every member join id, all at once, and waits for the joins.
 func treeJoin(ctx context.Context, homes []*config.Node, members []int, id types.SubnetID) error {
 	type joining struct {
-		g *gwClient
-		p *pendingTx
+		g *client.Gateway
+		p *client.PendingTx
 	}
 	var js []joining
 	defer func() {
@@ -140,7 +141,7 @@ func treeJoin(ctx context.Context, homes []*config.Node, members []int, id types
 			return err
 		}
 		pub := bls.PublicKey()
-		p, err := g.send(ctx, "join", big.NewInt(1e18), string(id), pub.Bytes(), bls.ProofOfPossession(), addr)
+		p, err := g.Send(ctx, "join", big.NewInt(1e18), string(id), pub.Bytes(), bls.ProofOfPossession(), addr)
 		if err != nil {
 			g.Close()
 			return fmt.Errorf("%s joins %s: %w", cfg.Name, id, err)
@@ -148,7 +149,7 @@ func treeJoin(ctx context.Context, homes []*config.Node, members []int, id types
 		js = append(js, joining{g, p})
 	}
 	for i, j := range js {
-		if _, err := j.g.confirm(ctx, j.p); err != nil {
+		if _, err := j.g.Confirm(ctx, j.p); err != nil {
 			return fmt.Errorf("%s joins %s: %w", homes[members[i]].Name, id, err)
 		}
 	}

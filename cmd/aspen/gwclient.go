@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"crypto/ecdsa"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"net"
 	"net/url"
@@ -15,14 +12,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	gethtypes "github.com/ethereum/go-ethereum/core/types"
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
-	gethrpc "github.com/ethereum/go-ethereum/rpc"
 	"github.com/spf13/cobra"
 
+	"github.com/aspen-chain/aspen/client"
 	"github.com/aspen-chain/aspen/config"
 	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/gateway"
@@ -125,248 +120,6 @@ func (f *gwFlags) accountKey(cfg *config.Node) (*ecdsa.PrivateKey, error) {
 	return nil, errors.New("no key to sign with: give --home DIR, --key HEX or --keystore PATH")
 }
 
-// gwClient calls one chain's gateway over JSON-RPC and, with a key, sends
-// transactions to it and waits for their receipts.
-type gwClient struct {
-	url      string
-	home     string // for advice in errors; "" with --rpc
-	rpc      *gethrpc.Client
-	abi      abi.ABI
-	key      *ecdsa.PrivateKey // nil: read-only
-	from     common.Address
-	timeout  time.Duration
-	progress io.Writer // a line while waiting for a receipt; io.Discard for none
-}
-
-// dialGateway connects to the chain at url; key may be nil for calls only.
-func dialGateway(ctx context.Context, url, home string, key *ecdsa.PrivateKey, timeout time.Duration, progress io.Writer) (*gwClient, error) {
-	parsed, err := gateway.ParseABI()
-	if err != nil {
-		return nil, err
-	}
-	c, err := gethrpc.DialContext(ctx, url)
-	if err != nil {
-		return nil, rpcError(url, home, err)
-	}
-	g := &gwClient{url: url, home: home, rpc: c, abi: parsed, key: key, timeout: timeout, progress: progress}
-	if key != nil {
-		g.from = gethcrypto.PubkeyToAddress(key.PublicKey)
-	}
-	return g, nil
-}
-
-func (g *gwClient) Close() { g.rpc.Close() }
-
-// callArgs is the transaction object of eth_call and eth_estimateGas.
-type callArgs struct {
-	From  *common.Address `json:"from,omitempty"`
-	To    common.Address  `json:"to"`
-	Gas   *hexutil.Uint64 `json:"gas,omitempty"`
-	Value *hexutil.Big    `json:"value,omitempty"`
-	Input hexutil.Bytes   `json:"input"`
-}
-
-// call runs a view of the gateway at the latest block and unpacks its results.
-func (g *gwClient) call(ctx context.Context, method string, args ...any) ([]any, error) {
-	data, err := g.abi.Pack(method, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: encoding the arguments: %w", method, err)
-	}
-	var out hexutil.Bytes
-	if err := g.rpc.CallContext(ctx, &out, "eth_call", callArgs{To: gateway.Address, Input: data}, "latest"); err != nil {
-		return nil, fmt.Errorf("%s: %w", method, g.rpcErr(err))
-	}
-	res, err := g.abi.Unpack(method, out)
-	if err != nil {
-		return nil, fmt.Errorf("%s: the gateway at %s answered something that is not IGateway's result (%w); is this an Aspen node?", method, g.url, err)
-	}
-	return res, nil
-}
-
-// sentTx is a transaction included in a block.
-type sentTx struct {
-	Hash    common.Hash
-	Receipt *gethtypes.Receipt
-}
-
-// transact sends method(args) with value to the gateway, signed by g's key,
-// and waits for its receipt. A call that would revert is not sent: the error
-// carries the gateway's reason as eth_estimateGas gave it.
-func (g *gwClient) transact(ctx context.Context, method string, value *big.Int, args ...any) (*sentTx, error) {
-	p, err := g.send(ctx, method, value, args...)
-	if err != nil {
-		return nil, err
-	}
-	return g.confirm(ctx, p)
-}
-
-// pendingTx is a transaction sent and not yet confirmed.
-type pendingTx struct {
-	method string
-	tx     *gethtypes.Transaction
-	est    callArgs
-}
-
-// send signs and sends method(args) without waiting: several sends from one
-// key take consecutive nonces (the node's pending nonce counts its pool), so
-// a batch can be confirmed at once.
-func (g *gwClient) send(ctx context.Context, method string, value *big.Int, args ...any) (*pendingTx, error) {
-	if g.key == nil {
-		return nil, errors.New("no key to sign with")
-	}
-	data, err := g.abi.Pack(method, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: encoding the arguments: %w", method, err)
-	}
-	if value == nil {
-		value = new(big.Int)
-	}
-	var chainID, nonce, gas hexutil.Uint64
-	var tip hexutil.Big
-	var head struct {
-		BaseFee *hexutil.Big `json:"baseFeePerGas"`
-	}
-	if err := g.rpc.CallContext(ctx, &chainID, "eth_chainId"); err != nil {
-		return nil, g.rpcErr(err)
-	}
-	if err := g.rpc.CallContext(ctx, &nonce, "eth_getTransactionCount", g.from, "pending"); err != nil {
-		return nil, g.rpcErr(err)
-	}
-	est := callArgs{From: &g.from, To: gateway.Address, Value: (*hexutil.Big)(value), Input: data}
-	if err := g.rpc.CallContext(ctx, &gas, "eth_estimateGas", est); err != nil {
-		return nil, fmt.Errorf("%s: %w", method, g.rpcErr(err))
-	}
-	if err := g.rpc.CallContext(ctx, &tip, "eth_maxPriorityFeePerGas"); err != nil {
-		return nil, g.rpcErr(err)
-	}
-	if err := g.rpc.CallContext(ctx, &head, "eth_getBlockByNumber", "latest", false); err != nil {
-		return nil, g.rpcErr(err)
-	}
-	feeCap := new(big.Int).Set(tip.ToInt())
-	if head.BaseFee != nil {
-		feeCap.Add(feeCap, new(big.Int).Mul(head.BaseFee.ToInt(), big.NewInt(2)))
-	}
-	tx, err := gethtypes.SignNewTx(g.key, gethtypes.LatestSignerForChainID(new(big.Int).SetUint64(uint64(chainID))), &gethtypes.DynamicFeeTx{
-		ChainID: new(big.Int).SetUint64(uint64(chainID)), Nonce: uint64(nonce),
-		GasTipCap: tip.ToInt(), GasFeeCap: feeCap, Gas: uint64(gas) + uint64(gas)/5,
-		To: &gateway.Address, Value: value, Data: data,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s: signing: %w", method, err)
-	}
-	raw, _ := tx.MarshalBinary()
-	if err := g.rpc.CallContext(ctx, nil, "eth_sendRawTransaction", hexutil.Bytes(raw)); err != nil {
-		return nil, fmt.Errorf("%s: sending: %w", method, g.rpcErr(err))
-	}
-	return &pendingTx{method: method, tx: tx, est: est}, nil
-}
-
-// confirm waits for p's receipt and explains a failed one.
-func (g *gwClient) confirm(ctx context.Context, p *pendingTx) (*sentTx, error) {
-	rec, err := g.waitReceipt(ctx, p.method, p.tx.Hash())
-	if err != nil {
-		return nil, err
-	}
-	if rec.Status != gethtypes.ReceiptStatusSuccessful {
-		return nil, g.failure(ctx, p.method, p.tx, rec, p.est)
-	}
-	return &sentTx{Hash: p.tx.Hash(), Receipt: rec}, nil
-}
-
-// waitReceipt polls for the receipt of h until g.timeout.
-func (g *gwClient) waitReceipt(ctx context.Context, method string, h common.Hash) (*gethtypes.Receipt, error) {
-	fmt.Fprintf(g.progress, "%s: sent %s, waiting for a block…\n", method, h)
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, g.timeout)
-	defer cancel()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		var rec *gethtypes.Receipt
-		err := g.rpc.CallContext(ctx, &rec, "eth_getTransactionReceipt", h)
-		if err == nil && rec != nil {
-			return rec, nil
-		}
-		if err != nil && ctx.Err() == nil {
-			return nil, g.rpcErr(err)
-		}
-		select {
-		case <-ctx.Done():
-			if parent.Err() != nil {
-				return nil, fmt.Errorf("%s: interrupted while waiting for %s: it may still be included; look it up with eth_getTransactionReceipt", method, h)
-			}
-			return nil, fmt.Errorf("%s: no receipt for %s after %s: it may still be included; look it up later with eth_getTransactionReceipt or wait longer with --timeout", method, h, g.timeout)
-		case <-tick.C:
-		}
-	}
-}
-
-// failure explains a status-0 receipt: the call is replayed on the state
-// the transaction ran on (the block before its own) to recover the reason.
-func (g *gwClient) failure(ctx context.Context, method string, tx *gethtypes.Transaction, rec *gethtypes.Receipt, args callArgs) error {
-	gas := hexutil.Uint64(tx.Gas())
-	args.Gas = &gas
-	block := hexutil.EncodeBig(new(big.Int).Sub(rec.BlockNumber, big.NewInt(1)))
-	var out hexutil.Bytes
-	err := g.rpc.CallContext(ctx, &out, "eth_call", args, block)
-	if err == nil {
-		return fmt.Errorf("%s: transaction %s failed in block %s (status 0, gas used %d of %d); the reason could not be recovered", method, tx.Hash(), rec.BlockNumber, rec.GasUsed, tx.Gas())
-	}
-	return fmt.Errorf("%s: transaction %s failed in block %s: %w", method, tx.Hash(), rec.BlockNumber, g.rpcErr(err))
-}
-
-// event finds the first log of the gateway's event name in rec and unpacks
-// its non-indexed arguments; topics holds the indexed ones.
-func (g *gwClient) event(rec *gethtypes.Receipt, name string) (values map[string]any, topics []common.Hash, ok bool) {
-	ev, found := g.abi.Events[name]
-	if !found {
-		return nil, nil, false
-	}
-	for _, l := range rec.Logs {
-		if l.Address != gateway.Address || len(l.Topics) == 0 || l.Topics[0] != ev.ID {
-			continue
-		}
-		values = map[string]any{}
-		if err := ev.Inputs.NonIndexed().UnpackIntoMap(values, l.Data); err != nil {
-			continue
-		}
-		return values, l.Topics[1:], true
-	}
-	return nil, nil, false
-}
-
-func (g *gwClient) rpcErr(err error) error { return rpcError(g.url, g.home, err) }
-
-// rpcError rewrites a transport failure as advice; JSON-RPC errors (revert
-// reasons among them) keep the node's message exactly.
-func rpcError(url, home string, err error) error {
-	var httpErr gethrpc.HTTPError
-	if errors.As(err, &httpErr) {
-		var body struct {
-			Error struct {
-				Message string `json:"message"`
-			} `json:"error"`
-		}
-		if json.Unmarshal(httpErr.Body, &body) == nil && body.Error.Message != "" {
-			return fmt.Errorf("%s: %s", url, body.Error.Message)
-		}
-		return fmt.Errorf("%s answered HTTP %s: is it an Aspen node's RPC URL?", url, httpErr.Status)
-	}
-	var rpcErr gethrpc.Error
-	if errors.As(err, &rpcErr) {
-		return errors.New(rpcErr.Error())
-	}
-	var netErr net.Error
-	var opErr *net.OpError
-	if errors.As(err, &opErr) || (errors.As(err, &netErr) && !errors.Is(err, context.DeadlineExceeded)) {
-		if home == "" {
-			home = "DIR"
-		}
-		return fmt.Errorf("cannot reach %s: is the node running? start it with `aspen node --home %s` (%v)", url, home, err)
-	}
-	return err
-}
-
 func readFileTrimmed(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -452,12 +205,9 @@ type validatorView struct {
 
 // decodeSubnet turns the unpacked result of subnet(id) into its view.
 func decodeSubnet(out []any) (subnetView, error) {
-	if len(out) != 1 {
-		return subnetView{}, fmt.Errorf("subnet(): %d results, want one SubnetInfo", len(out))
-	}
-	info := new(gateway.ABISubnetInfo)
-	if err := convertABI(out[0], info); err != nil {
-		return subnetView{}, fmt.Errorf("subnet(): %w", err)
+	info, err := client.DecodeSubnetInfo(out)
+	if err != nil {
+		return subnetView{}, err
 	}
 	p := info.Params
 	v := subnetView{
@@ -474,15 +224,4 @@ func decodeSubnet(out []any) (subnetView, error) {
 	}
 	v.TotalCollateral = formatCoins(total)
 	return v, nil
-}
-
-// convertABI is abi.ConvertType without its panic on a shape mismatch.
-func convertABI(in, out any) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("unexpected result shape: %v", r)
-		}
-	}()
-	abi.ConvertType(in, out)
-	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/spf13/cobra"
 
+	"github.com/aspen-chain/aspen/client"
 	"github.com/aspen-chain/aspen/config"
 	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/gateway"
@@ -45,12 +46,12 @@ func childID(arg string) (types.SubnetID, error) {
 
 // parentGateway connects to the gateway of id's parent; signs says whether
 // the home's (or the flags') account key is loaded.
-func parentGateway(ctx context.Context, cmd *cobra.Command, f *gwFlags, id types.SubnetID, signs bool) (*gwClient, *config.Node, error) {
+func parentGateway(ctx context.Context, cmd *cobra.Command, f *gwFlags, id types.SubnetID, signs bool) (*client.Gateway, *config.Node, error) {
 	return chainGateway(ctx, cmd, f, id.Parent(), signs)
 }
 
 // chainGateway connects to the gateway of chain itself.
-func chainGateway(ctx context.Context, cmd *cobra.Command, f *gwFlags, chain types.SubnetID, signs bool) (*gwClient, *config.Node, error) {
+func chainGateway(ctx context.Context, cmd *cobra.Command, f *gwFlags, chain types.SubnetID, signs bool) (*client.Gateway, *config.Node, error) {
 	cfg, err := f.node()
 	if err != nil {
 		return nil, nil, err
@@ -69,7 +70,7 @@ func chainGateway(ctx context.Context, cmd *cobra.Command, f *gwFlags, chain typ
 	if f.asJSON {
 		progress = io.Discard
 	}
-	g, err := dialGateway(ctx, url, f.home, key, f.timeout, progress)
+	g, err := client.DialGateway(ctx, url, client.Options{Key: key, Timeout: f.timeout, Progress: progress, Home: f.home})
 	return g, cfg, err
 }
 
@@ -141,13 +142,13 @@ func subnetCreateCmd() *cobra.Command {
 				return err
 			}
 			defer g.Close()
-			tx, err := g.transact(ctx, "createSubnet", nil, id.Name(), p)
+			tx, err := g.Transact(ctx, "createSubnet", nil, id.Name(), p)
 			if err != nil {
 				return err
 			}
 			res := createResult{ID: string(id), ChainID: gateway.ChainIDFor(id), Engine: gateway.Engine(p.Engine).String(),
 				Status: gateway.StatusRegistered.String(), Tx: tx.Hash, Block: tx.Receipt.BlockNumber.Uint64()}
-			if ev, _, ok := g.event(tx.Receipt, "SubnetCreated"); ok {
+			if ev, _, ok := g.Event(tx.Receipt, "SubnetCreated"); ok {
 				if s, ok := ev["id"].(string); ok {
 					res.ID = s
 				}
@@ -216,13 +217,13 @@ func subnetJoinCmd() *cobra.Command {
 				}
 			}
 			pub := bls.PublicKey()
-			tx, err := g.transact(ctx, "join", value, string(id), pub.Bytes(), bls.ProofOfPossession(), p2pAddr)
+			tx, err := g.Transact(ctx, "join", value, string(id), pub.Bytes(), bls.ProofOfPossession(), p2pAddr)
 			if err != nil {
 				return err
 			}
-			res := joinResult{ID: string(id), Validator: g.from, BLSPublicKey: pub.String(), P2PAddr: p2pAddr,
+			res := joinResult{ID: string(id), Validator: g.From(), BLSPublicKey: pub.String(), P2PAddr: p2pAddr,
 				Collateral: formatCoins(value), Tx: tx.Hash, Block: tx.Receipt.BlockNumber.Uint64()}
-			if ev, _, ok := g.event(tx.Receipt, "SubnetActivated"); ok {
+			if ev, _, ok := g.Event(tx.Receipt, "SubnetActivated"); ok {
 				res.Activated = true
 				res.ConfigNumber, _ = ev["configNumber"].(uint64)
 			}
@@ -325,7 +326,7 @@ func simpleTxCmd(use, short, method string, withValue bool) *cobra.Command {
 				return err
 			}
 			defer g.Close()
-			tx, err := g.transact(ctx, method, value, string(id))
+			tx, err := g.Transact(ctx, method, value, string(id))
 			if err != nil {
 				return err
 			}
@@ -333,10 +334,10 @@ func simpleTxCmd(use, short, method string, withValue bool) *cobra.Command {
 			if value != nil {
 				res.Collateral = formatCoins(value)
 			}
-			if ev, _, ok := g.event(tx.Receipt, "ValidatorLeft"); ok {
+			if ev, _, ok := g.Event(tx.Receipt, "ValidatorLeft"); ok {
 				res.Collateral = formatCoins(asBig(ev["collateralReturned"]))
 			} else if method == "leave" {
-				out, err := g.call(ctx, "subnet", string(id))
+				out, err := g.Call(ctx, "subnet", string(id))
 				if err != nil {
 					return err
 				}
@@ -387,8 +388,8 @@ func asBig(v any) *big.Int {
 }
 
 // readSubnet calls subnet(id) on g.
-func readSubnet(ctx context.Context, g *gwClient, id types.SubnetID) (subnetView, error) {
-	out, err := g.call(ctx, "subnet", string(id))
+func readSubnet(ctx context.Context, g *client.Gateway, id types.SubnetID) (subnetView, error) {
+	out, err := g.Call(ctx, "subnet", string(id))
 	if err != nil {
 		return subnetView{}, err
 	}
@@ -478,7 +479,7 @@ func subnetListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			g, err := dialGateway(ctx, url, f.home, nil, 0, io.Discard)
+			g, err := client.DialGateway(ctx, url, client.Options{Home: f.home})
 			if err != nil {
 				return err
 			}
@@ -507,13 +508,13 @@ func subnetListCmd() *cobra.Command {
 }
 
 // listChildren reads children() and subnet(id) of each from g.
-func listChildren(ctx context.Context, g *gwClient) (listResult, error) {
-	out, err := g.call(ctx, "subnetId")
+func listChildren(ctx context.Context, g *client.Gateway) (listResult, error) {
+	out, err := g.Call(ctx, "subnetId")
 	if err != nil {
 		return listResult{}, err
 	}
 	res := listResult{Parent: out[0].(string), Children: []subnetView{}}
-	out, err = g.call(ctx, "children")
+	out, err = g.Call(ctx, "children")
 	if err != nil {
 		return listResult{}, err
 	}

@@ -14,16 +14,17 @@ import (
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 	"github.com/spf13/cobra"
 
+	"github.com/aspen-chain/aspen/client"
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/types"
 )
 
 // sentMessage turns a receipt's CrossMsgSent into the result xfer prints.
-func sentMessage(g *gwClient, tx *sentTx, method string) (fundResult, error) {
-	res := fundResult{From: g.from, Tx: tx.Hash, Block: tx.Receipt.BlockNumber.Uint64()}
-	ev, topics, ok := g.event(tx.Receipt, "CrossMsgSent")
+func sentMessage(g *client.Gateway, tx *client.SentTx, method string) (fundResult, error) {
+	res := fundResult{From: g.From(), Tx: tx.Hash, Block: tx.Receipt.BlockNumber.Uint64()}
+	ev, topics, ok := g.Event(tx.Receipt, "CrossMsgSent")
 	if !ok || len(topics) == 0 {
-		return res, fmt.Errorf("%s: transaction %s succeeded but emitted no CrossMsgSent event; is %s an Aspen gateway?", method, tx.Hash, g.url)
+		return res, fmt.Errorf("%s: transaction %s succeeded but emitted no CrossMsgSent event; is %s an Aspen gateway?", method, tx.Hash, g.URL())
 	}
 	res.MsgID = topics[0]
 	res.Nonce, _ = ev["nonce"].(uint64)
@@ -120,7 +121,7 @@ func sendCross(cmd *cobra.Command, f *gwFlags, chain types.SubnetID, method, to,
 		return err
 	}
 	defer g.Close()
-	tx, err := g.transact(ctx, method, wei, args(common.HexToAddress(to))...)
+	tx, err := g.Transact(ctx, method, wei, args(common.HexToAddress(to))...)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,86 @@
+package client
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// DevnetFile is the manifest's name in a devnet's home.
+const DevnetFile = "devnet.json"
+
+// ErrNoSubnet: the manifest does not list the subnet asked for.
+var ErrNoSubnet = errors.New("client: devnet.json lists no such subnet")
+
+// Devnet is devnet.json: everything a script or test needs to use a local
+// network that `aspen devnet` runs.
+type Devnet struct {
+	Network  string          `json:"network"`
+	Gateway  string          `json:"gateway"`
+	Mnemonic string          `json:"mnemonic"`
+	Accounts []DevnetAccount `json:"accounts"`
+	Nodes    []DevnetNode    `json:"nodes"`
+	Subnets  []DevnetSubnet  `json:"subnets"`
+}
+
+// DevnetAccount is a prefunded account of the standard test mnemonic.
+type DevnetAccount struct {
+	Address    common.Address `json:"address"`
+	PrivateKey string         `json:"privateKey"`
+}
+
+// DevnetNode is one node process of the devnet.
+type DevnetNode struct {
+	Name        string         `json:"name"`
+	Home        string         `json:"home"`
+	PID         int            `json:"pid"`
+	RPC         string         `json:"rpc"`
+	WS          string         `json:"ws"`
+	Account     common.Address `json:"account"`
+	PeerID      string         `json:"peerId"`
+	P2P         string         `json:"p2p,omitempty"`
+	ValidatorOf []string       `json:"validatorOf"`
+	Log         string         `json:"log"`
+	// Restart is the exact command line that starts this node again.
+	Restart []string `json:"restart"`
+}
+
+// DevnetSubnet is one chain of the devnet and the URLs that serve it.
+type DevnetSubnet struct {
+	ID      string   `json:"id"`
+	Engine  string   `json:"engine"`
+	ChainID uint64   `json:"chainId"`
+	RPC     []string `json:"rpc"`
+	WS      []string `json:"ws"`
+}
+
+// ReadDevnet reads the manifest at path, or at path/devnet.json when path
+// is a directory (a devnet's home).
+func ReadDevnet(path string) (*Devnet, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		path = filepath.Join(path, DevnetFile)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w (is `aspen devnet` running with that --home?)", err)
+	}
+	var d Devnet
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, fmt.Errorf("client: %s is not a devnet manifest: %w", path, err)
+	}
+	return &d, nil
+}
+
+// Subnet returns the entry of subnet id.
+func (d *Devnet) Subnet(id string) (DevnetSubnet, error) {
+	for _, s := range d.Subnets {
+		if s.ID == id {
+			return s, nil
+		}
+	}
+	return DevnetSubnet{}, fmt.Errorf("%w: %s", ErrNoSubnet, id)
+}
