@@ -78,3 +78,39 @@ func convertABI(in, out any) (err error) {
 	abi.ConvertType(in, out)
 	return nil
 }
+
+// ErrNoDestination: a message's destination does not exist, or was killed.
+var ErrNoDestination = errors.New("client: no such destination subnet")
+
+// CheckDestination refuses a message from src to dst early, when g (the
+// gateway of their lowest common ancestor, which every node serving src
+// also follows) shows that the subnet on dst's path below it does not exist
+// or was killed. Sent anyway, such a message would travel up to the
+// ancestor only to bounce back as a refund. Deeper levels are not checked:
+// their registries live on chains the caller may not reach; the hop that
+// finds one missing refunds the sender.
+func (g *Gateway) CheckDestination(ctx context.Context, src, dst types.SubnetID) error {
+	lca, ok := src.CommonAncestor(dst)
+	if !ok || lca == dst {
+		return nil // another network (the gateway refuses it) or an ancestor (it exists)
+	}
+	child, _ := lca.NextHop(dst)
+	children, err := g.Children(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range children {
+		if c != child {
+			continue
+		}
+		info, err := g.Subnet(ctx, child)
+		if err != nil {
+			return err
+		}
+		if gateway.Status(info.Status) == gateway.StatusKilled {
+			return fmt.Errorf("%w: %s was killed, so %s cannot receive messages", ErrNoDestination, child, dst)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: %s does not exist (%s has no child %s; `aspen subnet list` shows its subnets)", ErrNoDestination, dst, lca, child)
+}

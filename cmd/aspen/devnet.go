@@ -18,6 +18,7 @@ import (
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 	"github.com/spf13/cobra"
 
+	"github.com/aspen-chain/aspen/client"
 	"github.com/aspen-chain/aspen/config"
 	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/types"
@@ -29,7 +30,7 @@ const (
 	devMnemonic    = "test test test test test test test test test test test junk"
 	devAccounts    = 10
 	fundCoins      = 10_000
-	devnetManifest = "devnet.json"
+	devnetManifest = client.DevnetFile
 	gatewayAddress = "0xa5e0000000000000000000000000000000000001"
 )
 
@@ -49,42 +50,13 @@ type devnetOptions struct {
 	Subnets          string // "default": build the default tree; "none": the root alone
 }
 
-// manifest is devnet.json: everything a script or test needs to use the network.
-type manifest struct {
-	Network  string            `json:"network"`
-	Gateway  string            `json:"gateway"`
-	Mnemonic string            `json:"mnemonic"`
-	Accounts []manifestAccount `json:"accounts"`
-	Nodes    []manifestNode    `json:"nodes"`
-	Subnets  []manifestSubnet  `json:"subnets"`
-}
-
-type manifestAccount struct {
-	Address    common.Address `json:"address"`
-	PrivateKey string         `json:"privateKey"`
-}
-
-type manifestNode struct {
-	Name        string         `json:"name"`
-	Home        string         `json:"home"`
-	PID         int            `json:"pid"`
-	RPC         string         `json:"rpc"`
-	WS          string         `json:"ws"`
-	Account     common.Address `json:"account"`
-	PeerID      string         `json:"peerId"`
-	P2P         string         `json:"p2p,omitempty"`
-	ValidatorOf []string       `json:"validatorOf"`
-	Log         string         `json:"log"`
-	Restart     []string       `json:"restart"`
-}
-
-type manifestSubnet struct {
-	ID      string   `json:"id"`
-	Engine  string   `json:"engine"`
-	ChainID uint64   `json:"chainId"`
-	RPC     []string `json:"rpc"`
-	WS      []string `json:"ws"`
-}
+// manifest is devnet.json (client.Devnet, which scripts and tests read).
+type (
+	manifest        = client.Devnet
+	manifestAccount = client.DevnetAccount
+	manifestNode    = client.DevnetNode
+	manifestSubnet  = client.DevnetSubnet
+)
 
 func devnetCmd() *cobra.Command {
 	var o devnetOptions
@@ -291,7 +263,7 @@ func buildManifest(o devnetOptions, self string, procs []*nodeProc) (*manifest, 
 		if err != nil {
 			return nil, err
 		}
-		m.Accounts = append(m.Accounts, manifestAccount{gethcrypto.PubkeyToAddress(k.PublicKey), hexutil.Encode(gethcrypto.FromECDSA(k))})
+		m.Accounts = append(m.Accounts, manifestAccount{Address: gethcrypto.PubkeyToAddress(k.PublicKey), PrivateKey: hexutil.Encode(gethcrypto.FromECDSA(k))})
 	}
 	sub := manifestSubnet{ID: "/" + o.Network}
 	for _, p := range procs {

@@ -10,12 +10,9 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	gethtypes "github.com/ethereum/go-ethereum/core/types"
-	gethrpc "github.com/ethereum/go-ethereum/rpc"
 	"github.com/spf13/cobra"
 
 	"github.com/aspen-chain/aspen/client"
-	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -92,6 +89,9 @@ func xferSendCmd() *cobra.Command {
 			if value == "" {
 				value = "0"
 			}
+			if err := checkDestination(cmd, &f, from, dst); err != nil {
+				return err
+			}
 			return sendCross(cmd, &f, from, "send", to, value, func(to common.Address) []any {
 				return []any{string(dst), to, calldata}
 			})
@@ -102,6 +102,30 @@ func xferSendCmd() *cobra.Command {
 	cmd.Flags().StringVar(&data, "data", "", "call data for --to on DST, 0x-prefixed")
 	_ = cmd.MarkFlagRequired("src")
 	return cmd
+}
+
+// checkDestination refuses a send whose destination the lowest common
+// ancestor of src and dst shows missing or killed (client.CheckDestination).
+// When that ancestor's gateway cannot be asked here (--rpc names a single
+// chain), the send goes ahead and the hop that finds dst missing refunds it.
+func checkDestination(cmd *cobra.Command, f *gwFlags, src, dst types.SubnetID) error {
+	lca, ok := src.CommonAncestor(dst)
+	if !ok || lca == dst {
+		return nil
+	}
+	ctx := cmd.Context()
+	g, _, err := chainGateway(ctx, cmd, f, lca, false)
+	if err != nil {
+		return nil // sendCross reports what is wrong with the flags
+	}
+	defer g.Close()
+	if id, err := g.SubnetID(ctx); err != nil || id != lca {
+		return nil
+	}
+	if err := g.CheckDestination(ctx, src, dst); err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	return nil
 }
 
 // sendCross calls method on chain's gateway with value (fund: the parent's;
@@ -133,15 +157,6 @@ func sendCross(cmd *cobra.Command, f *gwFlags, chain types.SubnetID, method, to,
 	return printSent(cmd, f.asJSON, res)
 }
 
-// hopStatus is one chain on a message's path and what happened there.
-type hopStatus struct {
-	Chain  string      `json:"chain"`
-	State  string      `json:"state"` // sent | forwarded | applied | failed | waiting
-	Block  uint64      `json:"block,omitempty"`
-	Tx     common.Hash `json:"tx,omitempty"`
-	Detail string      `json:"detail,omitempty"`
-}
-
 func xferStatusCmd() *cobra.Command {
 	var f gwFlags
 	var src string
@@ -166,87 +181,36 @@ func xferStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			abi, err := gateway.ParseABI()
-			if err != nil {
-				return err
-			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), wait)
 			defer cancel()
-			dial := func(chain types.SubnetID) (*gethrpc.Client, error) {
-				url, err := f.chainURL(cfg, chain)
-				if err != nil {
-					return nil, err
-				}
-				return gethrpc.DialContext(ctx, url)
-			}
-			find := func(chain types.SubnetID, event string) (*gethtypes.Log, error) {
-				c, err := dial(chain)
-				if err != nil {
-					return nil, err
-				}
-				defer c.Close()
-				var logs []*gethtypes.Log
-				q := map[string]any{"fromBlock": "0x0", "toBlock": "latest", "address": gateway.Address,
-					"topics": [][]common.Hash{{abi.Events[event].ID}, {id}}}
-				if err := c.CallContext(ctx, &logs, "eth_getLogs", q); err != nil {
-					return nil, fmt.Errorf("%s: %w", chain, err)
-				}
-				if len(logs) == 0 {
-					return nil, nil
-				}
-				return logs[0], nil
-			}
-			sent, err := find(from, "CrossMsgSent")
+			tr, err := client.NewTracker(client.RPCLogs{URL: func(chain types.SubnetID) (string, error) { return f.chainURL(cfg, chain) }})
 			if err != nil {
 				return err
 			}
-			if sent == nil {
+			r, err := tr.Find(ctx, from, id)
+			if errors.Is(err, client.ErrMessageNotFound) {
 				return fmt.Errorf("no message %s left %s (no CrossMsgSent with that ID); check --src", id, from)
 			}
-			ev := map[string]any{}
-			if err := abi.UnpackIntoMap(ev, "CrossMsgSent", sent.Data); err != nil {
+			if err != nil {
 				return err
 			}
-			dst := types.SubnetID(ev["dst"].(string))
-			path := msgPath(from, dst)
-			hops := []hopStatus{{Chain: string(from), State: "sent", Block: sent.BlockNumber, Tx: sent.TxHash}}
+			hops := []client.Hop{r.Sent}
 			out := cmd.OutOrStdout()
 			if !f.asJSON {
-				fmt.Fprintf(out, "message %s: %s -> %s via %s\n", id, from, dst, strings.Join(pathStrings(path), " -> "))
-				fmt.Fprintf(out, "  %-24s sent      block %d\n", from, sent.BlockNumber)
+				fmt.Fprintf(out, "message %s: %s -> %s via %s\n", id, from, r.Dst, strings.Join(pathStrings(r.Path), " -> "))
+				fmt.Fprintf(out, "  %-24s sent      block %d\n", from, r.Sent.Block)
 			}
-			for _, chain := range path[1:] {
-				event := "CrossMsgForwarded"
-				if chain == dst {
-					event = "CrossMsgApplied"
+			for _, chain := range r.Path[1:] {
+				h, err := tr.Wait(ctx, r, chain)
+				if err != nil && ctx.Err() != nil {
+					hops = append(hops, client.Hop{Chain: string(chain), State: client.HopWaiting})
+					if f.asJSON {
+						_ = json.NewEncoder(out).Encode(hops)
+					}
+					return fmt.Errorf("message %s has not reached %s after %s (waiting for %s's checkpoint or block)", id, chain, wait, chain)
 				}
-				var l *gethtypes.Log
-				for l == nil {
-					if l, err = find(chain, event); err != nil {
-						return err
-					}
-					if l != nil {
-						break
-					}
-					select {
-					case <-ctx.Done():
-						hops = append(hops, hopStatus{Chain: string(chain), State: "waiting"})
-						if f.asJSON {
-							_ = json.NewEncoder(out).Encode(hops)
-						}
-						return fmt.Errorf("message %s has not reached %s after %s (waiting for %s's checkpoint or block)", id, chain, wait, chain)
-					case <-time.After(250 * time.Millisecond):
-					}
-				}
-				h := hopStatus{Chain: string(chain), State: "forwarded", Block: l.BlockNumber, Tx: l.TxHash}
-				if chain == dst {
-					res := map[string]any{}
-					_ = abi.UnpackIntoMap(res, "CrossMsgApplied", l.Data)
-					h.State = "applied"
-					if ok, _ := res["success"].(bool); !ok {
-						h.State = "failed"
-						h.Detail = fmt.Sprintf("the call reverted (%x); its value returns to the sender", res["result"])
-					}
+				if err != nil {
+					return err
 				}
 				hops = append(hops, h)
 				if !f.asJSON {
@@ -264,26 +228,6 @@ func xferStatusCmd() *cobra.Command {
 	cmd.Flags().DurationVar(&wait, "wait", 2*time.Minute, "how long to follow the message")
 	_ = cmd.MarkFlagRequired("src")
 	return cmd
-}
-
-// msgPath is every chain a message visits: up to the lowest common ancestor
-// of src and dst, then down.
-func msgPath(src, dst types.SubnetID) []types.SubnetID {
-	up := []types.SubnetID{src}
-	for c := src; !isAtOrBelow(dst, c) && !c.IsRoot(); {
-		c = c.Parent()
-		up = append(up, c)
-	}
-	lca := up[len(up)-1]
-	var down []types.SubnetID
-	for c := dst; c != lca; c = c.Parent() {
-		down = append([]types.SubnetID{c}, down...)
-	}
-	return append(up, down...)
-}
-
-func isAtOrBelow(id, anc types.SubnetID) bool {
-	return id == anc || strings.HasPrefix(string(id), string(anc)+"/")
 }
 
 func pathStrings(p []types.SubnetID) []string {

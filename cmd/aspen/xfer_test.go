@@ -149,4 +149,13 @@ func TestSubnetCLIAgainstNode(t *testing.T) {
 	if v := run("subnet", "show", "/devnet/temp"); v["status"] != "killed" || len(v["validators"].([]any)) != 0 {
 		t.Fatalf("show after kill = %v", v)
 	}
+
+	// A send from a child to a sibling that does not exist (or was killed)
+	// is refused before anything is sent: the common ancestor's registry
+	// (here the root's) shows it missing. games itself is not served here,
+	// so only that check can answer.
+	fails("send: client: no such destination subnet: /devnet/nope does not exist (/devnet has no child /devnet/nope",
+		"xfer", "send", "/devnet/nope", "--src", games, "--to", to.Hex(), "--value", "1")
+	fails("/devnet/temp was killed, so /devnet/temp/x cannot receive messages",
+		"xfer", "send", "/devnet/temp/x", "--src", games, "--to", to.Hex(), "--value", "1")
 }
