@@ -53,26 +53,11 @@ type Options struct {
 // DialGateway connects to the chain served at url (a node's RPC URL with
 // the chain's path, e.g. http://127.0.0.1:8545/devnet/games).
 func DialGateway(ctx context.Context, url string, o Options) (*Gateway, error) {
-	home, key, timeout, progress := o.Home, o.Key, o.Timeout, o.Progress
-	if timeout == 0 {
-		timeout = time.Minute
-	}
-	if progress == nil {
-		progress = io.Discard
-	}
-	parsed, err := gateway.ParseABI()
-	if err != nil {
-		return nil, err
-	}
 	c, err := gethrpc.DialContext(ctx, url)
 	if err != nil {
-		return nil, RPCError(url, home, err)
+		return nil, RPCError(url, o.Home, err)
 	}
-	g := &Gateway{url: url, home: home, rpc: c, abi: parsed, key: key, timeout: timeout, progress: progress}
-	if key != nil {
-		g.from = gethcrypto.PubkeyToAddress(key.PublicKey)
-	}
-	return g, nil
+	return NewGateway(c, url, o)
 }
 
 // Close closes the connection.
@@ -295,4 +280,24 @@ func RPCError(url, home string, err error) error {
 		return fmt.Errorf("cannot reach %s: is the node running? start it with `aspen node --home %s` (%v)", url, home, err)
 	}
 	return err
+}
+
+// NewGateway is a Gateway over an RPC connection the caller already has to
+// the chain at url (url only names it in errors). Close closes c.
+func NewGateway(c *gethrpc.Client, url string, o Options) (*Gateway, error) {
+	parsed, err := gateway.ParseABI()
+	if err != nil {
+		return nil, err
+	}
+	if o.Timeout == 0 {
+		o.Timeout = time.Minute
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	g := &Gateway{url: url, home: o.Home, rpc: c, abi: parsed, key: o.Key, timeout: o.Timeout, progress: o.Progress}
+	if o.Key != nil {
+		g.from = gethcrypto.PubkeyToAddress(o.Key.PublicKey)
+	}
+	return g, nil
 }

@@ -4,18 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"math/big"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/ethclient"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
+	"github.com/aspen-chain/aspen/client"
 	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/types"
 	"github.com/aspen-chain/aspen/xnet"
 )
 
@@ -50,22 +52,17 @@ func circulating(t *testing.T, url, child string) *big.Int {
 // subnetInfo is the gateway's subnet(child) view on the chain at url.
 func subnetInfo(t *testing.T, url, child string) *gateway.ABISubnetInfo {
 	t.Helper()
-	c, err := gethrpc.Dial(url)
+	ctx := context.Background()
+	g, err := client.DialGateway(ctx, url, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	gw, _ := gateway.ParseABI()
-	data, _ := gw.Pack("subnet", child)
-	var out string
-	if err := c.Call(&out, "eth_call", map[string]any{"to": gateway.Address, "input": "0x" + common.Bytes2Hex(data)}, "latest"); err != nil {
-		t.Fatal(err)
-	}
-	res, err := gw.Unpack("subnet", common.FromHex(out))
+	defer g.Close()
+	info, err := g.Subnet(ctx, types.SubnetID(child))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return abi.ConvertType(res[0], new(gateway.ABISubnetInfo)).(*gateway.ABISubnetInfo)
+	return info
 }
 
 // TestCrossMessagesThroughTheTree: on the default devnet, a release goes up
@@ -134,6 +131,14 @@ func TestCrossMessagesThroughTheTree(t *testing.T) {
 		if hops[i] != want[i] {
 			t.Fatalf("send hop %d %+v, want %+v", i, hops[i], want[i])
 		}
+	}
+
+	// A send to a sibling that does not exist is refused at once: the
+	// common ancestor's registry, which the source's node follows, has no
+	// such child (issue 19, defect 12).
+	nope := exec.Command(aspenBin, "xfer", "send", "/devnet/nope", "--src", "/devnet/alpha/one", "--to", dest.Hex(), "--value", "1", "--home", home(1), "--json")
+	if out, err := nope.CombinedOutput(); err == nil || !strings.Contains(string(out), "/devnet/nope does not exist") {
+		t.Fatalf("xfer send to /devnet/nope: %v\n%s\nwant a refusal saying it does not exist", err, out)
 	}
 
 	ctx := context.Background()

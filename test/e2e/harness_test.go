@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"net"
@@ -15,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
+	"github.com/aspen-chain/aspen/client"
 )
 
 var aspenBin string
@@ -46,31 +45,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// manifest is the part of devnet.json the tests read.
-type manifest struct {
-	Network  string `json:"network"`
-	Accounts []struct {
-		Address    common.Address `json:"address"`
-		PrivateKey string         `json:"privateKey"`
-	} `json:"accounts"`
-	Nodes []struct {
-		Name        string   `json:"name"`
-		PID         int      `json:"pid"`
-		RPC         string   `json:"rpc"`
-		WS          string   `json:"ws"`
-		Restart     []string `json:"restart"`
-		P2P         string   `json:"p2p"`
-		PeerIDs     string   `json:"peerId"`
-		ValidatorOf []string `json:"validatorOf"`
-		Log         string   `json:"log"`
-	} `json:"nodes"`
-	Subnets []struct {
-		ID      string   `json:"id"`
-		ChainID uint64   `json:"chainId"`
-		RPC     []string `json:"rpc"`
-	} `json:"subnets"`
-}
-
 // devnet is a running `aspen devnet` process.
 type devnet struct {
 	t    *testing.T
@@ -78,7 +52,7 @@ type devnet struct {
 	cmd  *exec.Cmd
 	out  *strings.Builder
 	done chan error
-	m    manifest
+	m    *client.Devnet
 }
 
 func freePort(t *testing.T) int {
@@ -93,7 +67,7 @@ func freePort(t *testing.T) int {
 // startDevnet runs `aspen devnet` in home and waits for devnet.json.
 func startDevnet(t *testing.T, home string, args ...string) *devnet {
 	t.Helper()
-	os.Remove(filepath.Join(home, "devnet.json"))
+	os.Remove(filepath.Join(home, client.DevnetFile))
 	args = append([]string{"devnet", "--home", home}, args...)
 	cmd := exec.Command(aspenBin, args...)
 	d := &devnet{t: t, home: home, cmd: cmd, out: &strings.Builder{}, done: make(chan error, 1)}
@@ -125,13 +99,11 @@ func startDevnet(t *testing.T, home string, args ...string) *devnet {
 	case <-time.After(90 * time.Second):
 		t.Fatalf("devnet not ready after 90s:\n%s", d.out.String())
 	}
-	data, err := os.ReadFile(filepath.Join(home, "devnet.json"))
+	m, err := client.ReadDevnet(home)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(data, &d.m); err != nil {
-		t.Fatalf("devnet.json: %v", err)
-	}
+	d.m = m
 	return d
 }
 

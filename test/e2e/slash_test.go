@@ -10,12 +10,12 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum"
-	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 
+	"github.com/aspen-chain/aspen/client"
 	"github.com/aspen-chain/aspen/config"
 	"github.com/aspen-chain/aspen/consensus/bft"
 	"github.com/aspen-chain/aspen/crypto"
@@ -26,17 +26,15 @@ import (
 // subnetInfoVia reads subnet(id) from the gateway of the chain c is connected to.
 func subnetInfoVia(t *testing.T, c *ethclient.Client, id string) *gateway.ABISubnetInfo {
 	t.Helper()
-	gw, _ := gateway.ParseABI()
-	data, _ := gw.Pack("subnet", id)
-	out, err := c.CallContract(context.Background(), ethereum.CallMsg{To: &gateway.Address, Data: data}, nil)
+	g, err := client.NewGateway(c.Client(), "the test's chain", client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := gw.Unpack("subnet", out)
+	info, err := g.Subnet(context.Background(), types.SubnetID(id))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return abi.ConvertType(res[0], new(gateway.ABISubnetInfo)).(*gateway.ABISubnetInfo)
+	return info
 }
 
 // TestSlashDoubleVote: on a 4-node root, node0-3 validate a child; node3's
@@ -90,42 +88,20 @@ func TestSlashDoubleVote(t *testing.T) {
 	bft.SignVote(key3, types.SubnetID(games), &b)
 	evidence := gateway.EncodeDoubleVote(gateway.DoubleVote{Key: key3.PublicKey().Bytes(), A: a, B: b})
 
-	gw, _ := gateway.ParseABI()
-	data, err := gw.Pack("submitEvidence", games, evidence)
-	if err != nil {
-		t.Fatal(err)
-	}
 	submitter := n.m.Accounts[1]
 	skey, _ := gethcrypto.HexToECDSA(strings.TrimPrefix(submitter.PrivateKey, "0x"))
-	chainID, err := root.ChainID(ctx)
+	gwc, err := client.NewGateway(root.Client(), "/devnet", client.Options{Key: skey, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
+	gw := gwc.ABI()
 	submit := func() *gethtypes.Receipt {
 		t.Helper()
-		gas, err := root.EstimateGas(ctx, ethereum.CallMsg{From: submitter.Address, To: &gateway.Address, Data: data})
+		tx, err := gwc.Transact(ctx, "submitEvidence", nil, games, evidence)
 		if err != nil {
-			t.Fatalf("estimate submitEvidence: %v", err)
+			t.Fatalf("submitEvidence: %v", err)
 		}
-		nonce, err := root.PendingNonceAt(ctx, submitter.Address)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tx, _ := gethtypes.SignNewTx(skey, gethtypes.LatestSignerForChainID(chainID), &gethtypes.DynamicFeeTx{
-			ChainID: chainID, Nonce: nonce, GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(50e9), Gas: gas, To: &gateway.Address, Data: data,
-		})
-		if err := root.SendTransaction(ctx, tx); err != nil {
-			t.Fatalf("send submitEvidence: %v", err)
-		}
-		var r *gethtypes.Receipt
-		waitFor(t, "the receipt of submitEvidence", time.Minute, func() bool {
-			r, err = root.TransactionReceipt(ctx, tx.Hash())
-			return err == nil
-		})
-		if r.Status != 1 {
-			t.Fatalf("submitEvidence failed: %+v", r)
-		}
-		return r
+		return tx.Receipt
 	}
 	r := submit()
 

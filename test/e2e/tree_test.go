@@ -103,7 +103,7 @@ func TestDefaultDevnetTree(t *testing.T) {
 		})
 		if i == 1 {
 			for _, p := range info.Peers {
-				if p.PeerID == d.m.Nodes[2].PeerIDs {
+				if p.PeerID == d.m.Nodes[2].PeerID {
 					sort.Strings(p.Subnets)
 					if len(p.Subnets) != 4 {
 						t.Fatalf("node1 shares %v with node2, want all four subnets", p.Subnets)
