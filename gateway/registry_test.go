@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/aspen-chain/aspen/crypto"
+	"github.com/aspen-chain/aspen/internal/testkeys"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -71,13 +72,8 @@ func bftParams(minVals uint32, minColl int64) ABIParams {
 	return ABIParams{Engine: uint8(EngineBFT), MinValidators: minVals, MinCollateral: big.NewInt(minColl), BlockTimeMs: 500, CheckpointPeriod: 10, GasLimit: 30_000_000}
 }
 
-func blsKey(t testing.TB, seed byte) *crypto.BLSSecretKey {
-	k, err := crypto.BLSSecretKeyFromBytes(append(bytes.Repeat([]byte{0}, 31), seed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
+// blsKey is validator key seed of the shared test keys.
+func blsKey(_ testing.TB, seed byte) *crypto.BLSSecretKey { return testkeys.BLS(int(seed)) }
 
 func join(h *harness, who common.Address, k *crypto.BLSSecretKey, value int64) {
 	h.t.Helper()

@@ -9,6 +9,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/aspen-chain/aspen/internal/testkeys"
 )
 
 var (
@@ -53,13 +55,7 @@ func (s *memState) set(a common.Address, nonce uint64, balance *big.Int) {
 	s.balances[a] = new(big.Int).Set(balance)
 }
 
-func testKey(i int) *ecdsa.PrivateKey {
-	k, err := crypto.ToECDSA(crypto.Keccak256([]byte("aspen mempool test key"), big.NewInt(int64(i)).Bytes()))
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
+func testKey(i int) *ecdsa.PrivateKey { return testkeys.Account(i) }
 
 func addrOf(k *ecdsa.PrivateKey) common.Address { return crypto.PubkeyToAddress(k.PublicKey) }
 

@@ -10,10 +10,11 @@ import (
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/aspen-chain/aspen/internal/testkeys"
 	"github.com/aspen-chain/aspen/types"
 )
 
-var testKey, _ = crypto.HexToECDSA("b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291")
+var testKey = testkeys.Account(0)
 
 const testChainID = 7
 

@@ -11,29 +11,16 @@ import (
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/aspen-chain/aspen/crypto"
+	"github.com/aspen-chain/aspen/internal/testkeys"
 	"github.com/aspen-chain/aspen/types"
 )
 
 const testSubnet types.SubnetID = "/devnet/games"
 
-// testKey is a deterministic BLS key, so runs are reproducible byte for byte.
-func testKey(t testing.TB, i int) *crypto.BLSSecretKey {
-	b := make([]byte, 32)
-	b[0], b[31], b[30] = 1, byte(i+1), byte((i+1)>>8)
-	k, err := crypto.BLSSecretKeyFromBytes(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
+// testKey is validator key i of the shared test keys.
+func testKey(_ testing.TB, i int) *crypto.BLSSecretKey { return testkeys.BLS(i) }
 
-func testKeys(t testing.TB, n int) []*crypto.BLSSecretKey {
-	keys := make([]*crypto.BLSSecretKey, n)
-	for i := range keys {
-		keys[i] = testKey(t, i)
-	}
-	return keys
-}
+func testKeys(_ testing.TB, n int) []*crypto.BLSSecretKey { return testkeys.BLSKeys(n) }
 
 // fakeView is a child chain made up from its height: UpAt(h) is the newest
 // up-queue nonce after block h, and message n is testMsg(n).

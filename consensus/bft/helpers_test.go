@@ -10,6 +10,7 @@ import (
 
 	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/crypto"
+	"github.com/aspen-chain/aspen/internal/testkeys"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -17,25 +18,10 @@ const testSubnet types.SubnetID = "/bft"
 
 var testTimeouts = Timeouts{Propose: 10, Prevote: 5, Precommit: 5, Delta: 2}
 
-// testKey is a deterministic BLS key, so runs are reproducible byte for byte.
-func testKey(t testing.TB, i int) *crypto.BLSSecretKey {
-	b := make([]byte, 32)
-	b[0], b[31] = 1, byte(i+1)
-	b[30] = byte((i + 1) >> 8)
-	k, err := crypto.BLSSecretKeyFromBytes(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
+// testKey is validator key i of the shared test keys.
+func testKey(_ testing.TB, i int) *crypto.BLSSecretKey { return testkeys.BLS(i) }
 
-func testKeys(t testing.TB, n int) []*crypto.BLSSecretKey {
-	keys := make([]*crypto.BLSSecretKey, n)
-	for i := range keys {
-		keys[i] = testKey(t, i)
-	}
-	return keys
-}
+func testKeys(_ testing.TB, n int) []*crypto.BLSSecretKey { return testkeys.BLSKeys(n) }
 
 func testSet(t testing.TB, keys []*crypto.BLSSecretKey, powers ...uint64) *consensus.ValidatorSet {
 	vals := make([]consensus.Validator, len(keys))

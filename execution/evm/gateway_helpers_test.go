@@ -1,7 +1,6 @@
 package evm
 
 import (
-	"bytes"
 	"context"
 	"math/big"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	aspencrypto "github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/internal/testkeys"
 )
 
 var ether = big.NewInt(params.Ether)
@@ -153,13 +153,8 @@ func bft(minVals uint32, minColl *big.Int) paramsArg {
 	return paramsArg{Engine: uint8(gateway.EngineBFT), MinValidators: minVals, MinCollateral: minColl, BlockTimeMs: 500, CheckpointPeriod: 10, GasLimit: 30_000_000}
 }
 
-func blsKey(t testing.TB, seed byte) *aspencrypto.BLSSecretKey {
-	k, err := aspencrypto.BLSSecretKeyFromBytes(append(bytes.Repeat([]byte{0}, 31), seed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
+// blsKey is validator key seed of the shared test keys.
+func blsKey(_ testing.TB, seed byte) *aspencrypto.BLSSecretKey { return testkeys.BLS(int(seed)) }
 
 const p2p = "/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWtest"
 

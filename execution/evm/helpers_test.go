@@ -2,7 +2,6 @@ package evm
 
 import (
 	"crypto/ecdsa"
-	"encoding/binary"
 	"math/big"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/aspen-chain/aspen/config"
 	"github.com/aspen-chain/aspen/execution"
+	"github.com/aspen-chain/aspen/internal/testkeys"
 	"github.com/aspen-chain/aspen/store"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -82,15 +82,7 @@ type testChain struct {
 	nonce []uint64
 }
 
-func testKey(i int) *ecdsa.PrivateKey {
-	var seed [8]byte
-	binary.BigEndian.PutUint64(seed[:], uint64(i)+1)
-	k, err := crypto.ToECDSA(crypto.Keccak256(seed[:]))
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
+func testKey(i int) *ecdsa.PrivateKey { return testkeys.Account(i) }
 
 func testGenesis(accounts int, gasLimit uint64) (*config.Genesis, []*ecdsa.PrivateKey) {
 	gen := &config.Genesis{
