@@ -1,13 +1,16 @@
 package client
 
 import (
+	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
+	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 )
 
 // DevnetFile is the manifest's name in a devnet's home.
@@ -31,6 +34,15 @@ type Devnet struct {
 type DevnetAccount struct {
 	Address    common.Address `json:"address"`
 	PrivateKey string         `json:"privateKey"`
+}
+
+// Key parses the account's private key.
+func (a DevnetAccount) Key() (*ecdsa.PrivateKey, error) {
+	k, err := gethcrypto.HexToECDSA(strings.TrimPrefix(a.PrivateKey, "0x"))
+	if err != nil {
+		return nil, fmt.Errorf("client: devnet account %s: %w", a.Address, err)
+	}
+	return k, nil
 }
 
 // DevnetNode is one node process of the devnet.

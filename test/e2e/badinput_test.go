@@ -14,7 +14,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
-	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 )
 
 type rpcReply struct {
@@ -50,7 +49,7 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 	d := startDevnet(t, home, "--engine", "solo", "--port", strconv.Itoa(freePort(t)), "--block-time", "200ms")
 	url := d.m.Subnets[0].RPC[0]
 	chainID := new(big.Int).SetUint64(d.m.Subnets[0].ChainID)
-	key, _ := gethcrypto.HexToECDSA(strings.TrimPrefix(d.m.Accounts[1].PrivateKey, "0x"))
+	key, _ := d.m.Accounts[1].Key()
 	to := common.HexToAddress("0x1")
 	signed := func(cid *big.Int, nonce uint64, data []byte, gas uint64) hexutil.Bytes {
 		tx, err := gethtypes.SignNewTx(key, gethtypes.LatestSignerForChainID(cid), &gethtypes.DynamicFeeTx{

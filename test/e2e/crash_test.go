@@ -13,7 +13,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
-	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 )
 
@@ -31,7 +30,7 @@ func TestKill9KeepsCommittedData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _ := gethcrypto.HexToECDSA(strings.TrimPrefix(d.m.Accounts[0].PrivateKey, "0x"))
+	key, _ := d.m.Accounts[0].Key()
 	from := d.m.Accounts[0].Address
 	to := common.HexToAddress("0x00000000000000000000000000000000000c0ffe")
 	chainID := new(big.Int).SetUint64(d.m.Subnets[0].ChainID)

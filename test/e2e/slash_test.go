@@ -12,7 +12,6 @@ import (
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
-	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/aspen-chain/aspen/client"
@@ -89,7 +88,7 @@ func TestSlashDoubleVote(t *testing.T) {
 	evidence := gateway.EncodeDoubleVote(gateway.DoubleVote{Key: key3.PublicKey().Bytes(), A: a, B: b})
 
 	submitter := n.m.Accounts[1]
-	skey, _ := gethcrypto.HexToECDSA(strings.TrimPrefix(submitter.PrivateKey, "0x"))
+	skey, _ := submitter.Key()
 	gwc, err := client.NewGateway(root.Client(), "/devnet", client.Options{Key: skey, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)

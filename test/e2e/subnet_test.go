@@ -16,7 +16,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
-	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
@@ -100,7 +99,7 @@ func TestSubnetLifecycle(t *testing.T) {
 	if err != nil || bal.Cmp(new(big.Int).Mul(big.NewInt(5), big.NewInt(1e18))) != 0 {
 		t.Fatalf("balance on %s: %v (err %v), want 5 coins from fund", games, bal, err)
 	}
-	key, _ := gethcrypto.HexToECDSA(strings.TrimPrefix(user.PrivateKey, "0x"))
+	key, _ := user.Key()
 	to := common.HexToAddress("0x00000000000000000000000000000000000000aa")
 	tx, _ := gethtypes.SignNewTx(key, gethtypes.LatestSignerForChainID(chainID), &gethtypes.DynamicFeeTx{
 		ChainID: chainID, Nonce: 0, GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(50e9), Gas: 21000, To: &to, Value: big.NewInt(777),

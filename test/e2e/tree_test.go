@@ -11,7 +11,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
-	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
@@ -61,7 +60,7 @@ func TestDefaultDevnetTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	acct := d.m.Accounts[3]
-	key, _ := gethcrypto.HexToECDSA(strings.TrimPrefix(acct.PrivateKey, "0x"))
+	key, _ := acct.Key()
 	if bal, err := c.BalanceAt(ctx, acct.Address, nil); err != nil || bal.Sign() == 0 {
 		t.Fatalf("dev account 3 holds %v on /devnet/alpha/one (err %v), want its devnet funds", bal, err)
 	}
