@@ -113,11 +113,16 @@ func (x *call) checkPosition(name string, cp *types.Checkpoint, hash common.Hash
 			cp.Height, id, cp.Prev, lastHash, lastHeight)
 	}
 	current := getU64(x.st, name, fConfigNumber)
-	oldest := max(getU64(x.st, name, fLastCkptConfig), 1)
 	lastApplied := getU64(x.st, name, fLastAppliedConfig)
+	// The oldest set that may still sign is the newer of the last
+	// checkpoint's signer and the newest config it showed applied: once a
+	// checkpoint showed config c applied, the leavers before c were paid
+	// (payReleases follows AppliedConfig), so a set holding them must never
+	// sign again — their collateral is no longer at stake.
+	oldest := max(getU64(x.st, name, fLastCkptConfig), lastApplied, 1)
 	switch {
 	case cp.Config < oldest:
-		return reverted("gateway: checkpoint at height %d of %s is signed by config %d, older than config %d of the last committed checkpoint", cp.Height, id, cp.Config, oldest)
+		return reverted("gateway: checkpoint at height %d of %s is signed by config %d, older than config %d that the last committed checkpoint signed with or showed applied", cp.Height, id, cp.Config, oldest)
 	case cp.Config > current:
 		return reverted("gateway: checkpoint at height %d of %s is signed by config %d, but the newest config of %s is %d", cp.Height, id, cp.Config, id, current)
 	case cp.AppliedConfig < cp.Config:

@@ -285,11 +285,33 @@ func TestCheckpointConfigWindow(t *testing.T) {
 	c.commit(cp, a4, common.Address{0xa0, 1}, common.Address{0xa0, 2})
 	old := c.next()
 	old.Config = 1
-	c.refuses("signed by config 1, older than config 2 of the last committed checkpoint", old)
+	c.refuses("signed by config 1, older than config 2 that the last committed checkpoint signed with", old)
 	back := c.next()
 	back.AppliedConfig = 1
 	back.Config = 1
 	c.refuses("older than config 2", back)
+}
+
+// TestCheckpointConfigWindowFollowsApplied (issue 19, defect 10): once a
+// committed checkpoint showed a leave applied and paid the leaver, no set
+// holding the leaver may sign again, even though the checkpoint itself was
+// signed by that older set.
+func TestCheckpointConfigWindowFollowsApplied(t *testing.T) {
+	h := newXH(t, "/devnet")
+	c := h.newChild("games", 10, 10, 10)
+	c.join(10) // config 2
+	a1 := common.Address{0xa0, 1}
+	h.ok(a1, 0, "leave", string(c.id)) // config 3
+	cp := c.next()
+	cp.Config, cp.AppliedConfig = 1, 3 // signed at a height before the join took effect
+	c.commit(cp)
+	if got := h.st.Balance(a1); got.Int64() != 10*gwei {
+		t.Fatalf("the leaver got %s, want its 10 gwei once config 3 was shown applied", got)
+	}
+	stale := c.next()
+	stale.Config = 2 // a1, paid out, signs with a set it was in
+	c.refuses("signed by config 2, older than config 3", stale)
+	c.commit(c.next())
 }
 
 // TestCheckpointFirewall: a quorum-signed checkpoint that would pay out more
