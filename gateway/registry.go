@@ -279,9 +279,16 @@ func (x *call) leave(id string) error {
 	return nil
 }
 
-// kill stops id for good: the creator's right, only while nothing is locked
-// for it. Every validator gets its collateral back, and so does every leaver
-// still waiting for a checkpoint.
+// kill stops id for good: the creator's right. Every validator gets its
+// collateral back, and so does every leaver still waiting for a checkpoint.
+//
+// The circulating supply need not be zero: part of it is the child's burned
+// base fees, which no checkpoint can ever release, so requiring zero locked
+// the last seats' collateral for good once the child had any traffic
+// (issue 19). What is left stays recorded as the killed child's circulating
+// supply, in the gateway's balance: value still held inside the child is
+// for the escape hatch to pay out against the last checkpoint's state root;
+// the burned fees' share is never claimed.
 func (x *call) kill(id string) error {
 	if err := x.noValue("kill"); err != nil {
 		return err
@@ -296,9 +303,6 @@ func (x *call) kill(id string) error {
 		return reverted("gateway: %s is already killed", id)
 	case x.c.Caller != creator:
 		return reverted("gateway: only the creator of %s can kill it (%s, not %s)", id, creator, x.c.Caller)
-	}
-	if supply := getBig(x.st, name, fCirculating); supply.Sign() != 0 {
-		return reverted("gateway: %s still holds %s wei of circulating supply; release it first", id, supply)
 	}
 	if delivering(x.st) {
 		return reverted("gateway: kill cannot run inside a cross-message call; kill %s in a transaction of its own", id)

@@ -157,7 +157,7 @@ func TestGatewayFromContract(t *testing.T) {
 		t.Fatalf("supply %s, gateway balance %s", s.CirculatingSupply, c.balance(gateway.Address))
 	}
 	// The gateway's reason reaches the contract's caller.
-	c.expectRevert("gateway: /devnet/app still holds 2000000000000000000 wei", c.addrs[1], user, nil, mustPack(t, ua, "kill", "/devnet/app"))
+	c.expectRevert("gateway: /devnet/nope does not exist", c.addrs[1], user, nil, mustPack(t, ua, "kill", "/devnet/nope"))
 	// The creator is the contract, not the account that called it.
 	c.expectRevert("gateway: only the creator of /devnet/app can kill it", c.addrs[1], gateway.Address, nil, mustPack(t, c.gw, "kill", "/devnet/app"))
 
