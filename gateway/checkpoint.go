@@ -138,23 +138,44 @@ func (x *call) checkPosition(name string, cp *types.Checkpoint, hash common.Hash
 }
 
 // verifyQuorum checks the aggregate signature of cp against config set
-// cp.Config with at least two thirds of its power.
+// cp.Config: the signers in the bitmap hold more than two thirds of the
+// set's total power and their keys aggregate to the signature.
+//
+// Only the signers' seat keys are read and parsed; the set's total power
+// was stored with it. A seat that does not sign costs the 4 bytes of its
+// record number, so seats joined with dust cannot price checkpoints out of
+// a block (issue 19): the signers a quorum needs are the ones with power.
 func (x *call) verifyQuorum(name string, cp *types.Checkpoint, aggSig, bitmap []byte) error {
 	id := x.id(name)
-	vals, err := readConfigSet(x.st, name, cp.Config)
-	if err != nil {
-		return fmt.Errorf("gateway: %s: %w", id, err) // checkPosition admitted the config: a broken invariant
+	recs := configRecords(x.st, name, cp.Config)
+	if len(recs) == 0 {
+		return fmt.Errorf("gateway: %s: %w: config %d", id, ErrUnknownConfig, cp.Config) // checkPosition admitted the config: a broken invariant
 	}
-	keys, powers := make([][]byte, len(vals)), make([]uint64, len(vals))
-	for i, v := range vals {
-		keys[i], powers[i] = v.BLSPublicKey, PowerOf(v.Collateral)
+	fail := func(err error) error {
+		return reverted("gateway: checkpoint at height %d of %s is not signed by a quorum of config %d (%d validators): %v", cp.Height, id, cp.Config, len(recs), err)
 	}
-	ks, err := crypto.NewKeySet(keys, powers)
-	if err != nil {
-		return fmt.Errorf("gateway: config %d of %s: %w", cp.Config, id, err)
+	bm := crypto.Bitmap(bitmap)
+	if err := bm.Validate(len(recs)); err != nil {
+		return fail(err)
 	}
-	if _, err := ks.Verify(bitmap, cp.SigningBytes(x.g.subnet.Network()), aggSig); err != nil {
-		return reverted("gateway: checkpoint at height %d of %s is not signed by a quorum of config %d (%d validators): %v", cp.Height, id, cp.Config, len(vals), err)
+	keys := make([][]byte, 0, bm.Count())
+	signed := new(big.Int)
+	for i, r := range recs {
+		if bm.Has(i) {
+			key, power := readSeatKey(x.st, name, r)
+			keys = append(keys, key)
+			signed.Add(signed, new(big.Int).SetUint64(power))
+		}
+	}
+	// More than two thirds: floor(2·total/3) + 1, as crypto.KeySet.Quorum,
+	// in big integers (a total of many large powers passes 2^64).
+	total := configPower(x.st, name, cp.Config)
+	need := new(big.Int).Div(new(big.Int).Mul(total, big.NewInt(2)), big.NewInt(3))
+	if need.Add(need, big.NewInt(1)); signed.Cmp(need) < 0 {
+		return fail(fmt.Errorf("%w: %d validators with power %s of %s, need %s", crypto.ErrNoQuorum, len(keys), signed, total, need))
+	}
+	if !crypto.VerifyAggregate(keys, cp.SigningBytes(x.g.subnet.Network()), aggSig) {
+		return fail(fmt.Errorf("%w: not the signatures of the %d validators in the bitmap on this message", crypto.ErrBadAggregate, len(keys)))
 	}
 	return nil
 }

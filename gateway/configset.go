@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/big"
 
 	"github.com/aspen-chain/aspen/types"
 )
@@ -22,17 +23,27 @@ import (
 // ErrUnknownConfig: the subnet has no validator set with that config number.
 var ErrUnknownConfig = errors.New("gateway: no validator set with that config number")
 
-// configSetBytes is the size of a config set of n validators.
-func configSetBytes(n uint64) int { return 4 * int(n) }
+// configSetBytes is the storage a config set of n validators takes, for
+// its price: the blob of its record numbers, 4 bytes a seat, and one more
+// word for its total power (configPowerSlot).
+func configSetBytes(n uint64) int { return 4*int(n) + 32 }
 
-// writeConfigSet stores the current seats of name as config set number.
+// writeConfigSet stores the current seats of name as config set number,
+// with their total power: a quorum check then reads the power of the
+// signers only, whatever the number of seats that do not sign.
 func writeConfigSet(st State, name string, number uint64) {
 	n := validatorCount(st, name)
-	b := make([]byte, configSetBytes(n))
+	b := make([]byte, 4*n)
 	for i := uint64(0); i < n; i++ {
 		binary.BigEndian.PutUint32(b[4*i:], uint32(seatRecord(st, name, i)))
 	}
 	writeBlob(st, configSetSlot(name, number), b)
+	st.SetState(configPowerSlot(name, number), bigWord(getBig(st, name, fSeatPower)))
+}
+
+// configPower is the total power of config set number of name.
+func configPower(st StateReader, name string, number uint64) *big.Int {
+	return wordBig(st.GetState(configPowerSlot(name, number)))
 }
 
 // configRecords returns the record numbers of config set number of name, or

@@ -41,7 +41,7 @@ import (
 //	fund            base + write × (message record + 3) + event
 //	send, release   base + write + event + the route of the message (routeGas)
 //	submitCheckpoint  base + keccak of the checkpoint + read × 12, then, if it can be
-//	                  committed: read × (config set + its records) + BLS key × validators
+//	                  committed: read × (config set + its power) + (read × 2 + BLS key) × signers
 //	                  + BLS aggregate + write × 7 + event + the releases it pays + for
 //	                  each message routeGas. A resubmission of the last
 //	                  committed checkpoint stops after the reads.
@@ -70,7 +70,7 @@ const (
 	gasG1Add     = 375
 	gasHash      = params.Keccak256Gas
 	gasHashWord  = params.Keccak256WordGas
-	recordSlots  = 14 // blobSlots of the largest validator record (p2pAddr of MaxP2PAddrLen), rounded up
+	recordSlots  = 17 // blobSlots of the largest validator record (p2pAddr of MaxP2PAddrLen), rounded up, + its seat key (2) and the seats' power (1)
 	messageSlots = 16 // blobSlots of the largest queued fund or config message
 
 	configSetHeadroom = 8   // seats a config set is priced for beyond the current ones

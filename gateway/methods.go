@@ -111,7 +111,7 @@ var methods = map[string]method{
 			return nil, x.submitCheckpoint(args[0].([]byte), args[1].([]byte), args[2].([]byte))
 		},
 		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 {
-			return checkpointGas(st, g.subnet, args[0].([]byte))
+			return checkpointGas(st, g.subnet, args[0].([]byte), args[2].([]byte))
 		},
 	},
 	"submitEvidence": {

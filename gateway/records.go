@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/big"
 
@@ -132,9 +133,41 @@ func writeValidator(st State, name string, i uint64, v Validator) error {
 	}
 	setU64(st, name, fRecordCount, r)
 	writeBlob(st, recordSlot(name, r), encodeValidator(v))
+	power := PowerOf(v.Collateral)
+	writeSeatKey(st, name, r, v.BLSPublicKey, power)
+	total := getBig(st, name, fSeatPower)
+	if old := seatRecord(st, name, i); old != 0 { // a stake replaces the seat's record
+		_, p := readSeatKey(st, name, old)
+		total.Sub(total, new(big.Int).SetUint64(p))
+	}
+	setBig(st, name, fSeatPower, total.Add(total, new(big.Int).SetUint64(power)))
 	setSeat(st, name, i, r, v)
 	return nil
 }
+
+// writeSeatKey stores what a quorum check needs of record r, in two words,
+// so that it never reads or decodes the whole record.
+func writeSeatKey(st State, name string, r uint64, key []byte, power uint64) {
+	var w0, w1 common.Hash
+	copy(w0[:], key)
+	if len(key) > 32 {
+		copy(w1[:], key[32:])
+	}
+	binary.BigEndian.PutUint64(w1[16:24], power)
+	s := seatKeySlot(name, r)
+	st.SetState(s, w0)
+	st.SetState(plus(s, 1), w1)
+}
+
+// readSeatKey returns the BLS key and power of record r (writeSeatKey).
+func readSeatKey(st StateReader, name string, r uint64) (key []byte, power uint64) {
+	s := seatKeySlot(name, r)
+	w0, w1 := st.GetState(s), st.GetState(plus(s, 1))
+	return append(append(make([]byte, 0, 48), w0[:]...), w1[:16]...), binary.BigEndian.Uint64(w1[16:24])
+}
+
+// seatKeySlots is how many slots readSeatKey reads.
+const seatKeySlots = 2
 
 func setSeat(st State, name string, i, r uint64, v Validator) {
 	st.SetState(validatorSlot(name, i), u64Word(r))
@@ -149,6 +182,9 @@ func removeValidator(st State, name string, i uint64) error {
 	if err != nil {
 		return err
 	}
+	_, power := readSeatKey(st, name, seatRecord(st, name, i))
+	total := getBig(st, name, fSeatPower)
+	setBig(st, name, fSeatPower, total.Sub(total, new(big.Int).SetUint64(power)))
 	last := validatorCount(st, name) - 1
 	if i != last {
 		r := seatRecord(st, name, last)

@@ -14,7 +14,7 @@ import (
 
 // Bounds on subnet parameters and validator records.
 const (
-	MaxValidators       = 1000          // minValidators at most this
+	MaxValidators       = 500           // seats of a subnet (and so minValidators) at most this: see join
 	MinBlockTimeMs      = 10            // a block every 10 ms at most
 	MaxBlockTimeMs      = 3_600_000     // and at least one an hour
 	MaxCheckpointPeriod = 1_000_000     // blocks between checkpoints
@@ -161,6 +161,12 @@ func (x *call) join(id string, key, pop []byte, p2pAddr string) error {
 	if params.Engine == EngineSolo && n >= 1 {
 		return reverted("gateway: %s is a Solo subnet and already has its sequencer", id)
 	}
+	if n >= MaxValidators {
+		return reverted("gateway: %s has %d validators, the most a subnet takes; wait for a seat to leave", id, n)
+	}
+	if least := seatMinimum(params); value.Cmp(least) < 0 {
+		return reverted("gateway: join %s needs at least %s wei of collateral (minCollateral %s over minValidators %d), got %s; send more", id, least, params.MinCollateral, params.MinValidators, value)
+	}
 	v := Validator{Owner: x.c.Caller, BLSPublicKey: key, P2PAddr: p2pAddr, Collateral: new(big.Int).Set(value)}
 	if err := writeValidator(x.st, name, n, v); err != nil {
 		return err
@@ -173,6 +179,21 @@ func (x *call) join(id string, key, pop []byte, p2pAddr string) error {
 		return nil
 	}
 	return x.maybeActivate(name)
+}
+
+// seatMinimum is the least collateral a seat brings: its share of the
+// collateral the subnet needs to start, minCollateral / minValidators
+// rounded up (at least 1 wei). Without it, seats of one wei each could be
+// joined by the thousand; with MaxValidators they could still fill the
+// seats, but each costs what a founding validator brought.
+func seatMinimum(p Params) *big.Int {
+	n := big.NewInt(int64(max(p.MinValidators, 1)))
+	least := new(big.Int).Add(nonNil(p.MinCollateral), new(big.Int).Sub(n, big.NewInt(1)))
+	least.Div(least, n)
+	if least.Sign() == 0 {
+		least.SetInt64(1)
+	}
+	return least
 }
 
 func (x *call) addCollateral(name string, value *big.Int) {

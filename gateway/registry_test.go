@@ -85,21 +85,23 @@ func TestRegistryLifecycleInMemory(t *testing.T) {
 	creator, a, b, c := common.Address{0xc}, common.Address{0xa}, common.Address{0xb}, common.Address{0xd}
 	h.ok(creator, 0, "createSubnet", "games", bftParams(2, 30))
 	h.ok(creator, 5, "fund", "/devnet/games", common.Address{0xf}) // before activation: genesis
-	join(h, a, blsKey(t, 1), 10)
-	join(h, b, blsKey(t, 2), 10)
+	join(h, a, blsKey(t, 1), 15)                                   // each seat brings at least 30/2
+	h.ok(a, 5, "stake", "/devnet/games")
 	sn, err := ReadSubnet(h.st, "/devnet", "/devnet/games")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sn.Status != StatusRegistered { // 2 seats but 20 < 30 collateral
-		t.Fatalf("status %s with 20 of 30 collateral", sn.Status)
+	if sn.Status != StatusRegistered || sn.TotalCollateral.Int64() != 20 { // 1 seat of 2
+		t.Fatalf("status %s with 1 seat and %s collateral", sn.Status, sn.TotalCollateral)
 	}
-	h.ok(b, 10, "stake", "/devnet/games")
+	join(h, b, blsKey(t, 2), 15)
 	sn, _ = ReadSubnet(h.st, "/devnet", "/devnet/games")
 	if sn.Status != StatusActive || sn.ConfigNumber != 1 || sn.GenesisNonce != 1 || sn.ActivatedAt != 1 {
-		t.Fatalf("after stake: %+v", sn)
+		t.Fatalf("after the second join: %+v", sn)
 	}
-	join(h, c, blsKey(t, 3), 7) // config 2
+	k3 := blsKey(t, 3)
+	h.fails("needs at least 15 wei of collateral", c, 7, "join", "/devnet/games", k3.PublicKey().Bytes(), k3.ProofOfPossession(), "/ip4/127.0.0.1/tcp/1/p2p/x")
+	join(h, c, k3, 15) // config 2
 	h.ok(creator, 9, "fund", "/devnet/games", common.Address{0xf})
 	h.ok(a, 0, "leave", "/devnet/games") // config 3
 	// Active: a is out of the set, its collateral waits for a checkpoint
@@ -107,8 +109,8 @@ func TestRegistryLifecycleInMemory(t *testing.T) {
 	if got := h.st.Balance(a); got.Sign() != 0 {
 		t.Fatalf("a got %s back before the child applied its leave", got)
 	}
-	if rs, err := ReadPendingReleases(h.st, "/devnet", "/devnet/games"); err != nil || len(rs) != 1 || rs[0].Owner != a || rs[0].Amount.Int64() != 10 || rs[0].Config != 3 {
-		t.Fatalf("pending releases %+v, %v; want a's 10 for config 3", rs, err)
+	if rs, err := ReadPendingReleases(h.st, "/devnet", "/devnet/games"); err != nil || len(rs) != 1 || rs[0].Owner != a || rs[0].Amount.Int64() != 20 || rs[0].Config != 3 {
+		t.Fatalf("pending releases %+v, %v; want a's 20 for config 3", rs, err)
 	}
 	msgs, err := ReadTopDown(h.st, "/devnet", "/devnet/games", 1, 100)
 	if err != nil {
@@ -133,7 +135,7 @@ func TestRegistryLifecycleInMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(g.Validators) != 2 || g.Validators[1].Collateral.Int64() != 20 || g.Supply.Int64() != 5 || g.FirstTopDownNonce != 2 || len(g.Funds) != 1 {
+	if len(g.Validators) != 2 || g.Validators[0].Collateral.Int64() != 20 || g.Validators[1].Collateral.Int64() != 15 || g.Supply.Int64() != 5 || g.FirstTopDownNonce != 2 || len(g.Funds) != 1 {
 		t.Fatalf("genesis %+v", g)
 	}
 	if g.Funds[0].ID != MsgID("/devnet", 1) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -98,8 +99,10 @@ func refundGas(st StateReader, self types.SubnetID, m CrossMsg) uint64 {
 	return gasWrite + gasEvent + routeGas(st, self, r)
 }
 
-// checkpointGas prices submitCheckpoint(enc, …) on the chain self.
-func checkpointGas(st StateReader, self types.SubnetID, enc []byte) uint64 {
+// checkpointGas prices submitCheckpoint(enc, _, bitmap) on the chain self:
+// the quorum check reads the config set and its power, then the key of each
+// signer (verifyQuorum).
+func checkpointGas(st StateReader, self types.SubnetID, enc, bitmap []byte) uint64 {
 	gas := gasHash + gasHashWord*uint64((len(enc)+31)/32)
 	cp, err := types.DecodeCheckpoint(enc)
 	if err != nil {
@@ -119,8 +122,11 @@ func checkpointGas(st StateReader, self types.SubnetID, enc []byte) uint64 {
 		return gas
 	}
 	gas += gasRead * blobSlots(configSetBytes(uint64(len(recs))))
-	for _, r := range recs {
-		gas += gasRead*blobSlots(int(wordU64(st.GetState(recordSlot(name, r))))) + gasBLSKey + gasG1Add
+	bm := crypto.Bitmap(bitmap)
+	for i := range recs {
+		if bm.Has(i) {
+			gas += gasRead*seatKeySlots + gasBLSKey + gasG1Add
+		}
 	}
 	gas += gasBLSVerify
 	total := new(big.Int)

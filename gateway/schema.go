@@ -44,10 +44,14 @@ import (
 //	up message n           keccak("aspen/gw/upqueue" ‖ n)                       -> blob rlp(CrossMsg): this chain's queue to its parent (n >= 1)
 //	up nonce               keccak("aspen/gw/upnonce")                           -> nonce of the newest up message (0: none)
 //	cross-message origin   keccak("aspen/gw/origin")                            -> blob rlp(src, from) while a delivered call runs; empty otherwise
+//	seat key r             keccak("aspen/gw/seatkey" ‖ name ‖ r)                -> 2 words: record r's BLS key (48 bytes) ‖ its power (8 bytes, big-endian), zero-padded
+//	config power c         keccak("aspen/gw/configpower" ‖ name ‖ c)            -> uint256: total power of config set c
 //
 // A seat holds the number of its validator record, not the record itself: a
 // record is immutable (a stake writes a new one), so a config set is just the
-// list of its seats' record numbers, 4 bytes per validator.
+// list of its seats' record numbers, 4 bytes per validator. A checkpoint's
+// quorum check reads only the signers' seat keys and the set's total power,
+// never a whole record, so seats that do not sign cost it 4 bytes each.
 //
 // A blob (variable-length bytes) at slot s stores its length at s and its
 // bytes, 32 per slot, at s+1, s+2, …; the last chunk is zero-padded.
@@ -102,6 +106,8 @@ const (
 	tagUp        = "aspen/gw/upqueue"
 	tagUpNonce   = "aspen/gw/upnonce"
 	tagOrigin    = "aspen/gw/origin"
+	tagSeatKey   = "aspen/gw/seatkey"
+	tagCfgPower  = "aspen/gw/configpower"
 )
 
 const (
@@ -111,6 +117,7 @@ const (
 	fReleaseCount                              // uint64: pending releases ever queued (the newest index)
 	fReleasePaid                               // uint64: pending releases paid; (paid, count] are waiting
 	fLastAppliedConfig                         // uint64: AppliedConfig of the last committed checkpoint
+	fSeatPower                                 // uint256: total power of the current seats
 )
 
 func recordSlot(name string, r uint64) common.Hash {
@@ -119,6 +126,14 @@ func recordSlot(name string, r uint64) common.Hash {
 
 func configSetSlot(name string, config uint64) common.Hash {
 	return slotOf(tagConfigSet, nameWord(name).Bytes(), u64Word(config).Bytes())
+}
+
+func seatKeySlot(name string, r uint64) common.Hash {
+	return slotOf(tagSeatKey, nameWord(name).Bytes(), u64Word(r).Bytes())
+}
+
+func configPowerSlot(name string, config uint64) common.Hash {
+	return slotOf(tagCfgPower, nameWord(name).Bytes(), u64Word(config).Bytes())
 }
 
 func releaseSlot(name string, i uint64) common.Hash {

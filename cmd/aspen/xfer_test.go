@@ -135,7 +135,7 @@ func TestSubnetCLIAgainstNode(t *testing.T) {
 	}
 
 	fails("below its minValidators 3", "subnet", "leave", games, "--key", joiners[0].key)
-	fails("circulating supply", "subnet", "kill", games)
+	fails("/devnet/nope does not exist", "subnet", "kill", "/devnet/nope")
 	fails("/devnet/nope does not exist", "subnet", "show", "/devnet/nope")
 	fails("unknown subnet /devnet/games", "subnet", "show", "/devnet/games/deeper") // its parent is not running here
 

@@ -18,7 +18,7 @@ import (
 func TestGatewayKillReturnsCollateral(t *testing.T) {
 	c := newGWChain(t, 4)
 	const id = "/devnet/short"
-	c.run(1, c.gwTx(0, nil, "createSubnet", id, bft(2, eth(100))))
+	c.run(1, c.gwTx(0, nil, "createSubnet", id, bft(3, eth(21))))
 	c.run(1, c.joinTx(1, id, blsKey(t, 1), eth(7)), c.joinTx(2, id, blsKey(t, 2), eth(11)))
 	c.run(1, c.gwTx(2, eth(3), "stake", id))
 	if b := c.balance(gateway.Address); b.Cmp(eth(21)) != 0 {

@@ -159,7 +159,7 @@ func TestGatewayLifecycle(t *testing.T) {
 
 	// eth_estimateGas runs the gateway too.
 	k := blsKey(t, 9)
-	gas, err := c.ex.EstimateGas(context.Background(), nil, execution.CallArgs{From: c.addrs[0], To: &gateway.Address, Value: eth(1),
+	gas, err := c.ex.EstimateGas(context.Background(), nil, execution.CallArgs{From: c.addrs[0], To: &gateway.Address, Value: eth(10),
 		Data: mustPack(t, c.gw, "join", id, k.PublicKey().Bytes(), k.ProofOfPossession(), p2p)}, nil)
 	if err != nil || gas < 100_000 {
 		t.Fatalf("estimateGas(join) = %d, %v", gas, err)
