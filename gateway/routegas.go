@@ -54,8 +54,20 @@ func upRecordSlots(m CrossMsg) uint64 {
 	return blobSlots(len(encodeCrossMsg(m)))
 }
 
-// routeGas prices route(m) on the chain self.
+// routeGas prices route(m) on the chain self for the account that makes
+// this chain route it: a sender, or a checkpoint's submitter. A call it
+// queues for a child also pays here for its execution down there
+// (CrossMsgCallGas): the child runs top-down work before its transactions,
+// paid by nobody, so whoever queues a call pays for it when it is queued.
 func routeGas(st StateReader, self types.SubnetID, m CrossMsg) uint64 {
+	return routeWork(st, self, m, true)
+}
+
+// routeWork prices route(m) on the chain self; payQueuedCall adds the
+// execution of a call queued for a child (routeGas). A child forwarding a
+// top-down call on to its own child meters the forwarding without it: the
+// call's execution was paid where it was first queued.
+func routeWork(st StateReader, self types.SubnetID, m CrossMsg, payQueuedCall bool) uint64 {
 	m.Value = nonNil(m.Value)
 	dst := types.SubnetID(m.DstSubnet)
 	switch {
@@ -65,7 +77,11 @@ func routeGas(st StateReader, self types.SubnetID, m CrossMsg) uint64 {
 		if _, err := downTarget(st, self, &m); err != nil {
 			return bounceGas(st, self, m)
 		}
-		return gasWrite * (downRecordSlots(m) + 2)
+		gas := gasWrite * (downRecordSlots(m) + 2)
+		if payQueuedCall && m.Kind == KindCall {
+			gas += CrossMsgCallGas
+		}
+		return gas
 	}
 	// +2 writes: the up nonce and the burned counter (SupplyCounters).
 	return gasWrite*(upRecordSlots(m)+2) + gasPayout

@@ -3,6 +3,7 @@ package xnet
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
@@ -174,12 +175,14 @@ const MaxCheckpointGas = 20_000_000
 
 // messageGas is about what the parent's gateway charges to execute m from
 // a checkpoint (gateway/gas.go, measured in its tests): a transfer paid out
-// there, a message queued on to another hop, or a call with its refund
-// reserved.
+// there, a message queued on to another hop, a call with its refund
+// reserved, or a call queued for another child with its execution there.
 func messageGas(m *types.CrossMsg, parent types.SubnetID) uint64 {
 	switch {
 	case m.Kind == types.KindCall && types.SubnetID(m.DstSubnet) == parent:
 		return 900_000
+	case m.Kind == types.KindCall && strings.HasPrefix(m.DstSubnet, string(parent)+"/"):
+		return 720_000 // queued for another child, which runs it unpaid: the submitter pays its execution
 	case types.SubnetID(m.DstSubnet) == parent:
 		return 15_000
 	}

@@ -31,16 +31,24 @@ var ErrParentRef = errors.New("evm: parent reference")
 // wait for the next block (the reference still moves, nonces keep order).
 const maxTopDownPerBlock = 256
 
+// topDownBudget is the gas a block may spend on top-down work
+// (gateway.TopDownGas): half its gas limit, so queued calls never crowd
+// out the block's transactions. The work a block did is taken from the gas
+// its transactions may use, so a block's whole work stays within its limit.
+func topDownBudget(gasLimit uint64) uint64 { return gasLimit / 2 }
+
 // applyTopDown applies, at the start of the block and before any
 // transaction, the parent's messages that moving the parent reference from
-// parent.ParentRef to h.ParentRef makes final. The applied nonce lives in the
+// parent.ParentRef to h.ParentRef makes final, as many as fit in the block's
+// top-down budget. What did not fit applies in the next blocks, even when
+// their reference does not move: the messages are final at it already. The applied nonce lives in the
 // gateway's storage, so re-executing the block applies the same messages and
 // no message is applied twice.
 func (r *blockRun) applyTopDown(parent *types.Header) error {
 	from, to := parent.ParentRef, r.header.ParentRef
 	switch {
-	case to == from:
-		return nil
+	case to == from && (r.e.opts.Parent == nil || to == types.ParentRef{}):
+		return nil // a root, or no parent block referenced yet
 	case to.Height < from.Height || (to.Height == from.Height && to.Hash != from.Hash):
 		return fmt.Errorf("%w: moves from %d to %d (backwards)", ErrParentRef, from.Height, to.Height)
 	case r.e.opts.Parent == nil:
@@ -61,8 +69,14 @@ func (r *blockRun) applyTopDown(parent *types.Header) error {
 	// Every log of this work — the gateway's CrossMsgApplied and whatever
 	// delivered calls emit — lands in the StateDB under the zero tx hash
 	// (no transaction has started yet); they become the system logs.
-	if err := r.e.gateway.ApplyTopDown(st, msgs); err != nil {
+	_, used, err := r.e.gateway.ApplyTopDown(st, msgs, topDownBudget(r.header.GasLimit))
+	if err != nil {
 		return err
+	}
+	// The first message always applies and may cost more than the budget:
+	// the transactions get what is left, if anything.
+	if err := r.gp.CheckGasLegacy(min(used, r.gp.Available(false))); err != nil {
+		return fmt.Errorf("evm: charging %d gas of top-down work: %w", used, err)
 	}
 	r.sysLogs = r.statedb.GetLogs(common.Hash{}, r.header.Height, common.Hash{}, r.header.Time())
 	// A config change takes effect at the next height: the header carries

@@ -2,6 +2,7 @@ package evm
 
 import (
 	"fmt"
+	"math/big"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -222,4 +223,94 @@ func TestConfigChangesMoveTheChildsValidatorSet(t *testing.T) {
 	if _, err := verifier.Execute(forged); err == nil {
 		t.Fatal("a block naming a next set its config changes do not lead to executed")
 	}
+}
+
+// TestTopDownWorkStaysWithinTheBlockGasLimit (issue 19, defect 11): a
+// child block applies queued calls only while their gas fits in half its
+// gas limit, and its transactions get only what that work left; the rest of
+// the queue follows in the next blocks. Each call was paid for on the
+// parent when it was sent.
+func TestTopDownWorkStaysWithinTheBlockGasLimit(t *testing.T) {
+	p := activeChild(t)
+	p.run(1, p.gwTx(4, eth(1), "fund", "/devnet/games", p.addrs[5]))
+	child, verifier := openChild(t, p), openChild(t, p)
+	childBlock(t, p, child, verifier)
+	applied := func() uint64 {
+		gs, err := child.GatewayState(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return gateway.AppliedTopDown(gs)
+	}
+	first := applied()
+
+	const calls = 40
+	for b := 0; b < 2; b++ {
+		var txs []*gethtypes.Transaction
+		for i := 0; i < calls/2; i++ {
+			txs = append(txs, p.gwTx(4, nil, "send", "/devnet/games", common.Address{0xca}, []byte{1}))
+		}
+		p.run(1, txs...)
+	}
+
+	// A transaction that needs more than half the child's gas limit.
+	heavy := p.childTx(t, child, 5, 20_000_000)
+	ph, head := p.ex.Head(), child.Head()
+	ex, err := child.Build(head, execution.Attributes{TimeMs: head.TimeMs + 1000, Proposer: proposer,
+		ParentRef: types.ParentRef{Height: ph.Height, Hash: ph.Hash()}}, newSliceSource(child.Signer(), heavy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := verifier.Execute(ex.Block)
+	if err != nil {
+		t.Fatalf("another validator refused the block: %v", err)
+	}
+	if err := child.Commit(ex, &types.Commit{Height: ex.Block.Height(), BlockHash: ex.Block.Hash()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := verifier.Commit(again, &types.Commit{Height: ex.Block.Height(), BlockHash: ex.Block.Hash()}); err != nil {
+		t.Fatal(err)
+	}
+	n := applied() - first
+	limit := topDownBudget(head.GasLimit) / gateway.CrossMsgCallGas
+	t.Logf("one block applied %d of %d queued calls (at most %d fit its top-down budget)", n, calls, limit)
+	if n == 0 || n > limit {
+		t.Fatalf("one block applied %d of %d queued calls, want 1 to %d", n, calls, limit)
+	}
+	if len(ex.Block.Txs) != 0 {
+		t.Fatal("a 20M-gas transaction ran in a 30M block after the top-down work took its share")
+	}
+	for i := 0; i < 3 && applied()-first < calls; i++ {
+		childBlock(t, p, child, verifier)
+	}
+	if got := applied() - first; got != calls {
+		t.Fatalf("%d of %d calls applied after three more blocks", got, calls)
+	}
+}
+
+// TestSendingACallDownPaysItsExecution: a call queued for a child costs the
+// sender CrossMsgCallGas more on the parent than the same message without
+// a call, since the child runs it before its transactions, unpaid.
+func TestSendingACallDownPaysItsExecution(t *testing.T) {
+	p := activeChild(t)
+	transfer := p.run(1, p.gwTx(4, eth(1), "send", "/devnet/games", common.Address{0xca}, []byte{}))[0].GasUsed
+	call := p.run(1, p.gwTx(4, eth(1), "send", "/devnet/games", common.Address{0xca}, []byte{1}))[0].GasUsed
+	t.Logf("gas used: send of a transfer %d, of a call %d", transfer, call)
+	if call < transfer+gateway.CrossMsgCallGas {
+		t.Fatalf("a call down costs %d gas, a transfer %d: the call's execution on the child is not paid", call, transfer)
+	}
+}
+
+// childTx signs a plain transfer of account i on the child with gas limit gas.
+func (c *gwChain) childTx(t *testing.T, child *Executor, i int, gas uint64) *gethtypes.Transaction {
+	t.Helper()
+	to := common.Address{0x70}
+	tx, err := gethtypes.SignNewTx(c.keys[i], child.Signer(), &gethtypes.DynamicFeeTx{
+		ChainID: child.Signer().ChainID(), Nonce: 0, To: &to, Value: common.Big1,
+		Gas: gas, GasTipCap: common.Big1, GasFeeCap: big.NewInt(10e9),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
