@@ -2,20 +2,10 @@ package gateway
 
 import (
 	"errors"
-	"math/big"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 )
-
-// childState is xState that can mint, as a child's executor state does.
-type childState struct{ *xState }
-
-func (s childState) Mint(to common.Address, amount *big.Int) {
-	s.balances[to] = new(big.Int).Add(s.Balance(to), amount)
-}
-
-var _ ChildState = childState{}
 
 // TestApplyTopDownBudget (issue 19, defect 11): messages apply in order
 // while their gas fits in the budget; the first applies whatever its gas,
@@ -26,7 +16,7 @@ func TestApplyTopDownBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := childState{newXState(g)}
+	st := childXState{newXState(g)}
 	msg := func(nonce uint64, data ...byte) TopDownMsg {
 		m := upMsg("/devnet", nonce, "/devnet/games", common.Address{0x71}, 5, data...)
 		return TopDownMsg{Nonce: nonce, Height: 1, Kind: m.Kind, Msg: m}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"math"
 	"math/big"
 	"strings"
 	"testing"
@@ -61,7 +62,7 @@ func TestSendToMissingSiblingComesBack(t *testing.T) {
 	}
 	root.conserved()
 
-	if err := alpha.g.ApplyTopDown(childXState{alpha.st}, down); err != nil {
+	if _, _, err := alpha.g.ApplyTopDown(childXState{alpha.st}, down, math.MaxUint64); err != nil {
 		t.Fatal(err)
 	}
 	if got := alpha.st.Balance(sender).Int64(); got != 5 {
@@ -87,7 +88,7 @@ func TestTopDownToMissingGrandchildRefunds(t *testing.T) {
 	}
 
 	games := newXH(t, "/devnet/games")
-	if err := games.g.ApplyTopDown(childXState{games.st}, down); err != nil {
+	if _, _, err := games.g.ApplyTopDown(childXState{games.st}, down, math.MaxUint64); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := games.eventNames(0), "CrossMsgApplied CrossMsgSent"; got != want {
