@@ -96,7 +96,8 @@ type Config struct {
 	OnStepError func(err error)
 }
 
-// Driver owns one engine. Create it with New and run it with Run.
+// Driver owns one engine. Create it with New, then either run it with Run
+// (its own loop) or step it from the caller's goroutine (step.go).
 type Driver struct {
 	cfg    Config
 	engine consensus.Engine
@@ -113,6 +114,8 @@ type Driver struct {
 	// deferred holds blocks whose verdict waits for this node's view of the
 	// parent chain to reach their ParentRef (see verify).
 	deferred []*types.Block
+	// started is set by Start: the WAL replay went in first.
+	started bool
 }
 
 // New returns a driver for engine whose chain ends at head.
@@ -164,41 +167,32 @@ func (d *Driver) PoolChanged() {
 	}
 }
 
-// Run drives the engine until ctx ends (nil) or committing fails (the error).
+// Run drives the engine until ctx ends (nil) or committing fails (the
+// error): it starts the driver and hands it, one at a time, ticks from the
+// clock and what Deliver, PoolChanged and DeliverSynced queued. It is a loop
+// around the stepped API (step.go), so both modes behave the same.
 func (d *Driver) Run(ctx context.Context) error {
 	ticks, stop := d.cfg.Clock.NewTicker(d.cfg.Tick)
 	defer stop()
-	if len(d.cfg.Replay) > 0 {
-		if err := d.engine.Step(consensus.Replay{Entries: d.cfg.Replay}); err != nil {
-			return fmt.Errorf("driver: replay the WAL: %w", err)
-		}
-	}
-	if err := d.engine.Step(d.pool.Status()); err != nil {
+	if err := d.Start(); err != nil {
 		return err
 	}
 	for {
-		if err := d.process(); err != nil {
-			return err
-		}
+		var err error
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-ticks:
-			d.engine.Tick()
-			d.retryDeferred()
+			err = d.Tick()
 		case <-d.notify:
-			d.retryDeferred()
-			if err := d.engine.Step(d.pool.Status()); err != nil {
-				d.cfg.Log.Warn("engine rejected pool status", "err", err)
-			}
+			err = d.HandlePoolChanged()
 		case m := <-d.inbox:
-			if err := d.engine.Step(m); err != nil && d.cfg.OnStepError != nil {
-				d.cfg.OnStepError(err)
-			}
+			err = d.HandlePeer(m)
 		case blocks := <-d.synced:
-			if err := d.applySynced(blocks); err != nil {
-				return err
-			}
+			err = d.HandleSynced(blocks)
+		}
+		if err != nil {
+			return err
 		}
 	}
 }

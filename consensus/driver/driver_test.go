@@ -73,31 +73,8 @@ func (v poolView) Status() consensus.PoolStatus {
 // included after a block time, every block is committed (and reported) before
 // the next is built on it, and the store's head is the last reported block.
 func TestDriverCommitsThenBuildsOnIt(t *testing.T) {
-	seqKey, _ := gethcrypto.GenerateKey()
-	user, _ := gethcrypto.GenerateKey()
-	seq := gethcrypto.PubkeyToAddress(seqKey.PublicKey)
-	gen := &config.Genesis{SubnetID: "/drv", ChainID: 777, Engine: "solo", TimestampMs: 1_700_000_000_000,
-		Validators: []config.GenesisValidator{{Address: seq}},
-		Alloc: map[common.Address]config.GenesisAccount{
-			gethcrypto.PubkeyToAddress(user.PublicKey): {Balance: (*math.HexOrDecimal256)(big.NewInt(1e18))},
-		}}
-	gen.SetDefaults()
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	x, err := evm.New(st, gen, evm.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	head := x.Head()
-	pool := mempool.New(mempool.Config{}, gen.ChainIDBig(), headState{x, head})
-	pool.Reset(headState{x, head}, x.NextBaseFee(), gen.GasLimit, nil)
-	eng, err := solo.New(solo.Config{BlockTime: 3, IdleInterval: 1000}, sealer{seqKey}, head.Height, head.Hash())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newSoloChain(t)
+	gen, st, x, pool, eng, head, seq := c.gen, c.st, c.x, c.pool, c.eng, c.head, c.seq
 	committed := make(chan *execution.Executed, 16)
 	clock := &manualClock{ticks: make(chan time.Time)}
 	clock.ms.Store(1_700_000_100_000)
@@ -119,10 +96,7 @@ func TestDriverCommitsThenBuildsOnIt(t *testing.T) {
 	if first.Block.Height() != 1 || first.Block.Header.ParentHash != head.Hash() {
 		t.Fatalf("first block: height %d parent %s, want 1 on genesis", first.Block.Height(), first.Block.Header.ParentHash)
 	}
-	to := common.HexToAddress("0xdead")
-	signer := gethtypes.LatestSignerForChainID(gen.ChainIDBig())
-	tx, _ := gethtypes.SignNewTx(user, signer, &gethtypes.DynamicFeeTx{ChainID: gen.ChainIDBig(), Nonce: 0,
-		GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(1e10), Gas: 21000, To: &to, Value: big.NewInt(5)})
+	tx := c.transfer(t, 0)
 	if err := pool.Add(tx); err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +127,62 @@ func TestDriverCommitsThenBuildsOnIt(t *testing.T) {
 	if p, q := pool.Stats(); p+q != 0 {
 		t.Fatalf("pool still holds %d+%d txs after their block committed", p, q)
 	}
+}
+
+// soloChain is a fresh one-sequencer chain: the real solo engine, EVM
+// executor, store and mempool, with one funded user.
+type soloChain struct {
+	gen  *config.Genesis
+	st   *store.Store
+	x    *evm.Executor
+	pool *mempool.Pool
+	eng  *solo.Engine
+	head *types.Header
+	seq  common.Address
+	user *ecdsa.PrivateKey
+}
+
+func newSoloChain(t *testing.T) *soloChain {
+	t.Helper()
+	seqKey, _ := gethcrypto.GenerateKey()
+	user, _ := gethcrypto.GenerateKey()
+	seq := gethcrypto.PubkeyToAddress(seqKey.PublicKey)
+	gen := &config.Genesis{SubnetID: "/drv", ChainID: 777, Engine: "solo", TimestampMs: 1_700_000_000_000,
+		Validators: []config.GenesisValidator{{Address: seq}},
+		Alloc: map[common.Address]config.GenesisAccount{
+			gethcrypto.PubkeyToAddress(user.PublicKey): {Balance: (*math.HexOrDecimal256)(big.NewInt(1e18))},
+		}}
+	gen.SetDefaults()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	x, err := evm.New(st, gen, evm.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := x.Head()
+	pool := mempool.New(mempool.Config{}, gen.ChainIDBig(), headState{x, head})
+	pool.Reset(headState{x, head}, x.NextBaseFee(), gen.GasLimit, nil)
+	eng, err := solo.New(solo.Config{BlockTime: 3, IdleInterval: 1000}, sealer{seqKey}, head.Height, head.Hash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &soloChain{gen: gen, st: st, x: x, pool: pool, eng: eng, head: head, seq: seq, user: user}
+}
+
+// transfer signs a plain value transfer from the chain's user.
+func (c *soloChain) transfer(t *testing.T, nonce uint64) *gethtypes.Transaction {
+	t.Helper()
+	to := common.HexToAddress("0xdead")
+	signer := gethtypes.LatestSignerForChainID(c.gen.ChainIDBig())
+	tx, err := gethtypes.SignNewTx(c.user, signer, &gethtypes.DynamicFeeTx{ChainID: c.gen.ChainIDBig(), Nonce: nonce,
+		GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(1e10), Gas: 21000, To: &to, Value: big.NewInt(5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
 
 // persistingEngine asks for a vote to be persisted, as bft will.
