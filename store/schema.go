@@ -21,7 +21,9 @@ import (
 // trie node or code entry (the reverse would need a keccak hash that starts
 // with "a/" and matches the rest of one of our keys).
 var (
-	headKey      = []byte("a/head")    // -> hash of the newest committed block
+	headKey      = []byte("a/head")    // -> hash of the newest committed block (final or not)
+	finalKey     = []byte("a/final")   // -> hash of the newest final block; absent: the head (a store from before tentative blocks)
+	safeKey      = []byte("a/safe")    // -> hash of the newest safe block; absent: the finalized block
 	genesisKey   = []byte("a/genesis") // -> genesis blob (the config package's canonical JSON)
 	blockPrefix  = []byte("a/b")       // + hash -> rlp(types.Block)
 	commitPrefix = []byte("a/c")       // + hash -> rlp(types.Commit)
@@ -81,6 +83,40 @@ func WriteHeadHash(db ethdb.KeyValueWriter, hash common.Hash) error {
 
 // DeleteHeadHash removes the head pointer.
 func DeleteHeadHash(db ethdb.KeyValueWriter) error { return db.Delete(headKey) }
+
+// ReadFinalizedHash returns the hash of the newest final block.
+func ReadFinalizedHash(db ethdb.KeyValueReader) (common.Hash, error) {
+	v, err := get(db, finalKey)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	return common.BytesToHash(v), nil
+}
+
+// WriteFinalizedHash stores the hash of the newest final block.
+func WriteFinalizedHash(db ethdb.KeyValueWriter, hash common.Hash) error {
+	return db.Put(finalKey, hash.Bytes())
+}
+
+// DeleteFinalizedHash removes the finalized pointer.
+func DeleteFinalizedHash(db ethdb.KeyValueWriter) error { return db.Delete(finalKey) }
+
+// ReadSafeHash returns the hash of the newest safe block.
+func ReadSafeHash(db ethdb.KeyValueReader) (common.Hash, error) {
+	v, err := get(db, safeKey)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	return common.BytesToHash(v), nil
+}
+
+// WriteSafeHash stores the hash of the newest safe block.
+func WriteSafeHash(db ethdb.KeyValueWriter, hash common.Hash) error {
+	return db.Put(safeKey, hash.Bytes())
+}
+
+// DeleteSafeHash removes the safe pointer.
+func DeleteSafeHash(db ethdb.KeyValueWriter) error { return db.Delete(safeKey) }
 
 // ReadGenesis returns the genesis blob.
 func ReadGenesis(db ethdb.KeyValueReader) ([]byte, error) { return get(db, genesisKey) }
@@ -239,6 +275,11 @@ func ReadSystemLogs(db ethdb.KeyValueReader, hash common.Hash) ([]*gethtypes.Log
 		return nil, fmt.Errorf("store: system logs of %s are corrupt: %w", hash, err)
 	}
 	return logs, nil
+}
+
+// DeleteSystemLogs removes a block's system logs.
+func DeleteSystemLogs(db ethdb.KeyValueWriter, hash common.Hash) error {
+	return db.Delete(key(sysLogPrefix, hash[:]))
 }
 
 // WriteSystemLogs stores the consensus fields of a block's system logs;

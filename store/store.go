@@ -29,10 +29,18 @@ type Store struct {
 
 	mu struct {
 		sync.RWMutex
-		head   common.Hash
-		height uint64
-		ok     bool
+		// head is the newest committed block, final or not; final the
+		// newest final one; safe the newest the engine called safe. On one
+		// chain: final <= safe <= head.
+		head, final, safe pointer
+		ok                bool
 	}
+}
+
+// pointer names a committed block.
+type pointer struct {
+	hash   common.Hash
+	height uint64
 }
 
 // Open opens (creating if needed) the database in dir and loads the head.
@@ -42,21 +50,54 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
 	s := &Store{db: db, state: newStateKV(db)}
-	head, err := ReadHeadHash(db)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return s, nil
-	case err != nil:
+	if err := s.load(); err != nil {
 		db.Close()
 		return nil, err
 	}
-	b, err := ReadBlock(db, head)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: head block %s: %w", head, err)
-	}
-	s.setHead(head, b.Height())
 	return s, nil
+}
+
+// load reads the head, finalized and safe pointers. A store written before
+// blocks could be tentative has only a head, and every block in it is final.
+func (s *Store) load() error {
+	head, err := s.pointerAt(ReadHeadHash)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("store: head block: %w", err)
+	}
+	final, err := s.pointerAt(ReadFinalizedHash)
+	if errors.Is(err, ErrNotFound) {
+		final, err = head, nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: finalized block: %w", err)
+	}
+	safe, err := s.pointerAt(ReadSafeHash)
+	if errors.Is(err, ErrNotFound) {
+		safe, err = final, nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: safe block: %w", err)
+	}
+	s.mu.Lock()
+	s.mu.head, s.mu.final, s.mu.safe, s.mu.ok = head, final, safe, true
+	s.mu.Unlock()
+	return nil
+}
+
+// pointerAt reads a block hash with read and the height of that block.
+func (s *Store) pointerAt(read func(ethdb.KeyValueReader) (common.Hash, error)) (pointer, error) {
+	hash, err := read(s.db)
+	if err != nil {
+		return pointer{}, err
+	}
+	b, err := ReadBlock(s.db, hash)
+	if err != nil {
+		return pointer{}, fmt.Errorf("block %s: %w", hash, err)
+	}
+	return pointer{hash: hash, height: b.Height()}, nil
 }
 
 // Close closes the database.
@@ -67,17 +108,28 @@ func (s *Store) Close() error { return s.db.Close() }
 // part of that block's batch.
 func (s *Store) KV() ethdb.KeyValueStore { return s.state }
 
-func (s *Store) setHead(hash common.Hash, height uint64) {
-	s.mu.Lock()
-	s.mu.head, s.mu.height, s.mu.ok = hash, height, true
-	s.mu.Unlock()
-}
-
-// Head returns the newest committed block; ok is false on an empty store.
+// Head returns the newest committed block, final or not; ok is false on an
+// empty store.
 func (s *Store) Head() (hash common.Hash, height uint64, ok bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.mu.head, s.mu.height, s.mu.ok
+	return s.mu.head.hash, s.mu.head.height, s.mu.ok
+}
+
+// Finalized returns the newest final block: it and every block below it can
+// never be rewound. For engines with instant finality it is the head.
+func (s *Store) Finalized() (hash common.Hash, height uint64, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.mu.final.hash, s.mu.final.height, s.mu.ok
+}
+
+// Safe returns the newest block the engine considers unlikely to be rewound
+// (Ethereum's "safe"): between the finalized block and the head.
+func (s *Store) Safe() (hash common.Hash, height uint64, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.mu.safe.hash, s.mu.safe.height, s.mu.ok
 }
 
 // BlockByHash returns a committed block.

@@ -16,9 +16,14 @@ type BlockWrite struct {
 	// SystemLogs are logs of no transaction (execution.Executed.SystemLogs).
 	SystemLogs []*gethtypes.Log
 	Genesis    []byte // only with block 0: the genesis blob
+	// Tentative leaves the block not final: the finalized and safe pointers
+	// stay where they are and Rewind may drop it. Otherwise the block (and
+	// so everything below it) is final, as with an instant-finality engine.
+	Tentative bool
 }
 
-// WriteBlock makes w.Block the new head. It calls writeState (if not nil)
+// WriteBlock makes w.Block the new head (and the finalized and safe block
+// unless w.Tentative). It calls writeState (if not nil)
 // with every write to KV() routed into the same batch as the block, its
 // certificate, receipts, tx lookups, canonical index and head pointer, then
 // writes that batch and syncs the write-ahead log. Either all of it survives a
@@ -72,6 +77,14 @@ func (s *Store) WriteBlock(w *BlockWrite, writeState func() error) error {
 	if err := WriteHeadHash(batch, hash); err != nil {
 		return err
 	}
+	if !w.Tentative {
+		if err := WriteFinalizedHash(batch, hash); err != nil {
+			return err
+		}
+		if err := WriteSafeHash(batch, hash); err != nil {
+			return err
+		}
+	}
 	// geth's Pebble wrapper writes batches without fsync; one synced WAL
 	// record after the batch makes the batch (and everything before it) durable.
 	if err := batch.Write(); err != nil {
@@ -80,6 +93,12 @@ func (s *Store) WriteBlock(w *BlockWrite, writeState func() error) error {
 	if err := s.db.SyncKeyValue(); err != nil {
 		return fmt.Errorf("store: sync block %d: %w", b.Height(), err)
 	}
-	s.setHead(hash, b.Height())
+	p := pointer{hash: hash, height: b.Height()}
+	s.mu.Lock()
+	s.mu.head, s.mu.ok = p, true
+	if !w.Tentative {
+		s.mu.final, s.mu.safe = p, p
+	}
+	s.mu.Unlock()
 	return nil
 }
