@@ -13,6 +13,10 @@ import (
 // root, bad receipt root, gas over the limit, a transaction that cannot apply).
 var ErrInvalidBlock = errors.New("execution: invalid block")
 
+// ErrRewindFinal is returned by Rewind for a height below the newest final
+// block: a final block is never taken back.
+var ErrRewindFinal = errors.New("execution: cannot rewind below the finalized block")
+
 // TxSource hands a block builder transactions in inclusion order: across senders
 // by effective tip, per sender by nonce. The mempool implements it; senders are
 // already recovered so the builder never recovers a signature again.
@@ -62,12 +66,38 @@ type Builder interface {
 // Committer makes an executed block the new head.
 type Committer interface {
 	// Commit writes the block, its certificate, receipts, indexes and state in
-	// one synced batch: after it returns, a crash cannot lose the block.
+	// one synced batch: after it returns, a crash cannot lose the block. The
+	// block is final (with everything below it).
 	Commit(e *Executed, commit *types.Commit) error
+}
+
+// Tentative is what an engine whose blocks become final only later
+// (probabilistic finality) needs: blocks committed as the head but not
+// final, finality and safety marked afterwards, and non-final blocks taken
+// back when the engine switches branch. Engines with instant finality never
+// use it.
+type Tentative interface {
+	// CommitTentative writes the block like Commit (one synced batch) and
+	// makes it the head, but not final: Rewind may take it back.
+	CommitTentative(e *Executed) error
+	// Finalize makes the committed block hash (and every block below it)
+	// final, storing its certificate if commit is not nil. Finality never
+	// moves backwards: an ancestor of the final block is a no-op; a block off
+	// the committed chain is an error.
+	Finalize(hash common.Hash, commit *types.Commit) error
+	// MarkSafe makes the committed block hash the safe block (Ethereum's
+	// "safe" tag): unlikely to be rewound, at or above the final block.
+	MarkSafe(hash common.Hash) error
+	// Rewind drops every committed block above height and makes the block at
+	// height the head again, with its state. It returns that head and the
+	// dropped blocks, lowest first. Below the final block it refuses with
+	// ErrRewindFinal and changes nothing.
+	Rewind(height uint64) (head *types.Header, dropped []*types.Block, err error)
 }
 
 // Executor is the whole contract the consensus driver needs.
 type Executor interface {
 	Builder
 	Committer
+	Tentative
 }

@@ -257,8 +257,13 @@ func (e *Executor) Receipts(blockHash common.Hash) (gethtypes.Receipts, error) {
 }
 
 // Commit writes an executed block, its certificate, receipts and state in
-// one synced batch and makes it the head. The block must extend the head.
+// one synced batch and makes it the head, final. The block must extend the
+// head.
 func (e *Executor) Commit(ex *execution.Executed, commit *types.Commit) error {
+	return e.commit(ex, commit, false)
+}
+
+func (e *Executor) commit(ex *execution.Executed, commit *types.Commit, tentative bool) error {
 	p, ok := ex.Pending.(*pending)
 	if !ok || p.statedb == nil {
 		return errors.New("evm: Commit needs an Executed from this executor's Build or Execute, committed once")
@@ -269,7 +274,8 @@ func (e *Executor) Commit(ex *execution.Executed, commit *types.Commit) error {
 	}
 	sdb := p.statedb
 	p.statedb = nil
-	err := e.store.WriteBlock(&store.BlockWrite{Block: ex.Block, Commit: commit, Receipts: ex.Receipts, SystemLogs: ex.SystemLogs}, func() error {
+	w := &store.BlockWrite{Block: ex.Block, Commit: commit, Receipts: ex.Receipts, SystemLogs: ex.SystemLogs, Tentative: tentative}
+	err := e.store.WriteBlock(w, func() error {
 		return e.commitState(sdb, h)
 	})
 	if err != nil {
