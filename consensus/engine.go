@@ -12,8 +12,9 @@ import (
 // (a fixed wall-time duration in the real node, one virtual unit in the
 // simulator). Whenever HasReady is true it takes Ready, calls Advance at once
 // (before any further Step), and performs what Ready said in field order:
-// persist, send, commit Final, then serve Build and Verify, whose answers
-// (Built, BuildFailed, Verdict) go back in through Step.
+// persist, send, move the head (Head), commit Final, mark Safe, then serve
+// Build and Verify, whose answers (Built, BuildFailed, Verdict) go back in
+// through Step.
 type Engine interface {
 	Step(msg Message) error
 	Tick()
@@ -93,20 +94,53 @@ type Outbound struct {
 	Payload []byte
 }
 
-// Final is a block that became final with the certificate that proves it.
+// Final is a block that became final with the certificate that proves it
+// (nil for an engine whose finality is a depth, not a certificate). The block
+// may already be on the chain as a tentative block (Ready.Head); it is then
+// only marked final.
 type Final struct {
 	Block  *types.Block
 	Commit *types.Commit
 }
 
+// BlockID names a block by height and hash.
+type BlockID struct {
+	Height uint64
+	Hash   common.Hash
+}
+
+// HeadMove says the head moved to blocks that are not final yet: an engine
+// with probabilistic finality reports each new best chain this way, and
+// reports the same blocks again in Final once they are deep enough. Engines
+// with instant finality never set it.
+type HeadMove struct {
+	// Rewind, when not nil, is the newest block the old and the new branch
+	// share: every block above it is taken back first (their transactions
+	// return to the pool unless the new branch includes them). It is never
+	// below the newest final block.
+	Rewind *BlockID
+	// Blocks extend Rewind (or the head when Rewind is nil), in height order.
+	// They need not have been through Verify: the driver executes each as it
+	// commits it, and answers the first invalid one with Verdict{Valid:
+	// false}, committing neither it nor the blocks after it.
+	Blocks []*types.Block
+}
+
 // Ready is what the driver must do now, in field order: write Persist to the
-// WAL and sync it, send Send, commit Final, then serve Build and Verify.
+// WAL and sync it, send Send, move the head (Head), commit Final, mark Safe,
+// then serve Build and Verify.
 type Ready struct {
 	Persist [][]byte
 	Send    []Outbound
-	Final   []Final
-	Build   *BuildRequest
-	Verify  []*types.Block
+	// Head moves the tentative head; nil: it did not move.
+	Head  *HeadMove
+	Final []Final
+	// Safe, when not nil, is the newest block on the chain the engine holds
+	// unlikely to be taken back (Ethereum's "safe" tag); it is at or above
+	// the final block. Nil: final blocks are the safe ones.
+	Safe   *BlockID
+	Build  *BuildRequest
+	Verify []*types.Block
 	// SyncTo, when above the engine's height, says the network has finalized
 	// up to at least that height and this node should fetch the blocks it
 	// missed through block sync (then report them with Synced).
@@ -115,5 +149,6 @@ type Ready struct {
 
 // IsEmpty reports whether nothing needs doing.
 func (r Ready) IsEmpty() bool {
-	return len(r.Persist) == 0 && len(r.Send) == 0 && r.Build == nil && len(r.Verify) == 0 && len(r.Final) == 0 && r.SyncTo == 0
+	return len(r.Persist) == 0 && len(r.Send) == 0 && r.Head == nil && len(r.Final) == 0 && r.Safe == nil &&
+		r.Build == nil && len(r.Verify) == 0 && r.SyncTo == 0
 }

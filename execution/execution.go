@@ -17,6 +17,10 @@ var ErrInvalidBlock = errors.New("execution: invalid block")
 // block: a final block is never taken back.
 var ErrRewindFinal = errors.New("execution: cannot rewind below the finalized block")
 
+// ErrRewindTarget is returned by Rewind when the block to rewind to is not
+// the committed block at its height.
+var ErrRewindTarget = errors.New("execution: rewind target is not on the committed chain")
+
 // TxSource hands a block builder transactions in inclusion order: across senders
 // by effective tip, per sender by nonce. The mempool implements it; senders are
 // already recovered so the builder never recovers a signature again.
@@ -89,10 +93,11 @@ type Tentative interface {
 	// "safe" tag): unlikely to be rewound, at or above the final block.
 	MarkSafe(hash common.Hash) error
 	// Rewind drops every committed block above height and makes the block at
-	// height the head again, with its state. It returns that head and the
-	// dropped blocks, lowest first. Below the final block it refuses with
-	// ErrRewindFinal and changes nothing.
-	Rewind(height uint64) (head *types.Header, dropped []*types.Block, err error)
+	// height, which must be hash (ErrRewindTarget), the head again, with its
+	// state. It returns that head and the dropped blocks, lowest first. Below
+	// the final block it refuses with ErrRewindFinal. A refused rewind
+	// changes nothing.
+	Rewind(height uint64, hash common.Hash) (head *types.Header, dropped []*types.Block, err error)
 }
 
 // Executor is the whole contract the consensus driver needs.

@@ -132,7 +132,7 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 		return err
 	}
 	dcfg := driver.Config{Tick: tick, Proposer: keys.account.address, Log: rt.log, OnCommit: rt.onCommit,
-		ParentRef:   rt.parentRef,
+		OnRewind: rt.onRewind, ParentRef: rt.parentRef,
 		OnStepError: rt.onStepError, OnStage: func(stage string, took time.Duration) {
 			rt.metrics.stage.WithLabelValues(string(rt.id), stage).Observe(took.Seconds())
 		}}
@@ -245,6 +245,16 @@ func (rt *runtime) onCommit(e *execution.Executed) {
 	}
 }
 
+// onRewind runs on the driver goroutine after non-final blocks were taken
+// back: the head is head again, and the pool follows its state (the driver
+// then hands the dropped transactions back through poolAdapter.Reinject).
+func (rt *runtime) onRewind(head *types.Header, dropped []*types.Block) {
+	rt.head.Store(head)
+	rt.pool.Reset(rt.stateAt(head), rt.exec.NextBaseFee(), rt.gen.GasLimit, nil)
+	rt.observe(head)
+	rt.log.Info("head rewound", "height", head.Height, "dropped", len(dropped))
+}
+
 // validatorsAt is the set deciding the height after h: a child keeps it in
 // its gateway (its parent's config changes move it); a root's is its genesis.
 func (rt *runtime) validatorsAt(h *types.Header) (*consensus.ValidatorSet, error) {
@@ -332,6 +342,9 @@ func (s headState) Balance(a common.Address) *big.Int {
 type poolAdapter struct{ rt *runtime }
 
 func (p poolAdapter) Source() execution.TxSource { return p.rt.pool.Source() }
+
+// Reinject offers the transactions of rewound blocks to the pool again.
+func (p poolAdapter) Reinject(txs []*gethtypes.Transaction) { p.rt.pool.AddBatch(txs) }
 
 // Status counts work from and for the parent (parentWork) as pending too,
 // so an idle subnet wakes for a fund as it does for a transaction.

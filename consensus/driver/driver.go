@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/execution"
@@ -46,6 +47,10 @@ type Pool interface {
 	Source() execution.TxSource
 	// Status says how many transactions wait and whether they fill a block.
 	Status() consensus.PoolStatus
+	// Reinject takes back the transactions of blocks a branch switch took
+	// back (those the new branch does not include), in block order, after
+	// the head moved (Config.OnRewind, then OnCommit for each new block).
+	Reinject(txs []*gethtypes.Transaction)
 }
 
 // WAL is where the driver persists what an engine asks to before acting on
@@ -75,8 +80,14 @@ type Config struct {
 	Clock    Clock          // nil: SystemClock
 	Log      *slog.Logger   // nil: slog.Default()
 	// OnCommit is called on the driver's goroutine after each block is durably
-	// committed: the node resets the pool and publishes events from it.
+	// committed, final or tentative: the node resets the pool and publishes
+	// events from it.
 	OnCommit func(e *execution.Executed)
+	// OnRewind is called on the driver's goroutine after non-final blocks
+	// were taken back (a branch switch) and head is the head again, before
+	// the new branch's blocks are committed: the node moves its view of the
+	// head and resets the pool to head's state. Nil: nothing to do.
+	OnRewind func(head *types.Header, dropped []*types.Block)
 
 	WAL       WAL       // nil: the engine must never ask to persist (solo)
 	Replay    [][]byte  // WAL entries since the head, stepped in before anything else
@@ -225,12 +236,22 @@ func (d *Driver) process() error {
 				d.cfg.Log.Debug("send failed", "to", m.To, "err", err)
 			}
 		}
-		for _, f := range rd.Final {
-			if err := d.commit(f); err != nil {
+		if rd.Head != nil {
+			if err := d.moveHead(rd.Head); err != nil {
 				return err
 			}
 		}
-		if len(rd.Final) > 0 {
+		for _, f := range rd.Final {
+			if err := d.finalize(f); err != nil {
+				return err
+			}
+		}
+		if rd.Safe != nil {
+			if err := d.markSafe(rd.Safe); err != nil {
+				return err
+			}
+		}
+		if rd.Head != nil || len(rd.Final) > 0 {
 			if err := d.engine.Step(d.pool.Status()); err != nil {
 				d.cfg.Log.Warn("engine rejected pool status", "err", err)
 			}
@@ -374,16 +395,10 @@ func (d *Driver) commit(f consensus.Final) error {
 	}
 	d.stage("commit", start)
 	d.head = f.Block.Header
-	if d.cfg.WAL != nil {
-		if err := d.cfg.WAL.Truncate(d.head.Height); err != nil {
-			return fmt.Errorf("driver: truncate the WAL after block %d: %w", d.head.Height, err)
-		}
+	if err := d.truncateWAL(d.head.Height); err != nil {
+		return err
 	}
-	for h, x := range d.executed {
-		if x.Block.Height() <= d.head.Height {
-			delete(d.executed, h)
-		}
-	}
+	d.forgetExecuted()
 	if d.cfg.OnCommit != nil {
 		d.cfg.OnCommit(e)
 	}

@@ -62,7 +62,8 @@ type poolView struct {
 	gasLimit uint64
 }
 
-func (v poolView) Source() execution.TxSource { return v.p.Source() }
+func (v poolView) Source() execution.TxSource            { return v.p.Source() }
+func (v poolView) Reinject(txs []*gethtypes.Transaction) { v.p.AddBatch(txs) }
 func (v poolView) Status() consensus.PoolStatus {
 	n, _ := v.p.Stats()
 	return consensus.PoolStatus{Pending: n, Full: v.p.Full(v.gasLimit)}
@@ -208,8 +209,9 @@ func TestDriverRefusesToSendUnpersistedVotes(t *testing.T) {
 
 type emptyPool struct{}
 
-func (emptyPool) Source() execution.TxSource   { return nil }
-func (emptyPool) Status() consensus.PoolStatus { return consensus.PoolStatus{} }
+func (emptyPool) Source() execution.TxSource        { return nil }
+func (emptyPool) Status() consensus.PoolStatus      { return consensus.PoolStatus{} }
+func (emptyPool) Reinject([]*gethtypes.Transaction) {}
 
 // recorder logs the order in which the driver persists and sends.
 type recorder struct{ log []string }

@@ -34,17 +34,24 @@ func (e *Executor) Finalize(hash common.Hash, commit *types.Commit) error {
 func (e *Executor) MarkSafe(hash common.Hash) error { return e.store.SetSafe(hash) }
 
 // Rewind drops the committed blocks above height (none may be final) and
-// makes the block at height the head, with its state.
-func (e *Executor) Rewind(height uint64) (*types.Header, []*types.Block, error) {
+// makes the block at height, which must be hash, the head, with its state.
+func (e *Executor) Rewind(height uint64, hash common.Hash) (*types.Header, []*types.Block, error) {
 	if _, final, _ := e.store.Finalized(); height < final {
 		return nil, nil, fmt.Errorf("%w: rewind to %d, finalized is %d", execution.ErrRewindFinal, height, final)
 	}
-	if head := e.Head(); height >= head.Height {
-		return head, nil, nil
+	head := e.Head()
+	if height > head.Height {
+		return nil, nil, fmt.Errorf("%w: height %d is above the head %d", execution.ErrRewindTarget, height, head.Height)
 	}
 	to, err := e.store.HeaderByNumber(height)
 	if err != nil {
 		return nil, nil, fmt.Errorf("evm: rewind target %d: %w", height, err)
+	}
+	if to.Hash() != hash {
+		return nil, nil, fmt.Errorf("%w: block %d is %s, not %s", execution.ErrRewindTarget, height, to.Hash(), hash)
+	}
+	if height == head.Height {
+		return head, nil, nil
 	}
 	// Open the target's state before touching the store: a head whose
 	// state is missing would leave the chain unable to build or execute.

@@ -38,7 +38,7 @@ func TestRewindRestoresTheOlderState(t *testing.T) {
 	if h := c.ex.Head(); h.Hash() != b2.Block.Hash() {
 		t.Fatalf("head after reopen is %d, want tentative block 2", h.Height)
 	}
-	head, dropped, err := c.ex.Rewind(1)
+	head, dropped, err := c.ex.Rewind(1, b1.Block.Hash())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,10 @@ func TestRewindRefusesFinalBlocks(t *testing.T) {
 	if err := c.ex.Finalize(b1.Block.Hash(), nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.ex.Rewind(0); !errors.Is(err, execution.ErrRewindFinal) {
+	if _, _, err := c.ex.Rewind(1, b2.Block.Hash()); !errors.Is(err, execution.ErrRewindTarget) {
+		t.Fatalf("rewind to a block that is not the one at its height: %v, want ErrRewindTarget", err)
+	}
+	if _, _, err := c.ex.Rewind(0, c.ex.Finalized().ParentHash); !errors.Is(err, execution.ErrRewindFinal) {
 		t.Fatalf("rewind below the final block: %v, want ErrRewindFinal", err)
 	}
 	if c.ex.Head().Hash() != b2.Block.Hash() || c.balance(to).Int64() != 300 {
