@@ -25,11 +25,28 @@ var _ rpc.Backend = (*backend)(nil)
 func (b *backend) SubnetID() types.SubnetID        { return b.rt.id }
 func (b *backend) ChainID() *big.Int               { return b.rt.gen.ChainIDBig() }
 func (b *backend) Head() *types.Header             { return b.rt.head.Load() }
-func (b *backend) Finalized() *types.Header        { return b.rt.head.Load() } // solo: final at once
 func (b *backend) GasCap() uint64                  { return b.rt.exec.GasCap() }
 func (b *backend) SuggestTip() *big.Int            { return b.rt.exec.SuggestTip() }
 func (b *backend) NextBaseFee() *big.Int           { return b.rt.exec.NextBaseFee() }
 func (b *backend) Pending() gethtypes.Transactions { return b.rt.pool.Pending() }
+
+// Safe is the store's safe block (the head for solo and bft, which finalize
+// at once).
+func (b *backend) Safe() *types.Header { return b.notAbove(b.rt.exec.Safe()) }
+
+// Finalized is the store's newest final block (the head for solo and bft).
+func (b *backend) Finalized() *types.Header { return b.notAbove(b.rt.exec.Finalized()) }
+
+// notAbove returns h, or the head if h is above it: the store moves its
+// pointers when a block is written, a moment before the runtime publishes
+// that block as its head, and no tag may name a block "latest" does not
+// show yet.
+func (b *backend) notAbove(h *types.Header) *types.Header {
+	if head := b.Head(); h.Height >= head.Height {
+		return head
+	}
+	return h
+}
 
 // notFound maps the store's "not found" to the rpc layer's, so a missing
 // block is a null result rather than an internal error.

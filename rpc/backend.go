@@ -27,8 +27,14 @@ type Backend interface {
 type ChainBackend interface {
 	SubnetID() types.SubnetID
 	ChainID() *big.Int
+	// Head is the newest block, final or not (the "latest" tag).
 	Head() *types.Header
-	// Finalized is the newest final block: for solo and bft, the head.
+	// Safe is the newest block unlikely to be taken back (the "safe" tag):
+	// at or below the head, at or above Finalized.
+	Safe() *types.Header
+	// Finalized is the newest block that can never be taken back (the
+	// "finalized" tag). Engines with instant finality (solo, bft) finalize
+	// every block at once: Head, Safe and Finalized are the same block.
 	Finalized() *types.Header
 	HeaderByNumber(height uint64) (*types.Header, error)
 	HeaderByHash(hash common.Hash) (*types.Header, error)

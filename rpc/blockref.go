@@ -131,7 +131,9 @@ func (s *subnetAPI) header(ref BlockRef) (*types.Header, error) {
 	switch ref.Tag {
 	case tagLatest, tagPending:
 		return s.b.Head(), nil
-	case tagSafe, tagFinalized:
+	case tagSafe:
+		return s.b.Safe(), nil
+	case tagFinalized:
 		return s.b.Finalized(), nil
 	case tagEarliest:
 		return s.headerAt(0)

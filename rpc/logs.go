@@ -161,7 +161,9 @@ func (s *subnetAPI) rangeBound(ref *BlockRef) (uint64, error) {
 	switch ref.Tag {
 	case tagLatest, tagPending:
 		return s.b.Head().Height, nil
-	case tagSafe, tagFinalized:
+	case tagSafe:
+		return s.b.Safe().Height, nil
+	case tagFinalized:
 		return s.b.Finalized().Height, nil
 	case tagEarliest:
 		return 0, nil

@@ -15,12 +15,19 @@ import (
 // Factory makes a fresh engine whose chain is just the genesis block genesis.
 type Factory func(t *testing.T, genesis common.Hash) consensus.Engine
 
-// Harness drives one engine like the driver does and records what it finalized.
+// Harness drives one engine like the driver does and records what it
+// finalized. It fails the test when the engine breaks the Ready contract:
+// finality moving backwards, or a head move that rewinds a final block or
+// does not extend the chain.
 type Harness struct {
 	T      testing.TB
 	Engine consensus.Engine
 	Final  []consensus.Final
 	Builds int
+	// Moves are the head moves (Ready.Head) the engine made, and Safes its
+	// safe blocks (Ready.Safe); engines with instant finality make none.
+	Moves []consensus.HeadMove
+	Safes []consensus.BlockID
 	// Trace is every Ready the engine produced, RLP-encoded, for determinism checks.
 	Trace bytes.Buffer
 	heads map[uint64]common.Hash
@@ -40,9 +47,18 @@ func (h *Harness) Drain() {
 		rd := h.Engine.Ready()
 		h.Engine.Advance()
 		h.record(rd)
+		if rd.Head != nil {
+			h.moveHead(*rd.Head)
+		}
 		for _, f := range rd.Final {
+			if n := len(h.Final); n > 0 && f.Block.Height() <= h.Final[n-1].Block.Height() {
+				h.T.Fatalf("block %d final after block %d: finality moved backwards", f.Block.Height(), h.Final[n-1].Block.Height())
+			}
 			h.Final = append(h.Final, f)
 			h.heads[f.Block.Height()] = f.Block.Hash()
+		}
+		if rd.Safe != nil {
+			h.Safes = append(h.Safes, *rd.Safe)
 		}
 		if rd.Build != nil {
 			h.Builds++
@@ -62,6 +78,23 @@ func (h *Harness) Drain() {
 	}
 }
 
+// moveHead checks a head move against the final blocks and records it.
+func (h *Harness) moveHead(m consensus.HeadMove) {
+	var final uint64
+	if n := len(h.Final); n > 0 {
+		final = h.Final[n-1].Block.Height()
+	}
+	if r := m.Rewind; r != nil && r.Height < final {
+		h.T.Fatalf("engine rewound to block %d below its final block %d", r.Height, final)
+	}
+	for i, b := range m.Blocks {
+		if i > 0 && b.Header.ParentHash != m.Blocks[i-1].Hash() {
+			h.T.Fatalf("head move: block %d does not extend the block before it", b.Height())
+		}
+	}
+	h.Moves = append(h.Moves, m)
+}
+
 func (h *Harness) record(rd consensus.Ready) {
 	var hashes []common.Hash
 	for _, f := range rd.Final {
@@ -71,7 +104,16 @@ func (h *Harness) record(rd consensus.Ready) {
 	if rd.Build != nil {
 		build = rd.Build.Height
 	}
-	enc, _ := rlp.EncodeToBytes([]any{rd.Persist, len(rd.Send), hashes, build, len(rd.Verify)})
+	var head []common.Hash
+	if rd.Head != nil {
+		if r := rd.Head.Rewind; r != nil {
+			head = append(head, r.Hash)
+		}
+		for _, b := range rd.Head.Blocks {
+			head = append(head, b.Hash())
+		}
+	}
+	enc, _ := rlp.EncodeToBytes([]any{rd.Persist, len(rd.Send), head, hashes, build, len(rd.Verify)})
 	h.Trace.Write(enc)
 }
 
@@ -83,9 +125,13 @@ func (h *Harness) Ticks(n int) {
 	}
 }
 
-// Run runs the shared suite against the engines f makes. Each engine must
-// finalize blocks on its own within maxTicks ticks when the pool reports
-// pending transactions.
+// Run runs the shared suite against the engines f makes, engines with
+// instant finality (solo, bft). Each engine must finalize blocks on its own
+// within maxTicks ticks when the pool reports pending transactions, and every
+// block must come final at once: never as a tentative head, so the chain's
+// latest, safe and finalized blocks are always the same one. (The reorg case
+// for an engine with probabilistic finality runs through the real driver and
+// executor in this package's tests.)
 func Run(t *testing.T, f Factory, maxTicks int) {
 	genesis := common.HexToHash("0x6e6573")
 	t.Run("FinalizesAChain", func(t *testing.T) {
@@ -112,6 +158,22 @@ func Run(t *testing.T, f Factory, maxTicks int) {
 				t.Fatalf("block %d has no commit certificate for itself", fin.Block.Height())
 			}
 			parent = fin.Block.Hash()
+		}
+	})
+	t.Run("FinalAtOnce", func(t *testing.T) {
+		h := NewHarness(t, f(t, genesis), genesis)
+		for i := 0; i < 3; i++ {
+			if err := h.Engine.Step(consensus.PoolStatus{Pending: 1}); err != nil {
+				t.Fatal(err)
+			}
+			h.Drain()
+			h.Ticks(maxTicks)
+		}
+		if len(h.Final) == 0 {
+			t.Fatalf("nothing final in %d ticks", 3*maxTicks)
+		}
+		if len(h.Moves) != 0 || len(h.Safes) != 0 {
+			t.Fatalf("an instant-finality engine made %d tentative head moves and named %d safe blocks, want none", len(h.Moves), len(h.Safes))
 		}
 	})
 	t.Run("ReadyIsStableUntilAdvance", func(t *testing.T) {

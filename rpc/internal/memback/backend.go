@@ -29,8 +29,30 @@ func (c *Chain) Head() *types.Header {
 	return c.mu.blocks[len(c.mu.blocks)-1].Header
 }
 
-// Finalized is the head: the test chain finalizes at once, as solo does.
-func (c *Chain) Finalized() *types.Header { return c.Head() }
+// Safe is the block SetFinality named safe, or the head: the test chain
+// finalizes at once, as solo does, unless a test says otherwise.
+func (c *Chain) Safe() *types.Header { return c.behindHead(func() int { return c.mu.safeBehind }) }
+
+// Finalized is the block SetFinality named final, or the head.
+func (c *Chain) Finalized() *types.Header {
+	return c.behindHead(func() int { return c.mu.finalBehind })
+}
+
+// SetFinality makes the safe block safeBehind blocks below the head and the
+// final block finalBehind below it, as on a chain with probabilistic
+// finality (0, 0: final at once).
+func (c *Chain) SetFinality(safeBehind, finalBehind int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mu.safeBehind, c.mu.finalBehind = safeBehind, finalBehind
+}
+
+func (c *Chain) behindHead(behind func() int) *types.Header {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i := max(len(c.mu.blocks)-1-behind(), 0)
+	return c.mu.blocks[i].Header
+}
 
 // HeaderByNumber returns (nil, nil) above the head.
 func (c *Chain) HeaderByNumber(height uint64) (*types.Header, error) {

@@ -132,6 +132,9 @@ type Chain struct {
 		pending      map[int]chan<- []*gethtypes.Transaction
 		nextSub      int
 		receiptReads int
+		// safeBehind and finalBehind place the safe and final blocks below
+		// the head (SetFinality).
+		safeBehind, finalBehind int
 	}
 }
 
