@@ -122,7 +122,9 @@ type HeadMove struct {
 	// Blocks extend Rewind (or the head when Rewind is nil), in height order.
 	// They need not have been through Verify: the driver executes each as it
 	// commits it, and answers the first invalid one with Verdict{Valid:
-	// false}, committing neither it nor the blocks after it.
+	// false}, committing neither it nor the blocks after it, and ignoring the
+	// Final and Safe of the same Ready (they may count the invalid block):
+	// the engine says again what is final once it has chosen a new head.
 	Blocks []*types.Block
 }
 

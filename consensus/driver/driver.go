@@ -236,17 +236,22 @@ func (d *Driver) process() error {
 				d.cfg.Log.Debug("send failed", "to", m.To, "err", err)
 			}
 		}
+		stopped := false
 		if rd.Head != nil {
-			if err := d.moveHead(rd.Head); err != nil {
+			var err error
+			if stopped, err = d.moveHead(rd.Head); err != nil {
 				return err
 			}
 		}
 		for _, f := range rd.Final {
+			if stopped {
+				break // counted blocks that turned out invalid; the engine was told
+			}
 			if err := d.finalize(f); err != nil {
 				return err
 			}
 		}
-		if rd.Safe != nil {
+		if rd.Safe != nil && !stopped {
 			if err := d.markSafe(rd.Safe); err != nil {
 				return err
 			}

@@ -27,16 +27,18 @@ var ErrHeadMove = errors.New("driver: engine moved its head off the committed ch
 // moveHead carries out a HeadMove: rewind, then commit each new block as
 // tentative. Head blocks need not have been verified: each is executed as it
 // is committed, and the first that is invalid is answered with a negative
-// Verdict and stops the move (the engine then picks another head).
-func (d *Driver) moveHead(m *consensus.HeadMove) error {
+// Verdict and stops the move (the engine then picks another head); stopped
+// reports that, so the Final and Safe entries of the same Ready are not
+// acted on: they may count blocks that turned out invalid.
+func (d *Driver) moveHead(m *consensus.HeadMove) (stopped bool, err error) {
 	var dropped []*types.Block
 	if r := m.Rewind; r != nil && r.Hash != d.head.Hash() {
 		if r.Height > d.head.Height {
-			return fmt.Errorf("%w: rewind to %d above the head %d", ErrHeadMove, r.Height, d.head.Height)
+			return false, fmt.Errorf("%w: rewind to %d above the head %d", ErrHeadMove, r.Height, d.head.Height)
 		}
 		head, blocks, err := d.exec.Rewind(r.Height, r.Hash)
 		if err != nil {
-			return fmt.Errorf("driver: rewind to block %d: %w", r.Height, err)
+			return false, fmt.Errorf("driver: rewind to block %d: %w", r.Height, err)
 		}
 		dropped = blocks
 		d.head = head
@@ -53,13 +55,14 @@ func (d *Driver) moveHead(m *consensus.HeadMove) error {
 	included := make(map[common.Hash]bool)
 	for _, b := range m.Blocks {
 		if b.Header.ParentHash != d.head.Hash() {
-			return fmt.Errorf("%w: block %d does not extend the head %d", ErrHeadMove, b.Height(), d.head.Height)
+			return false, fmt.Errorf("%w: block %d does not extend the head %d", ErrHeadMove, b.Height(), d.head.Height)
 		}
 		ok, err := d.commitTentative(b)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if !ok {
+			stopped = true
 			break
 		}
 		for _, tx := range b.Txs {
@@ -77,7 +80,7 @@ func (d *Driver) moveHead(m *consensus.HeadMove) error {
 	if len(back) > 0 {
 		d.pool.Reinject(back)
 	}
-	return nil
+	return stopped, nil
 }
 
 // commitTentative executes (unless it already did) and commits b as the new,
