@@ -19,18 +19,18 @@ import (
 // broken on purpose: it adopts branches that fork below its final block, and
 // the driver must refuse them.
 type depthEngine struct {
-	depth       uint64
-	ids         []consensus.BlockID // the best chain by height, from genesis
-	blocks      map[common.Hash]*types.Block
-	final       uint64
+	depth  uint64
+	ids    []consensus.BlockID // the best chain by height, from genesis
+	blocks map[common.Hash]*types.Block
+	final  uint64
 	// finalBefore is final before the Ready being carried out, and
 	// finalHanded final after it: a Verdict against a head block voids the
 	// finality that Ready counted, and the driver ignored it.
 	finalBefore, finalHanded uint64
-	mine        bool
-	building    bool
-	ignoreFinal bool
-	rd          consensus.Ready
+	mine                     bool
+	building                 bool
+	ignoreFinal              bool
+	rd                       consensus.Ready
 }
 
 var errStale = errors.New("depth engine: branch is not longer than the best chain")
