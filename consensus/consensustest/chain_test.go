@@ -1,8 +1,6 @@
 package consensustest_test
 
 import (
-	"crypto/ecdsa"
-	"encoding/binary"
 	"math/big"
 	"testing"
 	"time"
@@ -10,13 +8,13 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/math"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
-	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/aspen-chain/aspen/config"
 	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/consensus/driver"
 	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/execution/evm"
+	"github.com/aspen-chain/aspen/internal/testkeys"
 	"github.com/aspen-chain/aspen/mempool"
 	"github.com/aspen-chain/aspen/store"
 	"github.com/aspen-chain/aspen/types"
@@ -26,23 +24,12 @@ import (
 // mempool, stepped from the test's goroutine: what the suite's Harness
 // checks of the engine alone, they check of the chain it leaves behind.
 
-// accountKey is a deterministic account key, so runs repeat.
-func accountKey(i int) *ecdsa.PrivateKey {
-	var seed [8]byte
-	binary.BigEndian.PutUint64(seed[:], uint64(i)+1)
-	k, err := gethcrypto.ToECDSA(gethcrypto.Keccak256([]byte("consensustest"), seed[:]))
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
-
 // testGenesis funds users 0..2 and names validators.
 func testGenesis(engine string, validators []config.GenesisValidator) *config.Genesis {
 	gen := &config.Genesis{SubnetID: "/suite", ChainID: 4242, Engine: engine, TimestampMs: 1_700_000_000_000,
 		Validators: validators, Alloc: map[common.Address]config.GenesisAccount{}}
 	for i := 0; i < 3; i++ {
-		gen.Alloc[gethcrypto.PubkeyToAddress(accountKey(i).PublicKey)] = config.GenesisAccount{
+		gen.Alloc[testkeys.Address(i)] = config.GenesisAccount{
 			Balance: (*math.HexOrDecimal256)(big.NewInt(1e18))}
 	}
 	gen.SetDefaults()
@@ -86,7 +73,7 @@ func (c *chain) resetPool(h *types.Header, included []*gethtypes.Transaction) {
 func (c *chain) transfer(i int, nonce uint64, value int64) *gethtypes.Transaction {
 	c.t.Helper()
 	to := common.HexToAddress("0xdead")
-	tx, err := gethtypes.SignNewTx(accountKey(i), gethtypes.LatestSignerForChainID(c.gen.ChainIDBig()), &gethtypes.DynamicFeeTx{
+	tx, err := gethtypes.SignNewTx(testkeys.Account(i), gethtypes.LatestSignerForChainID(c.gen.ChainIDBig()), &gethtypes.DynamicFeeTx{
 		ChainID: c.gen.ChainIDBig(), Nonce: nonce, GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(1e10),
 		Gas: 21000, To: &to, Value: big.NewInt(value)})
 	if err != nil {

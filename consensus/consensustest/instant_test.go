@@ -12,8 +12,8 @@ import (
 	"github.com/aspen-chain/aspen/consensus/bft"
 	"github.com/aspen-chain/aspen/consensus/driver"
 	"github.com/aspen-chain/aspen/consensus/solo"
-	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/execution"
+	"github.com/aspen-chain/aspen/internal/testkeys"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -22,14 +22,8 @@ import (
 // once the head, the safe and the finalized block (RPC's latest, safe and
 // finalized tags agree), and a transaction sent is included.
 func TestInstantFinalityThroughTheDriver(t *testing.T) {
-	seqKey := accountKey(9)
-	blsSeed := make([]byte, 32)
-	blsSeed[0], blsSeed[31] = 1, 7 // below the group order
-	blsKey, err := crypto.BLSSecretKeyFromBytes(blsSeed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seq := gethcrypto.PubkeyToAddress(seqKey.PublicKey)
+	seqKey, blsKey := testkeys.Account(9), testkeys.BLS(0)
+	seq := testkeys.Address(9)
 	engines := map[string]func(t *testing.T, gen *config.Genesis, head *types.Header, cfg *driver.Config) consensus.Engine{
 		"solo": func(t *testing.T, gen *config.Genesis, head *types.Header, cfg *driver.Config) consensus.Engine {
 			e, err := solo.New(solo.Config{BlockTime: 3, IdleInterval: 6}, soloSigner{seqKey}, head.Height, head.Hash())
