@@ -31,6 +31,11 @@ type Config struct {
 	// vote for it arrives, and at the latest IdleInterval ticks after the
 	// last decision (an empty heartbeat block). Zero: a block every BlockTime.
 	IdleInterval uint64
+	// CheckBody, when set, checks the part of a proposed block's body the
+	// engine does not know, against the header: for an EVM chain, the
+	// transactions against TxRoot. It runs on receipt, before anything else
+	// (see CheckBody); it must be cheap and deterministic.
+	CheckBody func(*types.Block) error
 }
 
 // maxRoundsAhead bounds how far past the current round messages are kept;

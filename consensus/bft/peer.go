@@ -27,6 +27,12 @@ func (e *Engine) onPeer(from string, data []byte) error {
 		height, round, idx = m.Height, m.Round, m.Validator
 	case *Proposal:
 		height, round, idx = m.Height, m.Round, m.Validator
+		// First, before the duplicate check: a copy with a swapped body
+		// must never stand for the proposal's hash, and is refused whatever
+		// copy came first.
+		if err := CheckBody(m.Block, e.cfg.CheckBody); err != nil {
+			return err
+		}
 	}
 	if int64(idx) >= int64(e.cfg.Validators.Len()) {
 		return fmt.Errorf("%w: index %d, set has %d", ErrNotValidator, idx, e.cfg.Validators.Len())
