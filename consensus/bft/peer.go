@@ -117,7 +117,7 @@ func (e *Engine) addVote(v *Vote, enc []byte) bool {
 	ri := e.roundInfo(v.Round)
 	conflict, added := ri.set(v.Type).add(v, e.power(v.Validator))
 	if conflict != nil {
-		e.evidence.add(newEvidence(*conflict, *v))
+		e.evidence.add(newEvidence(*conflict, *v), e.cfg.Validators.At(int(v.Validator)).BLSPublicKey)
 	}
 	if !added {
 		return false
