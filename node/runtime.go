@@ -206,9 +206,7 @@ func (rt *runtime) onCommit(e *execution.Executed) {
 	if r, ok := rt.engine.(interface{ Round() uint32 }); ok {
 		rt.metrics.round.WithLabelValues(string(rt.id)).Set(float64(r.Round()))
 	}
-	if len(e.Block.Evidence) > 0 && rt.parent != nil {
-		go rt.reportEvidence(rt.account, e.Block, rt.vals.Load().All()) // off the driver's goroutine
-	}
+	rt.reportCommitted(e.Block, rt.vals.Load().All()) // before vals moves to the next set
 	if nv := h.NextValidators; len(nv) > 0 {
 		vs, err := consensus.NewValidatorSet(nv)
 		if err != nil { // the executor checked it; cannot happen
