@@ -53,6 +53,7 @@ type runtime struct {
 	host           p2p.Host
 	consensusTopic p2p.Topic
 	txTopic        p2p.Topic
+	txGate         *txGate // judges tx gossip and hands readTxs the decoded batches
 	syncWanted     chan uint64
 	outTxs         chan *gethtypes.Transaction // accepted over RPC, waiting for gossip
 	commits        chan struct{}               // signalled after every commit, for waiters

@@ -223,17 +223,30 @@ func CheckGossip(vs *consensus.ValidatorSet, subnet types.SubnetID, data []byte,
 	if err != nil {
 		return 0, err
 	}
-	var height uint64
+	return MessageHeight(m), CheckDecoded(vs, subnet, m, body)
+}
+
+// MessageHeight is the height a decoded *Proposal or *Vote is for (0 for
+// anything else).
+func MessageHeight(m any) uint64 {
 	switch m := m.(type) {
 	case *Proposal:
-		height = m.Height
-		if err := CheckBody(m.Block, body); err != nil {
-			return height, err
-		}
+		return m.Height
 	case *Vote:
-		height = m.Height
+		return m.Height
 	}
-	return height, checkSigned(vs, subnet, m)
+	return 0
+}
+
+// CheckDecoded is CheckGossip on a message DecodeMessage returned, for a
+// caller that looks at the height before it pays for the signature check.
+func CheckDecoded(vs *consensus.ValidatorSet, subnet types.SubnetID, m any, body func(*types.Block) error) error {
+	if p, ok := m.(*Proposal); ok {
+		if err := CheckBody(p.Block, body); err != nil {
+			return err
+		}
+	}
+	return checkSigned(vs, subnet, m)
 }
 
 // CheckBody reports whether b's body is the one its header commits to: the
