@@ -284,10 +284,16 @@ func (rt *runtime) syncOnce(ctx context.Context) {
 	}
 }
 
-// verifyCertified checks that c certifies b under vs, the set deciding b's height.
+// verifyCertified checks that c certifies b under vs, the set deciding b's
+// height, and that b's body is the one its header commits to.
 func (rt *runtime) verifyCertified(vs *consensus.ValidatorSet, b *types.Block, c *types.Commit) error {
 	if c == nil || c.BlockHash != b.Hash() || c.Height != b.Height() || b.Header.SubnetID != rt.id {
 		return errors.New("certificate does not name this block")
+	}
+	// The certificate covers the header only: a peer could serve a
+	// certified header with another body.
+	if err := bft.CheckBody(b, evmBody); err != nil {
+		return err
 	}
 	return bft.VerifyCommit(vs, rt.id, c)
 }
