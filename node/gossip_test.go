@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"math/big"
 	"testing"
 	"time"
@@ -245,5 +246,37 @@ func TestCheckpointGate(t *testing.T) {
 	}
 	if v := g.judge("flood", sig(string(gossipSubnet), 1000)); v != p2p.Ignore {
 		t.Fatalf("past the budget: verdict %v, want ignore", v)
+	}
+}
+
+// TestSyncedBlockBodyMustMatchHeader: block sync verifies a certificate,
+// which covers the header only; a served block whose transactions are not
+// the header's is refused, the genuine one accepted.
+func TestSyncedBlockBodyMustMatchHeader(t *testing.T) {
+	keys := gossipKeys(t, 4)
+	vs := gossipSet(t, keys)
+	userKey, _ := gethcrypto.GenerateKey()
+	tx, err := gethtypes.SignNewTx(userKey, gethtypes.LatestSignerForChainID(big.NewInt(7)), &gethtypes.LegacyTx{Gas: 21000, GasPrice: big.NewInt(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	txs := gethtypes.Transactions{tx}
+	b := &types.Block{Header: &types.Header{SubnetID: gossipSubnet, Height: 3, TxRoot: types.TxRoot(txs)}, Txs: txs}
+	c := &types.Commit{Height: 3, BlockHash: b.Hash()}
+	var sigs [][]byte
+	for i, k := range keys[:3] {
+		c.SetSigner(i)
+		sigs = append(sigs, k.Sign(bft.VoteSignBytes(gossipSubnet, bft.Precommit, 3, 0, b.Hash())))
+	}
+	if c.Signature, err = crypto.AggregateSignatures(sigs); err != nil {
+		t.Fatal(err)
+	}
+	rt := &runtime{id: gossipSubnet}
+	if err := rt.verifyCertified(vs, b, c); err != nil {
+		t.Fatalf("genuine block: %v", err)
+	}
+	swapped := &types.Block{Header: b.Header}
+	if err := rt.verifyCertified(vs, swapped, c); !errors.Is(err, bft.ErrBadBody) {
+		t.Fatalf("swapped body: %v, want bft.ErrBadBody", err)
 	}
 }
