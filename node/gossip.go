@@ -18,8 +18,8 @@ import (
 // Gossip validators decide, per message and before anything is relayed,
 // whether a peer spends our CPU: what provably breaks the rules is rejected
 // (gossipsub penalises the sender), what is merely useless is ignored, and
-// what cannot be judged without a set we do not know is ignored within a
-// per-origin budget, then rejected. Copies of one payload are caught by the
+// what cannot be judged without a set we do not know is checked within a
+// per-origin budget of failures, then ignored unchecked. Copies of one payload are caught by the
 // transport's repeat cache (p2p/libp2p); the caches here make the copies
 // that get past it cheap.
 
@@ -57,10 +57,26 @@ func newBudgets(burst int, rate float64) *budgets {
 	return b
 }
 
+// left reports whether origin has a token at now, without spending it.
+func (b *budgets) left(origin string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.refillLocked(origin, now).tokens >= 1
+}
+
 // take spends one token of origin's budget at now; false when it is empty.
 func (b *budgets) take(origin string, now time.Time) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	k := b.refillLocked(origin, now)
+	if k.tokens < 1 {
+		return false
+	}
+	k.tokens--
+	return true
+}
+
+func (b *budgets) refillLocked(origin string, now time.Time) *bucket {
 	k := b.mu.m[origin]
 	if k == nil {
 		if len(b.mu.m) >= maxBudgets {
@@ -71,11 +87,7 @@ func (b *budgets) take(origin string, now time.Time) bool {
 	}
 	k.tokens = min(b.burst, k.tokens+now.Sub(k.at).Seconds()*b.rate)
 	k.at = now
-	if k.tokens < 1 {
-		return false
-	}
-	k.tokens--
-	return true
+	return k
 }
 
 // consensusGate judges a subnet's consensus gossip. Its view of the chain
@@ -180,20 +192,26 @@ func (g *consensusGate) judge(origin string, data []byte) p2p.Verdict {
 		// relaying it would let anyone replay history network-wide.
 		return p2p.Ignore
 	}
+	// vs decides every height from `from` to next; for other heights a
+	// set we have not seen may have signed, so a bad signature there
+	// proves nothing. Each origin may make us fail such checks a few times;
+	// past that its unprovable messages are dropped unchecked (never
+	// rejected: an honest peer ahead of a set change we lag behind would
+	// otherwise be graylisted by us).
+	provable := height >= from && height <= next
+	now := g.now()
+	if !provable && !g.budget.left(origin, now) {
+		return p2p.Ignore
+	}
 	err = g.check(vs, sha256.Sum256(data), m)
 	switch {
 	case err == nil:
 		return p2p.Accept
-	case errors.Is(err, bft.ErrMalformed), errors.Is(err, bft.ErrBadBody):
+	case errors.Is(err, bft.ErrMalformed), errors.Is(err, bft.ErrBadBody), provable:
 		return p2p.Reject
-	case height >= from && height <= next:
-		return p2p.Reject // vs decides that height: the signature is bad
-	case g.budget.take(origin, g.now()):
-		// Another height's set may differ from the one we know: not
-		// provably bad, not ours to relay either.
-		return p2p.Ignore
 	}
-	return p2p.Reject // an origin that keeps sending what nobody can check
+	g.budget.take(origin, now)
+	return p2p.Ignore
 }
 
 // evmBody is the EVM chain's part of the body check (bft.Config.CheckBody):
@@ -217,7 +235,7 @@ type txGate struct {
 	}
 }
 
-const maxHandoff = 256 // batches judged and not yet read
+const maxHandoff = 64 // batches judged and not yet read (decoded, up to txBatchBytes each)
 
 func newTxGate(signer gethtypes.Signer) *txGate {
 	g := &txGate{signer: signer}

@@ -134,22 +134,45 @@ func TestConsensusGatePenalisesWhatItCanProve(t *testing.T) {
 			t.Errorf("%s: verdict %v, want %v %s", tc.name, v, tc.want, tc.reason)
 		}
 	}
-	// The height after next may be decided by a set we have not seen yet.
+	// The height after next may be decided by a set we have not seen yet:
+	// each origin may fail unjudgedBurst signature checks there, then its
+	// messages for such heights are dropped unchecked, and never rejected.
 	for i := 0; i < unjudgedBurst; i++ {
-		if v := g.judge("spammer", forged(11)); v != p2p.Ignore {
-			t.Fatalf("unjudgeable message %d: verdict %v, want ignore within the budget", i, v)
+		if v := g.judge("spammer", forgedRound(t, keys[0], 11, uint32(i))); v != p2p.Ignore {
+			t.Fatalf("unjudgeable message %d: verdict %v, want ignore", i, v)
 		}
 	}
-	if v := g.judge("spammer", forged(11)); v != p2p.Reject {
-		t.Fatalf("past the budget: verdict %v, want reject", v)
+	checks := len(g.mu.checked)
+	for i := 0; i < 10; i++ {
+		if v := g.judge("spammer", forgedRound(t, keys[0], 11, uint32(100+i))); v != p2p.Ignore {
+			t.Fatalf("past the budget: verdict %v, want ignore", v)
+		}
 	}
-	if v := g.judge("other", forged(11)); v != p2p.Ignore {
-		t.Fatalf("another origin: verdict %v, want ignore (budgets are per origin)", v)
+	if n := len(g.mu.checked) - checks; n != 0 {
+		t.Fatalf("%d signature checks past the budget, want 0", n)
+	}
+	if v := g.judge("other", forgedRound(t, keys[0], 11, 200)); v != p2p.Ignore || len(g.mu.checked) != checks+1 {
+		t.Fatalf("another origin: verdict %v, checked %v: budgets are per origin", v, len(g.mu.checked) == checks+1)
+	}
+	if v := g.judge("spammer", gossipVote(t, keys[1], 1, 10)); v != p2p.Accept {
+		t.Fatalf("a provable message from the spent origin: verdict %v, want accept", v)
 	}
 	clock.t = clock.t.Add(time.Duration(float64(time.Second) / unjudgedRate))
-	if v := g.judge("spammer", forged(11)); v != p2p.Ignore {
-		t.Fatalf("after a refill: verdict %v, want ignore", v)
+	g.judge("spammer", forgedRound(t, keys[0], 11, 300))
+	if len(g.mu.checked) != checks+2 { // the other origin's and this one; the provable vote was cached
+		t.Fatal("after a refill the origin's message was not checked")
 	}
+}
+
+// forgedRound is a prevote key signs as validator 1.
+func forgedRound(t *testing.T, key *crypto.BLSSecretKey, height uint64, round uint32) []byte {
+	v := &bft.Vote{Type: bft.Prevote, Height: height, Round: round, BlockHash: common.HexToHash("0x0b"), Validator: 1}
+	bft.SignVote(key, gossipSubnet, v)
+	enc, err := bft.EncodeMessage(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return enc
 }
 
 // TestConsensusGateFollowsSetChange: the head that names the next set is
