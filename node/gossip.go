@@ -180,17 +180,19 @@ func (g *consensusGate) judge(origin string, data []byte) p2p.Verdict {
 	}
 	vs, from, next := g.view()
 	height := bft.MessageHeight(m)
-	if p, ok := m.(*bft.Proposal); ok {
-		// A swapped body is the relay's doing whatever the height.
-		if err := bft.CheckBody(p.Block, g.body); err != nil {
-			return p2p.Reject
-		}
-	}
 	if height+1 < next {
 		// Older than the last final block: no engine uses it (the one
 		// below the current height serves a lagging peer's catch-up), and
-		// relaying it would let anyone replay history network-wide.
+		// relaying it would let anyone replay history network-wide. Checked
+		// first: it costs nothing.
 		return p2p.Ignore
+	}
+	if p, ok := m.(*bft.Proposal); ok {
+		// A swapped body is the relay's doing whatever the height; cheaper
+		// than the signature.
+		if err := bft.CheckBody(p.Block, g.body); err != nil {
+			return p2p.Reject
+		}
 	}
 	// vs decides every height from `from` to next; for other heights a
 	// set we have not seen may have signed, so a bad signature there
