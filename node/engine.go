@@ -60,6 +60,7 @@ func newEngine(cfg *config.Node, gen *config.Genesis, vs *consensus.ValidatorSet
 			},
 			BlockTime:    ticks(bt, tick),
 			IdleInterval: idle,
+			CheckBody:    evmBody, // a relay must not swap a proposal's transactions
 		}, head.Height, head.Hash())
 		return e, err
 	default:

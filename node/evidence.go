@@ -4,26 +4,59 @@ import (
 	"context"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common/hexutil"
+
 	"github.com/aspen-chain/aspen/consensus/bft"
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/types"
 )
 
-// reportEvidence sends the equivocations a child block carries to the
-// parent's gateway (submitEvidence), which slashes the equivocator. Only the
-// node that proposed the block reports it, so one transaction pays per
-// offence; the gateway takes a repeat as a cheap no-op anyway. Errors are
-// logged: anyone may still submit the same evidence.
-func (rt *runtime) reportEvidence(key sequencerKey, b *types.Block, vs []types.Validator) {
-	if rt.parent == nil || len(b.Evidence) == 0 || b.Header.Proposer != key.address {
+// reportCommitted runs on the driver goroutine after block b committed;
+// vs is the set that decided b. It reports the equivocations b carries and
+// those the engine set aside because a set change removed the equivocator
+// before a block could carry them (bft.Engine.TakeOrphanedEvidence): the
+// child can no longer prove those, but the parent knows the key and can.
+func (rt *runtime) reportCommitted(b *types.Block, vs []types.Validator) {
+	if rt.parent == nil {
 		return
 	}
+	var dvs []gateway.DoubleVote
+	// Only the node that proposed the block reports what it carries, so one
+	// transaction pays per offence; the gateway takes a repeat as a cheap
+	// no-op anyway.
+	if len(b.Evidence) > 0 && b.Header.Proposer == rt.account.address {
+		dvs = append(dvs, blockDoubleVotes(b, vs)...)
+	}
+	if o, ok := rt.engine.(interface{ TakeOrphanedEvidence() []bft.KeyedEvidence }); ok {
+		// Every node that held one reports it: no block names a reporter.
+		for _, ev := range o.TakeOrphanedEvidence() {
+			dvs = append(dvs, gateway.DoubleVote{Key: ev.Key, A: ev.A, B: ev.B})
+		}
+	}
+	if len(dvs) > 0 {
+		go rt.reportEvidence(rt.account, dvs) // off the driver's goroutine
+	}
+}
+
+// blockDoubleVotes names by key the equivocations in b, whose evidence
+// indexes validators by seat in vs, the set that decided b.
+func blockDoubleVotes(b *types.Block, vs []types.Validator) []gateway.DoubleVote {
+	var out []gateway.DoubleVote
 	for _, enc := range b.Evidence {
 		ev, err := bft.DecodeEvidence(enc)
-		if err != nil || int(ev.A.Validator) >= len(vs) {
-			continue // the executor checked it against the set; the set moved since
+		if err != nil || int64(ev.A.Validator) >= int64(len(vs)) {
+			continue // cannot happen: the engine checked it against vs
 		}
-		d := gateway.DoubleVote{Key: vs[ev.A.Validator].BLSPublicKey, A: ev.A, B: ev.B}
+		out = append(out, gateway.DoubleVote{Key: vs[ev.A.Validator].BLSPublicKey, A: ev.A, B: ev.B})
+	}
+	return out
+}
+
+// reportEvidence sends equivocations to the parent's gateway
+// (submitEvidence), which slashes the equivocator. Errors are logged:
+// anyone may still submit the same evidence.
+func (rt *runtime) reportEvidence(key sequencerKey, dvs []gateway.DoubleVote) {
+	for _, d := range dvs {
 		data, err := gatewayABI.Pack("submitEvidence", string(rt.id), gateway.EncodeDoubleVote(d))
 		if err != nil {
 			continue
@@ -32,14 +65,14 @@ func (rt *runtime) reportEvidence(key sequencerKey, b *types.Block, vs []types.V
 		gas, err := rt.parent.estimate(ctx, key.address, gateway.Address, data)
 		cancel()
 		if err != nil {
-			rt.log.Warn("equivocation evidence not reported to the parent", "height", ev.A.Height, "validator", ev.A.Validator, "err", err)
+			rt.log.Warn("equivocation evidence not reported to the parent", "height", d.A.Height, "key", hexutil.Encode(d.Key), "err", err)
 			continue
 		}
 		tx, err := rt.parent.sendSystemTx(key, gateway.Address, data, gas+gas/5)
 		if err != nil {
-			rt.log.Warn("equivocation evidence not reported to the parent", "height", ev.A.Height, "err", err)
+			rt.log.Warn("equivocation evidence not reported to the parent", "height", d.A.Height, "err", err)
 			continue
 		}
-		rt.log.Info("equivocation reported to the parent", "height", ev.A.Height, "validator", vs[ev.A.Validator].Address, "tx", tx.Hash())
+		rt.log.Info("equivocation reported to the parent", "height", d.A.Height, "key", hexutil.Encode(d.Key), "tx", tx.Hash())
 	}
 }

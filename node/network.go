@@ -23,30 +23,26 @@ import (
 // its blocks to peers that sync.
 func (rt *runtime) joinNetwork() error {
 	var err error
-	rt.consensusTopic, err = rt.host.Join(p2p.ConsensusTopic(rt.id), func(_ context.Context, _ string, data []byte) p2p.Verdict {
-		// Stateless checks only (decodes, signed by a validator): the engine
-		// judges the rest. A peer that relays garbage is penalised by gossipsub.
-		height, err := bft.CheckMessageHeight(rt.vals.Load(), rt.id, data)
-		switch {
-		case err == nil:
-			return p2p.Accept
-		case height != rt.head.Load().Height+1 && height != 0:
-			// Another height's set may differ from the one we know: not
-			// provably bad, but not ours to relay either.
-			return p2p.Ignore
+	cg := newConsensusGate(rt.id, rt.head.Load, rt.vals.Load, time.Now)
+	rt.consensusTopic, err = rt.host.Join(p2p.ConsensusTopic(rt.id), func(_ context.Context, origin string, data []byte) p2p.Verdict {
+		// Stateless checks and the signature (gossip.go); the engine judges
+		// the rest. A peer that relays garbage is penalised by gossipsub.
+		v := cg.judge(origin, data)
+		if v == p2p.Reject {
+			rt.metrics.rejected.WithLabelValues(string(rt.id), "consensus").Inc()
 		}
-		rt.metrics.rejected.WithLabelValues(string(rt.id), "consensus").Inc()
-		return p2p.Reject
+		return v
 	})
 	if err != nil {
 		return err
 	}
+	rt.txGate = newTxGate(rt.signer)
 	rt.txTopic, err = rt.host.Join(p2p.TxTopic(rt.id), func(_ context.Context, _ string, data []byte) p2p.Verdict {
-		if _, err := decodeTxBatch(data); err != nil {
+		v := rt.txGate.judge(data)
+		if v == p2p.Reject {
 			rt.metrics.rejected.WithLabelValues(string(rt.id), "tx").Inc()
-			return p2p.Reject
 		}
-		return p2p.Accept
+		return v
 	})
 	if err != nil {
 		return err
@@ -122,7 +118,7 @@ func (rt *runtime) readTxs(ctx context.Context) {
 		if err != nil {
 			return
 		}
-		txs, err := decodeTxBatch(m.Data)
+		txs, err := rt.txGate.take(m.Data) // decoded and signature-checked by the validator
 		if err != nil {
 			continue // the validator already rejected it; cannot happen
 		}
@@ -288,10 +284,16 @@ func (rt *runtime) syncOnce(ctx context.Context) {
 	}
 }
 
-// verifyCertified checks that c certifies b under vs, the set deciding b's height.
+// verifyCertified checks that c certifies b under vs, the set deciding b's
+// height, and that b's body is the one its header commits to.
 func (rt *runtime) verifyCertified(vs *consensus.ValidatorSet, b *types.Block, c *types.Commit) error {
 	if c == nil || c.BlockHash != b.Hash() || c.Height != b.Height() || b.Header.SubnetID != rt.id {
 		return errors.New("certificate does not name this block")
+	}
+	// The certificate covers the header only: a peer could serve a
+	// certified header with another body.
+	if err := bft.CheckBody(b, evmBody); err != nil {
+		return err
 	}
 	return bft.VerifyCommit(vs, rt.id, c)
 }

@@ -70,11 +70,13 @@ func (n *Node) startRelay(ctx context.Context, child *runtime) error {
 		return fmt.Errorf("checkpoint relay of %s: %w", child.id, err)
 	}
 	if n.host != nil {
-		rl.topic, err = n.host.Join(p2p.CheckpointTopic(child.id), func(_ context.Context, _ string, data []byte) p2p.Verdict {
-			if _, err := types.DecodeCheckpointSignature(data); err != nil {
-				return p2p.Reject
+		gate := newCheckpointGate(child.id, period, time.Now) // gossip.go
+		rl.topic, err = n.host.Join(p2p.CheckpointTopic(child.id), func(_ context.Context, origin string, data []byte) p2p.Verdict {
+			v := gate.judge(origin, data)
+			if v == p2p.Reject {
+				child.metrics.rejected.WithLabelValues(string(child.id), "checkpoint").Inc()
 			}
-			return p2p.Accept
+			return v
 		})
 		if err != nil {
 			return err
@@ -94,6 +96,7 @@ func (rl *relay) read(ctx context.Context) {
 		select {
 		case rl.inputs <- xnet.PeerSignature{From: m.From, Data: m.Data}:
 		default: // the relayer re-gossips the next checkpoint's signatures
+			rl.child.metrics.dropped.WithLabelValues(string(rl.child.id), "checkpoint").Inc()
 		}
 	}
 }

@@ -53,6 +53,7 @@ type runtime struct {
 	host           p2p.Host
 	consensusTopic p2p.Topic
 	txTopic        p2p.Topic
+	txGate         *txGate // judges tx gossip and hands readTxs the decoded batches
 	syncWanted     chan uint64
 	outTxs         chan *gethtypes.Transaction // accepted over RPC, waiting for gossip
 	commits        chan struct{}               // signalled after every commit, for waiters
@@ -206,9 +207,7 @@ func (rt *runtime) onCommit(e *execution.Executed) {
 	if r, ok := rt.engine.(interface{ Round() uint32 }); ok {
 		rt.metrics.round.WithLabelValues(string(rt.id)).Set(float64(r.Round()))
 	}
-	if len(e.Block.Evidence) > 0 && rt.parent != nil {
-		go rt.reportEvidence(rt.account, e.Block, rt.vals.Load().All()) // off the driver's goroutine
-	}
+	rt.reportCommitted(e.Block, rt.vals.Load().All()) // before vals moves to the next set
 	if nv := h.NextValidators; len(nv) > 0 {
 		vs, err := consensus.NewValidatorSet(nv)
 		if err != nil { // the executor checked it; cannot happen

@@ -53,6 +53,10 @@ type EngineFactory struct {
 	// BlockEvidence checks one evidence entry of a final block and returns
 	// the validator it accuses.
 	BlockEvidence func(vs *consensus.ValidatorSet, subnet types.SubnetID, ev []byte) (int, error)
+	// OnBuilt, when set, may change a block node's application built before
+	// it is recorded as built and proposed: a scenario's validator-set
+	// change names the next set in a block's header this way.
+	OnBuilt func(node int, b *types.Block)
 }
 
 // Equivocation is what a byzantine node sends instead of one broadcast: A to

@@ -120,6 +120,9 @@ func (s *simulation) drain(n *node) {
 			if err != nil {
 				msg = consensus.BuildFailed{Height: rd.Build.Height, Reason: err.Error()}
 			} else {
+				if s.f.OnBuilt != nil {
+					s.f.OnBuilt(n.index, b)
+				}
 				s.built[b.Hash()] = true
 				msg = consensus.Built{Block: b}
 			}

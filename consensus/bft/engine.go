@@ -31,6 +31,11 @@ type Config struct {
 	// vote for it arrives, and at the latest IdleInterval ticks after the
 	// last decision (an empty heartbeat block). Zero: a block every BlockTime.
 	IdleInterval uint64
+	// CheckBody, when set, checks the part of a proposed block's body the
+	// engine does not know, against the header: for an EVM chain, the
+	// transactions against TxRoot. It runs on receipt, before anything else
+	// (see CheckBody); it must be cheap and deterministic.
+	CheckBody func(*types.Block) error
 }
 
 // maxRoundsAhead bounds how far past the current round messages are kept;
@@ -129,6 +134,7 @@ func (e *Engine) changeSet(next []types.Validator) {
 	e.cfg.Validators = vs
 	e.seat()
 	e.sync.next = nil
+	e.evidence.rebind(vs)
 }
 
 // Height is the height being decided: the last final block's height + 1.
@@ -137,8 +143,25 @@ func (e *Engine) Height() uint64 { return e.height }
 // Round is the current round at Height.
 func (e *Engine) Round() uint32 { return e.round }
 
-// Evidence returns the equivocations seen and not yet included in a final block.
-func (e *Engine) Evidence() []Evidence { return append([]Evidence(nil), e.evidence.list...) }
+// Evidence returns the equivocations seen and not yet included in a final
+// block, indexed by seat in the current set.
+func (e *Engine) Evidence() []Evidence {
+	out := make([]Evidence, len(e.evidence.list))
+	for i, pe := range e.evidence.list {
+		out[i] = pe.ev
+	}
+	return out
+}
+
+// TakeOrphanedEvidence returns, once, the pending equivocations of
+// validators that a set change removed before a block carried them: no block
+// of this chain can prove them any more, but the parent, which knows the
+// equivocator by key, still can. The driver's goroutine reports them there.
+func (e *Engine) TakeOrphanedEvidence() []KeyedEvidence {
+	out := e.evidence.orphaned
+	e.evidence.orphaned = nil
+	return out
+}
 
 // HasReady reports whether Ready has something to do.
 func (e *Engine) HasReady() bool { return !e.ready.IsEmpty() }
@@ -282,7 +305,7 @@ func (e *Engine) decide(r uint32, block *types.Block, hash common.Hash) {
 		panic("bft: precommits that were verified do not aggregate: " + err.Error())
 	}
 	e.ready.Final = append(e.ready.Final, consensus.Final{Block: block, Commit: commit})
-	e.evidence.included(block.Evidence)
+	e.evidence.included(block.Evidence, e.cfg.Validators)
 	e.sync.remember(e.catchUp(r, hash), e.now)
 	if len(block.Header.NextValidators) > 0 {
 		e.changeSet(block.Header.NextValidators)

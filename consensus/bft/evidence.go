@@ -120,39 +120,68 @@ func DecodeEvidence(data []byte) (Evidence, error) {
 	return ev, nil
 }
 
-// evidencePool holds equivocations seen and not yet in a final block, in the
-// order they were seen.
-type evidencePool struct {
-	list []Evidence
-	seen map[evidenceKey]bool // in list or already included
+// KeyedEvidence is an equivocation with the equivocator's BLS public key.
+// A vote's Validator index is not signed and names a seat only in the set of
+// its height; the key is what a parent chain (which knows validators by key,
+// see VerifyDoubleVote) needs to slash.
+type KeyedEvidence struct {
+	Key []byte
+	Evidence
 }
 
-func (p *evidencePool) add(ev Evidence) {
+// pooled is a pending equivocation and its equivocator's key: seats move
+// when the set changes, keys do not.
+type pooled struct {
+	ev  Evidence
+	key string
+}
+
+// poolKey identifies an equivocation across set changes.
+type poolKey struct {
+	key    string
+	height uint64
+	round  uint32
+	typ    VoteType
+}
+
+func (p pooled) id() poolKey { return poolKey{p.key, p.ev.A.Height, p.ev.A.Round, p.ev.A.Type} }
+
+// evidencePool holds equivocations seen and not yet in a final block, in the
+// order they were seen, each indexed by its validator's seat in the current
+// set; and those a set change made unincludable, until the driver takes them.
+type evidencePool struct {
+	list     []pooled
+	seen     map[poolKey]bool // in list, orphaned or already included
+	orphaned []KeyedEvidence
+}
+
+// add keeps ev, an equivocation of the validator whose key is key.
+func (p *evidencePool) add(ev Evidence, key []byte) {
 	if p.seen == nil {
-		p.seen = map[evidenceKey]bool{}
+		p.seen = map[poolKey]bool{}
 	}
-	k := ev.key()
-	if p.seen[k] || len(p.list) >= maxPendingEvidence {
+	pe := pooled{ev, string(key)}
+	if p.seen[pe.id()] || len(p.list) >= maxPendingEvidence {
 		return
 	}
-	p.seen[k] = true
-	p.list = append(p.list, ev)
+	p.seen[pe.id()] = true
+	p.list = append(p.list, pe)
 }
 
-// included drops evidence a final block carried.
-func (p *evidencePool) included(encoded [][]byte) {
+// included drops evidence a final block decided by vs carried.
+func (p *evidencePool) included(encoded [][]byte, vs *consensus.ValidatorSet) {
+	if p.seen == nil {
+		p.seen = map[poolKey]bool{}
+	}
 	for _, enc := range encoded {
 		ev, err := DecodeEvidence(enc)
-		if err != nil {
+		if err != nil || int64(ev.A.Validator) >= int64(vs.Len()) {
 			continue
 		}
-		k := ev.key()
-		if p.seen == nil {
-			p.seen = map[evidenceKey]bool{}
-		}
-		p.seen[k] = true
+		id := pooled{ev, string(vs.At(int(ev.A.Validator)).BLSPublicKey)}.id()
+		p.seen[id] = true
 		for i := range p.list {
-			if p.list[i].key() == k {
+			if p.list[i].id() == id {
 				p.list = append(p.list[:i:i], p.list[i+1:]...)
 				break
 			}
@@ -160,13 +189,40 @@ func (p *evidencePool) included(encoded [][]byte) {
 	}
 }
 
+// rebind moves pending evidence to the seats its validators hold in vs, the
+// new set: a block is checked against the set of its own height, so
+// evidence indexed by an old seat would make every peer refuse the block
+// that carries it, round after round. Evidence of a validator no longer in
+// vs cannot be verified in a block any more; it is set aside for the parent.
+func (p *evidencePool) rebind(vs *consensus.ValidatorSet) {
+	seat := make(map[string]uint32, vs.Len())
+	for i := 0; i < vs.Len(); i++ {
+		seat[string(vs.At(i).BLSPublicKey)] = uint32(i)
+	}
+	kept := p.list[:0]
+	for _, pe := range p.list {
+		j, ok := seat[pe.key]
+		if !ok {
+			if len(p.orphaned) >= maxPendingEvidence {
+				p.orphaned = p.orphaned[1:]
+			}
+			p.orphaned = append(p.orphaned, KeyedEvidence{Key: []byte(pe.key), Evidence: pe.ev})
+			continue
+		}
+		pe.ev.A.Validator, pe.ev.B.Validator = j, j // not signed: the seat is ours to name
+		kept = append(kept, pe)
+	}
+	clear(p.list[len(kept):])
+	p.list = kept
+}
+
 func (p *evidencePool) encoded() [][]byte {
 	var out [][]byte
-	for i, ev := range p.list {
+	for i, pe := range p.list {
 		if i == maxBlockEvidence {
 			break
 		}
-		out = append(out, EncodeEvidence(ev))
+		out = append(out, EncodeEvidence(pe.ev))
 	}
 	return out
 }

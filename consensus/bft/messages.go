@@ -17,6 +17,7 @@ import (
 // on the others.
 var (
 	ErrMalformed         = errors.New("bft: malformed message")
+	ErrBadBody           = errors.New("bft: proposed block's body does not match its header")
 	ErrNotValidator      = errors.New("bft: sender is not in the validator set")
 	ErrBadSignature      = errors.New("bft: bad signature")
 	ErrWrongProposer     = errors.New("bft: proposal from a validator that is not the round's proposer")
@@ -195,11 +196,12 @@ func DecodeMessage(data []byte) (any, error) {
 	return nil, fmt.Errorf("%w: kind %d", ErrMalformed, data[0])
 }
 
-// CheckMessage decodes data and checks, without any engine state, that the
-// sender is a validator of vs and the signature is its. Gossip validators use
-// it to drop junk before relaying.
+// CheckMessage decodes data and checks, without any engine state, that a
+// proposal's body matches its header (evidence only; see CheckGossip), the
+// sender is a validator of vs and the signature is its. Gossip validators
+// use it to drop junk before relaying.
 func CheckMessage(vs *consensus.ValidatorSet, subnet types.SubnetID, data []byte) error {
-	_, err := checkMessage(vs, subnet, data)
+	_, err := CheckGossip(vs, subnet, data, nil)
 	return err
 }
 
@@ -208,22 +210,64 @@ func CheckMessage(vs *consensus.ValidatorSet, subnet types.SubnetID, data []byte
 // the set of its own next height, and a set change makes other heights'
 // messages unverifiable rather than bad.
 func CheckMessageHeight(vs *consensus.ValidatorSet, subnet types.SubnetID, data []byte) (uint64, error) {
-	return checkMessage(vs, subnet, data)
+	return CheckGossip(vs, subnet, data, nil)
 }
 
-func checkMessage(vs *consensus.ValidatorSet, subnet types.SubnetID, data []byte) (uint64, error) {
+// CheckGossip is CheckMessageHeight with the application's body check (see
+// Config.CheckBody; nil checks the evidence only). The body is checked
+// first: it is cheaper than the signature and, unlike the signature, its
+// failure proves the relay wrong whatever the height (ErrBadBody), since
+// the proposer signed only the header.
+func CheckGossip(vs *consensus.ValidatorSet, subnet types.SubnetID, data []byte, body func(*types.Block) error) (uint64, error) {
 	m, err := DecodeMessage(data)
 	if err != nil {
 		return 0, err
 	}
-	var height uint64
+	return MessageHeight(m), CheckDecoded(vs, subnet, m, body)
+}
+
+// MessageHeight is the height a decoded *Proposal or *Vote is for (0 for
+// anything else).
+func MessageHeight(m any) uint64 {
 	switch m := m.(type) {
 	case *Proposal:
-		height = m.Height
+		return m.Height
 	case *Vote:
-		height = m.Height
+		return m.Height
 	}
-	return height, checkSigned(vs, subnet, m)
+	return 0
+}
+
+// CheckDecoded is CheckGossip on a message DecodeMessage returned, for a
+// caller that looks at the height before it pays for the signature check.
+func CheckDecoded(vs *consensus.ValidatorSet, subnet types.SubnetID, m any, body func(*types.Block) error) error {
+	if p, ok := m.(*Proposal); ok {
+		if err := CheckBody(p.Block, body); err != nil {
+			return err
+		}
+	}
+	return checkSigned(vs, subnet, m)
+}
+
+// CheckBody reports whether b's body is the one its header commits to: the
+// evidence (EvidenceHash, and at most maxBlockEvidence pieces) and whatever
+// app checks (the transactions against TxRoot). A proposer signs only the
+// header, so a relay can swap the body of an honest proposal; without this
+// check the node would judge the swapped block, find it invalid, and hold
+// the honest proposal's hash invalid for the height.
+func CheckBody(b *types.Block, app func(*types.Block) error) error {
+	if types.EvidenceHash(b.Evidence) != b.Header.EvidenceHash {
+		return fmt.Errorf("%w: evidence does not match the header's evidence hash", ErrBadBody)
+	}
+	if len(b.Evidence) > maxBlockEvidence {
+		return fmt.Errorf("%w: %d pieces of evidence, at most %d", ErrBadBody, len(b.Evidence), maxBlockEvidence)
+	}
+	if app != nil {
+		if err := app(b); err != nil {
+			return fmt.Errorf("%w: %w", ErrBadBody, err)
+		}
+	}
+	return nil
 }
 
 // checkSigned checks the sender and signature of a decoded message.

@@ -27,6 +27,12 @@ func (e *Engine) onPeer(from string, data []byte) error {
 		height, round, idx = m.Height, m.Round, m.Validator
 	case *Proposal:
 		height, round, idx = m.Height, m.Round, m.Validator
+		// First, before the duplicate check: a copy with a swapped body
+		// must never stand for the proposal's hash, and is refused whatever
+		// copy came first.
+		if err := CheckBody(m.Block, e.cfg.CheckBody); err != nil {
+			return err
+		}
 	}
 	if int64(idx) >= int64(e.cfg.Validators.Len()) {
 		return fmt.Errorf("%w: index %d, set has %d", ErrNotValidator, idx, e.cfg.Validators.Len())
@@ -111,7 +117,7 @@ func (e *Engine) addVote(v *Vote, enc []byte) bool {
 	ri := e.roundInfo(v.Round)
 	conflict, added := ri.set(v.Type).add(v, e.power(v.Validator))
 	if conflict != nil {
-		e.evidence.add(newEvidence(*conflict, *v))
+		e.evidence.add(newEvidence(*conflict, *v), e.cfg.Validators.At(int(v.Validator)).BLSPublicKey)
 	}
 	if !added {
 		return false

@@ -12,12 +12,11 @@ import (
 
 // TestPrevoteOnProposal is lines 22-27: prevote the proposal when it is
 // valid, nil otherwise; plainly invalid blocks are not sent for verification.
+// (A body its header does not commit to is refused on receipt: body_test.go.)
 func TestPrevoteOnProposal(t *testing.T) {
 	badEvidence := testBlock(1, testGenesis, 1)
 	badEvidence.Evidence = [][]byte{{0xc0}}
 	badEvidence.Header.EvidenceHash = types.EvidenceHash(badEvidence.Evidence)
-	unbound := testBlock(1, testGenesis, 1)
-	unbound.Evidence = [][]byte{{0xc0}} // header does not commit to it
 	for _, tc := range []struct {
 		name     string
 		block    *types.Block
@@ -29,7 +28,6 @@ func TestPrevoteOnProposal(t *testing.T) {
 		{"invalid verdict", testBlock(1, testGenesis, 1), false, func(*types.Block) common.Hash { return nilHash }, true},
 		{"wrong parent", testBlock(1, common.HexToHash("0xbad"), 1), true, func(*types.Block) common.Hash { return nilHash }, false},
 		{"bad evidence", badEvidence, true, func(*types.Block) common.Hash { return nilHash }, false},
-		{"evidence not in header", unbound, true, func(*types.Block) common.Hash { return nilHash }, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newScript(t)

@@ -103,6 +103,8 @@ func (h *Host) newPubSub(ctx context.Context) (*pubsub.PubSub, error) {
 // publishes the same bytes again gets them delivered again. Content-based IDs
 // would swallow a validator's re-broadcast of the vote a restarted peer
 // missed (for as long as the seen-cache remembers it), stalling consensus.
+// Copies of one payload republished by someone else are caught after
+// validation instead, by the repeat cache (repeat.go), for a short window.
 func messageID(m *pb.Message) string {
 	d := sha256.New()
 	d.Write([]byte(m.GetTopic()))
@@ -251,7 +253,7 @@ func (h *Host) validator(name string, v p2p.Validator) pubsub.ValidatorEx {
 		h.metrics.received(name, len(data))
 		verdict := p2p.Reject
 		if len(data) <= p2p.MaxMessageSize {
-			verdict = v(ctx, m.GetFrom().String(), data)
+			verdict = h.judge(ctx, name, m.GetFrom().String(), data, v)
 		}
 		h.metrics.judged(name, verdict)
 		if verdict == p2p.Reject {
@@ -266,6 +268,22 @@ func (h *Host) validator(name string, v p2p.Validator) pubsub.ValidatorEx {
 			return pubsub.ValidationReject
 		}
 	}
+}
+
+// judge runs v on a payload the repeat cache does not already judge.
+func (h *Host) judge(ctx context.Context, name, origin string, data []byte, v p2p.Validator) p2p.Verdict {
+	k := repeatKey(name, data)
+	switch ignore, reject := h.repeats.lookup(k); {
+	case reject:
+		return p2p.Reject
+	case ignore:
+		return p2p.Ignore
+	}
+	verdict := v(ctx, origin, data)
+	if verdict != p2p.Ignore {
+		h.repeats.record(k, verdict == p2p.Reject)
+	}
+	return verdict
 }
 
 func (t *topic) pump() {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -302,10 +304,12 @@ func BenchmarkGossipLatency(b *testing.B) {
 }
 
 // TestRepublishedBytesAreDeliveredAgain: a validator re-broadcasts the very
-// same signed vote when a round stalls, for peers that missed it. Gossip must
-// deliver it again rather than treat it as already seen.
+// same signed vote when a round stalls (seconds apart, its consensus
+// timeouts), for peers that missed it. Gossip must deliver it again rather
+// than treat it as already seen.
 func TestRepublishedBytesAreDeliveredAgain(t *testing.T) {
-	a, b := newHost(t, Config{}), newHost(t, Config{})
+	clock := newFakeClock()
+	a, b := newHost(t, Config{}), newHost(t, Config{now: clock.now})
 	fullMesh(t, a, b)
 	name := p2p.ConsensusTopic("/devnet")
 	ta, tb := join(t, a, name, acceptAll), join(t, b, name, acceptAll)
@@ -317,5 +321,100 @@ func TestRepublishedBytesAreDeliveredAgain(t *testing.T) {
 		if m := next(t, tb); string(m.Data) != "prevote h=5 r=0" {
 			t.Fatalf("publication %d: got %q", i, m.Data)
 		}
+		clock.advance(repeatWindow)
+	}
+}
+
+// fakeClock is a clock tests move by hand.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{t: time.Unix(1_700_000_000, 0)} }
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// countingValidator counts its calls and judges like rejectBad.
+type countingValidator struct{ calls atomic.Int64 }
+
+func (v *countingValidator) validate(ctx context.Context, from string, data []byte) p2p.Verdict {
+	v.calls.Add(1)
+	return rejectBad(ctx, from, data)
+}
+
+// TestReplayedPayloadIsJudgedOnce is issue 19, defect 7: a peer that
+// republishes someone else's payload under its own sequence numbers (a new
+// gossipsub message each time) must not make every node run the validator
+// again (a BLS check for a vote). Within the repeat window the copy is
+// dropped unread and not delivered; a copy of a rejected payload is rejected
+// unread and its sender penalised all the same. Before, b judged and
+// delivered every copy.
+func TestReplayedPayloadIsJudgedOnce(t *testing.T) {
+	clock := newFakeClock()
+	regB := prometheus.NewRegistry()
+	honest, replayer := newHost(t, Config{}), newHost(t, Config{})
+	b := newHost(t, Config{now: clock.now, Registerer: regB})
+	fullMesh(t, honest, replayer, b)
+	name := p2p.ConsensusTopic("/devnet")
+	v := &countingValidator{}
+	tHonest, tReplayer := join(t, honest, name, acceptAll), join(t, replayer, name, acceptAll)
+	tb := join(t, b, name, v.validate)
+	waitTopicPeers(t, name, honest, replayer, b)
+
+	vote := []byte("prevote h=5 r=0 signed by validator 3")
+	if err := tHonest.Publish(context.Background(), vote); err != nil {
+		t.Fatal(err)
+	}
+	if m := next(t, tb); !bytes.Equal(m.Data, vote) {
+		t.Fatalf("got %q, want the vote", m.Data)
+	}
+	for i := 0; i < 5; i++ {
+		if err := tReplayer.Publish(context.Background(), vote); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "b to judge the five copies", func() bool {
+		return metricValue(t, regB, "aspen_p2p_gossip_messages_total", "topic", name, "verdict", "ignored") == 5
+	})
+	if n := v.calls.Load(); n != 1 {
+		t.Fatalf("validator ran %d times for one payload, want 1", n)
+	}
+	// A junk payload: rejected once by the validator, then unread, and
+	// every copy costs its sender.
+	if err := tReplayer.Publish(context.Background(), []byte("bad vote")); err != nil {
+		t.Fatal(err)
+	}
+	if err := tHonest.Publish(context.Background(), []byte("bad vote")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b to reject both copies", func() bool {
+		return metricValue(t, regB, "aspen_p2p_gossip_messages_total", "topic", name, "verdict", "rejected") == 2
+	})
+	if n := v.calls.Load(); n != 2 {
+		t.Fatalf("validator ran %d times, want 2 (the vote and the first junk copy)", n)
+	}
+	// Past the window the validator judges the payload again (its verdict
+	// may have changed as the chain moved) and a genuine re-broadcast is
+	// delivered.
+	clock.advance(repeatWindow)
+	if err := tHonest.Publish(context.Background(), vote); err != nil {
+		t.Fatal(err)
+	}
+	if m := next(t, tb); !bytes.Equal(m.Data, vote) {
+		t.Fatalf("got %q, want the re-broadcast vote", m.Data)
+	}
+	if n := v.calls.Load(); n != 3 {
+		t.Fatalf("validator ran %d times, want 3", n)
 	}
 }

@@ -64,6 +64,8 @@ type Config struct {
 	// maxGossipSize overrides the gossip RPC limit; tests use it to build a
 	// sender that breaks the cap.
 	maxGossipSize int
+	// now is the repeat cache's clock (default time.Now); tests move it.
+	now func() time.Time
 }
 
 func (c *Config) setDefaults() {
@@ -91,6 +93,9 @@ func (c *Config) setDefaults() {
 	if c.maxGossipSize <= 0 {
 		c.maxGossipSize = maxGossipRPC
 	}
+	if c.now == nil {
+		c.now = time.Now
+	}
 }
 
 // Host is the node's one libp2p endpoint: every subnet's topics and stream
@@ -109,6 +114,7 @@ type Host struct {
 	wg     sync.WaitGroup
 
 	handlerSlots chan struct{} // bounds concurrently served requests
+	repeats      *repeatCache  // recent verdicts by payload (repeat.go)
 
 	mu struct {
 		sync.Mutex
@@ -177,6 +183,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		cfg: cfg, log: cfg.Log.With("peer", lh.ID().String()), host: lh, cm: cm,
 		ctx: hctx, cancel: cancel,
 		handlerSlots: make(chan struct{}, maxConcurrentHandlers),
+		repeats:      newRepeatCache(cfg.now),
 	}
 	h.mu.topics = make(map[string]*topic)
 	h.mu.inflight = make(map[peer.ID]int)

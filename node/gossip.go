@@ -1,0 +1,305 @@
+package node
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/consensus/bft"
+	"github.com/aspen-chain/aspen/p2p"
+	"github.com/aspen-chain/aspen/types"
+)
+
+// Gossip validators decide, per message and before anything is relayed,
+// whether a peer spends our CPU: what provably breaks the rules is rejected
+// (gossipsub penalises the sender), what is merely useless is ignored, and
+// what cannot be judged without a set we do not know is checked within a
+// per-origin budget of failures, then ignored unchecked. Copies of one payload are caught by the
+// transport's repeat cache (p2p/libp2p); the caches here make the copies
+// that get past it cheap.
+
+// Per-origin budgets: a token bucket of burst messages, refilled at rate
+// per second. An honest origin sends a few consensus messages per round
+// that we cannot judge only while we lag a set change, and one checkpoint
+// signature per checkpoint plus a re-gossip every couple of seconds.
+const (
+	unjudgedBurst   = 32
+	unjudgedRate    = 1.0
+	checkpointRate  = 1.0
+	checkpointBurst = 8
+	maxBudgets      = 4096    // origins tracked at once; beyond, the table starts over
+	maxSigChecks    = 1 << 14 // remembered signature checks per runtime
+)
+
+// bucket is a token bucket.
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// budgets are token buckets by origin.
+type budgets struct {
+	burst, rate float64
+	mu          struct {
+		sync.Mutex
+		m map[string]*bucket
+	}
+}
+
+func newBudgets(burst int, rate float64) *budgets {
+	b := &budgets{burst: float64(burst), rate: rate}
+	b.mu.m = map[string]*bucket{}
+	return b
+}
+
+// left reports whether origin has a token at now, without spending it.
+func (b *budgets) left(origin string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.refillLocked(origin, now).tokens >= 1
+}
+
+// take spends one token of origin's budget at now; false when it is empty.
+func (b *budgets) take(origin string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	k := b.refillLocked(origin, now)
+	if k.tokens < 1 {
+		return false
+	}
+	k.tokens--
+	return true
+}
+
+func (b *budgets) refillLocked(origin string, now time.Time) *bucket {
+	k := b.mu.m[origin]
+	if k == nil {
+		if len(b.mu.m) >= maxBudgets {
+			b.mu.m = map[string]*bucket{}
+		}
+		k = &bucket{tokens: b.burst, at: now}
+		b.mu.m[origin] = k
+	}
+	k.tokens = min(b.burst, k.tokens+now.Sub(k.at).Seconds()*b.rate)
+	k.at = now
+	return k
+}
+
+// consensusGate judges a subnet's consensus gossip. Its view of the chain
+// comes from head (the last final header) and vals (the set deciding the
+// height after it); the set of other heights is known only back to the
+// height at which the current set took over.
+type consensusGate struct {
+	subnet types.SubnetID
+	head   func() *types.Header
+	vals   func() *consensus.ValidatorSet
+	body   func(*types.Block) error
+	now    func() time.Time
+	budget *budgets
+
+	mu struct {
+		sync.Mutex
+		vs      *consensus.ValidatorSet // the set the cache was filled under
+		setHash [32]byte
+		from    uint64                  // first height vs is known to decide
+		headRef *types.Header           // the header vs was derived from
+		checked map[[32]byte]errorOrNil // signature checks under vs, by payload hash
+	}
+}
+
+type errorOrNil struct{ err error }
+
+func newConsensusGate(subnet types.SubnetID, head func() *types.Header, vals func() *consensus.ValidatorSet, now func() time.Time) *consensusGate {
+	return &consensusGate{
+		subnet: subnet, head: head, vals: vals, body: evmBody, now: now,
+		budget: newBudgets(unjudgedBurst, unjudgedRate),
+	}
+}
+
+// view returns the set deciding next = head+1, the first height it is known
+// to decide, and next. A header that names the next set is believed before
+// vals: onCommit stores the head before it moves vals.
+func (g *consensusGate) view() (*consensus.ValidatorSet, uint64, uint64) {
+	h := g.head()
+	next := h.Height + 1
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if h == g.mu.headRef && g.mu.vs != nil {
+		return g.mu.vs, g.mu.from, next
+	}
+	vs := g.vals()
+	if len(h.NextValidators) > 0 {
+		if named, err := consensus.NewValidatorSet(h.NextValidators); err == nil {
+			vs = named
+		}
+	}
+	g.mu.headRef = h
+	if hash := vs.Hash(); g.mu.vs == nil || hash != g.mu.setHash {
+		// A block names the next set only when it changes it: a head that
+		// names none was decided by the same set.
+		from := next - 1
+		if len(h.NextValidators) > 0 {
+			from = next
+		}
+		g.mu.vs, g.mu.setHash, g.mu.from = vs, hash, from
+		g.mu.checked = map[[32]byte]errorOrNil{}
+	}
+	return g.mu.vs, g.mu.from, next
+}
+
+// check verifies a decoded message under vs once per payload.
+func (g *consensusGate) check(vs *consensus.ValidatorSet, key [32]byte, m any) error {
+	g.mu.Lock()
+	if r, ok := g.mu.checked[key]; ok && g.mu.vs == vs {
+		g.mu.Unlock()
+		return r.err
+	}
+	g.mu.Unlock()
+	err := bft.CheckDecoded(vs, g.subnet, m, nil) // judge checked the body first
+	g.mu.Lock()
+	if g.mu.vs == vs {
+		if len(g.mu.checked) >= maxSigChecks {
+			g.mu.checked = map[[32]byte]errorOrNil{}
+		}
+		g.mu.checked[key] = errorOrNil{err}
+	}
+	g.mu.Unlock()
+	return err
+}
+
+// judge is the consensus topic's validator.
+func (g *consensusGate) judge(origin string, data []byte) p2p.Verdict {
+	m, err := bft.DecodeMessage(data)
+	if err != nil {
+		return p2p.Reject
+	}
+	vs, from, next := g.view()
+	height := bft.MessageHeight(m)
+	if height+1 < next {
+		// Older than the last final block: no engine uses it (the one
+		// below the current height serves a lagging peer's catch-up), and
+		// relaying it would let anyone replay history network-wide. Checked
+		// first: it costs nothing.
+		return p2p.Ignore
+	}
+	if p, ok := m.(*bft.Proposal); ok {
+		// A swapped body is the relay's doing whatever the height; cheaper
+		// than the signature.
+		if err := bft.CheckBody(p.Block, g.body); err != nil {
+			return p2p.Reject
+		}
+	}
+	// vs decides every height from `from` to next; for other heights a
+	// set we have not seen may have signed, so a bad signature there
+	// proves nothing. Each origin may make us fail such checks a few times;
+	// past that its unprovable messages are dropped unchecked (never
+	// rejected: an honest peer ahead of a set change we lag behind would
+	// otherwise be graylisted by us).
+	provable := height >= from && height <= next
+	now := g.now()
+	if !provable && !g.budget.left(origin, now) {
+		return p2p.Ignore
+	}
+	err = g.check(vs, sha256.Sum256(data), m)
+	switch {
+	case err == nil:
+		return p2p.Accept
+	case errors.Is(err, bft.ErrMalformed), errors.Is(err, bft.ErrBadBody), provable:
+		return p2p.Reject
+	}
+	g.budget.take(origin, now)
+	return p2p.Ignore
+}
+
+// evmBody is the EVM chain's part of the body check (bft.Config.CheckBody):
+// the transactions must be the ones the header's TxRoot commits to.
+func evmBody(b *types.Block) error {
+	if root := types.TxRoot(b.Txs); root != b.Header.TxRoot {
+		return fmt.Errorf("transactions hash to %s, header says %s", root, b.Header.TxRoot)
+	}
+	return nil
+}
+
+// txGate judges a subnet's transaction gossip: a batch must decode and every
+// transaction must be signed for this chain. Recovering the senders costs
+// what the pool would pay anyway; the decoded batch (senders cached on the
+// transactions) is handed to readTxs so it is not paid twice.
+type txGate struct {
+	signer gethtypes.Signer
+	mu     struct {
+		sync.Mutex
+		decoded map[[32]byte][]*gethtypes.Transaction
+	}
+}
+
+const maxHandoff = 64 // batches judged and not yet read (decoded, up to txBatchBytes each)
+
+func newTxGate(signer gethtypes.Signer) *txGate {
+	g := &txGate{signer: signer}
+	g.mu.decoded = map[[32]byte][]*gethtypes.Transaction{}
+	return g
+}
+
+func (g *txGate) judge(data []byte) p2p.Verdict {
+	txs, err := decodeTxBatch(data)
+	if err != nil {
+		return p2p.Reject
+	}
+	for _, tx := range txs {
+		if _, err := gethtypes.Sender(g.signer, tx); err != nil {
+			return p2p.Reject // another chain's, or a bad signature
+		}
+	}
+	g.mu.Lock()
+	if len(g.mu.decoded) >= maxHandoff {
+		g.mu.decoded = map[[32]byte][]*gethtypes.Transaction{} // unread: gossipsub dropped them for a slow reader
+	}
+	g.mu.decoded[sha256.Sum256(data)] = txs
+	g.mu.Unlock()
+	return p2p.Accept
+}
+
+// take returns the batch judge decoded for data, or decodes it.
+func (g *txGate) take(data []byte) ([]*gethtypes.Transaction, error) {
+	k := sha256.Sum256(data)
+	g.mu.Lock()
+	txs, ok := g.mu.decoded[k]
+	delete(g.mu.decoded, k)
+	g.mu.Unlock()
+	if ok {
+		return txs, nil
+	}
+	return decodeTxBatch(data)
+}
+
+// checkpointGate judges a child's checkpoint-signature gossip as far as it
+// can without the relayer's state: the message must decode, name this
+// subnet and a checkpoint height; and each origin gets a budget, so one
+// peer's well-formed forgeries cannot crowd honest signatures out of the
+// relayer's inbox.
+type checkpointGate struct {
+	subnet types.SubnetID
+	period uint64
+	now    func() time.Time
+	budget *budgets
+}
+
+func newCheckpointGate(subnet types.SubnetID, period uint64, now func() time.Time) *checkpointGate {
+	return &checkpointGate{subnet: subnet, period: period, now: now, budget: newBudgets(checkpointBurst, checkpointRate)}
+}
+
+func (g *checkpointGate) judge(origin string, data []byte) p2p.Verdict {
+	s, err := types.DecodeCheckpointSignature(data)
+	switch {
+	case err != nil, s.Subnet != string(g.subnet), s.Height == 0, s.Height%g.period != 0:
+		return p2p.Reject
+	case !g.budget.take(origin, g.now()):
+		return p2p.Ignore
+	}
+	return p2p.Accept
+}
