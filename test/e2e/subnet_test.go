@@ -62,7 +62,8 @@ func servedSubnets(t *testing.T, rpcURL string) map[string]string {
 // funded before activation, joined by three nodes, activates; exactly those
 // three start it, agree on its blocks and serve it to ethers-like clients;
 // it survives a restart; a second subnet killed by its creator disappears
-// from every node, storage included, and its collateral comes back.
+// from every node, storage included, and its collateral comes back; so does
+// games once it has burned fees (subtest KillAfterTraffic).
 func TestSubnetLifecycle(t *testing.T) {
 	n := startBFT(t)
 	n.waitHeight(t, 2, time.Minute, 0, 1, 2, 3)
@@ -299,6 +300,10 @@ func TestSubnetLifecycle(t *testing.T) {
 	if gain.Cmp(big.NewInt(1e18)) != 0 {
 		t.Fatalf("node2's account got %v back on kill (tips aside), want its 1-coin collateral", gain)
 	}
+
+	// games has had traffic: it burned base fees, so its circulating supply
+	// never reaches zero; it can be killed all the same (kill_test.go).
+	t.Run("KillAfterTraffic", func(t *testing.T) { testKillAfterTraffic(t, n, games, home) })
 }
 
 func jsonField(t *testing.T, out, field string) string {
