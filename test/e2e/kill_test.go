@@ -142,7 +142,7 @@ func testKillAfterTraffic(t *testing.T, n *bftNet, games string, home func(int) 
 	if after.CirculatingSupply.Cmp(stayed) != 0 || after.CirculatingSupply.Cmp(fees) < 0 {
 		t.Fatalf("the root records %v for killed %s, want what never came back, %v (≥ its burned fees %v)", after.CirculatingSupply, games, stayed, fees)
 	}
-	t.Logf("%s killed with %v wei circulating: supply %v + burned fees %v (our transfers burned %v)", games, after.CirculatingSupply, sup.Supply, fees, ours)
+	t.Logf("%s killed with %v wei circulating: supply %v + burned fees %v (our transfers burned %v)", games, after.CirculatingSupply, sup.Supply.ToInt(), fees, ours)
 	for i := range n.m.Nodes {
 		waitFor(t, "node"+strconv.Itoa(i)+" to stop "+games, time.Minute, func() bool {
 			subs := servedSubnets(t, n.m.Nodes[i].RPC)
