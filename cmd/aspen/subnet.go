@@ -377,7 +377,7 @@ func subnetLeaveCmd() *cobra.Command {
 }
 
 func subnetKillCmd() *cobra.Command {
-	return simpleTxCmd("kill ID --home DIR", "Stop a subnet you created for good (only while no funds circulate in it); collateral goes back", "kill", false)
+	return simpleTxCmd("kill ID --home DIR", "Stop a subnet you created for good; collateral goes back, value still inside stays locked for the escape hatch", "kill", false)
 }
 
 func asBig(v any) *big.Int {
