@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -17,7 +18,7 @@ import (
 // before a block could carry them (bft.Engine.TakeOrphanedEvidence): the
 // child can no longer prove those, but the parent knows the key and can.
 func (rt *runtime) reportCommitted(b *types.Block, vs []types.Validator) {
-	if rt.parent == nil {
+	if rt.parentTxs == nil {
 		return
 	}
 	var dvs []gateway.DoubleVote
@@ -34,7 +35,7 @@ func (rt *runtime) reportCommitted(b *types.Block, vs []types.Validator) {
 		}
 	}
 	if len(dvs) > 0 {
-		go rt.reportEvidence(rt.account, dvs) // off the driver's goroutine
+		go reportEvidence(rt.log, rt.parentTxs, rt.id, dvs) // off the driver's goroutine
 	}
 }
 
@@ -52,27 +53,23 @@ func blockDoubleVotes(b *types.Block, vs []types.Validator) []gateway.DoubleVote
 	return out
 }
 
-// reportEvidence sends equivocations to the parent's gateway
-// (submitEvidence), which slashes the equivocator. Errors are logged:
-// anyone may still submit the same evidence.
-func (rt *runtime) reportEvidence(key sequencerKey, dvs []gateway.DoubleVote) {
+// reportEvidence sends equivocations in subnet to the parent's gateway
+// (submitEvidence) through the parent chain's nonce owner; the gateway
+// slashes the equivocator. Errors are logged: anyone may still submit the
+// same evidence.
+func reportEvidence(log *slog.Logger, parent gatewayCaller, subnet types.SubnetID, dvs []gateway.DoubleVote) {
 	for _, d := range dvs {
-		data, err := gatewayABI.Pack("submitEvidence", string(rt.id), gateway.EncodeDoubleVote(d))
+		data, err := gatewayABI.Pack("submitEvidence", string(subnet), gateway.EncodeDoubleVote(d))
 		if err != nil {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		gas, err := rt.parent.estimate(ctx, key.address, gateway.Address, data)
+		tx, _, err := parent.CallGateway(ctx, data)
 		cancel()
 		if err != nil {
-			rt.log.Warn("equivocation evidence not reported to the parent", "height", d.A.Height, "key", hexutil.Encode(d.Key), "err", err)
+			log.Warn("equivocation evidence not reported to the parent", "height", d.A.Height, "key", hexutil.Encode(d.Key), "err", err)
 			continue
 		}
-		tx, err := rt.parent.sendSystemTx(key, gateway.Address, data, gas+gas/5)
-		if err != nil {
-			rt.log.Warn("equivocation evidence not reported to the parent", "height", d.A.Height, "err", err)
-			continue
-		}
-		rt.log.Info("equivocation reported to the parent", "height", d.A.Height, "key", hexutil.Encode(d.Key), "tx", tx.Hash())
+		log.Info("equivocation reported to the parent", "height", d.A.Height, "key", hexutil.Encode(d.Key), "tx", tx)
 	}
 }

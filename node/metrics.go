@@ -25,6 +25,9 @@ type metrics struct {
 	stepErrors    *prometheus.CounterVec
 	synced        *prometheus.CounterVec
 	stage         *prometheus.HistogramVec
+	// subnetFailures counts child runtimes stopped by a failure (and
+	// restarted later); the root's failure stops the node instead.
+	subnetFailures *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -82,6 +85,10 @@ func newMetrics() *metrics {
 		Name: "aspen_block_stage_seconds", Help: "Wall time to build, verify (execute) and commit (durably) one block.",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
 	}, []string{"subnet", "stage"})
+	m.subnetFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aspen_subnet_failures_total", Help: "Child subnet runtimes stopped by a failure; each is restarted after a backoff.",
+	}, []string{"subnet"})
+	m.reg.MustRegister(m.subnetFailures)
 	m.reg.MustRegister(m.stage, m.round, m.heightSeconds, m.received, m.dropped, m.rejected, m.stepErrors, m.synced)
 	m.reg.MustRegister(m.height, m.txs, m.gas, m.blockTxs, m.baseFee, m.poolPending, m.poolQueued, m.droppedEvent,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

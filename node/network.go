@@ -13,7 +13,6 @@ import (
 	"github.com/aspen-chain/aspen/blocksync"
 	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/consensus/bft"
-	"github.com/aspen-chain/aspen/consensus/driver"
 	"github.com/aspen-chain/aspen/mempool"
 	"github.com/aspen-chain/aspen/p2p"
 	"github.com/aspen-chain/aspen/types"
@@ -47,9 +46,8 @@ func (rt *runtime) joinNetwork() error {
 	if err != nil {
 		return err
 	}
-	rt.syncWanted = make(chan uint64, 1)
 	rt.outTxs = make(chan *gethtypes.Transaction, 8192)
-	blocksync.Serve(rt.host, rt.id, chainView{rt})
+	blocksync.Serve(rt.host, rt.id, blockSource{rt})
 	return nil
 }
 
@@ -196,116 +194,14 @@ func (rt *runtime) onStepError(err error) {
 	rt.metrics.stepErrors.WithLabelValues(string(rt.id), kind).Inc()
 }
 
-// requestSync is the driver's OnSyncTo: it wakes the syncer without blocking.
-func (rt *runtime) requestSync(height uint64) {
-	select {
-	case rt.syncWanted <- height:
-	default:
-	}
-}
+// blockSource serves committed blocks to block sync.
+type blockSource struct{ rt *runtime }
 
-// syncLoop catches the node up through block sync when the engine saw the
-// network ahead of it, and checks its peers every few seconds anyway (a node
-// restarted into a quiet network hears nothing that would tell it).
-func (rt *runtime) syncLoop(ctx context.Context) {
-	t := time.NewTicker(3 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-rt.syncWanted:
-		case <-t.C:
-		}
-		rt.syncOnce(ctx)
-	}
-}
-
-// syncOnce fetches and hands the driver verified blocks until no peer is ahead.
-func (rt *runtime) syncOnce(ctx context.Context) {
-	for ctx.Err() == nil {
-		peer, best := "", rt.head.Load().Height
-		for _, p := range rt.host.TopicPeers(p2p.ConsensusTopic(rt.id)) {
-			sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			h, _, err := blocksync.Status(sctx, rt.host, rt.id, p)
-			cancel()
-			if err == nil && h > best {
-				peer, best = p, h
-			}
-		}
-		if peer == "" {
-			return
-		}
-		from := rt.head.Load().Height + 1
-		fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		items, err := blocksync.Fetch(fctx, rt.host, rt.id, peer, from, 64)
-		cancel()
-		if err != nil || len(items) == 0 {
-			rt.log.Debug("block sync fetch failed", "peer", peer, "from", from, "err", err)
-			return
-		}
-		var verified []driver.Synced
-		vs := rt.vals.Load() // the set deciding head+1; blocks that name a next set move it
-		for _, it := range items {
-			if err := rt.verifyCertified(vs, it.Block, it.Commit); err != nil {
-				rt.log.Warn("peer served a block we cannot verify", "peer", peer, "height", it.Block.Height(), "err", err)
-				rt.metrics.rejected.WithLabelValues(string(rt.id), "blocksync").Inc()
-				break
-			}
-			verified = append(verified, driver.Synced{Block: it.Block, Commit: it.Commit})
-			if nv := it.Block.Header.NextValidators; len(nv) > 0 {
-				next, err := consensus.NewValidatorSet(nv)
-				if err != nil {
-					rt.log.Warn("peer served a block naming an invalid validator set", "peer", peer, "height", it.Block.Height(), "err", err)
-					break
-				}
-				vs = next
-			}
-		}
-		if len(verified) == 0 {
-			return
-		}
-		rt.driver.DeliverSynced(verified)
-		rt.metrics.synced.WithLabelValues(string(rt.id)).Add(float64(len(verified)))
-		// Wait for the driver to apply them before asking for more.
-		timeout := time.NewTimer(30 * time.Second)
-		for rt.head.Load().Height < verified[len(verified)-1].Block.Height() {
-			select {
-			case <-ctx.Done():
-			case <-timeout.C:
-				rt.log.Warn("synced blocks not applied within 30s", "to", verified[len(verified)-1].Block.Height())
-				return
-			case <-rt.commits:
-				continue
-			}
-			break
-		}
-		timeout.Stop()
-	}
-}
-
-// verifyCertified checks that c certifies b under vs, the set deciding b's
-// height, and that b's body is the one its header commits to.
-func (rt *runtime) verifyCertified(vs *consensus.ValidatorSet, b *types.Block, c *types.Commit) error {
-	if c == nil || c.BlockHash != b.Hash() || c.Height != b.Height() || b.Header.SubnetID != rt.id {
-		return errors.New("certificate does not name this block")
-	}
-	// The certificate covers the header only: a peer could serve a
-	// certified header with another body.
-	if err := bft.CheckBody(b, evmBody); err != nil {
-		return err
-	}
-	return bft.VerifyCommit(vs, rt.id, c)
-}
-
-// chainView serves committed blocks to block sync.
-type chainView struct{ rt *runtime }
-
-func (c chainView) Head() *types.Header { return c.rt.head.Load() }
-func (c chainView) BlockByNumber(h uint64) (*types.Block, error) {
+func (c blockSource) Head() *types.Header { return c.rt.head.Load() }
+func (c blockSource) BlockByNumber(h uint64) (*types.Block, error) {
 	if h > c.rt.head.Load().Height {
 		return nil, nil
 	}
 	return c.rt.store.BlockByNumber(h)
 }
-func (c chainView) Commit(hash common.Hash) (*types.Commit, error) { return c.rt.store.Commit(hash) }
+func (c blockSource) Commit(hash common.Hash) (*types.Commit, error) { return c.rt.store.Commit(hash) }

@@ -41,7 +41,7 @@ type Node struct {
 		runtimes map[types.SubnetID]*runtime
 	}
 	managerWake chan struct{}
-	startFailed map[types.SubnetID]time.Time // owned by the manager goroutine
+	children    *reconciler
 	rpc         *rpc.Handler
 	listener    net.Listener
 	server      *http.Server
@@ -88,8 +88,9 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, metrics: newMetrics(), managerWake: make(chan struct{}, 1),
-		startFailed: map[types.SubnetID]time.Time{}}
+	n := &Node{cfg: cfg, log: log, metrics: newMetrics(), managerWake: make(chan struct{}, 1)}
+	n.children = newReconciler(reconcilerConfig{seated: n.holdsSeat, running: func(id types.SubnetID) bool { return n.runtime(id) != nil },
+		start: n.startChild, stop: func(id types.SubnetID) { n.stopChild(id, true) }, now: time.Now, log: log})
 	n.mu.runtimes = map[types.SubnetID]*runtime{}
 	seq := sequencerKey{key: key, address: gethcrypto.PubkeyToAddress(key.PublicKey)}
 	keys := engineKeys{account: seq}
@@ -110,7 +111,7 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 	}
 	n.keys = keys
 	n.root = rt
-	rt.onHead = func() { n.wakeManager(); n.wakeChildren(rt) }
+	rt.onHead = func() { n.wakeManager(); n.wakeChildren(rt.id) }
 	backends := map[types.SubnetID]rpc.Backend{rt.id: &backend{rt: rt}}
 	rcfg := rpcConfig(cfg, seq.address)
 	rcfg.Aspen = &aspenAPI{n: n}
@@ -151,7 +152,9 @@ func rpcConfig(cfg *config.Node, coinbase common.Address) rpc.Config {
 // RPCAddr is the address the RPC server listens on.
 func (n *Node) RPCAddr() string { return n.listener.Addr().String() }
 
-// launch runs rt's driver in its own goroutine until ctx ends or rt is stopped.
+// launch runs rt's driver in its own goroutine until ctx ends or rt is
+// stopped. The root chain's failure stops the node (Run returns it); a
+// child's failure stops that child alone (see childFailed).
 func (n *Node) launch(ctx context.Context, rt *runtime) context.Context {
 	rctx, cancel := context.WithCancel(ctx)
 	rt.cancel, rt.done = cancel, make(chan struct{})
@@ -160,13 +163,46 @@ func (n *Node) launch(ctx context.Context, rt *runtime) context.Context {
 	n.mu.Unlock()
 	go func() {
 		defer close(rt.done)
-		if err := rt.run(rctx); err != nil {
-			// A subnet whose storage fails stops alone; the others go on.
-			n.log.Error("subnet stopped after failure", "subnet", rt.id, "err", err)
+		err := rt.run(rctx)
+		switch {
+		case err == nil:
+		case rt.parent == nil:
+			n.log.Error("root chain stopped after failure", "subnet", rt.id, "err", err)
 			n.fail(fmt.Errorf("subnet %s: %w", rt.id, err))
+		default:
+			n.childFailed(rctx, rt, err)
 		}
 	}()
 	return rctx
+}
+
+// childFailed stops a child runtime whose driver failed, alone: the root
+// and every other subnet go on. It is reported (log and
+// aspen_subnet_failures_total) and the manager starts the child again after
+// a backoff. A runtime already being stopped (stopChild, or Run shutting
+// down: its context is done) is left to whoever stops it.
+func (n *Node) childFailed(ctx context.Context, rt *runtime, err error) {
+	n.log.Error("subnet stopped after failure; the node goes on", "subnet", rt.id, "err", err)
+	n.metrics.subnetFailures.WithLabelValues(string(rt.id)).Inc()
+	n.mu.Lock()
+	mine := ctx.Err() == nil && n.mu.runtimes[rt.id] == rt
+	if mine {
+		delete(n.mu.runtimes, rt.id)
+	}
+	n.mu.Unlock()
+	if !mine {
+		return
+	}
+	rt.cancel() // its relay and gossip readers
+	if n.rpc != nil {
+		_ = n.rpc.RemoveSubnet(rt.id)
+	}
+	if cerr := rt.close(); cerr != nil {
+		n.log.Warn("closing failed subnet", "subnet", rt.id, "err", cerr)
+	}
+	wait := n.children.failed(rt.id)
+	n.log.Info("failed subnet will be restarted", "subnet", rt.id, "in", wait)
+	n.wakeManager()
 }
 
 // fail reports a fatal error of the root chain to Run.

@@ -44,7 +44,7 @@ func (a *aspenAPI) GetCrossMsgProof(id common.Hash) (*CrossMsgProof, error) {
 		if nonce == 0 {
 			continue
 		}
-		chain, err := xnet.NewChain(childView{rt}, xnet.Params{Subnet: rt.id, Period: rt.period}, xnet.Link{})
+		chain, err := xnet.NewChain(childView{&rt.chain}, xnet.Params{Subnet: rt.id, Period: rt.period}, xnet.Link{})
 		if err != nil {
 			return nil, err
 		}
@@ -60,12 +60,12 @@ func (a *aspenAPI) GetCrossMsgProof(id common.Hash) (*CrossMsgProof, error) {
 			if err != nil {
 				return nil, err
 			}
-			pgs, err := rt.parent.exec.GatewayState(rt.parent.head.Load())
+			pgs, _, err := headGateway(rt.parent)
 			if err != nil {
 				return nil, err
 			}
-			last, _, _ := gateway.LastCheckpoint(pgs, rt.parent.id, rt.id)
-			return &CrossMsgProof{Proof: p, Checkpoint: b.Encoded, Parent: string(rt.parent.id), Committed: last >= h}, nil
+			last, _, _ := gateway.LastCheckpoint(pgs, rt.parent.ID(), rt.id)
+			return &CrossMsgProof{Proof: p, Checkpoint: b.Encoded, Parent: string(rt.parent.ID()), Committed: last >= h}, nil
 		}
 		return nil, fmt.Errorf("message %s is in %s's up queue (nonce %d) but no checkpoint carries it yet: the next comes at height %d",
 			id, rt.id, nonce, head.Height-head.Height%rt.period+rt.period)

@@ -3,12 +3,14 @@ package node
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/aspen-chain/aspen/execution"
+	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/p2p"
 	"github.com/aspen-chain/aspen/types"
@@ -24,57 +26,92 @@ const relayTick = 200 * time.Millisecond
 // each checkpoint when its height is final, signs it if this node's key
 // holds a seat in the signing config, gossips the signature, and submits a
 // certificate to the parent (paying the gas from the node's account) when
-// its turn comes. One goroutine owns the xnet.Relayer.
+// its turn comes. One goroutine owns the xnet.Relayer. It sees the child
+// and the parent only through chain views, so a test drives it with fakes.
 type relay struct {
-	child, parent *runtime
-	key           sequencerKey
-	r             *xnet.Relayer
-	topic         p2p.Topic
-	inputs        chan xnet.Input
-	lastParent    xnet.Link
+	child      chainView
+	parent     chainView
+	signed     signatureStore // the child's record of its own signatures
+	submitter  gatewayCaller  // the node's system transactions to the parent
+	log        *slog.Logger
+	metrics    relayMetrics
+	period     uint64
+	r          *xnet.Relayer
+	topic      p2p.Topic
+	inputs     chan xnet.Input
+	lastParent xnet.Link
+}
+
+// relayMetrics count peer signatures refused as faulty and dropped because
+// the relay was busy.
+type relayMetrics struct{ rejected, dropped prometheus.Counter }
+
+// signatureStore persists this node's checkpoint signatures before they
+// leave the process, so a restart never signs a different checkpoint.
+type signatureStore interface {
+	PutSignedCheckpoint(height uint64, hash common.Hash) error
+	SignedCheckpoints(above uint64) ([]uint64, []common.Hash, error)
+}
+
+// headSubscriber delivers a chain's new final heads.
+type headSubscriber interface {
+	Subscribe(ch chan<- *types.Header) (cancel func())
+}
+
+// newRelay makes the relay of child, whose parent's gateway sets its
+// checkpoint period; a nil relay when the subnet has none.
+func newRelay(child, parent chainView, signed signatureStore, submitter gatewayCaller, key *crypto.BLSSecretKey, log *slog.Logger, m relayMetrics) (*relay, error) {
+	gs, _, err := headGateway(parent)
+	if err != nil {
+		return nil, err
+	}
+	sn, err := gateway.ReadSubnet(gs, parent.ID(), child.ID())
+	if err != nil {
+		return nil, err
+	}
+	period := uint64(sn.Params.CheckpointPeriod)
+	if period == 0 {
+		return nil, nil
+	}
+	heights, hashes, err := signed.SignedCheckpoints(0)
+	if err != nil {
+		return nil, err
+	}
+	var own []xnet.Signed
+	for i := range heights {
+		own = append(own, xnet.Signed{Height: heights[i], Hash: hashes[i]})
+	}
+	rl := &relay{child: child, parent: parent, signed: signed, submitter: submitter, log: log, metrics: m, period: period,
+		inputs: make(chan xnet.Input, 256)}
+	rl.r, err = xnet.New(xnet.Config{
+		Params:  xnet.Params{Subnet: child.ID(), Period: period},
+		View:    childView{child},
+		Signers: parentSigners{parent, child.ID()},
+		Key:     key,
+		Signed:  own,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint relay of %s: %w", child.ID(), err)
+	}
+	return rl, nil
 }
 
 // startRelay starts the relay of child (whose parent runtime is on this
 // node) if the subnet has a checkpoint period.
-func (n *Node) startRelay(ctx context.Context, child *runtime) error {
-	parent := child.parent
-	gs, err := parent.exec.GatewayState(parent.head.Load())
-	if err != nil {
-		return err
-	}
-	sn, err := gateway.ReadSubnet(gs, parent.id, child.id)
-	if err != nil {
-		return err
-	}
-	period := uint64(sn.Params.CheckpointPeriod)
-	if period == 0 {
-		return nil
-	}
-	heights, hashes, err := child.store.SignedCheckpoints(0)
-	if err != nil {
-		return err
-	}
-	var signed []xnet.Signed
-	for i := range heights {
-		signed = append(signed, xnet.Signed{Height: heights[i], Hash: hashes[i]})
-	}
-	rl := &relay{child: child, parent: parent, key: n.keys.account, inputs: make(chan xnet.Input, 256)}
-	rl.r, err = xnet.New(xnet.Config{
-		Params:  xnet.Params{Subnet: child.id, Period: period},
-		View:    childView{child},
-		Signers: parentSigners{parent, child.id},
-		Key:     n.keys.bls,
-		Signed:  signed,
+func (n *Node) startRelay(ctx context.Context, child, parent *runtime) error {
+	rl, err := newRelay(&child.chain, &parent.chain, child.store, parent.sys, n.keys.bls, child.log, relayMetrics{
+		rejected: child.metrics.rejected.WithLabelValues(string(child.id), "checkpoint"),
+		dropped:  child.metrics.dropped.WithLabelValues(string(child.id), "checkpoint"),
 	})
-	if err != nil {
-		return fmt.Errorf("checkpoint relay of %s: %w", child.id, err)
+	if err != nil || rl == nil {
+		return err
 	}
 	if n.host != nil {
-		gate := newCheckpointGate(child.id, period, time.Now) // gossip.go
+		gate := newCheckpointGate(child.id, rl.period, time.Now) // gossip.go
 		rl.topic, err = n.host.Join(p2p.CheckpointTopic(child.id), func(_ context.Context, origin string, data []byte) p2p.Verdict {
 			v := gate.judge(origin, data)
 			if v == p2p.Reject {
-				child.metrics.rejected.WithLabelValues(string(child.id), "checkpoint").Inc()
+				rl.metrics.rejected.Inc()
 			}
 			return v
 		})
@@ -83,7 +120,7 @@ func (n *Node) startRelay(ctx context.Context, child *runtime) error {
 		}
 		go rl.read(ctx)
 	}
-	go rl.run(ctx)
+	go rl.run(ctx, &child.heads, &parent.heads)
 	return nil
 }
 
@@ -96,28 +133,28 @@ func (rl *relay) read(ctx context.Context) {
 		select {
 		case rl.inputs <- xnet.PeerSignature{From: m.From, Data: m.Data}:
 		default: // the relayer re-gossips the next checkpoint's signatures
-			rl.child.metrics.dropped.WithLabelValues(string(rl.child.id), "checkpoint").Inc()
+			rl.metrics.dropped.Inc()
 		}
 	}
 }
 
-func (rl *relay) run(ctx context.Context) {
+func (rl *relay) run(ctx context.Context, child, parent headSubscriber) {
 	defer func() {
 		if rl.topic != nil {
 			rl.topic.Close()
 		}
 	}()
 	childHeads := make(chan *types.Header, 16)
-	defer rl.child.heads.Subscribe(childHeads)()
+	defer child.Subscribe(childHeads)()
 	parentHeads := make(chan *types.Header, 16)
-	defer rl.parent.heads.Subscribe(parentHeads)()
+	defer parent.Subscribe(parentHeads)()
 	tick := time.NewTicker(relayTick)
 	defer tick.Stop()
 	rl.observeParent()
-	rl.step(xnet.Final{Height: rl.child.head.Load().Height})
+	rl.step(xnet.Final{Height: rl.child.Head().Height})
 	for {
 		if err := rl.perform(ctx); err != nil {
-			rl.child.log.Error("checkpoint relay stopped", "err", err)
+			rl.log.Error("checkpoint relay stopped", "err", err)
 			return
 		}
 		select {
@@ -138,21 +175,21 @@ func (rl *relay) run(ctx context.Context) {
 func (rl *relay) step(in xnet.Input) {
 	if err := rl.r.Step(in); err != nil {
 		if xnet.PeerFault(err) {
-			rl.child.metrics.rejected.WithLabelValues(string(rl.child.id), "checkpoint").Inc()
+			rl.metrics.rejected.Inc()
 		}
-		rl.child.log.Debug("checkpoint relay input refused", "input", fmt.Sprintf("%T", in), "err", err)
+		rl.log.Debug("checkpoint relay input refused", "input", fmt.Sprintf("%T", in), "err", err)
 	}
 }
 
 // observeParent tells the relayer what the parent's final state committed.
 func (rl *relay) observeParent() {
-	p := rl.parent
-	gs, err := p.exec.GatewayState(p.head.Load())
+	gs, _, err := headGateway(rl.parent)
 	if err != nil {
 		return
 	}
-	h, hash, _ := gateway.LastCheckpoint(gs, p.id, rl.child.id)
-	l := xnet.Link{Height: h, Hash: hash, UpNonce: gateway.UpApplied(gs, p.id, rl.child.id)}
+	p, c := rl.parent.ID(), rl.child.ID()
+	h, hash, _ := gateway.LastCheckpoint(gs, p, c)
+	l := xnet.Link{Height: h, Hash: hash, UpNonce: gateway.UpApplied(gs, p, c)}
 	if l != rl.lastParent || l == (xnet.Link{}) {
 		rl.lastParent = l
 		rl.step(xnet.ParentCommitted(l))
@@ -166,21 +203,21 @@ func (rl *relay) perform(ctx context.Context) error {
 		rd := rl.r.Ready()
 		rl.r.Advance()
 		for _, s := range rd.Persist {
-			if err := rl.child.store.PutSignedCheckpoint(s.Height, s.Hash); err != nil {
+			if err := rl.signed.PutSignedCheckpoint(s.Height, s.Hash); err != nil {
 				return fmt.Errorf("persist own checkpoint signature: %w", err)
 			}
 		}
 		for _, g := range rd.Gossip {
 			if rl.topic != nil {
 				if err := rl.topic.Publish(ctx, g); err != nil {
-					rl.child.log.Debug("checkpoint signature not published", "err", err)
+					rl.log.Debug("checkpoint signature not published", "err", err)
 				}
 			}
 		}
 		for _, s := range rd.Submit {
 			err := rl.submit(ctx, s)
 			if err != nil {
-				rl.child.log.Warn("checkpoint not submitted", "height", s.Height, "err", err)
+				rl.log.Warn("checkpoint not submitted", "height", s.Height, "err", err)
 			}
 			rl.step(xnet.SubmitResult{Height: s.Height, Err: err})
 		}
@@ -194,15 +231,11 @@ func (rl *relay) submit(ctx context.Context, s xnet.Submission) error {
 	if err != nil {
 		return err
 	}
-	gas, err := rl.parent.estimate(ctx, rl.key.address, gateway.Address, data)
+	tx, gas, err := rl.submitter.CallGateway(ctx, data)
 	if err != nil {
-		return fmt.Errorf("submitCheckpoint of %s at %d would fail: %w", rl.child.id, s.Height, err)
+		return fmt.Errorf("submitCheckpoint of %s at %d: %w", rl.child.ID(), s.Height, err)
 	}
-	tx, err := rl.parent.sendSystemTx(rl.key, gateway.Address, data, gas+gas/5)
-	if err != nil {
-		return err
-	}
-	rl.child.log.Info("checkpoint submitted", "height", s.Height, "hash", s.Hash, "tx", tx.Hash(), "parent", rl.parent.id, "gas", gas)
+	rl.log.Info("checkpoint submitted", "height", s.Height, "hash", s.Hash, "tx", tx, "parent", rl.parent.ID(), "gas", gas)
 	return nil
 }
 
@@ -215,28 +248,14 @@ var gatewayABI = func() abi.ABI {
 	return a
 }()
 
-// estimate is eth_estimateGas of a call on rt's pending state.
-func (rt *runtime) estimate(ctx context.Context, from, to common.Address, data []byte) (uint64, error) {
-	return rt.exec.EstimateGas(ctx, nil, execution.CallArgs{From: from, To: &to, Data: data}, nil)
-}
-
 // childView reads the child's final chain for checkpoint assembly.
-type childView struct{ rt *runtime }
+type childView struct{ c chainView }
 
-func (v childView) Header(h uint64) (*types.Header, error) {
-	if h > v.rt.head.Load().Height {
-		return nil, fmt.Errorf("block %d of %s is not final here yet", h, v.rt.id)
-	}
-	return v.rt.store.HeaderByNumber(h)
-}
+var _ xnet.ChildView = childView{}
 
-func (v childView) state(h uint64) (gateway.StateReader, error) {
-	hdr, err := v.Header(h)
-	if err != nil {
-		return nil, err
-	}
-	return v.rt.exec.GatewayState(hdr)
-}
+func (v childView) Header(h uint64) (*types.Header, error) { return v.c.HeaderAt(h) }
+
+func (v childView) state(h uint64) (gateway.StateReader, error) { return v.c.GatewayAt(h) }
 
 func (v childView) Snapshot(h uint64) (xnet.Snapshot, error) {
 	gs, err := v.state(h)
@@ -256,22 +275,22 @@ func (v childView) UpMessages(h, from, to uint64) ([]types.CrossMsg, error) {
 	if err != nil {
 		return nil, err
 	}
-	return gateway.ReadUp(gs, v.rt.id, from+1, int(to-from))
+	return gateway.ReadUp(gs, v.c.ID(), from+1, int(to-from))
 }
 
 // parentSigners reads a child's validator set by config number from the
 // parent's gateway, in the parent's seat order (the bitmap's order).
 type parentSigners struct {
-	parent *runtime
+	parent chainView
 	child  types.SubnetID
 }
 
 func (p parentSigners) Signers(config uint64) ([][]byte, []uint64, error) {
-	gs, err := p.parent.exec.GatewayState(p.parent.head.Load())
+	gs, _, err := headGateway(p.parent)
 	if err != nil {
 		return nil, nil, err
 	}
-	vs, err := gateway.ReadConfigSet(gs, p.parent.id, p.child, config)
+	vs, err := gateway.ReadConfigSet(gs, p.parent.ID(), p.child, config)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -23,7 +23,6 @@ import (
 	"github.com/aspen-chain/aspen/consensus/wal"
 	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/execution/evm"
-	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/mempool"
 	"github.com/aspen-chain/aspen/p2p"
 	"github.com/aspen-chain/aspen/store"
@@ -34,43 +33,47 @@ import (
 // the genesis sequencer's.
 var ErrNotSequencer = errors.New("node: this node's account is not the solo sequencer of the chain")
 
-// runtime is everything one subnet needs on this node: storage, EVM, pool,
-// engine and the driver goroutine that owns the engine.
+// runtime runs one subnet on this node: its chain (storage, executor,
+// head), pool, engine and the driver goroutine that owns the engine, and
+// its place in the network. Other runtimes see it only as a chainView and,
+// for the system transactions they send to it, through its systemTxs.
 type runtime struct {
-	id      types.SubnetID
-	gen     *config.Genesis
-	log     *slog.Logger
-	store   *store.Store
-	exec    *evm.Executor
+	chain
 	pool    *mempool.Pool
 	driver  *driver.Driver
 	engine  consensus.Engine // owned by the driver's goroutine; read only from onCommit
 	signer  gethtypes.Signer
 	metrics *metrics
+	seat
+	gossip
+	sync *syncer // nil without networking
+	wal  *wal.WAL
 
-	vals           atomic.Pointer[consensus.ValidatorSet] // the set deciding head+1
-	wal            *wal.WAL
+	sys        *systemTxs    // the only sender of the node's system transactions to this chain
+	account    sequencerKey  // this node's account: pays what the node submits to the parent
+	parent     chainView     // the parent chain on this node; nil for the root
+	parentTxs  gatewayCaller // the node's system transactions to the parent; nil for the root
+	period     uint64        // checkpoint period of a subnet; 0 for the root
+	onHead     func()        // called after every commit (the node's subnet manager)
+	cancel     func()        // stops run
+	done       chan struct{} // closed when run returned
+	lastCommit time.Time
+}
+
+// gossip is the subnet's place on the p2p network; zero without one.
+type gossip struct {
 	host           p2p.Host
 	consensusTopic p2p.Topic
 	txTopic        p2p.Topic
-	txGate         *txGate // judges tx gossip and hands readTxs the decoded batches
-	syncWanted     chan uint64
+	txGate         *txGate                     // judges tx gossip and hands readTxs the decoded batches
 	outTxs         chan *gethtypes.Transaction // accepted over RPC, waiting for gossip
-	commits        chan struct{}               // signalled after every commit, for waiters
-	lastCommit     time.Time
+}
 
-	voter   atomic.Bool   // this node holds a seat in vals and votes
-	blsPub  []byte        // this node's BLS public key; nil without one
-	account sequencerKey  // this node's account: pays what the node submits to the parent
-	parent  *runtime      // the parent chain's runtime on this node; nil for the root
-	period  uint64        // checkpoint period of a subnet; 0 for the root
-	onHead  func()        // called after every commit (the node's subnet manager)
-	cancel  func()        // stops run
-	done    chan struct{} // closed when run returned
-
-	head  atomic.Pointer[types.Header]
-	heads feed[*types.Header]
-	logs  feed[[]*gethtypes.Log]
+// seat is whether this node votes on the chain, and the set deciding head+1.
+type seat struct {
+	vals   atomic.Pointer[consensus.ValidatorSet] // the set deciding head+1
+	voter  atomic.Bool                            // this node holds a seat in vals and votes
+	blsPub []byte                                 // this node's BLS public key; nil without one
 }
 
 // subnetDir is where a subnet's database lives under the node's home:
@@ -93,9 +96,11 @@ func openRuntime(cfg *config.Node, gen *config.Genesis, keys engineKeys, host p2
 	if err != nil {
 		return nil, fmt.Errorf("open store of %s: %w", id, err)
 	}
-	rt := &runtime{id: id, gen: gen, log: log.With("subnet", string(id)), store: st,
-		signer: gethtypes.LatestSignerForChainID(gen.ChainIDBig()), metrics: m, host: host,
-		commits: make(chan struct{}, 1), parent: parent}
+	rt := &runtime{chain: chain{id: id, gen: gen, log: log.With("subnet", string(id)), store: st, commits: make(chan struct{}, 1)},
+		signer: gethtypes.LatestSignerForChainID(gen.ChainIDBig()), metrics: m, gossip: gossip{host: host}}
+	if parent != nil { // a nil *runtime would make non-nil interfaces
+		rt.parent, rt.parentTxs = &parent.chain, parent.sys
+	}
 	if err := rt.open(cfg, keys, dir); err != nil {
 		rt.close()
 		return nil, err
@@ -118,6 +123,7 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 	rt.head.Store(head)
 	rt.pool = mempool.New(mempool.Config{}, gen.ChainIDBig(), rt.stateAt(head))
 	rt.pool.Reset(rt.stateAt(head), x.NextBaseFee(), gen.GasLimit, nil)
+	rt.sys = newSystemTxs(keys.account, rt.signer, gen.ChainIDBig(), rt.pool, rt.exec, rt.publishTx)
 	vs, err := rt.validatorsAt(head)
 	if err != nil {
 		return err
@@ -149,7 +155,8 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 			return err
 		}
 		dcfg.Transport = topicTransport{rt.consensusTopic}
-		dcfg.OnSyncTo = rt.requestSync
+		rt.sync = newSyncer(rt)
+		dcfg.OnSyncTo = rt.sync.request
 	}
 	rt.engine = eng
 	rt.driver = driver.New(dcfg, eng, x, poolAdapter{rt}, head)
@@ -186,7 +193,7 @@ func (rt *runtime) run(ctx context.Context) error {
 		go rt.readConsensus(ctx)
 		go rt.readTxs(ctx)
 		go rt.gossipTxs(ctx)
-		go rt.syncLoop(ctx)
+		go rt.sync.loop(ctx)
 	}
 	return rt.driver.Run(ctx)
 }
@@ -254,23 +261,6 @@ func (rt *runtime) onRewind(head *types.Header, dropped []*types.Block) {
 	rt.log.Info("head rewound", "height", head.Height, "dropped", len(dropped))
 }
 
-// validatorsAt is the set deciding the height after h: a child keeps it in
-// its gateway (its parent's config changes move it); a root's is its genesis.
-func (rt *runtime) validatorsAt(h *types.Header) (*consensus.ValidatorSet, error) {
-	gs, err := rt.exec.GatewayState(h)
-	if err != nil {
-		return nil, err
-	}
-	config, vs, err := gateway.ReadOwnSet(gs)
-	if err != nil {
-		return nil, err
-	}
-	if config == 0 {
-		return validatorSet(rt.gen)
-	}
-	return consensus.NewValidatorSet(vs)
-}
-
 func (rt *runtime) setValidators(vs *consensus.ValidatorSet) {
 	rt.vals.Store(vs)
 	seated := rt.gen.Engine == "solo" // openRuntime refused any other sequencer
@@ -307,36 +297,6 @@ func (rt *runtime) close() error {
 	return rt.store.Close()
 }
 
-// stateAt is the mempool's view of the accounts after h: one reader opened
-// once, safe for the pool's concurrent reads.
-func (rt *runtime) stateAt(h *types.Header) mempool.State {
-	a, err := rt.exec.AccountsAt(h)
-	if err != nil { // cannot happen for a committed header; degrade, don't stop
-		rt.log.Error("cannot open account reader; reading per call", "height", h.Height, "err", err)
-		return headState{rt.exec, h}
-	}
-	return a
-}
-
-// headState reads accounts through the executor's per-call queries.
-type headState struct {
-	x *evm.Executor
-	h *types.Header
-}
-
-func (s headState) Nonce(a common.Address) uint64 {
-	n, _ := s.x.Nonce(s.h, a)
-	return n
-}
-
-func (s headState) Balance(a common.Address) *big.Int {
-	b, err := s.x.Balance(s.h, a)
-	if err != nil || b == nil {
-		return new(big.Int)
-	}
-	return b
-}
-
 // poolAdapter is the driver's view of the mempool.
 type poolAdapter struct{ rt *runtime }
 
@@ -349,7 +309,7 @@ func (p poolAdapter) Reinject(txs []*gethtypes.Transaction) { p.rt.pool.AddBatch
 // so an idle subnet wakes for a fund as it does for a transaction.
 func (p poolAdapter) Status() consensus.PoolStatus {
 	pending, _ := p.rt.pool.Stats()
-	if pending == 0 && p.rt.parentWork() {
+	if pending == 0 && p.rt.parent != nil && parentWork(&p.rt.chain, p.rt.parent, p.rt.period) {
 		pending = 1
 	}
 	return consensus.PoolStatus{Pending: pending, Full: p.rt.pool.Full(p.rt.gen.GasLimit)}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -22,20 +24,24 @@ import (
 // child is killed. Children are found the same way one level further down,
 // so the node follows the tree as deep as its seats go.
 
-// retryStart is how long the manager waits before trying again to start a
-// subnet whose start failed (its genesis is not readable yet, a port...).
-const retryStart = 30 * time.Second
+// retryStart is how long the manager waits before starting again a subnet
+// whose start or runtime failed (its genesis is not readable yet, its
+// storage failed...); each further failure doubles it, up to retryMax.
+const (
+	retryStart = 30 * time.Second
+	retryMax   = 16 * retryStart
+)
 
 // childIdleInterval is how often an idle subnet makes an empty block.
 const childIdleInterval = 30 * time.Second
 
 // wakeChildren tells the drivers of parent's children on this node that the
 // parent committed: it may have queued top-down messages for them.
-func (n *Node) wakeChildren(parent *runtime) {
+func (n *Node) wakeChildren(parent types.SubnetID) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, rt := range n.mu.runtimes {
-		if rt.parent == parent && rt.driver != nil {
+		if rt.parent != nil && rt.parent.ID() == parent && rt.driver != nil {
 			rt.driver.PoolChanged()
 		}
 	}
@@ -56,41 +62,105 @@ func (n *Node) manage(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-n.managerWake:
-			n.reconcile(ctx)
+			var chains []chainView
+			for _, rt := range n.runtimeList() {
+				chains = append(chains, &rt.chain)
+			}
+			n.children.reconcile(ctx, chains)
 		}
 	}
 }
 
-// reconcile makes the set of running child runtimes match the gateways.
-func (n *Node) reconcile(ctx context.Context) {
-	for _, parent := range n.runtimeList() {
-		head := parent.head.Load()
-		gs, err := parent.exec.GatewayState(head)
+// reconciler makes the set of running child runtimes match the gateways of
+// the chains this node runs: it starts every active child in which the
+// node holds a seat, stops every killed one, and retries a child whose
+// start or run failed, with a backoff.
+type reconciler struct {
+	reconcilerConfig
+	mu struct {
+		sync.Mutex
+		retry map[types.SubnetID]backoff
+	}
+}
+
+// reconcilerConfig is how a reconciler learns and changes what runs.
+type reconcilerConfig struct {
+	seated  func(*gateway.Subnet) bool
+	running func(types.SubnetID) bool
+	start   func(ctx context.Context, parent chainView, gs gateway.StateReader, id types.SubnetID) error
+	stop    func(types.SubnetID) // stops a killed child and deletes its storage
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+// backoff is when a failed child may be started again.
+type backoff struct {
+	failures int
+	next     time.Time
+}
+
+func newReconciler(c reconcilerConfig) *reconciler {
+	r := &reconciler{reconcilerConfig: c}
+	r.mu.retry = map[types.SubnetID]backoff{}
+	return r
+}
+
+// reconcile runs on the manager's goroutine, after any chain's commit.
+func (r *reconciler) reconcile(ctx context.Context, chains []chainView) {
+	for _, parent := range chains {
+		gs, _, err := headGateway(parent)
 		if err != nil {
 			continue
 		}
-		for _, id := range gateway.ReadChildren(gs, parent.id) {
-			sn, err := gateway.ReadSubnet(gs, parent.id, id)
+		for _, id := range gateway.ReadChildren(gs, parent.ID()) {
+			sn, err := gateway.ReadSubnet(gs, parent.ID(), id)
 			if err != nil {
 				continue
 			}
-			running := n.runtime(id) != nil
+			running := r.running(id)
 			switch {
 			case sn.Status == gateway.StatusKilled && running:
-				n.stopChild(id, true)
-			case sn.Status == gateway.StatusActive && !running && n.holdsSeat(sn):
-				if last, ok := n.startFailed[id]; ok && time.Since(last) < retryStart {
+				r.stop(id)
+				r.forget(id)
+			case sn.Status == gateway.StatusActive && !running && r.seated(sn):
+				if !r.due(id) {
 					continue // reconcile runs every block; retry failures rarely
 				}
-				if err := n.startChild(ctx, parent, gs, id); err != nil {
-					n.startFailed[id] = time.Now()
-					n.log.Error("cannot start subnet; retrying later", "subnet", id, "in", retryStart, "err", err)
-				} else {
-					delete(n.startFailed, id)
+				if err := r.start(ctx, parent, gs, id); err != nil {
+					wait := r.failed(id)
+					r.log.Error("cannot start subnet; retrying later", "subnet", id, "in", wait, "err", err)
 				}
 			}
 		}
 	}
+}
+
+// due reports whether id may be started now.
+func (r *reconciler) due(id types.SubnetID) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, ok := r.mu.retry[id]
+	return !ok || !r.now().Before(b.next)
+}
+
+// failed records a failure of id's start or runtime and returns how long
+// it waits before the next start: retryStart, doubling per failure.
+func (r *reconciler) failed(id types.SubnetID) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := r.mu.retry[id]
+	wait := min(retryStart<<min(b.failures, 16), retryMax)
+	b.failures++
+	b.next = r.now().Add(wait)
+	r.mu.retry[id] = b
+	return wait
+}
+
+// forget drops id's failures: it was killed.
+func (r *reconciler) forget(id types.SubnetID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.mu.retry, id)
 }
 
 func (n *Node) holdsSeat(sn *gateway.Subnet) bool {
@@ -142,12 +212,16 @@ func childGenesis(cg *gateway.ChildGenesis, activatedAt *types.Header) (*config.
 }
 
 // startChild opens and runs the runtime of the active child id of parent.
-func (n *Node) startChild(ctx context.Context, parent *runtime, gs gateway.StateReader, id types.SubnetID) error {
+func (n *Node) startChild(ctx context.Context, pv chainView, gs gateway.StateReader, id types.SubnetID) error {
+	parent := n.runtime(pv.ID())
+	if parent == nil {
+		return fmt.Errorf("node: parent %s of %s stopped", pv.ID(), id)
+	}
 	cg, err := gateway.ReadChildGenesis(gs, parent.id, id)
 	if err != nil {
 		return err
 	}
-	at, err := parent.store.HeaderByNumber(cg.ActivatedAt)
+	at, err := parent.HeaderAt(cg.ActivatedAt)
 	if err != nil {
 		return fmt.Errorf("parent block %d of %s's activation: %w", cg.ActivatedAt, id, err)
 	}
@@ -164,7 +238,7 @@ func (n *Node) startChild(ctx context.Context, parent *runtime, gs gateway.State
 	if err != nil {
 		return err
 	}
-	rt.onHead = func() { n.wakeManager(); n.wakeChildren(rt) }
+	rt.onHead = func() { n.wakeManager(); n.wakeChildren(rt.id) }
 	rt.period = uint64(cg.Params.CheckpointPeriod)
 	if err := n.rpc.AddSubnet(id, &backend{rt: rt}); err != nil {
 		rt.close()
@@ -180,7 +254,7 @@ func (n *Node) startChild(ctx context.Context, parent *runtime, gs gateway.State
 		}
 	}
 	rctx := n.launch(ctx, rt)
-	if err := n.startRelay(rctx, rt); err != nil {
+	if err := n.startRelay(rctx, rt, parent); err != nil {
 		n.log.Warn("checkpoints of this subnet are not relayed", "subnet", id, "err", err)
 	}
 	n.log.Info("subnet started", "subnet", id, "chainId", gen.ChainID, "validators", len(gen.Validators))

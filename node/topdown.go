@@ -8,35 +8,28 @@ import (
 )
 
 // parentChain serves a child runtime the messages its parent queued for it,
-// read from the parent's runtime on this node (a node runs every ancestor
-// of the subnets it validates).
+// read from the parent's chain on this node (a node runs every ancestor of
+// the subnets it validates).
 type parentChain struct {
-	parent *runtime
+	parent chainView
 	child  types.SubnetID
 }
 
 // TopDown implements evm.ParentChain: ref must be a committed (final) block
 // of the parent as this node sees it.
 func (p parentChain) TopDown(ref types.ParentRef, from uint64) ([]gateway.TopDownMsg, error) {
-	if ref.Height > p.parent.head.Load().Height {
-		return nil, fmt.Errorf("parent block %d is not final here yet", ref.Height)
-	}
-	h, err := p.parent.store.HeaderByNumber(ref.Height)
+	h, err := p.parent.HeaderAt(ref.Height)
 	if err != nil {
 		return nil, fmt.Errorf("parent block %d: %w", ref.Height, err)
 	}
 	if h.Hash() != ref.Hash {
 		return nil, fmt.Errorf("parent block %d is %s here, not %s", ref.Height, h.Hash(), ref.Hash)
 	}
-	gs, err := p.parent.exec.GatewayState(h)
+	gs, err := p.parent.GatewayAt(ref.Height)
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := gateway.ReadTopDown(gs, p.parent.id, p.child, from, 256)
-	if err != nil {
-		return nil, err
-	}
-	return msgs, nil
+	return gateway.ReadTopDown(gs, p.parent.ID(), p.child, from, 256)
 }
 
 // parentRef is the child driver's view of its parent's newest final block.
@@ -44,50 +37,42 @@ func (rt *runtime) parentRef() types.ParentRef {
 	if rt.parent == nil {
 		return rt.head.Load().ParentRef
 	}
-	h := rt.parent.head.Load()
+	h := rt.parent.Head()
 	return types.ParentRef{Height: h.Height, Hash: h.Hash()}
 }
 
-// parentWork reports whether this subnet has work its parent gives it:
-// messages the parent's newest final block queued that the head has not
+// parentWork reports whether child has work its parent gives it: messages
+// the parent's newest final block queued that the child's head has not
 // applied, or something for the parent that no committed checkpoint carries
 // yet — up messages beyond the parent's upApplied (sent since, or left over
 // when a checkpoint was full) or a validator-set change applied since the
 // last checkpoint height (a leaver's collateral waits for one). An idle
 // subnet with such work keeps making blocks at block time, through as many
-// checkpoints as it takes, instead of resting with value in flight. It
-// opens the parent's and the head's gateway state once each; false for the
-// root and on any read error.
-func (rt *runtime) parentWork() bool {
-	if rt.parent == nil {
-		return false
-	}
-	head := rt.head.Load()
-	pgs, err := rt.parent.exec.GatewayState(rt.parent.head.Load())
+// checkpoints as it takes, instead of resting with value in flight. period
+// is the child's checkpoint period (0: none). It opens the parent's and the
+// head's gateway state once each; false on any read error.
+func parentWork(child, parent chainView, period uint64) bool {
+	pgs, _, err := headGateway(parent)
 	if err != nil {
 		return false
 	}
-	now, err := rt.exec.GatewayState(head)
+	now, head, err := headGateway(child)
 	if err != nil {
 		return false
 	}
-	if gateway.TopDownNonce(pgs, rt.parent.id, rt.id) > gateway.AppliedTopDown(now) {
+	if gateway.TopDownNonce(pgs, parent.ID(), child.ID()) > gateway.AppliedTopDown(now) {
 		return true
 	}
-	if rt.period == 0 {
+	if period == 0 {
 		return false
 	}
-	if gateway.UpNonce(now) > gateway.UpApplied(pgs, rt.parent.id, rt.id) {
+	if gateway.UpNonce(now) > gateway.UpApplied(pgs, parent.ID(), child.ID()) {
 		return true
 	}
-	if head.Height%rt.period == 0 {
+	if head.Height%period == 0 {
 		return false
 	}
-	last, err := rt.store.HeaderByNumber(head.Height - head.Height%rt.period)
-	if err != nil {
-		return false
-	}
-	then, err := rt.exec.GatewayState(last)
+	then, err := child.GatewayAt(head.Height - head.Height%period)
 	if err != nil {
 		return false
 	}

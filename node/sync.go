@@ -1,0 +1,151 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/aspen-chain/aspen/blocksync"
+	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/consensus/bft"
+	"github.com/aspen-chain/aspen/consensus/driver"
+	"github.com/aspen-chain/aspen/p2p"
+	"github.com/aspen-chain/aspen/types"
+)
+
+// syncer catches a runtime up through block sync when its engine saw the
+// network ahead of it, asking the peers its peer book picks.
+type syncer struct {
+	id      types.SubnetID
+	host    p2p.Host
+	log     *slog.Logger
+	metrics *metrics
+	chain   *chain                         // head and commits of the chain synced
+	vals    func() *consensus.ValidatorSet // the set deciding head+1
+	deliver func(blocks []driver.Synced)   // hands verified blocks to the driver
+	wanted  chan uint64
+	book    *peerBook // owned by loop's goroutine
+}
+
+func newSyncer(rt *runtime) *syncer {
+	return &syncer{id: rt.id, host: rt.host, log: rt.log, metrics: rt.metrics, chain: &rt.chain,
+		vals:    rt.vals.Load,
+		deliver: func(b []driver.Synced) { rt.driver.DeliverSynced(b) },
+		wanted:  make(chan uint64, 1), book: newPeerBook(time.Now)}
+}
+
+// request is the driver's OnSyncTo: it wakes the syncer without blocking.
+func (s *syncer) request(height uint64) {
+	select {
+	case s.wanted <- height:
+	default:
+	}
+}
+
+// loop syncs when asked, and checks its peers every few seconds anyway (a
+// node restarted into a quiet network hears nothing that would tell it).
+func (s *syncer) loop(ctx context.Context) {
+	t := time.NewTicker(3 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wanted:
+		case <-t.C:
+		}
+		s.once(ctx)
+	}
+}
+
+// claims asks every usable peer of the subnet for its height.
+func (s *syncer) claims(ctx context.Context) []peerClaim {
+	var out []peerClaim
+	for _, p := range s.book.usable(s.host.TopicPeers(p2p.ConsensusTopic(s.id))) {
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		h, _, err := blocksync.Status(sctx, s.host, s.id, p)
+		cancel()
+		if err != nil {
+			s.book.failed(p)
+			continue
+		}
+		out = append(out, peerClaim{peer: p, height: h})
+	}
+	return out
+}
+
+// once fetches and hands the driver verified blocks until no peer is ahead.
+func (s *syncer) once(ctx context.Context) {
+	for ctx.Err() == nil {
+		peer, ok := s.book.pick(s.claims(ctx), s.chain.head.Load().Height)
+		if !ok {
+			return
+		}
+		from := s.chain.head.Load().Height + 1
+		fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		items, err := blocksync.Fetch(fctx, s.host, s.id, peer, from, 64)
+		cancel()
+		if err != nil || len(items) == 0 {
+			s.log.Debug("block sync fetch failed", "peer", peer, "from", from, "err", err)
+			s.book.failed(peer)
+			return
+		}
+		var verified []driver.Synced
+		vs := s.vals() // the set deciding head+1; blocks that name a next set move it
+		for _, it := range items {
+			if err := s.verifyCertified(vs, it.Block, it.Commit); err != nil {
+				s.log.Warn("peer served a block we cannot verify", "peer", peer, "height", it.Block.Height(), "err", err)
+				s.metrics.rejected.WithLabelValues(string(s.id), "blocksync").Inc()
+				break
+			}
+			verified = append(verified, driver.Synced{Block: it.Block, Commit: it.Commit})
+			if nv := it.Block.Header.NextValidators; len(nv) > 0 {
+				next, err := consensus.NewValidatorSet(nv)
+				if err != nil {
+					s.log.Warn("peer served a block naming an invalid validator set", "peer", peer, "height", it.Block.Height(), "err", err)
+					break
+				}
+				vs = next
+			}
+		}
+		if len(verified) < len(items) {
+			s.book.lied(peer) // no honest peer serves a block its certificate does not prove
+		} else {
+			s.book.served(peer)
+		}
+		if len(verified) == 0 {
+			return
+		}
+		s.deliver(verified)
+		s.metrics.synced.WithLabelValues(string(s.id)).Add(float64(len(verified)))
+		// Wait for the driver to apply them before asking for more.
+		timeout := time.NewTimer(30 * time.Second)
+		for s.chain.head.Load().Height < verified[len(verified)-1].Block.Height() {
+			select {
+			case <-ctx.Done():
+			case <-timeout.C:
+				s.log.Warn("synced blocks not applied within 30s", "to", verified[len(verified)-1].Block.Height())
+				return
+			case <-s.chain.commits:
+				continue
+			}
+			break
+		}
+		timeout.Stop()
+	}
+}
+
+// verifyCertified checks that c certifies b under vs, the set deciding b's
+// height, and that b's body is the one its header commits to.
+func (s *syncer) verifyCertified(vs *consensus.ValidatorSet, b *types.Block, c *types.Commit) error {
+	if c == nil || c.BlockHash != b.Hash() || c.Height != b.Height() || b.Header.SubnetID != s.id {
+		return errors.New("certificate does not name this block")
+	}
+	// The certificate covers the header only: a peer could serve a
+	// certified header with another body.
+	if err := bft.CheckBody(b, evmBody); err != nil {
+		return err
+	}
+	return bft.VerifyCommit(vs, s.id, c)
+}
