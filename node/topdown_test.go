@@ -1,0 +1,91 @@
+package node
+
+import (
+	"math/big"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+
+	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/types"
+)
+
+// applyTopDown sets how far the child's gateway has applied its parent's
+// queue, as the executor does when a block moves the parent reference.
+func applyTopDown(c *fakeChain, nonce uint64) {
+	c.st.SetState(gateway.AppliedSlot(), common.BigToHash(new(big.Int).SetUint64(nonce)))
+}
+
+// TestParentWork: a child has work from its parent exactly when the
+// parent queued top-down messages its head has not applied, or (with
+// checkpoints) it holds up messages the parent has not applied, or its
+// validator set changed since its last checkpoint height.
+func TestParentWork(t *testing.T) {
+	parent := newFakeChain(t, "/testnet")
+	id := parent.createChild("c", 10, testBLSKey(t, 1))
+	parent.commit()
+	cg, err := gateway.ReadChildGenesis(parent.states[parent.Head().Height], parent.id, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := newFakeChain(t, id)
+	applyTopDown(child, cg.FirstTopDownNonce-1)
+	child.commit()
+	if parentWork(child, parent, 10) {
+		t.Fatal("work for a child that applied everything and sent nothing")
+	}
+
+	// Top-down: a fund on the parent is work until the child applies it.
+	parent.call(common.Address{0xf0}, 7, "fund", string(id), common.Address{0xf1})
+	parent.commit()
+	for _, period := range []uint64{0, 10} {
+		if !parentWork(child, parent, period) {
+			t.Fatalf("period %d: a fund the parent queued is no work", period)
+		}
+	}
+	applyTopDown(child, cg.FirstTopDownNonce)
+	child.commit()
+	if parentWork(child, parent, 10) {
+		t.Fatal("work after the child applied the fund")
+	}
+
+	// Bottom-up: a release queued on the child is work while checkpoints run.
+	child.st.balances[gateway.Address] = big.NewInt(100) // the child's supply
+	child.call(common.Address{0xf1}, 3, "release", common.Address{0xf1})
+	child.commit()
+	if parentWork(child, parent, 0) {
+		t.Fatal("up messages are work for a subnet without checkpoints")
+	}
+	if !parentWork(child, parent, 10) {
+		t.Fatal("an up message the parent has not applied is no work")
+	}
+
+	// A config change since the last checkpoint height is work, until the
+	// next checkpoint height.
+	quiet := newFakeChain(t, id)
+	applyTopDown(quiet, cg.FirstTopDownNonce)
+	gateway.WriteOwnSet(quiet.st, 1, []types.Validator{{Address: common.Address{1}, BLSPublicKey: hexutil.MustDecode("0x01"), Power: 1}})
+	quiet.commitTo(10) // a checkpoint height, config 1
+	quiet.commitTo(12)
+	if parentWork(quiet, parent, 10) {
+		t.Fatal("work without a config change")
+	}
+	gateway.WriteOwnSet(quiet.st, 2, []types.Validator{{Address: common.Address{2}, BLSPublicKey: hexutil.MustDecode("0x02"), Power: 1}})
+	for _, h := range []uint64{13, 15} {
+		quiet.commitTo(h)
+		if !parentWork(quiet, parent, 10) {
+			t.Fatalf("at %d: a validator-set change since the last checkpoint height is no work", h)
+		}
+	}
+	quiet.commitTo(20)
+	if parentWork(quiet, parent, 10) {
+		t.Fatal("work at the checkpoint height that carries the change")
+	}
+
+	// Unreadable state: no work, no panic.
+	parent.broken = true
+	if parentWork(child, parent, 10) {
+		t.Fatal("work read from an unreadable parent")
+	}
+}
