@@ -177,3 +177,16 @@ func (c *fakeChain) createChild(name string, period uint32, keys ...*crypto.BLSS
 	}
 	return id
 }
+
+// callRaw runs input on the next block's state as `from` would with no
+// value; a revert leaves the state as it was, as the EVM does.
+func (c *fakeChain) callRaw(from common.Address, input []byte) error {
+	snap := c.st.copy()
+	ret, err := c.g.Run(c.st, gateway.Call{Caller: from, Input: input})
+	if err != nil {
+		c.st = snap
+		reason, _ := abi.UnpackRevert(ret)
+		return fmt.Errorf("%w (%s)", err, reason)
+	}
+	return nil
+}
