@@ -3,6 +3,8 @@ package node
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -96,3 +98,31 @@ func counterValue(t *testing.T, m *metrics, name, subnet string) float64 {
 	}
 	return 0
 }
+
+// TestRootFailureStopsNode: the root chain's failure still stops the node:
+// Run returns its error.
+func TestRootFailureStopsNode(t *testing.T) {
+	cfg, _, _ := newTestHome(t, 50*time.Millisecond)
+	n, err := New(cfg, n0Log())
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := n.root
+	root.driver = driver.New(driver.Config{Tick: 10 * time.Millisecond, Log: root.log}, brokenEngine{}, root.exec, poolAdapter{root}, root.head.Load())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, errBroken) {
+			t.Fatalf("Run returned %v, want the root's failure %v", err, errBroken)
+		}
+	case <-time.After(30 * time.Second):
+		cancel()
+		<-done
+		t.Fatal("the root failed and the node kept running")
+	}
+}
+
+func n0Log() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
