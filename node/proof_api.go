@@ -33,7 +33,7 @@ func (a *aspenAPI) GetCrossMsgProof(id common.Hash) (*CrossMsgProof, error) {
 			continue
 		}
 		head := rt.head.Load()
-		gs, err := rt.exec.GatewayState(head)
+		gs, err := rt.GatewayAt(head.Height)
 		if err != nil {
 			return nil, err
 		}
