@@ -107,21 +107,25 @@ func (b *peerBook) pick(claims []peerClaim, head uint64) (string, bool) {
 func (b *peerBook) served(peer string) { b.record(peer).failures = 0 }
 
 // failed records that peer did not deliver (an error, a timeout, nothing
-// above our head): banned after banAfterFailures in a row.
-func (b *peerBook) failed(peer string) {
+// above our head): banned after banAfterFailures in a row. It returns the
+// ban's length, 0 if none.
+func (b *peerBook) failed(peer string) time.Duration {
 	r := b.record(peer)
 	r.failures++
 	if r.failures >= banAfterFailures {
-		b.ban(r)
+		return b.ban(r)
 	}
+	return 0
 }
 
 // lied records that peer served a block its certificate does not prove:
-// no honest peer does, so it is banned at once.
-func (b *peerBook) lied(peer string) { b.ban(b.record(peer)) }
+// no honest peer does, so it is banned at once, for the returned time.
+func (b *peerBook) lied(peer string) time.Duration { return b.ban(b.record(peer)) }
 
-func (b *peerBook) ban(r *peerRecord) {
-	r.bannedUntil = b.now().Add(banFor << min(r.offences, maxBanDoublings))
+func (b *peerBook) ban(r *peerRecord) time.Duration {
+	d := banFor << min(r.offences, maxBanDoublings)
+	r.bannedUntil = b.now().Add(d)
 	r.offences++
 	r.failures = 0
+	return d
 }

@@ -67,7 +67,7 @@ func (s *syncer) claims(ctx context.Context) []peerClaim {
 		h, _, err := blocksync.Status(sctx, s.host, s.id, p)
 		cancel()
 		if err != nil {
-			s.book.failed(p)
+			s.banned(p, s.book.failed(p), "no status")
 			continue
 		}
 		out = append(out, peerClaim{peer: p, height: h})
@@ -88,7 +88,7 @@ func (s *syncer) once(ctx context.Context) {
 		cancel()
 		if err != nil || len(items) == 0 {
 			s.log.Debug("block sync fetch failed", "peer", peer, "from", from, "err", err)
-			s.book.failed(peer)
+			s.banned(peer, s.book.failed(peer), "no blocks above our head")
 			return
 		}
 		var verified []driver.Synced
@@ -110,7 +110,7 @@ func (s *syncer) once(ctx context.Context) {
 			}
 		}
 		if len(verified) < len(items) {
-			s.book.lied(peer) // no honest peer serves a block its certificate does not prove
+			s.banned(peer, s.book.lied(peer), "unverifiable block") // no honest peer serves one
 		} else {
 			s.book.served(peer)
 		}
@@ -133,6 +133,14 @@ func (s *syncer) once(ctx context.Context) {
 			break
 		}
 		timeout.Stop()
+	}
+}
+
+// banned reports a ban the peer book just gave (d > 0).
+func (s *syncer) banned(peer string, d time.Duration, why string) {
+	if d > 0 {
+		s.log.Warn("peer banned from block sync", "peer", peer, "for", d, "why", why)
+		s.metrics.rejected.WithLabelValues(string(s.id), "blocksync-peer").Inc()
 	}
 }
 
