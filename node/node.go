@@ -184,6 +184,9 @@ func (n *Node) launch(ctx context.Context, rt *runtime) context.Context {
 func (n *Node) childFailed(ctx context.Context, rt *runtime, err error) {
 	n.log.Error("subnet stopped after failure; the node goes on", "subnet", rt.id, "err", err)
 	n.metrics.subnetFailures.WithLabelValues(string(rt.id)).Inc()
+	// The backoff first: once rt leaves the list the manager may look, and
+	// must not reopen the subnet's storage before rt closed it.
+	wait := n.children.failed(rt.id)
 	n.mu.Lock()
 	mine := ctx.Err() == nil && n.mu.runtimes[rt.id] == rt
 	if mine {
@@ -200,7 +203,6 @@ func (n *Node) childFailed(ctx context.Context, rt *runtime, err error) {
 	if cerr := rt.close(); cerr != nil {
 		n.log.Warn("closing failed subnet", "subnet", rt.id, "err", cerr)
 	}
-	wait := n.children.failed(rt.id)
 	n.log.Info("failed subnet will be restarted", "subnet", rt.id, "in", wait)
 	n.wakeManager()
 }

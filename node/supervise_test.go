@@ -74,6 +74,9 @@ func TestChildFailureStopsOnlyTheChild(t *testing.T) {
 	if got := counterValue(t, n.metrics, "aspen_subnet_failures_total", string(id)); got != 1 {
 		t.Errorf("aspen_subnet_failures_total{subnet=%q} = %v, want 1", id, got)
 	}
+	if n.children.due(id) {
+		t.Errorf("failed child %s may be started again at once; want a backoff", id)
+	}
 	stop()
 }
 
