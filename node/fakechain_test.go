@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"maps"
@@ -148,14 +147,6 @@ func (c *fakeChain) call(from common.Address, value int64, method string, args .
 		reason, _ := abi.UnpackRevert(ret)
 		c.t.Fatalf("%s: %v (%s)", method, err, reason)
 	}
-}
-
-func testBLSKey(t testing.TB, seed byte) *crypto.BLSSecretKey {
-	k, err := crypto.BLSSecretKeyFromBytes(append(bytes.Repeat([]byte{0}, 31), seed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 var testCreator = common.Address{0xc0}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/internal/testkeys"
 	"github.com/aspen-chain/aspen/types"
 	"github.com/aspen-chain/aspen/xnet"
 )
@@ -77,7 +78,7 @@ func (s *fakeSubmitter) CallGateway(_ context.Context, data []byte) (common.Hash
 // sent again.
 func TestRelaySubmitsCheckpointsTheParentAccepts(t *testing.T) {
 	const period = 4
-	key := testBLSKey(t, 1)
+	key := testkeys.BLS(1)
 	parent := newFakeChain(t, "/testnet")
 	id := parent.createChild("c", period, key)
 	parent.commit()

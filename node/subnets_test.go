@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/internal/testkeys"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -29,7 +30,7 @@ func TestChildGenesis(t *testing.T) {
 	p.call(alice, 3, "fund", string(id), alice)
 	p.call(bob, 4, "fund", string(id), alice)
 	p.call(bob, 5, "fund", string(id), bob)
-	k1, k2 := testBLSKey(t, 1), testBLSKey(t, 2)
+	k1, k2 := testkeys.BLS(1), testkeys.BLS(2)
 	p.call(common.Address{0xa0, 1}, 2e9, "join", string(id), k1.PublicKey().Bytes(), k1.ProofOfPossession(), "/ip4/127.0.0.1/tcp/1/p2p/x")
 	p.call(common.Address{0xa0, 2}, 3e9, "join", string(id), k2.PublicKey().Bytes(), k2.ProofOfPossession(), "/ip4/127.0.0.1/tcp/1/p2p/x")
 	at := p.commit()
@@ -115,7 +116,7 @@ func (f *fakeStarter) take() []types.SubnetID {
 // this node holds a seat, one level further down too, stops a killed one,
 // and retries a failed start only after a backoff that doubles.
 func TestReconcile(t *testing.T) {
-	mine, theirs := testBLSKey(t, 1), testBLSKey(t, 2)
+	mine, theirs := testkeys.BLS(1), testkeys.BLS(2)
 	root := newFakeChain(t, "/testnet")
 	seatedID := root.createChild("seated", 10, mine)
 	root.createChild("unseated", 10, theirs)

@@ -8,6 +8,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/internal/testkeys"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -23,7 +24,7 @@ func applyTopDown(c *fakeChain, nonce uint64) {
 // validator set changed since its last checkpoint height.
 func TestParentWork(t *testing.T) {
 	parent := newFakeChain(t, "/testnet")
-	id := parent.createChild("c", 10, testBLSKey(t, 1))
+	id := parent.createChild("c", 10, testkeys.BLS(1))
 	parent.commit()
 	cg, err := gateway.ReadChildGenesis(parent.states[parent.Head().Height], parent.id, id)
 	if err != nil {
