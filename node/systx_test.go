@@ -12,6 +12,8 @@ import (
 
 	"github.com/aspen-chain/aspen/config"
 	"github.com/aspen-chain/aspen/crypto"
+	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/types"
 )
 
 // openTestChain opens a solo chain's runtime in-process (not running: no
@@ -91,5 +93,34 @@ func TestSystemTxNoncesUnique(t *testing.T) {
 	}
 	if got := rt.pool.Nonce(acct.address); got != senders {
 		t.Errorf("pool's next nonce %d, want %d", got, senders)
+	}
+}
+
+// TestChildUsesParentsNonceOwner: a child runtime sends its system
+// transactions to the parent (evidence; the relay takes the same) through
+// the parent chain's one nonce owner, not an owner of its own.
+func TestChildUsesParentsNonceOwner(t *testing.T) {
+	root, acct := openTestChain(t)
+	id := types.SubnetID("/testnet/child")
+	g := &config.Genesis{
+		SubnetID: string(id), ChainID: gateway.ChainIDFor(id), GasLimit: 30_000_000, Engine: "solo",
+		TimestampMs: 1_700_000_000_000, Validators: []config.GenesisValidator{{Address: acct.address}},
+		Alloc: map[common.Address]config.GenesisAccount{},
+	}
+	g.SetDefaults()
+	cfg := config.DefaultNode(t.TempDir())
+	child, err := openRuntime(cfg, g, engineKeys{account: acct}, nil, root.log, root.metrics, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer child.close()
+	if child.parentTxs != gatewayCaller(root.sys) {
+		t.Fatal("the child sends to its parent through another nonce owner than the parent's")
+	}
+	if child.parent.ID() != root.id || child.parent.Head().Hash() != root.Head().Hash() {
+		t.Fatal("the child's parent view is not the parent chain")
+	}
+	if root.parent != nil || root.parentTxs != nil {
+		t.Fatal("the root has a parent")
 	}
 }
