@@ -217,7 +217,7 @@ func (n *Node) startChild(ctx context.Context, pv chainView, gs gateway.StateRea
 	if parent == nil {
 		return fmt.Errorf("node: parent %s of %s stopped", pv.ID(), id)
 	}
-	cg, err := gateway.ReadChildGenesis(gs, parent.id, id)
+	cg, err := gateway.ReadChildGenesis(gs, pv.ID(), id)
 	if err != nil {
 		return err
 	}
