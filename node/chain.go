@@ -28,7 +28,9 @@ var ErrNotFinal = errors.New("node: block is not final on this node yet")
 // of a runtime is shared, so a test can stand in a fake for any chain.
 type chainView interface {
 	ID() types.SubnetID
-	// Head is the newest final block.
+	// Head is the newest committed block: final at once under solo and
+	// bft. (An engine with tentative heads would serve its finalized block
+	// here: a child may only reference final parent blocks.)
 	Head() *types.Header
 	// HeaderAt is the final block at height; ErrNotFinal above Head.
 	HeaderAt(height uint64) (*types.Header, error)

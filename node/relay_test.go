@@ -91,7 +91,7 @@ func TestRelaySubmitsCheckpointsTheParentAccepts(t *testing.T) {
 	log := &relayLog{}
 	sigs := &fakeSignatures{log: log}
 	sub := &fakeSubmitter{log: log, parent: parent, from: common.Address{0x5e}}
-	rl, err := newRelay(child, parent, sigs, sub, key, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewCounter(prometheus.CounterOpts{Name: "x"}))
+	rl, err := newRelay(child, parent, sigs, sub, key, slog.New(slog.NewTextHandler(io.Discard, nil)), relayMetrics{prometheus.NewCounter(prometheus.CounterOpts{Name: "x"}), prometheus.NewCounter(prometheus.CounterOpts{Name: "y"})})
 	if err != nil || rl == nil {
 		t.Fatalf("relay: %v, %v", rl, err)
 	}
