@@ -119,8 +119,10 @@ func (r *reconciler) reconcile(ctx context.Context, chains []chainView) {
 			}
 			running := r.running(id)
 			switch {
-			case sn.Status == gateway.StatusKilled && running:
-				r.stop(id)
+			case sn.Status == gateway.StatusKilled:
+				if running {
+					r.stop(id)
+				}
 				r.forget(id)
 			case sn.Status == gateway.StatusActive && !running && r.seated(sn):
 				if !r.due(id) {
@@ -144,7 +146,10 @@ func (r *reconciler) due(id types.SubnetID) bool {
 }
 
 // failed records a failure of id's start or runtime and returns how long
-// it waits before the next start: retryStart, doubling per failure.
+// it waits before the next start: retryStart, doubling per failure up to
+// retryMax. Failures count for as long as the node runs (a subnet that
+// fails again soon after a restart must not come back at the first
+// delay); a kill clears them.
 func (r *reconciler) failed(id types.SubnetID) time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
