@@ -295,7 +295,10 @@ func (rt *runtime) verifyCertified(vs *consensus.ValidatorSet, b *types.Block, c
 	if err := bft.CheckBody(b, evmBody); err != nil {
 		return err
 	}
-	return bft.VerifyCommit(vs, rt.id, c)
+	if rt.kind.VerifyCommit == nil {
+		return fmt.Errorf("engine %s makes no certificates to verify", rt.kind.Name)
+	}
+	return rt.kind.VerifyCommit(vs, rt.id, c)
 }
 
 // chainView serves committed blocks to block sync.

@@ -1,0 +1,24 @@
+package solo
+
+import (
+	"fmt"
+
+	"github.com/aspen-chain/aspen/consensus"
+)
+
+// Kind is the solo engine as a consensus.Kind: one sequencer, instant
+// finality, no peers, no certificate (the seal is in the header), no
+// evidence of its own (a sequencer can only double-sign checkpoints).
+var Kind = consensus.Kind{
+	Name:            "solo",
+	SingleSequencer: true,
+	New: func(cfg consensus.Config) (consensus.Engine, error) {
+		if cfg.Validators == nil || cfg.Validators.Len() != 1 {
+			return nil, fmt.Errorf("solo: a solo chain has exactly one validator, the sequencer")
+		}
+		if seq := cfg.Validators.At(0).Address; seq != cfg.Account {
+			return nil, fmt.Errorf("%w: the chain names %s, this node holds %s", consensus.ErrNotSequencer, seq, cfg.Account)
+		}
+		return New(Config{BlockTime: cfg.Timing.BlockTime, IdleInterval: cfg.Timing.IdleInterval}, cfg.Signer, cfg.Height, cfg.Head)
+	},
+}
