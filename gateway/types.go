@@ -31,6 +31,17 @@ func (e Engine) String() string {
 	return "unknown"
 }
 
+// EngineByName is the Engine whose String is name (an engine's name as
+// consensus.Kind spells it): the one table between names and the enum.
+func EngineByName(name string) (Engine, bool) {
+	for e := EngineSolo; e <= EnginePoW; e++ {
+		if e.String() == name {
+			return e, true
+		}
+	}
+	return 0, false
+}
+
 // Status is a subnet's life stage, as IGateway.Status.
 type Status uint8
 
