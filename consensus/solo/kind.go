@@ -13,8 +13,10 @@ var Kind = consensus.Kind{
 	Name:            "solo",
 	SingleSequencer: true,
 	New: func(cfg consensus.Config) (consensus.Engine, error) {
-		if cfg.Validators == nil || cfg.Validators.Len() != 1 {
-			return nil, fmt.Errorf("solo: a solo chain has exactly one validator, the sequencer")
+		// Genesis and the gateway give a solo chain exactly one validator;
+		// the sequencer is its first.
+		if cfg.Validators == nil || cfg.Validators.Len() == 0 {
+			return nil, fmt.Errorf("solo: a solo chain needs its sequencer in the validator set")
 		}
 		if seq := cfg.Validators.At(0).Address; seq != cfg.Account {
 			return nil, fmt.Errorf("%w: the chain names %s, this node holds %s", consensus.ErrNotSequencer, seq, cfg.Account)
