@@ -21,6 +21,15 @@ var ErrUnknownKind = errors.New("consensus: unknown engine")
 // checkpoints, which the gateway checks itself).
 var ErrNoEvidence = errors.New("consensus: engine has no evidence of its own")
 
+// ErrOldHeight and ErrFutureHeight are what an engine's Step returns (or
+// wraps) for a peer message of a height already decided or too far ahead:
+// normal gossip races, which a node counts apart from bad input without
+// knowing the engine.
+var (
+	ErrOldHeight    = errors.New("consensus: message for a height already decided")
+	ErrFutureHeight = errors.New("consensus: message for a height too far ahead")
+)
+
 // ErrNotSequencer is returned by a single sequencer's Kind.New when the
 // node's account is not the chain's one validator.
 var ErrNotSequencer = errors.New("consensus: this node's account is not the sequencer of the chain")
