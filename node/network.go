@@ -12,6 +12,7 @@ import (
 
 	"github.com/aspen-chain/aspen/blocksync"
 	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/consensus/bft"
 	"github.com/aspen-chain/aspen/consensus/driver"
 	"github.com/aspen-chain/aspen/mempool"
 	"github.com/aspen-chain/aspen/p2p"
