@@ -15,6 +15,8 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
 
+	"github.com/aspen-chain/aspen/consensus"
+	_ "github.com/aspen-chain/aspen/consensus/engines" // the engines a genesis may name
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -152,18 +154,17 @@ func (g *Genesis) Validate() error {
 }
 
 func (g *Genesis) validateValidators() error {
-	switch g.Engine {
-	case "solo":
-		if len(g.Validators) != 1 {
-			return invalid("engine solo needs exactly one validator (the sequencer), got %d", len(g.Validators))
-		}
-	case "bft", "pow":
-		if len(g.Validators) == 0 {
-			return invalid("engine %s needs at least one validator", g.Engine)
-		}
-	default:
-		return invalid("engine %q is unknown; use solo, bft or pow", g.Engine)
+	kind, err := consensus.LookupKind(g.Engine)
+	if err != nil {
+		return invalid("engine: %v", err)
 	}
+	switch {
+	case kind.SingleSequencer && len(g.Validators) != 1:
+		return invalid("engine %s needs exactly one validator (the sequencer), got %d", g.Engine, len(g.Validators))
+	case len(g.Validators) == 0:
+		return invalid("engine %s needs at least one validator", g.Engine)
+	}
+	var total uint64
 	seen := make(map[common.Address]bool)
 	for i, v := range g.Validators {
 		if v.Address == (common.Address{}) {
@@ -176,9 +177,14 @@ func (g *Genesis) validateValidators() error {
 		if len(v.BLSPublicKey) != 0 && len(v.BLSPublicKey) != BLSPublicKeyLen {
 			return invalid("validators[%d]: blsPublicKey is %d bytes, want %d (compressed BLS12-381 G1)", i, len(v.BLSPublicKey), BLSPublicKeyLen)
 		}
-		if g.Engine == "bft" && len(v.BLSPublicKey) == 0 {
-			return invalid("validators[%d]: engine bft needs a blsPublicKey for every validator", i)
+		if kind.ValidatorKeys && len(v.BLSPublicKey) == 0 {
+			return invalid("validators[%d]: engine %s needs a blsPublicKey for every validator", i, g.Engine)
 		}
+		// Capped so that quorum arithmetic never overflows (issue 19).
+		if v.VotingPower() > consensus.MaxTotalPower-total {
+			return invalid("validators[%d]: power %d takes the total above %d (2^62); use smaller powers", i, v.VotingPower(), uint64(consensus.MaxTotalPower))
+		}
+		total += v.VotingPower()
 	}
 	return nil
 }

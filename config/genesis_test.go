@@ -118,6 +118,10 @@ func TestGenesisInvalid(t *testing.T) {
 		{"bft without bls", [2]string{`"engine": "solo"`, `"engine": "bft"`}, "needs a blsPublicKey"},
 		{"unknown field", [2]string{`"engine": "solo"`, `"engnie": "solo"`}, "engnie"},
 		{"bad balance", [2]string{`"1000000000000000000000"`, `"lots"`}, "lots"},
+		// Issue 19, defect 3: a total above 2^62 would make quorum arithmetic
+		// overflow; genesis refuses it instead of starting a chain that cannot count.
+		{"power above the cap", [2]string{`"blsPublicKey": ""}]`, `"blsPublicKey": "", "power": 4611686018427387905}]`}, "takes the total above"},
+		{"power of 2^64-1", [2]string{`"blsPublicKey": ""}]`, `"blsPublicKey": "", "power": 18446744073709551615}]`}, "takes the total above"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,4 +4,10 @@
 // acknowledges that it happened. Engines do no I/O, read no clock and start no
 // goroutines, so the driver can own one engine per subnet and the simulator can
 // run hundreds of them in one goroutine from one seed.
+//
+// An engine is also a value, a Kind: its name, constructor, peer message
+// check, certificate check, evidence and finality model. Kinds are
+// registered (consensus/engines registers the built-in ones) and looked up
+// by name, so the node, config, the CLI and the gateway's wiring never
+// compare engine names or import an engine.
 package consensus

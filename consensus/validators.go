@@ -4,16 +4,25 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
 
+	aspencrypto "github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/types"
 )
 
 // ErrInvalidValidatorSet is returned by NewValidatorSet for an unusable set.
 var ErrInvalidValidatorSet = errors.New("consensus: invalid validator set")
+
+// MaxTotalPower is the most power a validator set may hold in all: 2^62.
+// Sets come from genesis (config caps them) and from a parent's gateway
+// (whose power per seat times its seats stays below); the margin under
+// 2^64 keeps every sum an engine forms of a set's powers (the votes of two
+// rounds, a set and the next) far from overflowing.
+const MaxTotalPower = 1 << 62
 
 // Validator is one member of a subnet's validator set.
 type Validator = types.Validator
@@ -23,6 +32,10 @@ type Validator = types.Validator
 type ValidatorSet struct {
 	validators []Validator
 	total      uint64
+
+	keysOnce sync.Once // builds keys on first use: solo sets have no BLS keys
+	keys     *aspencrypto.KeySet
+	keysErr  error
 }
 
 // NewValidatorSet checks vs and returns it as a set. Order is kept: every node
@@ -41,8 +54,8 @@ func NewValidatorSet(vs []Validator) (*ValidatorSet, error) {
 			return nil, fmt.Errorf("%w: %s appears twice", ErrInvalidValidatorSet, v.Address)
 		}
 		seen[v.Address] = true
-		if s.total+v.Power < s.total {
-			return nil, fmt.Errorf("%w: total power overflows", ErrInvalidValidatorSet)
+		if v.Power > MaxTotalPower-s.total {
+			return nil, fmt.Errorf("%w: total power exceeds %d (2^62) at validator %d (%s, power %d)", ErrInvalidValidatorSet, uint64(MaxTotalPower), i, v.Address, v.Power)
 		}
 		s.total += v.Power
 	}
@@ -71,8 +84,9 @@ func (s *ValidatorSet) Index(addr common.Address) int {
 // TotalPower is the sum of all validators' power.
 func (s *ValidatorSet) TotalPower() uint64 { return s.total }
 
-// Quorum is the least power that is more than two thirds of the total.
-func (s *ValidatorSet) Quorum() uint64 { return s.total*2/3 + 1 }
+// Quorum is the least power that is more than two thirds of the total,
+// by crypto.Quorum, the one formula every certificate uses.
+func (s *ValidatorSet) Quorum() uint64 { return aspencrypto.Quorum(s.total) }
 
 // HasQuorum reports whether power is more than two thirds of the total.
 func (s *ValidatorSet) HasQuorum(power uint64) bool { return power >= s.Quorum() }
@@ -96,6 +110,20 @@ func (s *ValidatorSet) Proposer(height uint64, round uint32) int {
 		point -= v.Power
 	}
 	return len(s.validators) - 1 // unreachable: point < total
+}
+
+// KeySet is the set's BLS keys and powers, parsed and checked once, for
+// verifying certificates (crypto.KeySet.Verify). It fails for a set whose
+// keys are missing or invalid, as a solo set's are.
+func (s *ValidatorSet) KeySet() (*aspencrypto.KeySet, error) {
+	s.keysOnce.Do(func() {
+		keys, powers := make([][]byte, len(s.validators)), make([]uint64, len(s.validators))
+		for i, v := range s.validators {
+			keys[i], powers[i] = v.BLSPublicKey, v.Power
+		}
+		s.keys, s.keysErr = aspencrypto.NewKeySet(keys, powers)
+	})
+	return s.keys, s.keysErr
 }
 
 // Hash identifies the set: keccak256 of its RLP encoding.

@@ -1,6 +1,7 @@
 package consensus
 
 import (
+	"errors"
 	"math/big"
 	"testing"
 
@@ -80,5 +81,42 @@ func TestRejectsBadSets(t *testing.T) {
 		if _, err := NewValidatorSet(vs); err == nil {
 			t.Errorf("accepted %+v", vs)
 		}
+	}
+}
+
+// TestQuorumDoesNotWrap (issue 19, defect 3): the quorum of a set near 2^63
+// is more than two thirds of it. total*2/3+1 wrapped there, so one validator
+// holding a quarter of the power was a quorum alone; a set so large is now
+// refused instead, and no set NewValidatorSet accepts has a wrapping quorum.
+func TestQuorumDoesNotWrap(t *testing.T) {
+	a, b, c := common.HexToAddress("0x1"), common.HexToAddress("0x2"), common.HexToAddress("0x3")
+	vs, err := NewValidatorSet([]Validator{{Address: a, Power: 1 << 62}, {Address: b, Power: 1 << 62}, {Address: c, Power: 3}})
+	if err == nil && vs.HasQuorum(1<<62) {
+		t.Fatalf("one validator of power 2^62 out of %d is a quorum (quorum %d)", vs.TotalPower(), vs.Quorum())
+	}
+	if err == nil {
+		t.Fatalf("accepted a set of total power %d above MaxTotalPower", vs.TotalPower())
+	}
+	if !errors.Is(err, ErrInvalidValidatorSet) {
+		t.Fatalf("error %v does not wrap ErrInvalidValidatorSet", err)
+	}
+	// At the cap, the quorum is exact.
+	top, err := NewValidatorSet([]Validator{{Address: a, Power: 1<<62 - 2}, {Address: b, Power: 1}, {Address: c, Power: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := new(big.Int).Mul(new(big.Int).SetUint64(top.TotalPower()), big.NewInt(2))
+	want.Div(want, big.NewInt(3)).Add(want, big.NewInt(1))
+	if top.Quorum() != want.Uint64() {
+		t.Fatalf("quorum of %d is %d, want %s", top.TotalPower(), top.Quorum(), want)
+	}
+}
+
+// TestTotalPowerOverflowIsAnError: a set whose powers overflow 64 bits is an
+// error, never a panic or a wrapped total.
+func TestTotalPowerOverflowIsAnError(t *testing.T) {
+	vs := []Validator{{Address: common.HexToAddress("0x1"), Power: ^uint64(0)}, {Address: common.HexToAddress("0x2"), Power: ^uint64(0)}}
+	if s, err := NewValidatorSet(vs); !errors.Is(err, ErrInvalidValidatorSet) {
+		t.Fatalf("set of two validators of power 2^64-1: %v (total %v)", err, s)
 	}
 }

@@ -162,9 +162,15 @@ func (s *KeySet) Len() int { return len(s.keys) }
 // TotalPower is the sum of the validators' powers.
 func (s *KeySet) TotalPower() uint64 { return s.total }
 
-// Quorum is the least power that is more than two thirds of the total,
-// total*2/3+1 as consensus.ValidatorSet.Quorum, computed without overflow.
-func (s *KeySet) Quorum() uint64 { return s.total/3*2 + s.total%3*2/3 + 1 }
+// Quorum is the least power that is more than two thirds of the total.
+func (s *KeySet) Quorum() uint64 { return Quorum(s.total) }
+
+// Quorum is the least power that is more than two thirds of total:
+// floor(2*total/3)+1, computed without overflow for every uint64 total. It
+// is the one quorum formula of Aspen: commit certificates (consensus), the
+// bft engine's vote counting and checkpoints all use it. The naive
+// total*2/3+1 wraps above 2^63 and makes a small power a quorum.
+func Quorum(total uint64) uint64 { return total/3*2 + total%3*2/3 + 1 }
 
 // Verify checks a certificate: bitmap has the set's shape, the validators it
 // marks hold at least Quorum, and aggSig aggregates their signatures of msg.

@@ -391,3 +391,15 @@ func BenchmarkVerifyQuorum(b *testing.B) {
 		})
 	}
 }
+
+// TestQuorumFormula: Quorum is the least q with 3q > 2*total for every
+// uint64 total, including those where 2*total overflows.
+func TestQuorumFormula(t *testing.T) {
+	for _, total := range []uint64{0, 1, 2, 3, 4, 5, 100, 1 << 62, 1<<63 - 1, 1 << 63, 1<<63 + 3, math.MaxUint64 - 1, math.MaxUint64} {
+		want := new(big.Int).Mul(new(big.Int).SetUint64(total), big.NewInt(2))
+		want.Div(want, big.NewInt(3)).Add(want, big.NewInt(1))
+		if got := Quorum(total); got != want.Uint64() {
+			t.Errorf("Quorum(%d) = %d, want %s", total, got, want)
+		}
+	}
+}

@@ -12,7 +12,7 @@ import (
 // so a block always makes progress; a delivered call counts its
 // CrossMsgCallGas.
 func TestApplyTopDownBudget(t *testing.T) {
-	g, err := New("/devnet/games")
+	g, err := New("/devnet/games", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

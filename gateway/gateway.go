@@ -33,12 +33,20 @@ var abiJSON []byte
 
 // Gateway is one chain's gateway.
 type Gateway struct {
-	subnet types.SubnetID
-	abi    abi.ABI
+	subnet   types.SubnetID
+	abi      abi.ABI
+	evidence EvidenceVerifier
+}
+
+// Options are what a gateway receives from the chain's wiring.
+type Options struct {
+	// Evidence checks the child engines' own evidence in submitEvidence;
+	// nil refuses it (double-signed checkpoints are still checked).
+	Evidence EvidenceVerifier
 }
 
 // New returns the gateway of the chain subnet.
-func New(subnet types.SubnetID) (*Gateway, error) {
+func New(subnet types.SubnetID, opts Options) (*Gateway, error) {
 	if _, err := types.ParseSubnetID(string(subnet)); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
@@ -46,7 +54,7 @@ func New(subnet types.SubnetID) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Gateway{subnet: subnet, abi: parsed}, nil
+	return &Gateway{subnet: subnet, abi: parsed, evidence: opts.Evidence}, nil
 }
 
 // ParseABI returns the IGateway ABI.

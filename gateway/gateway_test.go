@@ -93,7 +93,7 @@ func TestSubnetAndParentID(t *testing.T) {
 		{"/devnet/games/chess", "/devnet/games"},
 	}
 	for _, tt := range tests {
-		g, err := New(types.SubnetID(tt.subnet))
+		g, err := New(types.SubnetID(tt.subnet), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +114,7 @@ func TestSubnetAndParentID(t *testing.T) {
 }
 
 func TestMalformedCallsRevert(t *testing.T) {
-	g, err := New("/devnet")
+	g, err := New("/devnet", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestMalformedCallsRevert(t *testing.T) {
 }
 
 func TestNewRejectsBadSubnet(t *testing.T) {
-	if _, err := New("devnet"); err == nil {
+	if _, err := New("devnet", Options{}); err == nil {
 		t.Fatal("New accepted a subnet ID without a leading /")
 	}
 }

@@ -119,7 +119,7 @@ var methods = map[string]method{
 			return nil, x.submitEvidence(args[0].(string), args[1].([]byte))
 		},
 		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 {
-			return evidenceGas(st, g.subnet, args[0].(string), args[1].([]byte))
+			return evidenceGas(g.evidence, st, g.subnet, args[0].(string), args[1].([]byte))
 		},
 	},
 }

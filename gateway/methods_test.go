@@ -39,7 +39,7 @@ func TestMethodTableMatchesABI(t *testing.T) {
 // exactly the functions the ABI does not declare view or pure, and these
 // are the ones that write state.
 func TestStaticCallsFollowStateMutability(t *testing.T) {
-	g, err := New("/devnet/games")
+	g, err := New("/devnet/games", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ type harness struct {
 }
 
 func newHarness(t *testing.T) *harness {
-	g, err := New("/devnet")
+	g, err := New("/devnet", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/rlp"
 
-	"github.com/aspen-chain/aspen/consensus/bft"
 	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -38,19 +37,26 @@ import (
 type EvidenceKind uint8
 
 const (
-	// EvidenceDoubleVote: the payload is a DoubleVote.
+	// EvidenceDoubleVote: the payload is the child engine's own evidence,
+	// checked by the EvidenceVerifier (for bft, bft.DoubleVote: two votes
+	// of one step).
 	EvidenceDoubleVote EvidenceKind = 1
 	// EvidenceDoubleCheckpoint: the payload is a DoubleCheckpoint.
 	EvidenceDoubleCheckpoint EvidenceKind = 2
 )
 
-// DoubleVote is two bft votes of the child for the same height, round and
-// step (prevote or precommit) but different blocks, both signed by Key over
-// their sign bytes (bft.VoteSignBytes, with the child's ID as domain). The
-// votes' Validator indexes are not signed and are ignored.
-type DoubleVote struct {
-	Key  []byte // 48-byte compressed BLS public key of the signer
-	A, B bft.Vote
+// EvidenceVerifier checks a child engine's own evidence (EvidenceDoubleVote
+// payloads). The gateway knows engines only by their name in the Engine
+// enum and imports none: the chain's wiring passes one (the node: every
+// consensus kind it runs), and every node must pass the same, or
+// submitEvidence would end differently on different nodes.
+type EvidenceVerifier interface {
+	// DecodeEvidence decodes payload, evidence that a validator of child
+	// (running engine) equivocated, and checks all but its signatures. It
+	// returns the signer's BLS key, the child height and what was done.
+	DecodeEvidence(engine string, child types.SubnetID, payload []byte) (key []byte, height uint64, what string, err error)
+	// VerifyEvidence checks the signatures of evidence DecodeEvidence accepted.
+	VerifyEvidence(engine string, child types.SubnetID, payload []byte) error
 }
 
 // DoubleCheckpoint is two different checkpoints of the child for the same
@@ -68,9 +74,10 @@ type evidenceRLP struct {
 	Payload rlp.RawValue
 }
 
-// EncodeDoubleVote returns d as the evidence argument of submitEvidence.
-func EncodeDoubleVote(d DoubleVote) []byte {
-	return mustRLP(evidenceRLP{EvidenceDoubleVote, mustRLP(&d)})
+// EncodeEngineEvidence returns payload, a child engine's own evidence (for
+// bft: bft.EncodeDoubleVote's), as the evidence argument of submitEvidence.
+func EncodeEngineEvidence(payload []byte) []byte {
+	return mustRLP(evidenceRLP{EvidenceDoubleVote, rlp.RawValue(payload)})
 }
 
 // EncodeDoubleCheckpoint returns d as the evidence argument of submitEvidence.
@@ -91,32 +98,29 @@ type offence struct {
 }
 
 // parseEvidence decodes evidence against the child id of the chain self,
-// whose engine is engine, and checks all but the signatures. Every failure
-// is a revert saying what was wrong.
-func parseEvidence(self, id types.SubnetID, engine Engine, evidence []byte) (*offence, error) {
+// whose engine is engine, and checks all but the signatures; ev checks the
+// engine's own evidence. Every failure is a revert saying what was wrong.
+func parseEvidence(ev EvidenceVerifier, self, id types.SubnetID, engine Engine, evidence []byte) (*offence, error) {
 	var env evidenceRLP
 	if err := rlp.DecodeBytes(evidence, &env); err != nil {
 		return nil, reverted("gateway: submitEvidence: evidence is not RLP [kind, payload]: %v", err)
 	}
 	switch env.Kind {
 	case EvidenceDoubleVote:
-		var d DoubleVote
-		if err := rlp.DecodeBytes(env.Payload, &d); err != nil {
-			return nil, reverted("gateway: submitEvidence: malformed double vote (want RLP [key, voteA, voteB]): %v", err)
+		if ev == nil {
+			return nil, reverted("gateway: submitEvidence: this chain checks no engine evidence; submit a double-signed checkpoint instead")
 		}
-		if err := checkEvidenceKey(d.Key); err != nil {
+		payload := []byte(env.Payload)
+		key, height, what, err := ev.DecodeEvidence(engine.String(), id, payload)
+		if err != nil {
+			return nil, reverted("gateway: submitEvidence: %s runs engine %s: %v", id, engine, err)
+		}
+		if err := checkEvidenceKey(key); err != nil {
 			return nil, err
 		}
-		if engine != EngineBFT {
-			return nil, reverted("gateway: submitEvidence: %s runs engine %s, which casts no bft votes; submit a double-signed checkpoint instead", id, engine)
-		}
-		if err := bft.CheckDoubleVote(d.A, d.B); err != nil {
-			return nil, reverted("gateway: submitEvidence: not a double vote: %v", err)
-		}
 		return &offence{
-			key: d.Key, height: d.A.Height,
-			what:   fmt.Sprintf("double %s at height %d, round %d", d.A.Type, d.A.Height, d.A.Round),
-			verify: func() error { return bft.VerifyDoubleVote(d.Key, id, d.A, d.B) },
+			key: key, height: height, what: what,
+			verify: func() error { return ev.VerifyEvidence(engine.String(), id, payload) },
 		}, nil
 	case EvidenceDoubleCheckpoint:
 		var d DoubleCheckpoint
@@ -186,7 +190,7 @@ func (x *call) submitEvidence(childID string, evidence []byte) error {
 	case StatusRegistered:
 		return reverted("gateway: %s is not active yet: it has no chain whose votes or checkpoints could conflict", id)
 	}
-	off, err := parseEvidence(x.g.subnet, types.SubnetID(id), Engine(getU64(x.st, name, fEngine)), evidence)
+	off, err := parseEvidence(x.g.evidence, x.g.subnet, types.SubnetID(id), Engine(getU64(x.st, name, fEngine)), evidence)
 	if err != nil {
 		return err
 	}
@@ -338,7 +342,7 @@ func (x *call) destroy(amount *big.Int) error {
 
 // evidenceGas prices submitEvidence(childID, evidence) on the chain self,
 // decision by decision as submitEvidence takes them.
-func evidenceGas(st StateReader, self types.SubnetID, childID string, evidence []byte) uint64 {
+func evidenceGas(ev EvidenceVerifier, st StateReader, self types.SubnetID, childID string, evidence []byte) uint64 {
 	// Decoding hashes each checkpoint twice (its hash, its signing bytes);
 	// a vote's sign bytes are a few words.
 	gas := 2 * (gasHash + gasHashWord*uint64((len(evidence)+31)/32))
@@ -348,7 +352,7 @@ func evidenceGas(st StateReader, self types.SubnetID, childID string, evidence [
 		return gas
 	}
 	gas += gasRead * 3 // status, engine, offence mark
-	off, err := parseEvidence(self, id, Engine(getU64(st, name, fEngine)), evidence)
+	off, err := parseEvidence(ev, self, id, Engine(getU64(st, name, fEngine)), evidence)
 	if err != nil || st.GetState(offenceSlot(name, off.key, off.height)) != (common.Hash{}) {
 		return gas
 	}

@@ -14,6 +14,9 @@ import (
 	"github.com/aspen-chain/aspen/types"
 )
 
+// engineEvidence is d as submitEvidence's evidence.
+func engineEvidence(d bft.DoubleVote) []byte { return EncodeEngineEvidence(bft.EncodeDoubleVote(d)) }
+
 // vote is a vote of the child signed by k; index is the (unsigned) seat.
 func (c *child) vote(k *crypto.BLSSecretKey, typ bft.VoteType, height uint64, round uint32, block byte) bft.Vote {
 	v := bft.Vote{Type: typ, Height: height, Round: round, Validator: 7}
@@ -27,7 +30,7 @@ func (c *child) vote(k *crypto.BLSSecretKey, typ bft.VoteType, height uint64, ro
 // doubleVote is owner's two prevotes at height (round 0) for blocks 1 and 2.
 func (c *child) doubleVote(owner common.Address, height uint64) []byte {
 	k := c.keys[owner]
-	return EncodeDoubleVote(DoubleVote{Key: k.PublicKey().Bytes(), A: c.vote(k, bft.Prevote, height, 0, 1), B: c.vote(k, bft.Prevote, height, 0, 2)})
+	return engineEvidence(bft.DoubleVote{Key: k.PublicKey().Bytes(), A: c.vote(k, bft.Prevote, height, 0, 1), B: c.vote(k, bft.Prevote, height, 0, 2)})
 }
 
 // signedCheckpoint is a checkpoint of the child at height for block, encoded,
@@ -130,7 +133,7 @@ func TestSlashDoubleVote(t *testing.T) {
 	again := h.st.snapshot()
 	c.slashes(ev)
 	k := c.keys[a4]
-	other := EncodeDoubleVote(DoubleVote{Key: k.PublicKey().Bytes(), A: c.vote(k, bft.Precommit, 5, 3, 0), B: c.vote(k, bft.Precommit, 5, 3, 9)})
+	other := engineEvidence(bft.DoubleVote{Key: k.PublicKey().Bytes(), A: c.vote(k, bft.Precommit, 5, 3, 0), B: c.vote(k, bft.Precommit, 5, 3, 9)})
 	c.slashes(other)
 	h.unchanged(again)
 	priceAgain := h.g.RequiredGas(h.st, Call{Input: c.evidenceInput(ev)})
@@ -237,7 +240,7 @@ func TestSlashRefusals(t *testing.T) {
 	vote := func(typ bft.VoteType, height uint64, round uint32, block byte) bft.Vote {
 		return c.vote(k, typ, height, round, block)
 	}
-	dv := func(a, b bft.Vote) []byte { return EncodeDoubleVote(DoubleVote{Key: key, A: a, B: b}) }
+	dv := func(a, b bft.Vote) []byte { return engineEvidence(bft.DoubleVote{Key: key, A: a, B: b}) }
 	pa := vote(bft.Prevote, 5, 0, 1)
 	forged := vote(bft.Prevote, 5, 0, 2)
 	bft.SignVote(stranger, c.id, &forged)
@@ -265,7 +268,7 @@ func TestSlashRefusals(t *testing.T) {
 		{"unknown kind", "unknown evidence kind 9", mustRLP(evidenceRLP{9, mustRLP([]uint{1})})},
 		{"malformed vote payload", "malformed double vote", mustRLP(evidenceRLP{EvidenceDoubleVote, mustRLP([]uint{1, 2})})},
 		{"malformed checkpoint payload", "malformed double checkpoint", mustRLP(evidenceRLP{EvidenceDoubleCheckpoint, mustRLP([]uint{1})})},
-		{"short key", "must be 48 bytes", EncodeDoubleVote(DoubleVote{Key: key[:47], A: pa, B: vote(bft.Prevote, 5, 0, 2)})},
+		{"short key", "must be 48 bytes", engineEvidence(bft.DoubleVote{Key: key[:47], A: pa, B: vote(bft.Prevote, 5, 0, 2)})},
 		{"same block", "both votes are for the same block", dv(pa, vote(bft.Prevote, 5, 0, 1))},
 		{"different heights", "votes for different heights (5 and 6)", dv(pa, vote(bft.Prevote, 6, 0, 2))},
 		{"different rounds", "votes for different rounds (0 and 1)", dv(pa, vote(bft.Prevote, 5, 1, 2))},
@@ -273,7 +276,7 @@ func TestSlashRefusals(t *testing.T) {
 		{"bad vote type", "vote type 3 is neither prevote nor precommit", dv(bft.Vote{Type: 3, Height: 5}, bft.Vote{Type: 3, Height: 5, BlockHash: common.Hash{1}})},
 		{"forged vote", "vote B is not signed by BLS key", dv(pa, forged)},
 		{"vote of another subnet", "vote B is not signed by BLS key", dv(pa, otherSubnet)},
-		{"unknown key", "has nothing at stake in /devnet/games", EncodeDoubleVote(DoubleVote{Key: sk, A: sv(1), B: sv(2)})},
+		{"unknown key", "has nothing at stake in /devnet/games", engineEvidence(bft.DoubleVote{Key: sk, A: sv(1), B: sv(2)})},
 		{"checkpoint not decoding", "checkpoint B: types: invalid checkpoint", dc(cpA, []byte{1}, sigA, sigB)},
 		{"checkpoint of another subnet", `checkpoint B is of subnet "/devnet/other", not of /devnet/games`, dc(cpA, encElsewhere, sigA, sigB)},
 		{"checkpoints of different heights", "checkpoints for different heights (10 and 20)", dc(cpA, cp20, sigA, sig20)},
@@ -298,7 +301,7 @@ func TestSlashRefusals(t *testing.T) {
 	solo := ABIParams{Engine: uint8(EngineSolo), MinValidators: 1, MinCollateral: big.NewInt(1), BlockTimeMs: 500, CheckpointPeriod: 10, GasLimit: 30_000_000}
 	h.ok(common.Address{0xc0}, 0, "createSubnet", "seq", solo)
 	h.ok(a1, 5*gwei, "join", "/devnet/seq", key, k.ProofOfPossession(), "/ip4/127.0.0.1/tcp/1/p2p/x")
-	h.fails("runs engine solo, which casts no bft votes", common.Address{0xee}, 0, "submitEvidence", "/devnet/seq", good)
+	h.fails("runs engine solo: consensus: engine has no evidence of its own", common.Address{0xee}, 0, "submitEvidence", "/devnet/seq", good)
 	h.ok(common.Address{0xc0}, 0, "kill", "/devnet/seq")
 	h.fails("/devnet/seq was killed", common.Address{0xee}, 0, "submitEvidence", "/devnet/seq", good)
 

@@ -31,6 +31,17 @@ func (e Engine) String() string {
 	return "unknown"
 }
 
+// EngineByName is the Engine whose String is name (an engine's name as
+// consensus.Kind spells it): the one table between names and the enum.
+func EngineByName(name string) (Engine, bool) {
+	for e := EngineSolo; e <= EnginePoW; e++ {
+		if e.String() == name {
+			return e, true
+		}
+	}
+	return 0, false
+}
+
 // Status is a subnet's life stage, as IGateway.Status.
 type Status uint8
 
@@ -106,16 +117,24 @@ const (
 // MsgID is a message's ID for its whole trip: keccak256(rlp([src, srcNonce])).
 func MsgID(src string, srcNonce uint64) common.Hash { return types.MsgID(src, srcNonce) }
 
+// MaxPower is the most voting power one seat has: 2^52 units, a collateral
+// of about 4.5 million coins; collateral beyond it adds none. MaxValidators
+// seats of MaxPower stay below 2^62 (consensus.MaxTotalPower), so a child's
+// validator set never holds a total power that its engine refuses or whose
+// quorum arithmetic overflows (issue 19, defect 3). It relies on a subnet
+// having at most MaxValidators seats.
+const MaxPower = 1 << 52
+
 // PowerOf is a validator's voting power for its collateral: one unit per
-// gwei, at least 1. Parent (checkpoint quorums) and child (its engine's
-// validator set) compute it the same way.
+// gwei, at least 1, at most MaxPower. Parent (checkpoint quorums) and child
+// (its engine's validator set) compute it the same way.
 func PowerOf(collateral *big.Int) uint64 {
 	if collateral == nil {
 		return 1
 	}
 	p := new(big.Int).Div(collateral, big.NewInt(1e9))
-	if !p.IsUint64() {
-		return ^uint64(0) >> 8 // far beyond any real stake; keeps sums of a few sets from overflowing
+	if !p.IsUint64() || p.Uint64() > MaxPower {
+		return MaxPower
 	}
 	return max(p.Uint64(), 1)
 }

@@ -11,6 +11,9 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/consensus/bft"
+	"github.com/aspen-chain/aspen/consensus/solo"
 	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -120,7 +123,7 @@ type xh struct {
 }
 
 func newXH(t *testing.T, self types.SubnetID) *xh {
-	g, err := New(self)
+	g, err := New(self, Options{Evidence: consensus.KindEvidence{solo.Kind, bft.Kind}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
+	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/consensus/bft"
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/types"
@@ -21,45 +22,53 @@ func (rt *runtime) reportCommitted(b *types.Block, vs []types.Validator) {
 	if rt.parentTxs == nil {
 		return
 	}
-	var dvs []gateway.DoubleVote
+	var dvs [][]byte // engine evidence for the parent (Kind.Evidence decodes it)
 	// Only the node that proposed the block reports what it carries, so one
 	// transaction pays per offence; the gateway takes a repeat as a cheap
 	// no-op anyway.
 	if len(b.Evidence) > 0 && b.Header.Proposer == rt.account.address {
-		dvs = append(dvs, blockDoubleVotes(b, vs)...)
+		dvs = append(dvs, rt.blockEvidence(b, vs)...)
 	}
 	if o, ok := rt.engine.(interface{ TakeOrphanedEvidence() []bft.KeyedEvidence }); ok {
 		// Every node that held one reports it: no block names a reporter.
 		for _, ev := range o.TakeOrphanedEvidence() {
-			dvs = append(dvs, gateway.DoubleVote{Key: ev.Key, A: ev.A, B: ev.B})
+			dvs = append(dvs, bft.EncodeDoubleVote(bft.DoubleVote{Key: ev.Key, A: ev.A, B: ev.B}))
 		}
 	}
 	if len(dvs) > 0 {
-		go reportEvidence(rt.log, rt.parentTxs, rt.id, dvs) // off the driver's goroutine
+		go reportEvidence(rt.log, rt.parentTxs, rt.id, rt.kind, dvs) // off the driver's goroutine
 	}
 }
 
-// blockDoubleVotes names by key the equivocations in b, whose evidence
-// indexes validators by seat in vs, the set that decided b.
-func blockDoubleVotes(b *types.Block, vs []types.Validator) []gateway.DoubleVote {
-	var out []gateway.DoubleVote
+// blockEvidence turns the equivocations in b, whose evidence may index
+// validators by seat in vs (the set that decided b), into evidence for the
+// parent, through the engine's kind.
+func (rt *runtime) blockEvidence(b *types.Block, vs []types.Validator) [][]byte {
+	if rt.kind.ReportEvidence == nil {
+		return nil
+	}
+	var out [][]byte
 	for _, enc := range b.Evidence {
-		ev, err := bft.DecodeEvidence(enc)
-		if err != nil || int64(ev.A.Validator) >= int64(len(vs)) {
+		payload, err := rt.kind.ReportEvidence(vs, enc)
+		if err != nil {
 			continue // cannot happen: the engine checked it against vs
 		}
-		out = append(out, gateway.DoubleVote{Key: vs[ev.A.Validator].BLSPublicKey, A: ev.A, B: ev.B})
+		out = append(out, payload)
 	}
 	return out
 }
 
-// reportEvidence sends equivocations in subnet to the parent's gateway
-// (submitEvidence) through the parent chain's nonce owner; the gateway
-// slashes the equivocator. Errors are logged: anyone may still submit the
-// same evidence.
-func reportEvidence(log *slog.Logger, parent gatewayCaller, subnet types.SubnetID, dvs []gateway.DoubleVote) {
-	for _, d := range dvs {
-		data, err := gatewayABI.Pack("submitEvidence", string(subnet), gateway.EncodeDoubleVote(d))
+// reportEvidence sends equivocations in subnet (engine evidence, decoded
+// for the logs by kind) to the parent's gateway (submitEvidence) through the
+// parent chain's nonce owner; the gateway slashes the equivocator. Errors are
+// logged: anyone may still submit the same evidence.
+func reportEvidence(log *slog.Logger, parent gatewayCaller, subnet types.SubnetID, kind consensus.Kind, dvs [][]byte) {
+	for _, payload := range dvs {
+		var d consensus.Offence // for the logs: who, at which height
+		if kind.Evidence != nil {
+			d, _ = kind.Evidence(subnet, payload)
+		}
+		data, err := gatewayABI.Pack("submitEvidence", string(subnet), gateway.EncodeEngineEvidence(payload))
 		if err != nil {
 			continue
 		}
@@ -67,9 +76,9 @@ func reportEvidence(log *slog.Logger, parent gatewayCaller, subnet types.SubnetI
 		tx, _, err := parent.CallGateway(ctx, data)
 		cancel()
 		if err != nil {
-			log.Warn("equivocation evidence not reported to the parent", "height", d.A.Height, "key", hexutil.Encode(d.Key), "err", err)
+			log.Warn("equivocation evidence not reported to the parent", "height", d.Height, "key", hexutil.Encode(d.Key), "err", err)
 			continue
 		}
-		log.Info("equivocation reported to the parent", "height", d.A.Height, "key", hexutil.Encode(d.Key), "tx", tx)
+		log.Info("equivocation reported to the parent", "height", d.Height, "key", hexutil.Encode(d.Key), "tx", tx)
 	}
 }

@@ -83,7 +83,7 @@ type fakeChain struct {
 var _ chainView = (*fakeChain)(nil)
 
 func newFakeChain(t *testing.T, id types.SubnetID) *fakeChain {
-	g, err := gateway.New(id)
+	g, err := gateway.New(id, gateway.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -294,7 +294,7 @@ func TestSyncedBlockBodyMustMatchHeader(t *testing.T) {
 	if c.Signature, err = crypto.AggregateSignatures(sigs); err != nil {
 		t.Fatal(err)
 	}
-	rt := &syncer{id: gossipSubnet}
+	rt := &syncer{id: gossipSubnet, kind: bft.Kind}
 	if err := rt.verifyCertified(vs, b, c); err != nil {
 		t.Fatalf("genuine block: %v", err)
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/aspen-chain/aspen/blocksync"
 	"github.com/aspen-chain/aspen/consensus"
-	"github.com/aspen-chain/aspen/consensus/bft"
 	"github.com/aspen-chain/aspen/mempool"
 	"github.com/aspen-chain/aspen/p2p"
 	"github.com/aspen-chain/aspen/types"
@@ -186,9 +185,9 @@ func (rt *runtime) gossipTxs(ctx context.Context) {
 func (rt *runtime) onStepError(err error) {
 	kind := "invalid"
 	switch {
-	case errors.Is(err, bft.ErrOldHeight):
+	case errors.Is(err, consensus.ErrOldHeight):
 		kind = "old"
-	case errors.Is(err, bft.ErrFutureHeight):
+	case errors.Is(err, consensus.ErrFutureHeight):
 		kind = "future"
 	}
 	rt.metrics.stepErrors.WithLabelValues(string(rt.id), kind).Inc()

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/aspen-chain/aspen/config"
+	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/p2p"
 	"github.com/aspen-chain/aspen/p2p/libp2p"
@@ -94,7 +95,11 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 	n.mu.runtimes = map[types.SubnetID]*runtime{}
 	seq := sequencerKey{key: key, address: gethcrypto.PubkeyToAddress(key.PublicKey)}
 	keys := engineKeys{account: seq}
-	if gen.Engine != "solo" {
+	kind, err := consensus.LookupKind(gen.Engine)
+	if err != nil {
+		return nil, err
+	}
+	if kind.ValidatorKeys {
 		if keys.bls, err = crypto.LoadBLSKey(cfg.Path(cfg.Keys.Validator)); err != nil {
 			return nil, err
 		}

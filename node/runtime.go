@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"crypto/ecdsa"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -29,9 +28,9 @@ import (
 	"github.com/aspen-chain/aspen/types"
 )
 
-// ErrNotSequencer is returned when a solo chain's home holds another key than
-// the genesis sequencer's.
-var ErrNotSequencer = errors.New("node: this node's account is not the solo sequencer of the chain")
+// ErrNotSequencer is returned when a single-sequencer chain's home holds
+// another key than the genesis sequencer's.
+var ErrNotSequencer = consensus.ErrNotSequencer
 
 // runtime runs one subnet on this node: its chain (storage, executor,
 // head), pool, engine and the driver goroutine that owns the engine, and
@@ -39,6 +38,7 @@ var ErrNotSequencer = errors.New("node: this node's account is not the solo sequ
 // for the system transactions they send to it, through its systemTxs.
 type runtime struct {
 	chain
+	kind consensus.Kind // the chain's engine
 	pool    *mempool.Pool
 	driver  *driver.Driver
 	engine  consensus.Engine // owned by the driver's goroutine; read only from onCommit
@@ -110,7 +110,12 @@ func openRuntime(cfg *config.Node, gen *config.Genesis, keys engineKeys, host p2
 
 func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 	gen := rt.gen
-	opts := evm.Options{Senders: poolSenders{rt}}
+	kind, err := consensus.LookupKind(gen.Engine)
+	if err != nil {
+		return fmt.Errorf("open chain %s: %w", rt.id, err)
+	}
+	rt.kind = kind
+	opts := evm.Options{Senders: poolSenders{rt}, Evidence: kindEvidence}
 	if rt.parent != nil {
 		opts.Parent = parentChain{parent: rt.parent, child: rt.id}
 	}
@@ -134,7 +139,7 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 	rt.account = keys.account
 	rt.setValidators(vs)
 	tick := tickFor(cfg.Consensus.BlockTime.Duration)
-	eng, err := newEngine(cfg, gen, vs, keys, head, tick)
+	eng, err := newEngine(kind, cfg, gen, vs, keys, head, tick)
 	if err != nil {
 		return err
 	}
@@ -143,7 +148,7 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 		OnStepError: rt.onStepError, OnStage: func(stage string, took time.Duration) {
 			rt.metrics.stage.WithLabelValues(string(rt.id), stage).Observe(took.Seconds())
 		}}
-	if gen.Engine != "solo" {
+	if !kind.SingleSequencer { // validators that talk: peers, a WAL for their votes, block sync
 		if rt.host == nil {
 			return fmt.Errorf("node: engine %s needs networking: set p2p.listen in %s", gen.Engine, cfg.Path(config.ConfigFile))
 		}
@@ -263,7 +268,7 @@ func (rt *runtime) onRewind(head *types.Header, dropped []*types.Block) {
 
 func (rt *runtime) setValidators(vs *consensus.ValidatorSet) {
 	rt.vals.Store(vs)
-	seated := rt.gen.Engine == "solo" // openRuntime refused any other sequencer
+	seated := rt.kind.SingleSequencer // the engine refused any other sequencer
 	for _, v := range vs.All() {
 		seated = seated || (rt.blsPub != nil && string(v.BLSPublicKey) == string(rt.blsPub))
 	}

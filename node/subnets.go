@@ -14,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/math"
 
 	"github.com/aspen-chain/aspen/config"
+	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -184,11 +185,12 @@ func (n *Node) holdsSeat(sn *gateway.Subnet) bool {
 // childGenesis derives a child's genesis from its parent's gateway state;
 // every node computes the same one.
 func childGenesis(cg *gateway.ChildGenesis, activatedAt *types.Header) (*config.Genesis, error) {
-	switch {
-	case cg.Params.Engine == gateway.EngineSolo && len(cg.Validators) != 1:
-		return nil, fmt.Errorf("node: solo subnet %s has %d validators, want its one sequencer", cg.ID, len(cg.Validators))
-	case cg.Params.Engine != gateway.EngineBFT && cg.Params.Engine != gateway.EngineSolo:
-		return nil, fmt.Errorf("node: subnet %s uses engine %s; this node runs solo and bft subnets", cg.ID, cg.Params.Engine)
+	kind, err := consensus.LookupKind(cg.Params.Engine.String())
+	if err != nil {
+		return nil, fmt.Errorf("node: subnet %s: %w", cg.ID, err)
+	}
+	if kind.SingleSequencer && len(cg.Validators) != 1 {
+		return nil, fmt.Errorf("node: %s subnet %s has %d validators, want its one sequencer", kind.Name, cg.ID, len(cg.Validators))
 	}
 	g := &config.Genesis{
 		SubnetID:    string(cg.ID),

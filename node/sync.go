@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 // network ahead of it, asking the peers its peer book picks.
 type syncer struct {
 	id      types.SubnetID
+	kind    consensus.Kind // verifies the certificates of synced blocks
 	host    p2p.Host
 	log     *slog.Logger
 	metrics *metrics
@@ -29,7 +31,7 @@ type syncer struct {
 }
 
 func newSyncer(rt *runtime) *syncer {
-	return &syncer{id: rt.id, host: rt.host, log: rt.log, metrics: rt.metrics, chain: &rt.chain,
+	return &syncer{id: rt.id, kind: rt.kind, host: rt.host, log: rt.log, metrics: rt.metrics, chain: &rt.chain,
 		vals:    rt.vals.Load,
 		deliver: func(b []driver.Synced) { rt.driver.DeliverSynced(b) },
 		wanted:  make(chan uint64, 1), book: newPeerBook(time.Now)}
@@ -155,5 +157,8 @@ func (s *syncer) verifyCertified(vs *consensus.ValidatorSet, b *types.Block, c *
 	if err := bft.CheckBody(b, evmBody); err != nil {
 		return err
 	}
-	return bft.VerifyCommit(vs, s.id, c)
+	if s.kind.VerifyCommit == nil {
+		return fmt.Errorf("engine %s makes no certificates to verify", s.kind.Name)
+	}
+	return s.kind.VerifyCommit(vs, s.id, c)
 }

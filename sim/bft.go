@@ -12,24 +12,27 @@ import (
 	"github.com/aspen-chain/aspen/types"
 )
 
-// BFT adapts the Tendermint engine: timeouts sized from the network's worst
-// delay, commits checked with bft.VerifyCommit, votes decoded for the
-// double-signing check, and byzantine nodes that equivocate on every
-// proposal and vote with validly signed conflicting messages.
+// BFT adapts the Tendermint engine, made and checked through bft.Kind as the
+// node does: timeouts sized from the network's worst delay, commits checked
+// with the kind's VerifyCommit, votes decoded for the double-signing check,
+// and byzantine nodes that equivocate on every proposal and vote with
+// validly signed conflicting messages.
 func BFT() EngineFactory {
 	return EngineFactory{
-		Name: "bft",
+		Name: bft.Kind.Name,
 		New: func(cfg NodeConfig) (consensus.Engine, error) {
 			d := cfg.MaxDelay + 1
-			return bft.New(bft.Config{
-				Subnet: cfg.Subnet, Validators: cfg.Validators, Key: cfg.Key,
-				Timeouts: bft.Timeouts{Propose: 4 * d, Prevote: 2 * d, Precommit: 2 * d, Delta: d},
-				// Heights at the pace of a few network delays, so fault
-				// windows span a few heights, not dozens of BLS-heavy ones.
-				BlockTime: 2 * d,
-			}, cfg.Height, cfg.Head)
+			return bft.Kind.New(consensus.Config{
+				Subnet: cfg.Subnet, Validators: cfg.Validators, BLSKey: cfg.Key, Height: cfg.Height, Head: cfg.Head,
+				Timing: consensus.Timing{
+					Propose: 4 * d, Prevote: 2 * d, Precommit: 2 * d, Delta: d,
+					// Heights at the pace of a few network delays, so fault
+					// windows span a few heights, not dozens of BLS-heavy ones.
+					BlockTime: 2 * d,
+				},
+			})
 		},
-		VerifyCommit: bft.VerifyCommit,
+		VerifyCommit: bft.Kind.VerifyCommit,
 		DecodeVote: func(payload []byte) (Vote, bool) {
 			m, err := bft.DecodeMessage(payload)
 			if err != nil {

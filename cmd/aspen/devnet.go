@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 
 	"github.com/aspen-chain/aspen/client"
 	"github.com/aspen-chain/aspen/config"
+	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -70,7 +72,7 @@ func devnetCmd() *cobra.Command {
 			"A node that dies is not restarted: devnet.json holds the exact command that restarts it.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := cmd.Flags()
-			if o.Engine == "solo" {
+			if k, err := consensus.LookupKind(o.Engine); err == nil && k.SingleSequencer {
 				if !f.Changed("validators") {
 					o.Validators = 1
 				}
@@ -87,7 +89,7 @@ func devnetCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.Home, "home", ".devnet", "directory for every node's home and devnet.json")
 	f.IntVar(&o.Validators, "validators", 4, "number of validator nodes (1 with --engine solo)")
-	f.StringVar(&o.Engine, "engine", "bft", "consensus engine of the root chain: bft or solo")
+	f.StringVar(&o.Engine, "engine", treeEngine, "consensus engine of the root chain: "+strings.Join(consensus.KindNames(), " or "))
 	f.StringVar(&o.Subnets, "subnets", "default", "default: also run /NET/alpha (node0-2), /NET/beta (node1-3) and /NET/alpha/one (node0-2), every dev and node account funded on each; none: the root alone")
 	f.DurationVar(&o.BlockTime, "block-time", time.Second, "block time")
 	f.DurationVar(&o.IdleInterval, "idle-interval", 10*time.Second, "longest gap between empty blocks when idle")
@@ -101,17 +103,20 @@ func devnetCmd() *cobra.Command {
 }
 
 func runDevnet(ctx context.Context, out io.Writer, o devnetOptions) error {
+	kind, err := consensus.LookupKind(o.Engine)
 	switch {
-	case o.Engine != "solo" && o.Engine != "bft":
-		return fmt.Errorf("--engine %s is not available: use solo or bft", o.Engine)
-	case o.Engine == "solo" && o.Validators != 1:
-		return fmt.Errorf("--validators %d: a solo chain has exactly one sequencer; use --validators 1, or --engine bft", o.Validators)
+	case err != nil:
+		return fmt.Errorf("--engine %s is not available: use %s", o.Engine, strings.Join(consensus.KindNames(), " or "))
+	case kind.SingleSequencer && o.Validators != 1:
+		return fmt.Errorf("--validators %d: a %s chain has exactly one sequencer; use --validators 1, or --engine %s", o.Validators, o.Engine, treeEngine)
 	case o.Validators < 1 || o.Validators > 100:
 		return fmt.Errorf("--validators %d: want 1 to 100", o.Validators)
 	case o.Subnets != "default" && o.Subnets != "none":
 		return fmt.Errorf("--subnets %q: use default or none", o.Subnets)
-	case o.Subnets == "default" && (o.Engine != "bft" || o.Validators < len(treeNodes)):
-		return fmt.Errorf("--subnets default needs --engine bft and at least %d validators; use --subnets none", len(treeNodes))
+	case o.Subnets == "default" && (!kind.ValidatorKeys || o.Validators < len(treeNodes)):
+		// The tree's subnets run treeEngine: their validators need BLS
+		// keys, which a node loads only when its root's engine uses them.
+		return fmt.Errorf("--subnets default needs --engine %s and at least %d validators; use --subnets none", treeEngine, len(treeNodes))
 	}
 	home, err := filepath.Abs(o.Home)
 	if err != nil {
@@ -184,6 +189,10 @@ func runDevnet(ctx context.Context, out io.Writer, o devnetOptions) error {
 
 // prepareDevnet creates the homes on first use and returns them in node order.
 func prepareDevnet(o devnetOptions) (homes []*config.Node, resumed bool, err error) {
+	kind, err := consensus.LookupKind(o.Engine)
+	if err != nil {
+		return nil, false, err
+	}
 	first := filepath.Join(o.Home, "node0")
 	if _, err := os.Stat(filepath.Join(first, config.ConfigFile)); err == nil {
 		for i := 0; ; i++ {
@@ -213,7 +222,7 @@ func prepareDevnet(o devnetOptions) (homes []*config.Node, resumed bool, err err
 		if err != nil {
 			return nil, false, err
 		}
-		if o.Engine != "solo" {
+		if !kind.SingleSequencer { // validators that talk need peers
 			cfg.P2P.Listen = []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", o.P2PPort+i)}
 		}
 		homes, keys = append(homes, cfg), append(keys, k)
@@ -238,7 +247,7 @@ func prepareDevnet(o devnetOptions) (homes []*config.Node, resumed bool, err err
 		fund = append(fund, k.Account)
 	}
 	validators := keys
-	if o.Engine == "solo" {
+	if kind.SingleSequencer {
 		validators = keys[:1]
 	}
 	gen, err := makeGenesis(initOptions{Network: o.Network, ChainID: o.ChainID, GasLimit: 30_000_000, BlockTime: o.BlockTime}, o.Engine, validators, fund)

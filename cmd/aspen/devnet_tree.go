@@ -63,7 +63,8 @@ func buildTree(ctx context.Context, out io.Writer, homes []*config.Node, root ty
 		if err != nil {
 			return err
 		}
-		params := gateway.ABIParams{Engine: uint8(gateway.EngineBFT), MinValidators: uint32(len(s.members)),
+		engine, _ := gateway.EngineByName(treeEngine)
+		params := gateway.ABIParams{Engine: uint8(engine), MinValidators: uint32(len(s.members)),
 			MinCollateral: coins(int64(len(s.members))), BlockTimeMs: uint32(blockTime.Milliseconds()),
 			CheckpointPeriod: max(period, 1), GasLimit: 30_000_000}
 		if _, err := g.Transact(ctx, "createSubnet", nil, id.Name(), params); err != nil {
@@ -174,11 +175,15 @@ func waitServes(ctx context.Context, cfg *config.Node, id types.SubnetID) error 
 	}
 }
 
+// treeEngine is the engine of the default tree's subnets, and the default
+// of --engine for devnet roots and subnet create.
+const treeEngine = "bft"
+
 // treeManifest adds the tree's subnets to m and each node's seats.
 func treeManifest(m *manifest, root types.SubnetID) {
 	for _, s := range defaultTree {
 		id := subnetOf(root, s.name)
-		sub := manifestSubnet{ID: string(id), Engine: "bft", ChainID: gateway.ChainIDFor(id)}
+		sub := manifestSubnet{ID: string(id), Engine: treeEngine, ChainID: gateway.ChainIDFor(id)}
 		for _, i := range s.members {
 			n := &m.Nodes[i]
 			n.ValidatorOf = append(n.ValidatorOf, string(id))

@@ -23,7 +23,7 @@ func coins(n int64) *math.HexOrDecimal256 {
 // soloGenesis is a root chain sequenced by seq, funding every address in fund
 // with fundCoins coins.
 func soloGenesis(o initOptions, seq nodeKeys, fund []common.Address) (*config.Genesis, error) {
-	return makeGenesis(o, "solo", []nodeKeys{seq}, fund)
+	return makeGenesis(o, config.DefaultGenesisEngine, []nodeKeys{seq}, fund)
 }
 
 // makeGenesis is a root chain run by validators with engine, funding every

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aspen-chain/aspen/client"
 	"github.com/aspen-chain/aspen/config"
+	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/p2p/libp2p"
@@ -88,16 +89,11 @@ type createOptions struct {
 // checks the bounds again and says why it refuses.
 func (o createOptions) params() (gateway.ABIParams, error) {
 	var p gateway.ABIParams
-	switch strings.ToLower(o.engine) {
-	case "solo":
-		p.Engine = uint8(gateway.EngineSolo)
-	case "bft":
-		p.Engine = uint8(gateway.EngineBFT)
-	case "pow":
-		p.Engine = uint8(gateway.EnginePoW)
-	default:
-		return p, fmt.Errorf("--engine %q: use solo or bft", o.engine)
+	e, ok := gateway.EngineByName(strings.ToLower(o.engine))
+	if !ok {
+		return p, fmt.Errorf("--engine %q: use %s", o.engine, strings.Join(consensus.KindNames(), " or "))
 	}
+	p.Engine = uint8(e)
 	coll, err := parseCoins(o.minCollateral)
 	if err != nil {
 		return p, fmt.Errorf("--min-collateral: %w", err)
@@ -163,7 +159,7 @@ func subnetCreateCmd() *cobra.Command {
 	}
 	f.register(cmd, true)
 	fl := cmd.Flags()
-	fl.StringVar(&o.engine, "engine", "bft", "consensus engine of the subnet: solo or bft")
+	fl.StringVar(&o.engine, "engine", treeEngine, "consensus engine of the subnet: "+strings.Join(consensus.KindNames(), " or "))
 	fl.Uint32Var(&o.minValidators, "min-validators", 1, "validators needed before the subnet starts")
 	fl.StringVar(&o.minCollateral, "min-collateral", "1", "total collateral (coins) needed before the subnet starts")
 	fl.DurationVar(&o.blockTime, "block-time", time.Second, "target block interval of the subnet")

@@ -1,6 +1,7 @@
 package bft
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/aspen-chain/aspen/consensus"
@@ -11,7 +12,10 @@ import (
 // VerifyCommit checks that c certifies c.BlockHash at c.Height: the signers
 // in the bitmap are validators of vs holding more than two thirds of its
 // power, and c.Signature aggregates their precommits for (subnet, height,
-// round, block). One pairing check, whatever the number of signers.
+// round, block). One pairing check, whatever the number of signers. The
+// check is crypto.KeySet.Verify, the one certificate verifier checkpoints
+// use too; the bitmap may stop at the last signer (makeCommit's), as
+// certificates always could.
 func VerifyCommit(vs *consensus.ValidatorSet, subnet types.SubnetID, c *types.Commit) error {
 	if c == nil {
 		return fmt.Errorf("%w: none", ErrInvalidCommit)
@@ -19,33 +23,25 @@ func VerifyCommit(vs *consensus.ValidatorSet, subnet types.SubnetID, c *types.Co
 	if c.BlockHash == ([32]byte{}) {
 		return fmt.Errorf("%w: certifies the nil block", ErrInvalidCommit)
 	}
-	if len(c.Signers) > (vs.Len()+7)/8 {
-		return fmt.Errorf("%w: bitmap of %d bytes for %d validators", ErrInvalidCommit, len(c.Signers), vs.Len())
+	ks, err := vs.KeySet()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidCommit, err)
 	}
-	for i := vs.Len(); i < len(c.Signers)*8; i++ {
-		if c.HasSigner(i) {
-			return fmt.Errorf("%w: bit %d set beyond the %d validators", ErrInvalidCommit, i, vs.Len())
-		}
-	}
-	var (
-		pubs  [][]byte
-		power uint64
-	)
-	for i := 0; i < vs.Len(); i++ {
-		if c.HasSigner(i) {
-			v := vs.At(i)
-			pubs = append(pubs, v.BLSPublicKey)
-			power += v.Power
-		}
-	}
-	if !vs.HasQuorum(power) {
-		return fmt.Errorf("%w: %d of %d (need %d)", ErrNoQuorum, power, vs.TotalPower(), vs.Quorum())
+	bitmap := c.Signers
+	if want := (vs.Len() + 7) / 8; len(bitmap) < want {
+		bitmap = append(append(make([]byte, 0, want), bitmap...), make([]byte, want-len(bitmap))...)
 	}
 	msg := VoteSignBytes(subnet, Precommit, c.Height, c.Round, c.BlockHash)
-	if !crypto.VerifyAggregate(pubs, msg, c.Signature) {
-		return fmt.Errorf("%w: %w: aggregate does not match the signers' precommits", ErrInvalidCommit, ErrBadSignature)
+	switch _, err := ks.Verify(bitmap, msg, c.Signature); {
+	case err == nil:
+		return nil
+	case errors.Is(err, crypto.ErrNoQuorum):
+		return fmt.Errorf("%w: %w", ErrNoQuorum, err)
+	case errors.Is(err, crypto.ErrBadAggregate):
+		return fmt.Errorf("%w: %w: %w", ErrInvalidCommit, ErrBadSignature, err)
+	default:
+		return fmt.Errorf("%w: %w", ErrInvalidCommit, err)
 	}
-	return nil
 }
 
 // makeCommit aggregates the precommits for block in votes (indexed by

@@ -81,6 +81,11 @@ type Engine struct {
 	sync     syncState
 
 	ready consensus.Ready
+
+	// halted is set when a final block names a validator set the engine
+	// cannot use (changeSet): it stops, and Step returns halted, rather
+	// than taking the whole process down with a panic.
+	halted error
 }
 
 var _ consensus.Engine = (*Engine)(nil)
@@ -124,17 +129,21 @@ func (e *Engine) Validators() *consensus.ValidatorSet { return e.cfg.Validators 
 // changeSet switches to the set a final block named for the next height.
 // Messages buffered for that height were checked against the old set, so
 // they are dropped; their senders re-broadcast when the round stalls.
-func (e *Engine) changeSet(next []types.Validator) {
+func (e *Engine) changeSet(next []types.Validator) error {
 	vs, err := consensus.NewValidatorSet(next)
 	if err != nil {
 		// The executor refuses a block whose next set differs from what its
-		// config changes lead to, and the gateway keeps sets non-empty.
-		panic("bft: a final block names an invalid validator set: " + err.Error())
+		// config changes lead to, and the gateway keeps sets non-empty and
+		// their power capped; should a set still be unusable (a total above
+		// consensus.MaxTotalPower), this chain stops here, not the node.
+		e.halted = fmt.Errorf("%w: final block names a validator set the engine cannot use: %w", ErrInvalidConfig, err)
+		return e.halted
 	}
 	e.cfg.Validators = vs
 	e.seat()
 	e.sync.next = nil
 	e.evidence.rebind(vs)
+	return nil
 }
 
 // Height is the height being decided: the last final block's height + 1.
@@ -174,6 +183,9 @@ func (e *Engine) Advance() { e.ready = consensus.Ready{} }
 
 // Tick advances logical time by one tick and fires due timeouts.
 func (e *Engine) Tick() {
+	if e.halted != nil {
+		return
+	}
 	e.begin()
 	e.now++
 	for {
@@ -195,6 +207,9 @@ func (e *Engine) Tick() {
 // Step feeds one input to the engine. Bad peer messages return an error and
 // change nothing.
 func (e *Engine) Step(msg consensus.Message) error {
+	if e.halted != nil {
+		return e.halted
+	}
 	if r, ok := msg.(consensus.Replay); ok {
 		if e.began {
 			return ErrReplayAfterStart
@@ -233,7 +248,9 @@ func (e *Engine) Step(msg consensus.Message) error {
 	case consensus.Synced:
 		if m.Height >= e.height {
 			if len(m.NextValidators) > 0 {
-				e.changeSet(m.NextValidators)
+				if err := e.changeSet(m.NextValidators); err != nil {
+					return err
+				}
 			}
 			e.enterHeight(m.Height+1, m.Hash)
 			e.startOrRest()
@@ -307,8 +324,9 @@ func (e *Engine) decide(r uint32, block *types.Block, hash common.Hash) {
 	e.ready.Final = append(e.ready.Final, consensus.Final{Block: block, Commit: commit})
 	e.evidence.included(block.Evidence, e.cfg.Validators)
 	e.sync.remember(e.catchUp(r, hash), e.now)
-	if len(block.Header.NextValidators) > 0 {
-		e.changeSet(block.Header.NextValidators)
+	if len(block.Header.NextValidators) > 0 && e.changeSet(block.Header.NextValidators) != nil {
+		e.height, e.head, e.started = e.height+1, hash, false // halted: nothing follows this block here
+		return
 	}
 	e.enterHeight(e.height+1, hash)
 	e.work = false // the driver reports the pool again after the commit

@@ -21,8 +21,8 @@ var (
 	ErrNotValidator      = errors.New("bft: sender is not in the validator set")
 	ErrBadSignature      = errors.New("bft: bad signature")
 	ErrWrongProposer     = errors.New("bft: proposal from a validator that is not the round's proposer")
-	ErrOldHeight         = errors.New("bft: message for a height already decided")
-	ErrFutureHeight      = errors.New("bft: message for a height too far ahead")
+	ErrOldHeight         = consensus.ErrOldHeight
+	ErrFutureHeight      = consensus.ErrFutureHeight
 	ErrFutureRound       = errors.New("bft: message for a round too far ahead")
 	ErrConflict          = errors.New("bft: conflicting proposal for a round that already has one")
 	ErrUnexpectedBlock   = errors.New("bft: built block does not answer a pending build request")

@@ -55,6 +55,9 @@ type Options struct {
 	// Parent is the parent chain of a subnet (nil for a root): blocks whose
 	// parent reference moves apply the parent's queued messages from it.
 	Parent ParentChain
+	// Evidence checks child engines' own evidence in the gateway's
+	// submitEvidence (the node: its consensus kinds); nil refuses it.
+	Evidence gateway.EvidenceVerifier
 }
 
 const (
@@ -103,7 +106,7 @@ func New(st *store.Store, gen *config.Genesis, opts Options) (*Executor, error) 
 	if opts.StateCacheMB == 0 {
 		opts.StateCacheMB = defaultStateCacheMB
 	}
-	gw, err := gateway.New(gen.ID())
+	gw, err := gateway.New(gen.ID(), gateway.Options{Evidence: opts.Evidence})
 	if err != nil {
 		return nil, err
 	}

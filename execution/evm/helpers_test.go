@@ -121,7 +121,7 @@ func (c *testChain) open() {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	ex, err := New(st, c.gen, Options{})
+	ex, err := New(st, c.gen, Options{Evidence: testEvidence})
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/params"
 
+	"github.com/aspen-chain/aspen/consensus"
 	bftengine "github.com/aspen-chain/aspen/consensus/bft"
 	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/gateway"
@@ -23,8 +24,12 @@ func (x *xChild) doubleVote(i int, height uint64) []byte {
 	b := bftengine.Vote{Type: bftengine.Prevote, Height: height, BlockHash: common.Hash{0xbb}}
 	bftengine.SignVote(k, x.id, &a)
 	bftengine.SignVote(k, x.id, &b)
-	return gateway.EncodeDoubleVote(gateway.DoubleVote{Key: k.PublicKey().Bytes(), A: a, B: b})
+	return gateway.EncodeEngineEvidence(bftengine.EncodeDoubleVote(bftengine.DoubleVote{Key: k.PublicKey().Bytes(), A: a, B: b}))
 }
+
+// testEvidence is the engine evidence test chains check: the node gives its
+// executors every consensus kind it runs.
+var testEvidence = consensus.KindEvidence{bftengine.Kind}
 
 // doubleCheckpoint is account i's signatures of two checkpoints at height.
 func (x *xChild) doubleCheckpoint(i int, height uint64) []byte {

@@ -85,7 +85,7 @@ func TestSlashDoubleVote(t *testing.T) {
 	b := bft.Vote{Type: bft.Prevote, Height: 3, Round: 0, BlockHash: common.Hash{0x0b}}
 	bft.SignVote(key3, types.SubnetID(games), &a)
 	bft.SignVote(key3, types.SubnetID(games), &b)
-	evidence := gateway.EncodeDoubleVote(gateway.DoubleVote{Key: key3.PublicKey().Bytes(), A: a, B: b})
+	evidence := gateway.EncodeEngineEvidence(bft.EncodeDoubleVote(bft.DoubleVote{Key: key3.PublicKey().Bytes(), A: a, B: b}))
 
 	submitter := n.m.Accounts[1]
 	skey, _ := submitter.Key()
