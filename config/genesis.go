@@ -16,7 +16,6 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/aspen-chain/aspen/consensus"
-	_ "github.com/aspen-chain/aspen/consensus/engines" // the engines a genesis may name
 	"github.com/aspen-chain/aspen/types"
 )
 

@@ -164,7 +164,11 @@ func LookupKind(name string) (Kind, error) {
 	k, ok := registry.kinds[name]
 	registry.RUnlock()
 	if !ok {
-		return Kind{}, fmt.Errorf("%w %q: this build has %s", ErrUnknownKind, name, strings.Join(KindNames(), ", "))
+		have := KindNames()
+		if len(have) == 0 {
+			return Kind{}, fmt.Errorf("%w %q: no engine is registered (import consensus/engines)", ErrUnknownKind, name)
+		}
+		return Kind{}, fmt.Errorf("%w %q: this build has %s", ErrUnknownKind, name, strings.Join(have, ", "))
 	}
 	return k, nil
 }
