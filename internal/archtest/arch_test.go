@@ -1,10 +1,12 @@
 package archtest
 
 import (
+	"fmt"
 	"go/parser"
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,11 +14,14 @@ import (
 
 const module = "github.com/aspen-chain/aspen"
 
-// pkg is one package of the tree with the imports of its non-test files.
+// pkg is one package of the tree with the imports of its files, the non-test
+// files and the _test.go files apart.
 type pkg struct {
-	path    string // relative to the module root, e.g. "consensus/solo"
-	imports map[string]bool
-	hasDoc  bool
+	path        string // relative to the module root, e.g. "consensus/solo"
+	imports     map[string]bool
+	testImports map[string]bool
+	hasDoc      bool
+	code        int // non-test files
 }
 
 func loadTree(t *testing.T) []pkg {
@@ -38,16 +43,15 @@ func loadTree(t *testing.T) []pkg {
 			return filepath.SkipDir
 		}
 		rel, _ := filepath.Rel(root, path)
-		p := pkg{path: filepath.ToSlash(rel), imports: map[string]bool{}}
+		p := pkg{path: filepath.ToSlash(rel), imports: map[string]bool{}, testImports: map[string]bool{}}
 		files, _ := filepath.Glob(filepath.Join(path, "*.go"))
-		n := 0
 		for _, f := range files {
+			into := p.imports
 			if strings.HasSuffix(f, "_test.go") {
-				continue
-			}
-			n++
-			if filepath.Base(f) == "doc.go" {
-				p.hasDoc = true
+				into = p.testImports
+			} else {
+				p.code++
+				p.hasDoc = p.hasDoc || filepath.Base(f) == "doc.go"
 			}
 			af, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
 			if err != nil {
@@ -55,10 +59,10 @@ func loadTree(t *testing.T) []pkg {
 			}
 			for _, imp := range af.Imports {
 				s, _ := strconv.Unquote(imp.Path.Value)
-				p.imports[s] = true
+				into[s] = true
 			}
 		}
-		if n > 0 {
+		if len(files) > 0 {
 			pkgs = append(pkgs, p)
 		}
 		return nil
@@ -72,18 +76,82 @@ func loadTree(t *testing.T) []pkg {
 	return pkgs
 }
 
-// aspenImports returns the package's imports inside the module, relative.
-func (p pkg) aspenImports() []string {
+// moduleImports returns the module packages among imports, relative to the root.
+func moduleImports(imports map[string]bool) []string {
 	var out []string
-	for imp := range p.imports {
+	for imp := range imports {
 		if strings.HasPrefix(imp, module+"/") {
 			out = append(out, strings.TrimPrefix(imp, module+"/"))
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 
 func under(path, dir string) bool { return path == dir || strings.HasPrefix(path, dir+"/") }
+
+// layerOf returns the layer of a package in the table, or -1.
+func layerOf(layers [][]string, path string) int {
+	for i, l := range layers {
+		if slices.Contains(l, path) {
+			return i
+		}
+	}
+	return -1
+}
+
+// checkTable reports what is wrong with a layer table and its allowed
+// imports: a package in two layers, a package without allowed imports, and an
+// allowed import that does not run strictly down the layers.
+func checkTable(layers [][]string, allowed map[string][]string) []string {
+	var errs []string
+	seen := map[string]bool{}
+	for _, l := range layers {
+		for _, p := range l {
+			if seen[p] {
+				errs = append(errs, p+" is in two layers")
+			}
+			seen[p] = true
+			if _, ok := allowed[p]; !ok {
+				errs = append(errs, p+" has a layer but no entry in allowed")
+			}
+		}
+	}
+	for p, imps := range allowed {
+		lp := layerOf(layers, p)
+		if lp < 0 {
+			errs = append(errs, p+" is allowed imports but has no layer")
+			continue
+		}
+		for _, imp := range imps {
+			if li := layerOf(layers, imp); li < 0 || li >= lp {
+				errs = append(errs, fmt.Sprintf("%s (layer %d) may import %s (layer %d): imports must run down", p, lp, imp, li))
+			}
+		}
+	}
+	slices.Sort(errs)
+	return errs
+}
+
+// checkImports reports the module imports of p that the table does not allow.
+func checkImports(p pkg, allowed, testAllowed map[string][]string) []string {
+	ok, known := allowed[p.path]
+	if !known {
+		return []string{p.path + " is not in the layer table (internal/archtest/table_test.go): decide where it belongs"}
+	}
+	var errs []string
+	for _, imp := range moduleImports(p.imports) {
+		if !slices.Contains(ok, imp) {
+			errs = append(errs, fmt.Sprintf("%s imports %s, which its layer entry does not allow", p.path, imp))
+		}
+	}
+	for _, imp := range moduleImports(p.testImports) {
+		if imp != p.path && !slices.Contains(ok, imp) && !slices.Contains(testAllowed[p.path], imp) {
+			errs = append(errs, fmt.Sprintf("%s's tests import %s, which neither its entry nor its test entry allows", p.path, imp))
+		}
+	}
+	return errs
+}
 
 var gethStateMachine = []string{
 	"github.com/ethereum/go-ethereum/core",
@@ -94,23 +162,18 @@ var gethStateMachine = []string{
 	"github.com/ethereum/go-ethereum/eth/tracers/logger",
 }
 
-// rule is one dependency rule: it returns a violation message or "".
-type rule struct {
+// libraryRule is a rule about outside libraries, checked on test files too.
+type libraryRule struct {
 	name  string
-	check func(p pkg) string
+	check func(path string, imports map[string]bool) string
 }
 
-var rules = []rule{
-	{"engines import only consensus, types and crypto of Aspen, and neither geth's state machine nor libp2p", func(p pkg) string {
-		if !under(p.path, "consensus/solo") && !under(p.path, "consensus/bft") && !under(p.path, "consensus/pow") {
+var libraryRules = []libraryRule{
+	{"engines use neither geth's state machine and p2p nor libp2p", func(path string, imports map[string]bool) string {
+		if !under(path, "consensus/solo") && !under(path, "consensus/bft") && !under(path, "consensus/pow") {
 			return ""
 		}
-		for _, imp := range p.aspenImports() {
-			if imp != "consensus" && imp != "types" && imp != "crypto" {
-				return "imports " + imp
-			}
-		}
-		for imp := range p.imports {
+		for imp := range imports {
 			if strings.HasPrefix(imp, "github.com/libp2p/") || strings.HasPrefix(imp, "github.com/ethereum/go-ethereum/core") ||
 				strings.HasPrefix(imp, "github.com/ethereum/go-ethereum/p2p") {
 				return "imports " + imp
@@ -118,109 +181,128 @@ var rules = []rule{
 		}
 		return ""
 	}},
-	{"only execution/evm imports go-ethereum's EVM, state and trie database", func(p pkg) string {
-		if under(p.path, "execution/evm") {
+	{"only execution/evm imports go-ethereum's EVM, state and trie database", func(path string, imports map[string]bool) string {
+		if under(path, "execution/evm") || path == "internal/archtest" {
 			return ""
 		}
 		for _, f := range gethStateMachine {
-			if p.imports[f] {
+			if imports[f] {
 				return "imports " + f
 			}
 		}
 		return ""
 	}},
-	{"only p2p/libp2p imports go-libp2p", func(p pkg) string {
-		if under(p.path, "p2p/libp2p") {
+	{"only p2p/libp2p imports go-libp2p", func(path string, imports map[string]bool) string {
+		if under(path, "p2p/libp2p") {
 			return ""
 		}
-		for imp := range p.imports {
+		for imp := range imports {
 			if strings.HasPrefix(imp, "github.com/libp2p/") {
 				return "imports " + imp
 			}
 		}
 		return ""
 	}},
-	{"p2p never imports consensus", func(p pkg) string {
-		if !under(p.path, "p2p") {
-			return ""
+}
+
+func TestLayerTable(t *testing.T) {
+	for _, e := range checkTable(layers, allowed) {
+		t.Error(e)
+	}
+	for p, extra := range testAllowed {
+		if _, ok := allowed[p]; !ok {
+			t.Errorf("testAllowed names %s, which has no layer", p)
 		}
-		for _, imp := range p.aspenImports() {
-			if under(imp, "consensus") {
-				return "imports " + imp
+		for _, imp := range extra {
+			if _, ok := allowed[imp]; !ok {
+				t.Errorf("%s's tests may import %s, which has no layer", p, imp)
 			}
 		}
-		return ""
-	}},
-	{"nothing but cmd imports node", func(p pkg) string {
-		if under(p.path, "cmd") || under(p.path, "test") {
-			return ""
-		}
-		for _, imp := range p.aspenImports() {
-			if under(imp, "node") && p.path != "node" {
-				return "imports " + imp
+	}
+}
+
+// TestLayers prints the import graph's layers as the code has them: each
+// package with its layer and the module packages it imports, all lower.
+func TestLayers(t *testing.T) {
+	byPath := map[string]pkg{}
+	for _, p := range loadTree(t) {
+		byPath[p.path] = p
+	}
+	for i, l := range layers {
+		for _, path := range l {
+			p, ok := byPath[path]
+			if !ok {
+				t.Logf("layer %d  %-24s (not in the tree yet)", i, path)
+				continue
 			}
+			t.Logf("layer %d  %-24s -> %s", i, path, strings.Join(moduleImports(p.imports), " "))
 		}
-		return ""
-	}},
-	{"only tests import the simulator", func(p pkg) string {
-		for _, imp := range p.aspenImports() {
-			if under(imp, "sim") && !under(p.path, "sim") {
-				return "imports " + imp
-			}
-		}
-		return ""
-	}},
-	{"types and crypto are leaves", func(p pkg) string {
-		if p.path != "types" && p.path != "crypto" {
-			return ""
-		}
-		if imps := p.aspenImports(); len(imps) > 0 {
-			return "imports " + strings.Join(imps, ", ")
-		}
-		return ""
-	}},
-	{"rpc sees the node only through types and the execution contract", func(p pkg) string {
-		if !under(p.path, "rpc") {
-			return ""
-		}
-		for _, imp := range p.aspenImports() {
-			if imp != "types" && imp != "execution" && !under(imp, "rpc") {
-				return "imports " + imp
-			}
-		}
-		return ""
-	}},
+	}
 }
 
 func TestDependencyRules(t *testing.T) {
 	for _, p := range loadTree(t) {
-		for _, r := range rules {
-			if msg := r.check(p); msg != "" {
-				t.Errorf("%s %s, but %s (ARCHITECTURE.md §3)", p.path, msg, r.name)
+		for _, e := range checkImports(p, allowed, testAllowed) {
+			t.Errorf("%s (ARCHITECTURE.md §3)", e)
+		}
+		for _, r := range libraryRules {
+			for _, imps := range []map[string]bool{p.imports, p.testImports} {
+				if msg := r.check(p.path, imps); msg != "" {
+					t.Errorf("%s %s, but %s (ARCHITECTURE.md §3)", p.path, msg, r.name)
+				}
 			}
 		}
 	}
 }
 
-// TestRulesCatchViolations proves each rule can fail, on made-up packages.
+// TestRulesCatchViolations proves every rule can fail: each package of the
+// table importing something its entry does not allow, each test file reaching
+// further than its test entry, a table with an import running up, and each
+// library rule, on made-up packages.
 func TestRulesCatchViolations(t *testing.T) {
-	bad := map[string]pkg{
-		"engines import only consensus, types and crypto of Aspen, and neither geth's state machine nor libp2p": {path: "consensus/solo", imports: map[string]bool{module + "/store": true}},
-		"only execution/evm imports go-ethereum's EVM, state and trie database":                                 {path: "mempool", imports: map[string]bool{"github.com/ethereum/go-ethereum/core/state": true}},
-		"only p2p/libp2p imports go-libp2p":                                                                     {path: "consensus/driver", imports: map[string]bool{"github.com/libp2p/go-libp2p": true}},
-		"p2p never imports consensus":                                                                           {path: "p2p", imports: map[string]bool{module + "/consensus": true}},
-		"nothing but cmd imports node":                                                                          {path: "rpc", imports: map[string]bool{module + "/node": true}},
-		"types and crypto are leaves":                                                                           {path: "types", imports: map[string]bool{module + "/config": true}},
-		"only tests import the simulator":                                                                       {path: "node", imports: map[string]bool{module + "/sim": true}},
-		"rpc sees the node only through types and the execution contract":                                       {path: "rpc", imports: map[string]bool{module + "/mempool": true}},
+	for path := range allowed {
+		// Pick a module package this one may not import: the first not allowed.
+		var forbidden string
+		for other := range allowed {
+			if other != path && !slices.Contains(allowed[path], other) && !slices.Contains(testAllowed[path], other) {
+				forbidden = other
+				break
+			}
+		}
+		if forbidden == "" {
+			t.Fatalf("%s may import every package: the table is no rule", path)
+		}
+		bad := pkg{path: path, imports: map[string]bool{module + "/" + forbidden: true}}
+		if len(checkImports(bad, allowed, testAllowed)) == 0 {
+			t.Errorf("%s importing %s passed", path, forbidden)
+		}
+		badTest := pkg{path: path, imports: map[string]bool{}, testImports: map[string]bool{module + "/" + forbidden: true}}
+		if len(checkImports(badTest, allowed, testAllowed)) == 0 {
+			t.Errorf("%s's tests importing %s passed", path, forbidden)
+		}
 	}
-	for _, r := range rules {
-		p, ok := bad[r.name]
+	if len(checkImports(pkg{path: "newpkg"}, allowed, testAllowed)) == 0 {
+		t.Error("a package outside the table passed")
+	}
+	up := map[string][]string{"types": {"node"}, "node": {}}
+	if len(checkTable([][]string{{"types"}, {"node"}}, up)) == 0 {
+		t.Error("a table where types may import node passed")
+	}
+	if len(checkTable([][]string{{"types", "node"}}, map[string][]string{"types": {}, "node": {"types"}})) == 0 {
+		t.Error("a table with an import inside one layer passed")
+	}
+	libBad := map[string]pkg{
+		"engines use neither geth's state machine and p2p nor libp2p":           {path: "consensus/bft", imports: map[string]bool{"github.com/ethereum/go-ethereum/p2p": true}},
+		"only execution/evm imports go-ethereum's EVM, state and trie database": {path: "mempool", imports: map[string]bool{"github.com/ethereum/go-ethereum/core/state": true}},
+		"only p2p/libp2p imports go-libp2p":                                     {path: "consensus/driver", imports: map[string]bool{"github.com/libp2p/go-libp2p": true}},
+	}
+	for _, r := range libraryRules {
+		p, ok := libBad[r.name]
 		if !ok {
 			t.Errorf("rule %q has no violation case", r.name)
 			continue
 		}
-		if r.check(p) == "" {
+		if r.check(p.path, p.imports) == "" {
 			t.Errorf("rule %q missed %s importing %v", r.name, p.path, p.imports)
 		}
 	}
@@ -228,7 +310,7 @@ func TestRulesCatchViolations(t *testing.T) {
 
 func TestEveryPackageHasDoc(t *testing.T) {
 	for _, p := range loadTree(t) {
-		if !p.hasDoc && !under(p.path, "cmd") {
+		if !p.hasDoc && !under(p.path, "cmd") && p.code > 0 {
 			t.Errorf("%s has no doc.go saying what its one job is (STYLE rule 4)", p.path)
 		}
 	}

@@ -1,0 +1,101 @@
+package archtest
+
+// layers orders the module's packages from the leaves up (ARCHITECTURE.md §3).
+// A package's own files may import module packages of lower layers only, so no
+// import runs back up; `go test -v -run TestLayers ./internal/archtest` prints
+// them. Every package of the module must be named here exactly once: a new
+// package fails the tests until someone decides where it belongs.
+var layers = [][]string{
+	// 0: leaves and packages that import nothing of Aspen.
+	{"types", "crypto", "consensus/wal", "rpc/rpctest", "internal/archtest"},
+	// 1: contracts and plain stores over the leaves.
+	{"consensus", "execution", "store", "p2p", "xnet", "internal/testkeys"},
+	// 2: engines, the gateway, transports, pools, configuration.
+	{"consensus/solo", "consensus/bft", "consensus/pow", "consensus/consensustest",
+		"gateway", "mempool", "p2p/libp2p", "blocksync", "rpc/internal/memback", "config"},
+	// 3: what composes one chain: execution, the driver, the RPC server, the client.
+	{"execution/evm", "consensus/driver", "rpc", "client"},
+	// 4: whole nodes and the whole-network simulator.
+	{"node", "sim"},
+	// 5: programs and tests that drive real processes.
+	{"cmd/aspen", "test/e2e", "tools/measure"},
+}
+
+// allowed lists, for every package, the module packages its non-test files may
+// import. It is narrower than the layers: a package sees only what its job
+// needs. Engines see only the engine contract, types and crypto; the gateway
+// sees no engine (it is handed an evidence verifier); rpc sees the node only
+// through the execution contract.
+var allowed = map[string][]string{
+	"types":             {},
+	"crypto":            {},
+	"consensus/wal":     {},
+	"rpc/rpctest":       {},
+	"internal/archtest": {},
+
+	"consensus":         {"types", "crypto"},
+	"execution":         {"types"},
+	"store":             {"types"},
+	"p2p":               {"types"},
+	"xnet":              {"types", "crypto"},
+	"internal/testkeys": {"types", "crypto"},
+
+	"consensus/solo":          {"consensus", "types", "crypto"},
+	"consensus/bft":           {"consensus", "types", "crypto"},
+	"consensus/pow":           {"consensus", "types", "crypto"},
+	"consensus/consensustest": {"consensus", "types", "crypto"},
+	"gateway":                 {"types", "crypto"},
+	"mempool":                 {"execution", "types"},
+	"p2p/libp2p":              {"p2p", "types"},
+	"blocksync":               {"p2p", "types"},
+	"rpc/internal/memback":    {"execution", "types"},
+	"config":                  {"types", "consensus"},
+
+	"execution/evm":    {"config", "execution", "gateway", "store", "types", "xnet", "crypto", "consensus"},
+	"consensus/driver": {"consensus", "execution", "types"},
+	"rpc":              {"execution", "types", "rpc/internal/memback"},
+	"client":           {"types", "gateway", "crypto", "xnet"},
+
+	"node": {"blocksync", "config", "consensus", "consensus/bft", "consensus/solo", "consensus/pow",
+		"consensus/driver", "consensus/wal", "crypto", "execution", "execution/evm", "gateway",
+		"mempool", "p2p", "p2p/libp2p", "rpc", "store", "types", "xnet"},
+	"sim": {"consensus", "consensus/bft", "consensus/solo", "consensus/pow", "consensus/driver",
+		"consensus/wal", "crypto", "types", "config", "execution", "execution/evm", "gateway", "store", "xnet",
+		"mempool"},
+
+	"cmd/aspen":     {"node", "client", "config", "consensus", "consensus/bft", "consensus/solo", "consensus/pow", "crypto", "gateway", "p2p/libp2p", "types", "xnet"},
+	"test/e2e":      {"client", "types", "crypto", "gateway", "xnet", "config"},
+	"tools/measure": {"client", "types"},
+}
+
+// testAllowed adds, per package, what its _test.go files may import beyond
+// allowed. Tests may reach across layers (an engine's tests run the shared
+// suite; the WAL's tests replay real bft votes), but only where named here.
+var testAllowed = map[string][]string{
+	"blocksync":        {"p2p/libp2p"},
+	"consensus/bft":    {"consensus/consensustest", "internal/testkeys"},
+	"consensus/solo":   {"consensus/consensustest", "internal/testkeys"},
+	"consensus/pow":    {"consensus/consensustest", "internal/testkeys"},
+	"consensus/driver": {"config", "consensus/solo", "consensus/bft", "execution/evm", "mempool", "store", "internal/testkeys"},
+	"consensus/consensustest": {"consensus/driver", "consensus/solo", "consensus/bft", "execution/evm",
+		"store", "mempool", "config", "execution", "internal/testkeys"},
+	"consensus/wal":  {"consensus", "consensus/bft", "crypto", "types", "internal/testkeys"},
+	"consensus":      {"internal/testkeys"},
+	"crypto":         {"internal/testkeys"},
+	"types":          {"internal/testkeys"},
+	"execution/evm":  {"consensus/bft", "internal/testkeys"},
+	"gateway":        {"consensus", "consensus/bft", "internal/testkeys", "xnet"},
+	"xnet":           {"gateway", "internal/testkeys"},
+	"mempool":        {"internal/testkeys"},
+	"store":          {"internal/testkeys"},
+	"rpc":            {"rpc/rpctest", "internal/testkeys"},
+	"node":           {"rpc/rpctest", "internal/testkeys", "sim", "consensus/consensustest"},
+	"p2p/libp2p":     {"internal/testkeys"},
+	"config":         {"internal/testkeys", "crypto", "consensus/bft", "consensus/solo"},
+	"client":         {"internal/testkeys", "config"},
+	"sim":            {"internal/testkeys"},
+	"cmd/aspen":      {"internal/testkeys"},
+	"test/e2e":       {"internal/testkeys", "consensus", "consensus/bft", "p2p", "p2p/libp2p"},
+	"tools/measure":  {"internal/testkeys"},
+	"internal/archtest": {},
+}
