@@ -95,7 +95,7 @@ var testAllowed = map[string][]string{
 	"client":            {"internal/testkeys", "config"},
 	"sim":               {"internal/testkeys"},
 	"cmd/aspen":         {"internal/testkeys"},
-	"test/e2e":          {"internal/testkeys", "consensus", "consensus/bft", "p2p", "p2p/libp2p"},
+	"test/e2e":          {"internal/testkeys", "consensus", "consensus/bft", "p2p", "p2p/libp2p", "blocksync"},
 	"tools/measure":     {"internal/testkeys"},
 	"internal/archtest": {},
 }
