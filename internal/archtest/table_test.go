@@ -13,12 +13,13 @@ var layers = [][]string{
 	// 2: engines, the gateway, transports, pools, configuration.
 	{"consensus/solo", "consensus/bft", "consensus/pow", "consensus/consensustest",
 		"gateway", "mempool", "p2p/libp2p", "blocksync", "rpc/internal/memback", "config"},
-	// 3: what composes one chain: execution, the driver, the RPC server, the client.
-	{"execution/evm", "consensus/driver", "rpc", "client"},
+	// 3: what composes one chain: execution, the driver, the RPC server, the
+	// client, and the registry of built-in engines.
+	{"execution/evm", "consensus/driver", "rpc", "client", "consensus/engines"},
 	// 4: whole nodes and the whole-network simulator.
 	{"node", "sim"},
 	// 5: programs and tests that drive real processes.
-	{"cmd/aspen", "test/e2e", "tools/measure"},
+	{"cmd/aspen", "test/e2e"},
 }
 
 // allowed lists, for every package, the module packages its non-test files may
@@ -51,21 +52,21 @@ var allowed = map[string][]string{
 	"rpc/internal/memback":    {"execution", "types"},
 	"config":                  {"types", "consensus"},
 
-	"execution/evm":    {"config", "execution", "gateway", "store", "types", "xnet", "crypto", "consensus"},
-	"consensus/driver": {"consensus", "execution", "types"},
-	"rpc":              {"execution", "types", "rpc/internal/memback"},
-	"client":           {"types", "gateway", "crypto", "xnet"},
+	"execution/evm":     {"config", "execution", "gateway", "store", "types", "xnet", "crypto", "consensus"},
+	"consensus/driver":  {"consensus", "execution", "types"},
+	"consensus/engines": {"consensus", "consensus/solo", "consensus/bft"},
+	"rpc":               {"execution", "types", "rpc/internal/memback"},
+	"client":            {"types", "gateway", "crypto", "xnet"},
 
-	"node": {"blocksync", "config", "consensus", "consensus/bft", "consensus/solo", "consensus/pow",
+	"node": {"blocksync", "config", "consensus", "consensus/engines", "consensus/bft", "consensus/solo",
 		"consensus/driver", "consensus/wal", "crypto", "execution", "execution/evm", "gateway",
 		"mempool", "p2p", "p2p/libp2p", "rpc", "store", "types", "xnet"},
 	"sim": {"consensus", "consensus/bft", "consensus/solo", "consensus/pow", "consensus/driver",
 		"consensus/wal", "crypto", "types", "config", "execution", "execution/evm", "gateway", "store", "xnet",
 		"mempool"},
 
-	"cmd/aspen":     {"node", "client", "config", "consensus", "consensus/bft", "consensus/solo", "consensus/pow", "crypto", "gateway", "p2p/libp2p", "types", "xnet"},
-	"test/e2e":      {"client", "types", "crypto", "gateway", "xnet", "config"},
-	"tools/measure": {"client", "types"},
+	"cmd/aspen": {"node", "client", "config", "consensus", "consensus/engines", "crypto", "gateway", "p2p/libp2p", "types", "xnet"},
+	"test/e2e":  {"client", "types", "crypto", "gateway", "xnet", "config"},
 }
 
 // testAllowed adds, per package, what its _test.go files may import beyond
@@ -84,14 +85,14 @@ var testAllowed = map[string][]string{
 	"crypto":            {"internal/testkeys"},
 	"types":             {"internal/testkeys"},
 	"execution/evm":     {"consensus/bft", "internal/testkeys"},
-	"gateway":           {"consensus", "consensus/bft", "internal/testkeys", "xnet"},
+	"gateway":           {"consensus", "consensus/bft", "consensus/solo", "internal/testkeys", "xnet"},
 	"xnet":              {"gateway", "internal/testkeys"},
 	"mempool":           {"internal/testkeys"},
 	"store":             {"internal/testkeys"},
 	"rpc":               {"rpc/rpctest", "internal/testkeys"},
 	"node":              {"rpc/rpctest", "internal/testkeys", "sim", "consensus/consensustest"},
 	"p2p/libp2p":        {"internal/testkeys"},
-	"config":            {"internal/testkeys", "crypto", "consensus/bft", "consensus/solo"},
+	"config":            {"internal/testkeys", "crypto", "consensus/engines"},
 	"client":            {"internal/testkeys", "config"},
 	"sim":               {"internal/testkeys"},
 	"cmd/aspen":         {"internal/testkeys"},
