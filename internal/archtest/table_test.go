@@ -97,6 +97,5 @@ var testAllowed = map[string][]string{
 	"sim":               {"internal/testkeys"},
 	"cmd/aspen":         {"internal/testkeys"},
 	"test/e2e":          {"internal/testkeys", "consensus", "consensus/bft", "p2p", "p2p/libp2p", "blocksync"},
-	"tools/measure":     {"internal/testkeys"},
 	"internal/archtest": {},
 }
