@@ -59,6 +59,15 @@ type Kind struct {
 	// before gossip relays it (decoding, sender and signature against vs)
 	// and returns the height it is for. Nil for an engine without peers.
 	CheckMessage func(vs *ValidatorSet, subnet types.SubnetID, payload []byte) (height uint64, err error)
+	// DecodeGossip decodes an encoded peer message for a gossip validator
+	// that judges it without knowing the engine (see Gossip). Its errors
+	// wrap ErrMalformed. Nil for an engine without peers.
+	DecodeGossip func(subnet types.SubnetID, payload []byte) (Gossip, error)
+	// CheckBody checks that a block's body is the one its header commits
+	// to, within the engine's own limits (bft: how much evidence a block
+	// may carry), and with app's part; errors wrap ErrBadBody. Nil:
+	// types.CheckBody does. Callers use Kind.CheckBlockBody.
+	CheckBody func(b *types.Block, app func(*types.Block) error) error
 	// VerifyCommit checks a final block's certificate against the set that
 	// decided it (block sync, proofs). Nil for an engine whose blocks carry
 	// no certificate (solo: the sequencer's seal is in the header).

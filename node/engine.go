@@ -51,6 +51,6 @@ func newEngine(k consensus.Kind, cfg *config.Node, gen *config.Genesis, vs *cons
 			Precommit:    ticks(max(500*time.Millisecond, bt), tick),
 			Delta:        ticks(250*time.Millisecond, tick),
 		},
-		CheckBody: evmBody, // a relay must not swap a proposal's transactions
+		CheckBody: types.CheckTxRoot, // a relay must not swap a proposal's transactions
 	})
 }

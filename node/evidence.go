@@ -8,7 +8,6 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/aspen-chain/aspen/consensus"
-	"github.com/aspen-chain/aspen/consensus/bft"
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -16,8 +15,8 @@ import (
 // reportCommitted runs on the driver goroutine after block b committed;
 // vs is the set that decided b. It reports the equivocations b carries and
 // those the engine set aside because a set change removed the equivocator
-// before a block could carry them (bft.Engine.TakeOrphanedEvidence): the
-// child can no longer prove those, but the parent knows the key and can.
+// before a block could carry them (consensus.EvidenceKeeper): the child can
+// no longer prove those, but the parent knows the key and can.
 func (rt *runtime) reportCommitted(b *types.Block, vs []types.Validator) {
 	if rt.parentTxs == nil {
 		return
@@ -29,11 +28,9 @@ func (rt *runtime) reportCommitted(b *types.Block, vs []types.Validator) {
 	if len(b.Evidence) > 0 && b.Header.Proposer == rt.account.address {
 		dvs = append(dvs, rt.blockEvidence(b, vs)...)
 	}
-	if o, ok := rt.engine.(interface{ TakeOrphanedEvidence() []bft.KeyedEvidence }); ok {
+	if k, ok := rt.engine.(consensus.EvidenceKeeper); ok {
 		// Every node that held one reports it: no block names a reporter.
-		for _, ev := range o.TakeOrphanedEvidence() {
-			dvs = append(dvs, bft.EncodeDoubleVote(bft.DoubleVote{Key: ev.Key, A: ev.A, B: ev.B}))
-		}
+		dvs = append(dvs, k.TakeOrphanedReports()...)
 	}
 	if len(dvs) > 0 {
 		go reportEvidence(rt.log, rt.parentTxs, rt.id, rt.kind, dvs) // off the driver's goroutine

@@ -3,14 +3,12 @@ package node
 import (
 	"crypto/sha256"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/aspen-chain/aspen/consensus"
-	"github.com/aspen-chain/aspen/consensus/bft"
 	"github.com/aspen-chain/aspen/p2p"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -90,12 +88,14 @@ func (b *budgets) refillLocked(origin string, now time.Time) *bucket {
 	return k
 }
 
-// consensusGate judges a subnet's consensus gossip. Its view of the chain
-// comes from head (the last final header) and vals (the set deciding the
-// height after it); the set of other heights is known only back to the
-// height at which the current set took over.
+// consensusGate judges a subnet's consensus gossip through its engine's
+// kind (Kind.DecodeGossip, Kind.CheckBlockBody), without knowing the engine.
+// Its view of the chain comes from head (the last final header) and vals
+// (the set deciding the height after it); the set of other heights is known
+// only back to the height at which the current set took over.
 type consensusGate struct {
 	subnet types.SubnetID
+	kind   consensus.Kind
 	head   func() *types.Header
 	vals   func() *consensus.ValidatorSet
 	body   func(*types.Block) error
@@ -114,9 +114,9 @@ type consensusGate struct {
 
 type errorOrNil struct{ err error }
 
-func newConsensusGate(subnet types.SubnetID, head func() *types.Header, vals func() *consensus.ValidatorSet, now func() time.Time) *consensusGate {
+func newConsensusGate(subnet types.SubnetID, kind consensus.Kind, head func() *types.Header, vals func() *consensus.ValidatorSet, now func() time.Time) *consensusGate {
 	return &consensusGate{
-		subnet: subnet, head: head, vals: vals, body: evmBody, now: now,
+		subnet: subnet, kind: kind, head: head, vals: vals, body: types.CheckTxRoot, now: now,
 		budget: newBudgets(unjudgedBurst, unjudgedRate),
 	}
 }
@@ -153,14 +153,14 @@ func (g *consensusGate) view() (*consensus.ValidatorSet, uint64, uint64) {
 }
 
 // check verifies a decoded message under vs once per payload.
-func (g *consensusGate) check(vs *consensus.ValidatorSet, key [32]byte, m any) error {
+func (g *consensusGate) check(vs *consensus.ValidatorSet, key [32]byte, m consensus.Gossip) error {
 	g.mu.Lock()
 	if r, ok := g.mu.checked[key]; ok && g.mu.vs == vs {
 		g.mu.Unlock()
 		return r.err
 	}
 	g.mu.Unlock()
-	err := bft.CheckDecoded(vs, g.subnet, m, nil) // judge checked the body first
+	err := m.Verify(vs) // judge checked the body first
 	g.mu.Lock()
 	if g.mu.vs == vs {
 		if len(g.mu.checked) >= maxSigChecks {
@@ -172,14 +172,18 @@ func (g *consensusGate) check(vs *consensus.ValidatorSet, key [32]byte, m any) e
 	return err
 }
 
-// judge is the consensus topic's validator.
+// judge is the consensus topic's validator. A kind without DecodeGossip
+// has no peers to gossip with: whatever arrives is rejected.
 func (g *consensusGate) judge(origin string, data []byte) p2p.Verdict {
-	m, err := bft.DecodeMessage(data)
+	if g.kind.DecodeGossip == nil {
+		return p2p.Reject
+	}
+	m, err := g.kind.DecodeGossip(g.subnet, data)
 	if err != nil {
 		return p2p.Reject
 	}
 	vs, from, next := g.view()
-	height := bft.MessageHeight(m)
+	height := m.Height
 	if height+1 < next {
 		// Older than the last final block: no engine uses it (the one
 		// below the current height serves a lagging peer's catch-up), and
@@ -187,10 +191,10 @@ func (g *consensusGate) judge(origin string, data []byte) p2p.Verdict {
 		// first: it costs nothing.
 		return p2p.Ignore
 	}
-	if p, ok := m.(*bft.Proposal); ok {
+	if m.Block != nil {
 		// A swapped body is the relay's doing whatever the height; cheaper
 		// than the signature.
-		if err := bft.CheckBody(p.Block, g.body); err != nil {
+		if err := g.kind.CheckBlockBody(m.Block, g.body); err != nil {
 			return p2p.Reject
 		}
 	}
@@ -209,20 +213,11 @@ func (g *consensusGate) judge(origin string, data []byte) p2p.Verdict {
 	switch {
 	case err == nil:
 		return p2p.Accept
-	case errors.Is(err, bft.ErrMalformed), errors.Is(err, bft.ErrBadBody), provable:
+	case errors.Is(err, consensus.ErrMalformed), errors.Is(err, consensus.ErrBadBody), provable:
 		return p2p.Reject
 	}
 	g.budget.take(origin, now)
 	return p2p.Ignore
-}
-
-// evmBody is the EVM chain's part of the body check (bft.Config.CheckBody):
-// the transactions must be the ones the header's TxRoot commits to.
-func evmBody(b *types.Block) error {
-	if root := types.TxRoot(b.Txs); root != b.Header.TxRoot {
-		return fmt.Errorf("transactions hash to %s, header says %s", root, b.Header.TxRoot)
-	}
-	return nil
 }
 
 // txGate judges a subnet's transaction gossip: a batch must decode and every

@@ -9,7 +9,6 @@ import (
 
 	"github.com/aspen-chain/aspen/blocksync"
 	"github.com/aspen-chain/aspen/consensus"
-	"github.com/aspen-chain/aspen/consensus/bft"
 	"github.com/aspen-chain/aspen/consensus/driver"
 	"github.com/aspen-chain/aspen/p2p"
 	"github.com/aspen-chain/aspen/types"
@@ -154,7 +153,7 @@ func (s *syncer) verifyCertified(vs *consensus.ValidatorSet, b *types.Block, c *
 	}
 	// The certificate covers the header only: a peer could serve a
 	// certified header with another body.
-	if err := bft.CheckBody(b, evmBody); err != nil {
+	if err := s.kind.CheckBlockBody(b, types.CheckTxRoot); err != nil {
 		return err
 	}
 	if s.kind.VerifyCommit == nil {

@@ -172,6 +172,19 @@ func (e *Engine) TakeOrphanedEvidence() []KeyedEvidence {
 	return out
 }
 
+// TakeOrphanedReports is TakeOrphanedEvidence as payloads for the parent's
+// gateway (EncodeDoubleVote, what Kind.Evidence decodes): the engine-neutral
+// consensus.EvidenceKeeper a node asks for them through.
+func (e *Engine) TakeOrphanedReports() [][]byte {
+	var out [][]byte
+	for _, ev := range e.TakeOrphanedEvidence() {
+		out = append(out, EncodeDoubleVote(DoubleVote{Key: ev.Key, A: ev.A, B: ev.B}))
+	}
+	return out
+}
+
+var _ consensus.EvidenceKeeper = (*Engine)(nil)
+
 // HasReady reports whether Ready has something to do.
 func (e *Engine) HasReady() bool { return !e.ready.IsEmpty() }
 

@@ -17,6 +17,8 @@ var Kind = consensus.Kind{
 	ValidatorKeys: true,
 	New:           newFromKind,
 	CheckMessage:  CheckMessageHeight,
+	DecodeGossip:  decodeGossip,
+	CheckBody:     CheckBody,
 	VerifyCommit:  VerifyCommit,
 	Evidence:      doubleVoteOffence,
 	ReportEvidence: func(vs []consensus.Validator, blockEvidence []byte) ([]byte, error) {
@@ -29,6 +31,24 @@ var Kind = consensus.Kind{
 		}
 		return EncodeDoubleVote(DoubleVote{Key: vs[ev.A.Validator].BLSPublicKey, A: ev.A, B: ev.B}), nil
 	},
+}
+
+// decodeGossip decodes a *Proposal or *Vote for a gossip validator; Verify
+// is CheckDecoded without the body check, which the validator runs first
+// through Kind.CheckBody.
+func decodeGossip(subnet types.SubnetID, payload []byte) (consensus.Gossip, error) {
+	m, err := DecodeMessage(payload)
+	if err != nil {
+		return consensus.Gossip{}, err
+	}
+	g := consensus.Gossip{
+		Height: MessageHeight(m),
+		Verify: func(vs *consensus.ValidatorSet) error { return CheckDecoded(vs, subnet, m, nil) },
+	}
+	if p, ok := m.(*Proposal); ok {
+		g.Block = p.Block
+	}
+	return g, nil
 }
 
 // newFromKind makes an engine from the common config. The root keeps a

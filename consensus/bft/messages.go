@@ -16,8 +16,8 @@ import (
 // ErrOldHeight and ErrFutureHeight (normal gossip races) and may score peers
 // on the others.
 var (
-	ErrMalformed         = errors.New("bft: malformed message")
-	ErrBadBody           = errors.New("bft: proposed block's body does not match its header")
+	ErrMalformed         = consensus.ErrMalformed
+	ErrBadBody           = consensus.ErrBadBody
 	ErrNotValidator      = errors.New("bft: sender is not in the validator set")
 	ErrBadSignature      = errors.New("bft: bad signature")
 	ErrWrongProposer     = errors.New("bft: proposal from a validator that is not the round's proposer")
@@ -254,18 +254,15 @@ func CheckDecoded(vs *consensus.ValidatorSet, subnet types.SubnetID, m any, body
 // app checks (the transactions against TxRoot). A proposer signs only the
 // header, so a relay can swap the body of an honest proposal; without this
 // check the node would judge the swapped block, find it invalid, and hold
-// the honest proposal's hash invalid for the height.
+// the honest proposal's hash invalid for the height. It is Kind.CheckBody.
 func CheckBody(b *types.Block, app func(*types.Block) error) error {
-	if types.EvidenceHash(b.Evidence) != b.Header.EvidenceHash {
-		return fmt.Errorf("%w: evidence does not match the header's evidence hash", ErrBadBody)
-	}
+	return types.CheckBody(b, evidenceLimit, app)
+}
+
+// evidenceLimit is the part of CheckBody that is bft's own.
+func evidenceLimit(b *types.Block) error {
 	if len(b.Evidence) > maxBlockEvidence {
-		return fmt.Errorf("%w: %d pieces of evidence, at most %d", ErrBadBody, len(b.Evidence), maxBlockEvidence)
-	}
-	if app != nil {
-		if err := app(b); err != nil {
-			return fmt.Errorf("%w: %w", ErrBadBody, err)
-		}
+		return fmt.Errorf("%d pieces of evidence, at most %d", len(b.Evidence), maxBlockEvidence)
 	}
 	return nil
 }

@@ -58,7 +58,7 @@ var allowed = map[string][]string{
 	"rpc":               {"execution", "types", "rpc/internal/memback"},
 	"client":            {"types", "gateway", "crypto", "xnet"},
 
-	"node": {"blocksync", "config", "consensus", "consensus/engines", "consensus/bft", "consensus/solo",
+	"node": {"blocksync", "config", "consensus", "consensus/engines",
 		"consensus/driver", "consensus/wal", "crypto", "execution", "execution/evm", "gateway",
 		"mempool", "p2p", "p2p/libp2p", "rpc", "store", "types", "xnet"},
 	"sim": {"consensus", "consensus/bft", "consensus/solo", "consensus/pow", "consensus/driver",
@@ -90,7 +90,7 @@ var testAllowed = map[string][]string{
 	"mempool":           {"internal/testkeys"},
 	"store":             {"internal/testkeys"},
 	"rpc":               {"rpc/rpctest", "internal/testkeys"},
-	"node":              {"rpc/rpctest", "internal/testkeys", "sim", "consensus/consensustest"},
+	"node":              {"rpc/rpctest", "internal/testkeys", "sim", "consensus/consensustest", "consensus/bft"},
 	"p2p/libp2p":        {"internal/testkeys"},
 	"config":            {"internal/testkeys", "crypto", "consensus/engines"},
 	"client":            {"internal/testkeys", "config"},
