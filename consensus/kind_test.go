@@ -70,3 +70,27 @@ func TestKindEvidence(t *testing.T) {
 		t.Fatalf("unknown kind: %v", err)
 	}
 }
+
+// TestCheckBlockBody: a kind's own body check is used when it has one (so
+// an engine's limits apply); without one the engine-neutral types.CheckBody
+// checks the evidence and the application's part.
+func TestCheckBlockBody(t *testing.T) {
+	b := &types.Block{Header: &types.Header{Height: 1}}
+	limit := errors.New("engine limit")
+	own := Kind{CheckBody: func(*types.Block, func(*types.Block) error) error { return limit }}
+	if err := own.CheckBlockBody(b, nil); !errors.Is(err, limit) {
+		t.Fatalf("the kind's own check was not used: %v", err)
+	}
+	var neutral Kind
+	if err := neutral.CheckBlockBody(b, nil); err != nil {
+		t.Fatalf("genuine body: %v", err)
+	}
+	swapped := &types.Block{Header: b.Header, Evidence: [][]byte{{0xc0}}}
+	if err := neutral.CheckBlockBody(swapped, nil); !errors.Is(err, ErrBadBody) {
+		t.Fatalf("evidence the header does not commit to: %v", err)
+	}
+	app := errors.New("app")
+	if err := neutral.CheckBlockBody(b, func(*types.Block) error { return app }); !errors.Is(err, ErrBadBody) || !errors.Is(err, app) {
+		t.Fatalf("the application's check was not run: %v", err)
+	}
+}
