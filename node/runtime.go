@@ -38,7 +38,7 @@ var ErrNotSequencer = consensus.ErrNotSequencer
 // for the system transactions they send to it, through its systemTxs.
 type runtime struct {
 	chain
-	kind consensus.Kind // the chain's engine
+	kind    consensus.Kind // the chain's engine
 	pool    *mempool.Pool
 	driver  *driver.Driver
 	engine  consensus.Engine // owned by the driver's goroutine; read only from onCommit
