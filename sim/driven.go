@@ -135,7 +135,16 @@ type executor struct {
 
 var _ execution.Executor = executor{}
 
-func (x executor) Build(parent *types.Header, attrs execution.Attributes, _ execution.TxSource) (*execution.Executed, error) {
+func (x executor) Build(parent *types.Header, attrs execution.Attributes, txs execution.TxSource) (*execution.Executed, error) {
+	if r := x.n.app.real; r != nil {
+		e, err := r.exec.Build(parent, attrs, txs)
+		if err != nil {
+			return nil, err
+		}
+		x.s.built[e.Block.Hash()] = true
+		x.n.app.lastBuilt = e.Block
+		return e, nil
+	}
 	b, err := x.n.app.build(parent, attrs)
 	if err != nil {
 		return nil, err
@@ -148,6 +157,9 @@ func (x executor) Build(parent *types.Header, attrs execution.Attributes, _ exec
 }
 
 func (x executor) Execute(b *types.Block) (*execution.Executed, error) {
+	if r := x.n.app.real; r != nil {
+		return r.exec.Execute(b)
+	}
 	if err := x.n.app.verify(b); err != nil {
 		return nil, fmt.Errorf("%w: %w", execution.ErrInvalidBlock, err)
 	}
@@ -155,6 +167,16 @@ func (x executor) Execute(b *types.Block) (*execution.Executed, error) {
 }
 
 func (x executor) Commit(e *execution.Executed, c *types.Commit) error {
+	if r := x.n.app.real; r != nil {
+		// The block is durable first, as in the node; the checks follow.
+		if err := r.exec.Commit(e, c); err != nil {
+			return err
+		}
+		if err := r.committed(e, x.s.appliedTopic); err != nil {
+			x.s.failf(ErrExactlyOnce, "node %d: %v", x.n.index, err)
+			return errHalted
+		}
+	}
 	if !x.s.commit(x.n, consensus.Final{Block: e.Block, Commit: c}) {
 		return errHalted
 	}
@@ -181,6 +203,16 @@ func (s *simulation) newDriver(n *node, e consensus.Engine) *driver.Driver {
 			}
 		},
 	}
+	var pool driver.Pool = emptyPool{}
+	if r := n.app.real; r != nil {
+		pool = evmPool{r}
+	}
+	if up := n.app.up; up != nil {
+		cfg.ParentRef = func() types.ParentRef {
+			h := up.head()
+			return types.ParentRef{Height: h.Height(), Hash: h.Hash()}
+		}
+	}
 	if td := n.app.td; td != nil && td.parent != nil && !td.t.knobs.acceptUnfinal {
 		// The driver defers verdicts on blocks referencing a parent block
 		// above this node's final parent head (acceptUnfinal: never).
@@ -189,7 +221,7 @@ func (s *simulation) newDriver(n *node, e consensus.Engine) *driver.Driver {
 			return types.ParentRef{Height: h.Height(), Hash: h.Hash()}
 		}
 	}
-	return driver.New(cfg, e, executor{s, n}, emptyPool{}, n.app.head().Header)
+	return driver.New(cfg, e, executor{s, n}, pool, n.app.head().Header)
 }
 
 // driverLog sends the driver's log to Scenario.Log, or nowhere.

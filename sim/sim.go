@@ -44,6 +44,9 @@ type simulation struct {
 	atStable []uint64
 	dueAt    uint64 // tick an equivocation first reached an honest node whole
 
+	// appliedTopic is the gateway's CrossMsgApplied event (EVM trees).
+	appliedTopic common.Hash
+
 	trace hash.Hash
 	res   *Result
 	fail  *Failure

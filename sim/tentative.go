@@ -14,16 +14,52 @@ import (
 // the driver never makes them.
 var errNotTentative = errors.New("sim: the simulated engines finalize at once; no tentative heads")
 
-// CommitTentative is refused: see errNotTentative.
-func (executor) CommitTentative(*execution.Executed) error { return errNotTentative }
+// tentative is the part of the executor contract for engines with
+// probabilistic finality; the real executor implements it when the
+// simulator runs one (an EVM tree), the toy application does not.
+type tentative interface {
+	CommitTentative(e *execution.Executed) error
+	Finalize(hash common.Hash, commit *types.Commit) error
+	MarkSafe(hash common.Hash) error
+	Rewind(height uint64, hash common.Hash) (*types.Header, []*types.Block, error)
+}
 
-// Finalize is refused: see errNotTentative.
-func (executor) Finalize(common.Hash, *types.Commit) error { return errNotTentative }
+func (x executor) real() (tentative, bool) {
+	if r := x.n.app.real; r != nil {
+		t, ok := any(r.exec).(tentative)
+		return t, ok
+	}
+	return nil, false
+}
 
-// MarkSafe is refused: see errNotTentative.
-func (executor) MarkSafe(common.Hash) error { return errNotTentative }
+// CommitTentative delegates to the real executor, if any.
+func (x executor) CommitTentative(e *execution.Executed) error {
+	if t, ok := x.real(); ok {
+		return t.CommitTentative(e)
+	}
+	return errNotTentative
+}
 
-// Rewind is refused: see errNotTentative.
-func (executor) Rewind(uint64, common.Hash) (*types.Header, []*types.Block, error) {
+// Finalize delegates to the real executor, if any.
+func (x executor) Finalize(hash common.Hash, commit *types.Commit) error {
+	if t, ok := x.real(); ok {
+		return t.Finalize(hash, commit)
+	}
+	return errNotTentative
+}
+
+// MarkSafe delegates to the real executor, if any.
+func (x executor) MarkSafe(hash common.Hash) error {
+	if t, ok := x.real(); ok {
+		return t.MarkSafe(hash)
+	}
+	return errNotTentative
+}
+
+// Rewind delegates to the real executor, if any.
+func (x executor) Rewind(height uint64, hash common.Hash) (*types.Header, []*types.Block, error) {
+	if t, ok := x.real(); ok {
+		return t.Rewind(height, hash)
+	}
 	return nil, nil, errNotTentative
 }
