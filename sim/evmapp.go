@@ -129,7 +129,7 @@ func (a *evmApp) committed(e *execution.Executed, applied common.Hash) error {
 	}
 	now := gateway.AppliedTopDown(gs)
 	if now != a.downApplied+logs {
-		return fmt.Errorf("%w: block %d applied %d top-down messages, the applied nonce moved from %d to %d", ErrExactlyOnce, h.Height, logs, a.downApplied, now)
+		return fmt.Errorf("block %d applied %d top-down messages, the applied nonce moved from %d to %d", h.Height, logs, a.downApplied, now)
 	}
 	a.downApplied = now
 	return nil

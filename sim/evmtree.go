@@ -83,7 +83,12 @@ type evmTree struct {
 	// releases are the root addresses the child users release to, and what.
 	releases map[common.Address]*big.Int
 	submitAt map[uint64]uint64 // checkpoint height -> tick last submitted
-	nonces   map[common.Address]uint64
+	// forge, when set, makes the child compromised: every child validator
+	// signs the first checkpoint carrying messages with its first message
+	// worth forge more, which the relayer submits instead of the true one.
+	forge  func(circulating *big.Int) *big.Int
+	forged bool
+	nonces map[common.Address]uint64
 }
 
 func (t *evmTree) acct(k int) common.Address { return gethcrypto.PubkeyToAddress(t.keys[k].PublicKey) }

@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"strconv"
 	"testing"
@@ -56,4 +58,58 @@ func TestEVMTreeSeeds(t *testing.T) {
 			t.Logf("%d ticks; heights %v / %v; top-down %d, up %d, checkpoints to %d", res.Ticks, res.Chains[0].Heights, res.Chains[1].Heights, res.Applied, res.Paid, res.Checkpoints)
 		})
 	}
+}
+
+// runForged runs sc with a compromised child whose validators all sign a
+// checkpoint paying forge(circulating) more than its first message carries.
+func runForged(t *testing.T, seed uint64, sc EVMScenario, forge func(*big.Int) *big.Int) (*EVMResult, bool, error) {
+	tr, err := newEVMTree(seed, sc, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.close()
+	tr.forge = forge
+	res, err := tr.run()
+	return res, tr.forged, err
+}
+
+// TestEVMTreeCompromisedChild: every validator of the child signs a
+// checkpoint that pays a release more than it burned. A little more is
+// within the gateway's bound, so the root's real gateway pays it, and the
+// run must fail the firewall invariant (the child's balances now exceed its
+// circulating supply on the root: value was created); more than the circulating supply is refused by the
+// gateway's firewall, so the run passes with every release paid exactly once.
+func TestEVMTreeCompromisedChild(t *testing.T) {
+	sc := evmRotation[0]
+	t.Run("inflate", func(t *testing.T) {
+		t.Parallel()
+		const seed = 1
+		_, forged, err := runForged(t, seed, sc, func(*big.Int) *big.Int { return big.NewInt(1e17) })
+		if !forged || !errors.Is(err, ErrFirewall) {
+			t.Fatalf("seed %d, inflated checkpoint (submitted %v): got %v, want ErrFirewall", seed, forged, err)
+		}
+		var fail *Failure
+		if !errors.As(err, &fail) || fail.Seed != seed {
+			t.Fatalf("failure does not name its seed: %v", err)
+		}
+		t.Logf("found at seed %d: %v", seed, err)
+		if _, err := RunEVMTree(seed, sc, t.TempDir()); err != nil {
+			t.Fatalf("seed %d with an honest child: %v", seed, err)
+		}
+	})
+	t.Run("overpay", func(t *testing.T) {
+		t.Parallel()
+		const seed = 1
+		res, forged, err := runForged(t, seed, sc, func(circ *big.Int) *big.Int {
+			// Above what the supply can grow to before the checkpoint lands
+			// (every fund of the run is a few ether): over the firewall then too.
+			return new(big.Int).Add(circ, eth(100))
+		})
+		if !forged || err != nil {
+			t.Fatalf("seed %d, checkpoint over the circulating supply (submitted %v): %v; want it refused and the run to pass", seed, forged, err)
+		}
+		if res.Paid != res.Sent || res.Sent != evmUsers {
+			t.Fatalf("seed %d: sent %d paid %d up messages after the forged checkpoint was refused", seed, res.Sent, res.Paid)
+		}
+	})
 }
