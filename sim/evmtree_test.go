@@ -15,6 +15,8 @@ var evmRotation = []EVMScenario{
 	{Scenario: Scenario{Name: "evm-lossy", Nodes: 4, Loss: 0.05, Dup: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 10}},
 	{Scenario: Scenario{Name: "evm-crash", Nodes: 4, Crashes: 1, MinDelay: 1, MaxDelay: 3, Heights: 10}},
 	{Scenario: Scenario{Name: "evm-byzantine", Nodes: 4, Byzantine: 1, ProposalsOnly: true, MinDelay: 1, MaxDelay: 3, Heights: 10}},
+	{Scenario: Scenario{Name: "evm-partition", Nodes: 4, Partitions: true, Isolate: true, Loss: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 10}},
+	{Scenario: Scenario{Name: "evm-byzantine-votes-crash", Nodes: 4, Byzantine: 1, Crashes: 1, Loss: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 10}},
 }
 
 func replayEVM(seed uint64) string {
@@ -24,7 +26,7 @@ func replayEVM(seed uint64) string {
 // TestEVMTreeSeeds runs a root and a child on the real executor and gateway
 // (each node its own Pebble store), the real bft engines and drivers:
 // top-down funds, bottom-up releases paid through checkpoints that
-// xnet.Build assembles and the root's gateway verifies. 4 seeds by default
+// xnet.Build assembles and the root's gateway verifies. 6 seeds by default
 // (one per scenario), ASPEN_SIM_EVM_SEEDS=N for N, -seed N for one.
 func TestEVMTreeSeeds(t *testing.T) {
 	var seeds []uint64
@@ -32,7 +34,7 @@ func TestEVMTreeSeeds(t *testing.T) {
 	case *seedFlag >= 0:
 		seeds = append(seeds, uint64(*seedFlag))
 	default:
-		n := 4
+		n := len(evmRotation)
 		if v := os.Getenv("ASPEN_SIM_EVM_SEEDS"); v != "" {
 			var err error
 			if n, err = strconv.Atoi(v); err != nil || n < 1 {
