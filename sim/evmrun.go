@@ -7,70 +7,88 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/aspen-chain/aspen/crypto"
+	"github.com/aspen-chain/aspen/execution/evm"
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/types"
 	"github.com/aspen-chain/aspen/xnet"
 )
 
-// schedule draws the workload from the seed: funds from the two root
-// users to the child users at early ticks, and one release per child user
+// schedule draws the workload from the seed: per child, funds from the two
+// root users to the child's users at early ticks, and one release per user
 // to a fresh root address, worth less than the genesis fund it got.
 func (t *evmTree) schedule() {
 	n := t.sc.Nodes
-	for k := 0; k < t.sc.Funds; k++ {
-		from, to := n+k%2, n+4+t.rng.IntN(evmUsers)
-		at := 5 + t.rng.Uint64N(40)
-		tx, err := t.gwTx(t.rootGen.ChainID, from, eth(1+int64(t.rng.IntN(4))), "fund", string(evmChild), t.acct(to))
-		if err != nil {
-			panic(err) // packing a known method with well-typed arguments
+	for c := 1; c < len(t.ids); c++ {
+		for k := 0; k < t.sc.Funds; k++ {
+			from, to := n+k%2, t.user(c, t.rng.IntN(evmUsers))
+			at := 5 + t.rng.Uint64N(40)
+			tx, err := t.gwTx(t.rootGen.ChainID, from, eth(1+int64(t.rng.IntN(4))), "fund", string(t.ids[c]), t.acct(to))
+			if err != nil {
+				panic(err) // packing a known method with well-typed arguments
+			}
+			t.work[0].add(at, t.acct(from), tx)
 		}
-		t.work[0].add(at, t.acct(from), tx)
-	}
-	for j := 0; j < evmUsers; j++ {
-		var dst common.Address
-		dst[0], dst[1], dst[19] = 0xe0, byte(t.seed), byte(j)
-		value := big.NewInt(int64(1 + t.rng.IntN(9)))
-		value.Mul(value, big.NewInt(1e17)) // 0.1 to 0.9 ether: less than a fund
-		t.releases[dst] = value
-		tx, err := t.gwTx(t.cg.ChainID, n+4+j, value, "release", dst)
-		if err != nil {
-			panic(err)
+		for j := 0; j < evmUsers; j++ {
+			var dst common.Address
+			dst[0], dst[1], dst[2], dst[19] = 0xe0, byte(t.seed), byte(c), byte(j)
+			value := big.NewInt(int64(1 + t.rng.IntN(9)))
+			value.Mul(value, big.NewInt(1e17)) // 0.1 to 0.9 ether: less than a fund
+			t.releases[c][dst] = value
+			tx, err := t.gwTx(t.cgs[c].ChainID, t.user(c, j), value, "release", dst)
+			if err != nil {
+				panic(err)
+			}
+			t.work[c].add(20+t.rng.Uint64N(40), t.acct(t.user(c, j)), tx)
 		}
-		t.work[1].add(20+t.rng.Uint64N(40), t.acct(n+4+j), tx)
 	}
 }
 
-// run advances virtual time until both chains made their progress and
-// every message either way is applied, or the budget is spent.
+// apply performs one fault of physical nodes on every chain they validate.
+func (t *evmTree) apply(e event) {
+	for c, s := range t.sims {
+		le := e
+		switch e.kind {
+		case evPartition:
+			le.side = make([]int, len(t.members[c]))
+			for i, p := range t.members[c] {
+				le.side[i] = e.side[p]
+			}
+		case evCrash, evRestart:
+			if le.node = indexOf(t.members[c], e.node); le.node < 0 {
+				continue
+			}
+		}
+		s.apply(le)
+		t.failed(s)
+	}
+}
+
+// run advances virtual time until every chain made its progress and every
+// message either way is applied, or the budget is spent.
 func (t *evmTree) run() (*EVMResult, error) {
 	next := 0
-	sims := []*simulation{t.root, t.child}
 	for ; t.fail == nil; t.now++ {
-		for _, s := range sims {
+		for _, s := range t.sims {
 			s.now = t.now
 		}
 		for next < len(t.events) && t.events[next].at == t.now {
-			for _, s := range sims {
-				le := t.events[next]
-				if le.kind == evPartition {
-					le.side = append([]int(nil), le.side...)
-				}
-				s.apply(le)
-			}
+			t.apply(t.events[next])
 			next++
 		}
-		for _, s := range sims {
+		for _, s := range t.sims {
 			s.tick()
 			t.failed(s)
 		}
 		if t.fail == nil && t.now%5 == 0 {
-			t.relay()
+			for c := 1; c < len(t.sims) && t.fail == nil; c++ {
+				t.relay(c)
+			}
 		}
-		if t.fail != nil || (t.root.done() && t.child.done() && t.settled() == "") {
+		if t.fail != nil || (t.allDone() && t.settled() == "") {
 			break
 		}
 		if t.now > t.stable+t.sc.MaxTicks {
-			for _, s := range sims {
+			for _, s := range t.sims {
 				if !s.done() {
 					s.failf(ErrProgress, "%s", s.lagging())
 					t.failed(s)
@@ -82,7 +100,7 @@ func (t *evmTree) run() (*EVMResult, error) {
 		}
 	}
 	res := &EVMResult{Seed: t.seed, Ticks: t.now}
-	for _, s := range sims {
+	for _, s := range t.sims {
 		s.res.Ticks = t.now
 		s.finish()
 		t.failed(s)
@@ -91,22 +109,35 @@ func (t *evmTree) run() (*EVMResult, error) {
 	if t.fail == nil {
 		t.checkValue()
 	}
-	if r, c := t.best(t.root), t.best(t.child); r != nil && c != nil {
-		if rs, err := r.app.real.exec.GatewayState(nil); err == nil {
-			res.Queued, res.Paid = gateway.TopDownNonce(rs, evmRoot, evmChild), gateway.UpApplied(rs, evmRoot, evmChild)
-			res.Checkpoints, _, _ = gateway.LastCheckpoint(rs, evmRoot, evmChild)
-		}
-		if cs, err := c.app.real.exec.GatewayState(nil); err == nil {
-			res.Sent = gateway.UpNonce(cs)
-		}
-		res.Applied = res.Queued
-		for _, n := range t.child.nodes {
-			if n.honest {
-				res.Applied = min(res.Applied, n.app.real.downApplied)
+	rs, err := t.best(0).app.real.exec.GatewayState(nil)
+	for c := range t.sims {
+		var q, a, sent, paid, ck uint64
+		if c > 0 && err == nil {
+			q, paid = gateway.TopDownNonce(rs, evmRoot, t.ids[c]), gateway.UpApplied(rs, evmRoot, t.ids[c])
+			ck, _, _ = gateway.LastCheckpoint(rs, evmRoot, t.ids[c])
+			if cs, err := t.best(c).app.real.exec.GatewayState(nil); err == nil {
+				sent = gateway.UpNonce(cs)
+			}
+			a = q
+			for _, n := range t.sims[c].nodes {
+				if n.honest {
+					a = min(a, n.app.real.downApplied)
+				}
 			}
 		}
+		res.Queued, res.Applied = append(res.Queued, q), append(res.Applied, a)
+		res.Sent, res.Paid, res.Checkpoints = append(res.Sent, sent), append(res.Paid, paid), append(res.Checkpoints, ck)
 	}
 	return res, t.fail
+}
+
+func (t *evmTree) allDone() bool {
+	for _, s := range t.sims {
+		if !s.done() {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *evmTree) failed(s *simulation) {
@@ -121,10 +152,10 @@ func (t *evmTree) failf(err error, format string, args ...any) {
 	}
 }
 
-// best is the honest node of s with the highest chain.
-func (t *evmTree) best(s *simulation) *node {
+// best is the honest node of chain c with the highest chain.
+func (t *evmTree) best(c int) *node {
 	var b *node
-	for _, n := range s.nodes {
+	for _, n := range t.sims[c].nodes {
 		if n.honest && (b == nil || n.app.height() > b.app.height()) {
 			b = n
 		}
@@ -132,32 +163,33 @@ func (t *evmTree) best(s *simulation) *node {
 	return b
 }
 
-// settled names what is still in flight, or returns "": a top-down message
-// the root queued that an honest child node has not applied, a release
-// sent that the root has not paid, or a fund or release not yet included.
+// settled names what is still in flight, or returns "": a transaction not
+// included yet, a top-down message the root queued that an honest child
+// node has not applied, a release sent that the root has not paid.
 func (t *evmTree) settled() string {
-	r, c := t.best(t.root), t.best(t.child)
-	rs, err := r.app.real.exec.GatewayState(nil)
+	rs, err := t.best(0).app.real.exec.GatewayState(nil)
 	if err != nil {
 		return err.Error()
 	}
-	cs, err := c.app.real.exec.GatewayState(nil)
-	if err != nil {
-		return err.Error()
-	}
-	for k, w := range t.work {
-		if p := w.pending(t.best([]*simulation{t.root, t.child}[k]).app.real.exec); len(p) > 0 || uint64(len(w.txs)) == 0 || t.now < w.last() {
-			return fmt.Sprintf("%d transactions of chain %d not included yet", len(p), k)
+	for c, w := range t.work {
+		if p := w.pending(t.best(c).app.real.exec); len(p) > 0 || t.now < w.last() {
+			return fmt.Sprintf("%d transactions of %s not included yet", len(p), t.ids[c])
 		}
 	}
-	queued := gateway.TopDownNonce(rs, evmRoot, evmChild)
-	for i, n := range t.child.nodes {
-		if n.honest && n.app.real.downApplied < queued {
-			return fmt.Sprintf("child node %d applied top-down messages up to %d of %d", i, n.app.real.downApplied, queued)
+	for c := 1; c < len(t.sims); c++ {
+		cs, err := t.best(c).app.real.exec.GatewayState(nil)
+		if err != nil {
+			return err.Error()
 		}
-	}
-	if sent, paid := gateway.UpNonce(cs), gateway.UpApplied(rs, evmRoot, evmChild); paid < sent {
-		return fmt.Sprintf("the root paid up messages up to %d of %d", paid, sent)
+		queued := gateway.TopDownNonce(rs, evmRoot, t.ids[c])
+		for i, n := range t.sims[c].nodes {
+			if n.honest && n.app.real.downApplied < queued {
+				return fmt.Sprintf("node %d of %s applied top-down messages up to %d of %d", t.members[c][i], t.ids[c], n.app.real.downApplied, queued)
+			}
+		}
+		if sent, paid := gateway.UpNonce(cs), gateway.UpApplied(rs, evmRoot, t.ids[c]); paid < sent {
+			return fmt.Sprintf("the root paid up messages of %s up to %d of %d", t.ids[c], paid, sent)
+		}
 	}
 	return ""
 }
@@ -171,41 +203,42 @@ func (w *evmWork) last() uint64 {
 	return at
 }
 
-// relay is the relayer harness: it builds the child's next checkpoint with
-// xnet.Build from the first honest node up, has every honest child
-// validator sign it, and submits the certificate from two accounts; again
-// after 30 ticks while the root has not committed it.
-func (t *evmTree) relay() {
-	var r *node
-	for i, n := range t.root.nodes {
-		if n.honest && n.up() && t.child.nodes[i].up() {
-			r = n
+// relay is the relayer harness for child c: it builds the child's next
+// checkpoint with xnet.Build from the first honest node up on both chains,
+// has every honest validator of the child sign it, and submits the
+// certificate from two accounts; again after 30 ticks while the root has
+// not committed it.
+func (t *evmTree) relay(c int) {
+	var r, cn *node
+	for i, p := range t.members[c] {
+		if n := t.sims[0].nodes[p]; n.honest && n.up() && t.sims[c].nodes[i].up() {
+			r, cn = n, t.sims[c].nodes[i]
 			break
 		}
 	}
 	if r == nil {
 		return
 	}
-	c := t.child.nodes[r.index]
+	id := t.ids[c]
 	rs, err := r.app.real.exec.GatewayState(nil)
 	if err != nil {
 		t.failf(ErrValidity, "root state of node %d: %v", r.index, err)
 		return
 	}
-	lastH, lastHash, _ := gateway.LastCheckpoint(rs, evmRoot, evmChild)
+	lastH, lastHash, _ := gateway.LastCheckpoint(rs, evmRoot, id)
 	next := lastH + t.sc.Period
-	if c.app.height() < next || (t.submitAt[next] > 0 && t.now < t.submitAt[next]+30) {
+	if cn.app.height() < next || (t.submitAt[c][next] > 0 && t.now < t.submitAt[c][next]+30) {
 		return
 	}
-	link := xnet.Link{Height: lastH, Hash: lastHash, UpNonce: gateway.UpApplied(rs, evmRoot, evmChild)}
-	cp, enc, _, err := xnet.Build(childView{a: c.app, id: evmChild}, xnet.Params{Subnet: evmChild, Period: t.sc.Period}, next, link)
+	link := xnet.Link{Height: lastH, Hash: lastHash, UpNonce: gateway.UpApplied(rs, evmRoot, id)}
+	cp, enc, _, err := xnet.Build(childView{a: cn.app, id: id}, xnet.Params{Subnet: id, Period: t.sc.Period}, next, link)
 	if err != nil {
-		t.failf(ErrValidity, "node %d builds checkpoint %d: %v", r.index, next, err)
+		t.failf(ErrValidity, "node %d builds checkpoint %d of %s: %v", r.index, next, id, err)
 		return
 	}
 	forged := false
-	if t.forge != nil && !t.forged && len(cp.Messages) > 0 {
-		sn, err := gateway.ReadSubnet(rs, evmRoot, evmChild)
+	if c == 1 && t.forge != nil && !t.forged && len(cp.Messages) > 0 {
+		sn, err := gateway.ReadSubnet(rs, evmRoot, id)
 		if err != nil {
 			t.failf(ErrValidity, "%v", err)
 			return
@@ -219,14 +252,14 @@ func (t *evmTree) relay() {
 		}
 		t.forged, forged = true, true
 	}
-	set, err := gateway.ReadConfigSet(rs, evmRoot, evmChild, cp.Config)
+	set, err := gateway.ReadConfigSet(rs, evmRoot, id, cp.Config)
 	if err != nil {
-		t.failf(ErrValidity, "config %d of the child: %v", cp.Config, err)
+		t.failf(ErrValidity, "config %d of %s: %v", cp.Config, id, err)
 		return
 	}
 	sigs := map[int][]byte{}
 	for i, v := range set {
-		for _, n := range t.child.nodes {
+		for _, n := range t.sims[c].nodes {
 			if (n.honest || forged) && string(n.key.PublicKey().Bytes()) == string(v.BLSPublicKey) {
 				sigs[i] = n.key.Sign(cp.SigningBytes(evmNetwork))
 			}
@@ -234,10 +267,10 @@ func (t *evmTree) relay() {
 	}
 	agg, bm, err := crypto.AggregateWithBitmap(len(set), sigs)
 	if err != nil {
-		t.failf(ErrValidity, "aggregate checkpoint %d: %v", next, err)
+		t.failf(ErrValidity, "aggregate checkpoint %d of %s: %v", next, id, err)
 		return
 	}
-	t.submitAt[next] = t.now
+	t.submitAt[c][next] = t.now
 	for _, k := range []int{t.sc.Nodes + 2, t.sc.Nodes + 3} {
 		from := t.acct(k)
 		nonce, err := r.app.real.exec.Nonce(nil, from)
@@ -250,29 +283,25 @@ func (t *evmTree) relay() {
 			t.failf(ErrValidity, "pack checkpoint %d: %v", next, err)
 			return
 		}
-		tx := t.tx(t.rootGen.ChainID, k, gateway.Address, new(big.Int), 8_000_000, data)
-		t.work[0].add(t.now, from, tx)
+		t.work[0].add(t.now, from, t.tx(t.rootGen.ChainID, k, gateway.Address, new(big.Int), 8_000_000, data))
 	}
 }
 
 // checkValue checks the value invariants on the real state of the highest
-// honest nodes, once everything settled:
+// honest node of each chain, once everything settled:
 //   - conservation: the root's known balances plus its burned base fees
-//     make its genesis total, and the child's balances plus its burned base
-//     fees make the root's circulating supply for it;
-//   - firewall: the child's balances never exceed that circulating supply;
+//     make its genesis total, and each child's balances plus its burned
+//     base fees make the root's circulating supply for it;
+//   - firewall: a child's balances never exceed that circulating supply;
 //   - exactly once up: each release's root address holds exactly its value.
 func (t *evmTree) checkValue() {
-	r, c := t.best(t.root), t.best(t.child)
-	rx, cx := r.app.real.exec, c.app.real.exec
+	rx := t.best(0).app.real.exec
 	rs, err := rx.GatewayState(nil)
 	if err != nil {
 		t.failf(ErrConservation, "%v", err)
 		return
 	}
-	sum := func(x interface {
-		Balance(*types.Header, common.Address) (*big.Int, error)
-	}, addrs []common.Address) *big.Int {
+	sum := func(x *evm.Executor, addrs []common.Address) *big.Int {
 		total := new(big.Int)
 		for _, a := range addrs {
 			if b, err := x.Balance(nil, a); err == nil {
@@ -281,45 +310,50 @@ func (t *evmTree) checkValue() {
 		}
 		return total
 	}
-	var accts []common.Address
+	accts := []common.Address{gateway.Address}
 	for k := range t.keys {
 		accts = append(accts, t.acct(k))
 	}
-	rootAddrs := append(append([]common.Address(nil), accts...), gateway.Address)
-	for dst := range t.releases {
-		rootAddrs = append(rootAddrs, dst)
+	rootAddrs := append([]common.Address(nil), accts...)
+	for _, rel := range t.releases {
+		for dst := range rel {
+			rootAddrs = append(rootAddrs, dst)
+		}
 	}
-	var genesis = new(big.Int)
+	genesis := new(big.Int)
 	for _, a := range t.rootGen.Alloc {
 		genesis.Add(genesis, (*big.Int)(a.Balance))
 	}
-	if got := new(big.Int).Add(sum(rx, rootAddrs), r.app.real.feesBurned); got.Cmp(genesis) != 0 {
+	if got := new(big.Int).Add(sum(rx, rootAddrs), t.best(0).app.real.feesBurned); got.Cmp(genesis) != 0 {
 		t.failf(ErrConservation, "root: balances plus burned fees are %s, genesis was %s", got, genesis)
 		return
 	}
-	sn, err := gateway.ReadSubnet(rs, evmRoot, evmChild)
-	if err != nil {
-		t.failf(ErrConservation, "%v", err)
-		return
-	}
-	child := sum(cx, append(accts, gateway.Address))
-	if child.Cmp(sn.CirculatingSupply) > 0 {
-		t.failf(ErrFirewall, "the child's balances are %s, its circulating supply on the root %s", child, sn.CirculatingSupply)
-		return
-	}
-	if got := new(big.Int).Add(child, c.app.real.feesBurned); got.Cmp(sn.CirculatingSupply) != 0 {
-		t.failf(ErrConservation, "child: balances plus burned fees are %s, its circulating supply on the root %s", got, sn.CirculatingSupply)
-		return
-	}
-	for dst, want := range t.releases {
-		got, err := rx.Balance(nil, dst)
+	for c := 1; c < len(t.sims); c++ {
+		best := t.best(c)
+		sn, err := gateway.ReadSubnet(rs, evmRoot, t.ids[c])
 		if err != nil {
 			t.failf(ErrConservation, "%v", err)
 			return
 		}
-		if got.Cmp(want) != 0 {
-			t.failf(ErrUpTwice, "release to %s paid %s on the root, sent %s", dst, got, want)
+		child := sum(best.app.real.exec, accts)
+		if child.Cmp(sn.CirculatingSupply) > 0 {
+			t.failf(ErrFirewall, "the balances of %s are %s, its circulating supply on the root %s", t.ids[c], child, sn.CirculatingSupply)
 			return
+		}
+		if got := new(big.Int).Add(child, best.app.real.feesBurned); got.Cmp(sn.CirculatingSupply) != 0 {
+			t.failf(ErrConservation, "%s: balances plus burned fees are %s, its circulating supply on the root %s", t.ids[c], got, sn.CirculatingSupply)
+			return
+		}
+		for dst, want := range t.releases[c] {
+			got, err := rx.Balance(nil, dst)
+			if err != nil {
+				t.failf(ErrConservation, "%v", err)
+				return
+			}
+			if got.Cmp(want) != 0 {
+				t.failf(ErrUpTwice, "release from %s to %s paid %s on the root, sent %s", t.ids[c], dst, got, want)
+				return
+			}
 		}
 	}
 }

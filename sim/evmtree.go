@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"path/filepath"
+	"sort"
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
@@ -27,37 +28,49 @@ import (
 	"github.com/aspen-chain/aspen/types"
 )
 
-// EVMScenario is an EVM tree: a root chain and one child subnet, both
-// validated by every physical node, each node running for each chain the
-// engine, the real driver and the real executor with the gateway. The root
-// creates the child with createSubnet and join transactions; users fund
-// accounts on the child (top-down), those accounts release value back
-// (bottom-up), and a relayer harness submits every checkpoint xnet.Build
-// assembles, signed by the child's honest validators, twice (from two
-// accounts), so the gateway must refuse the second.
+// EVMScenario is an EVM tree: a root chain validated by every physical
+// node and child subnets of it, each validated by some of them, every node
+// running for each chain it validates the engine, the real driver and the
+// real executor with the gateway. The root creates the children with
+// createSubnet and join transactions; users fund accounts on each child
+// (top-down), those accounts release value back (bottom-up), and a relayer
+// harness submits every checkpoint xnet.Build assembles, signed by the
+// child's honest validators, twice (from two accounts), so the gateway must
+// refuse the second.
 type EVMScenario struct {
 	Scenario
-	Period uint64 // the child's checkpoint period (default 4)
-	Funds  int    // fund transactions on the root after activation (default 4)
+	// Children are the root's children (Parent 0, Validators physical
+	// nodes, in join order); default DefaultEVMTree.
+	Children []Chain
+	Period   uint64 // the children's checkpoint period (default 4)
+	Funds    int    // fund transactions on the root after activation, per child (default 4)
+}
+
+// DefaultEVMTree is two children of a root validated by five nodes, on
+// overlapping sets of four, as DefaultTree's without the grandchild.
+func DefaultEVMTree() []Chain {
+	return []Chain{
+		{Subnet: "/sim/a", Parent: 0, Validators: []int{0, 1, 2, 3}},
+		{Subnet: "/sim/b", Parent: 0, Validators: []int{4, 3, 2, 1}},
+	}
 }
 
 // EVMResult is what an EVM tree run did.
 type EVMResult struct {
 	Seed   uint64
-	Chains []*Result // root, child
-	// Queued and Applied are top-down messages (the root's nonce for the
-	// child, the lowest applied nonce over honest child nodes); Sent and
-	// Paid up messages (the child's up nonce, the root's upApplied).
-	Queued, Applied, Sent, Paid uint64
-	Checkpoints                 uint64 // the root's last checkpoint height of the child
-	Ticks                       uint64
+	Chains []*Result // the root, then the children
+	// Per chain (zero for the root): Queued and Applied are top-down
+	// messages (the root's nonce for the child, the lowest applied nonce over
+	// its honest nodes); Sent and Paid up messages (the child's up nonce,
+	// the root's upApplied); Checkpoints the root's last checkpoint height.
+	Queued, Applied, Sent, Paid, Checkpoints []uint64
+	Ticks                                    uint64
 }
 
 const (
 	evmRoot    = types.SubnetID("/sim")
-	evmChild   = types.SubnetID("/sim/a")
 	evmNetwork = "sim"
-	evmUsers   = 2 // child accounts that are funded and release
+	evmUsers   = 2 // accounts per child that are funded and release
 )
 
 var ether = big.NewInt(params.Ether)
@@ -70,26 +83,30 @@ type evmTree struct {
 	sc      EVMScenario
 	rng     *rand.Rand
 	gw      abi.ABI
-	root    *simulation
-	child   *simulation
+	sims    []*simulation // the root, then the children
+	ids     []types.SubnetID
+	members [][]int // chain -> the physical node of each local node
 	events  []event
 	now     uint64
 	stable  uint64
 	fail    error
-	keys    []*ecdsa.PrivateKey // accounts: 0..n-1 validators, n, n+1 users, n+2, n+3 relayers, then child users
+	keys    []*ecdsa.PrivateKey // accounts: 0..n-1 validators, n, n+1 users, n+2, n+3 relayers, then each child's users
 	rootGen *config.Genesis
-	cg      *gateway.ChildGenesis
-	work    [2]*evmWork
-	// releases are the root addresses the child users release to, and what.
-	releases map[common.Address]*big.Int
-	submitAt map[uint64]uint64 // checkpoint height -> tick last submitted
-	// forge, when set, makes the child compromised: every child validator
-	// signs the first checkpoint carrying messages with its first message
-	// worth forge more, which the relayer submits instead of the true one.
+	cgs     []*gateway.ChildGenesis // per chain; nil for the root
+	work    []*evmWork
+	// releases are, per chain, the root addresses its users release to, and what.
+	releases []map[common.Address]*big.Int
+	submitAt []map[uint64]uint64 // chain -> checkpoint height -> tick last submitted
+	nonces   map[common.Address]uint64
+	// forge, when set, makes the first child compromised: every one of its
+	// validators signs its first checkpoint carrying messages with the
+	// first message worth forge more, which the relayer submits instead.
 	forge  func(circulating *big.Int) *big.Int
 	forged bool
-	nonces map[common.Address]uint64
 }
+
+// user is the account of child c's j-th user.
+func (t *evmTree) user(c, j int) int { return t.sc.Nodes + 4 + (c-1)*evmUsers + j }
 
 func (t *evmTree) acct(k int) common.Address { return gethcrypto.PubkeyToAddress(t.keys[k].PublicKey) }
 
@@ -112,6 +129,9 @@ func newEVMTree(seed uint64, sc EVMScenario, dir string) (*evmTree, error) {
 	if sc.Funds == 0 {
 		sc.Funds = 4
 	}
+	if sc.Children == nil {
+		sc.Children = DefaultEVMTree()
+	}
 	if err := sc.Scenario.validate(); err != nil {
 		return nil, err
 	}
@@ -120,9 +140,32 @@ func newEVMTree(seed uint64, sc EVMScenario, dir string) (*evmTree, error) {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x2545f4914f6cdd1d))
-	t := &evmTree{seed: seed, sc: sc, rng: rng, gw: gw, releases: map[common.Address]*big.Int{}, submitAt: map[uint64]uint64{}, nonces: map[common.Address]uint64{}}
+	t := &evmTree{seed: seed, sc: sc, rng: rng, gw: gw, nonces: map[common.Address]uint64{}}
 	n := sc.Nodes
-	for k := 0; k < n+4+evmUsers; k++ {
+	chains := []Chain{{Subnet: evmRoot, Parent: -1}}
+	for p := 0; p < n; p++ {
+		chains[0].Validators = append(chains[0].Validators, p)
+	}
+	for _, ch := range sc.Children {
+		if ch.Parent != 0 || ch.Subnet.Parent() != evmRoot || len(ch.Validators) == 0 {
+			return nil, fmt.Errorf("%w: %s: an EVM tree's children are children of %s, with validators", ErrScenario, ch.Subnet, evmRoot)
+		}
+		for _, p := range ch.Validators {
+			if p < 0 || p >= n {
+				return nil, fmt.Errorf("%w: %s: validator %d is not a node", ErrScenario, ch.Subnet, p)
+			}
+		}
+		chains = append(chains, ch)
+	}
+	for c, ch := range chains {
+		t.ids = append(t.ids, ch.Subnet)
+		t.members = append(t.members, ch.Validators)
+		t.work = append(t.work, &evmWork{now: &t.now})
+		t.releases = append(t.releases, map[common.Address]*big.Int{})
+		t.submitAt = append(t.submitAt, map[uint64]uint64{})
+		_ = c
+	}
+	for k := 0; k < t.user(len(chains), 0); k++ {
 		var in [16]byte
 		binary.BigEndian.PutUint64(in[:8], seed)
 		binary.BigEndian.PutUint64(in[8:], uint64(k))
@@ -132,15 +175,6 @@ func newEVMTree(seed uint64, sc EVMScenario, dir string) (*evmTree, error) {
 		}
 		t.keys = append(t.keys, key)
 	}
-	for i := range t.work {
-		t.work[i] = &evmWork{now: &t.now}
-	}
-	chains := []Chain{{Subnet: evmRoot, Parent: -1}, {Subnet: evmChild, Parent: 0}}
-	for c := range chains {
-		for p := 0; p < n; p++ {
-			chains[c].Validators = append(chains[c].Validators, p)
-		}
-	}
 	byz, err := drawByzantine(TreeScenario{Scenario: sc.Scenario, Chains: chains}, rng)
 	if err != nil {
 		return nil, err
@@ -149,11 +183,18 @@ func newEVMTree(seed uint64, sc EVMScenario, dir string) (*evmTree, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sim: bootstrap the root: %w", err)
 	}
-	if t.root, err = t.chain(evmRoot, 0, boot, byz, dir); err != nil {
-		return nil, err
-	}
-	if t.child, err = t.chain(evmChild, 1, nil, byz, dir); err != nil {
-		return nil, err
+	for c := range chains {
+		var b []consensus.Final
+		if c == 0 {
+			b = boot
+		}
+		s, err := t.chain(c, b, byz, dir)
+		if s != nil {
+			t.sims = append(t.sims, s) // closed with the rest, even half made
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	t.schedule()
 	var honest []int
@@ -166,7 +207,7 @@ func newEVMTree(seed uint64, sc EVMScenario, dir string) (*evmTree, error) {
 	for _, e := range t.events {
 		t.stable = max(t.stable, e.at)
 	}
-	for _, s := range []*simulation{t.root, t.child} {
+	for _, s := range t.sims {
 		s.stable, s.res.Stable = t.stable, t.stable
 		if err := s.startAll(); err != nil {
 			return nil, err
@@ -176,10 +217,7 @@ func newEVMTree(seed uint64, sc EVMScenario, dir string) (*evmTree, error) {
 }
 
 func (t *evmTree) close() {
-	for _, s := range []*simulation{t.root, t.child} {
-		if s == nil {
-			continue
-		}
+	for _, s := range t.sims {
 		for _, n := range s.nodes {
 			if n.app.real != nil {
 				n.app.real.store.Close()
@@ -188,9 +226,9 @@ func (t *evmTree) close() {
 	}
 }
 
-// rootKey is root validator i's BLS key, childKey child validator i's.
-func (t *evmTree) blsKey(chain, i int) (*crypto.BLSSecretKey, error) {
-	return deriveKey(t.seed, 64*chain+i)
+// blsKey is physical node p's BLS key on chain c.
+func (t *evmTree) blsKey(c, p int) (*crypto.BLSSecretKey, error) {
+	return deriveKey(t.seed, 64*c+p)
 }
 
 // genesis is the root's: every validator's and user's account funded.
@@ -253,9 +291,9 @@ func certify(keys []*crypto.BLSSecretKey, subnet types.SubnetID, b *types.Block)
 	return c, nil
 }
 
-// bootstrap makes the root's first blocks, before the run: createSubnet
-// and a fund before activation, then every validator's join. It returns
-// them with their certificates.
+// bootstrap makes the root's first blocks, before the run: every child's
+// createSubnet, a fund for each before activation, then every validator's
+// join. It returns them with their certificates.
 func (t *evmTree) bootstrap(dir string) ([]consensus.Final, error) {
 	gen, err := t.genesis()
 	if err != nil {
@@ -280,48 +318,67 @@ func (t *evmTree) bootstrap(dir string) ([]consensus.Final, error) {
 		keys = append(keys, k)
 	}
 	n := t.sc.Nodes
-	params := struct {
+	type subnetParams struct {
 		Engine           uint8
 		MinValidators    uint32
 		MinCollateral    *big.Int
 		BlockTimeMs      uint32
 		CheckpointPeriod uint32
 		GasLimit         uint64
-	}{uint8(gateway.EngineBFT), uint32(n), eth(1), 500, uint32(t.sc.Period), 30_000_000}
-	create, err := t.gwTx(gen.ChainID, 0, nil, "createSubnet", evmChild.Name(), params)
-	if err != nil {
-		return nil, err
 	}
-	early, err := t.gwTx(gen.ChainID, n, eth(3), "fund", string(evmChild), t.acct(n+4))
-	if err != nil {
-		return nil, err
-	}
-	var joins []*gethtypes.Transaction
-	for i := 0; i < n; i++ {
-		k, err := t.blsKey(1, i)
+	// Block 1 creates every child, block 2 funds each child's first user
+	// before activation (its genesis credits it), block 3 holds every join.
+	var creates, funds, joins []*gethtypes.Transaction
+	for c := 1; c < len(t.ids); c++ {
+		params := subnetParams{uint8(gateway.EngineBFT), uint32(len(t.members[c])), eth(1), 500, uint32(t.sc.Period), 30_000_000}
+		tx, err := t.gwTx(gen.ChainID, 0, nil, "createSubnet", t.ids[c].Name(), params)
 		if err != nil {
 			return nil, err
 		}
-		j, err := t.gwTx(gen.ChainID, i, eth(10), "join", string(evmChild), k.PublicKey().Bytes(), k.ProofOfPossession(), fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/12D3KooWsim", 4001+i))
+		early, err := t.gwTx(gen.ChainID, n, eth(3), "fund", string(t.ids[c]), t.acct(t.user(c, 0)))
 		if err != nil {
 			return nil, err
 		}
-		joins = append(joins, j)
+		creates, funds = append(creates, tx), append(funds, early)
+	}
+	for c := 1; c < len(t.ids); c++ {
+		for _, p := range t.members[c] {
+			k, err := t.blsKey(c, p)
+			if err != nil {
+				return nil, err
+			}
+			j, err := t.gwTx(gen.ChainID, p, eth(10), "join", string(t.ids[c]), k.PublicKey().Bytes(), k.ProofOfPossession(), fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/12D3KooWsim", 4001+p))
+			if err != nil {
+				return nil, err
+			}
+			joins = append(joins, j)
+		}
 	}
 	var out []consensus.Final
-	for _, txs := range [][]*gethtypes.Transaction{{create, early}, joins} {
+	for _, txs := range [][]*gethtypes.Transaction{creates, funds, joins} {
 		head := x.Head()
 		var src []sched
 		for _, tx := range txs {
 			from, _ := gethtypes.Sender(x.Signer(), tx)
 			src = append(src, sched{from: from, tx: tx})
 		}
+		sort.SliceStable(src, func(i, j int) bool { return src[i].from.Cmp(src[j].from) < 0 })
 		e, err := x.Build(head, execution.Attributes{TimeMs: head.TimeMs + 1, Proposer: t.acct(0)}, &listSource{txs: src})
 		if err != nil {
 			return nil, err
 		}
 		if len(e.Block.Txs) != len(txs) {
-			return nil, fmt.Errorf("bootstrap block %d holds %d of %d transactions", e.Block.Height(), len(e.Block.Txs), len(txs))
+			in := map[common.Hash]bool{}
+			for _, tx := range e.Block.Txs {
+				in[tx.Hash()] = true
+			}
+			var missing []string
+			for _, s := range src {
+				if !in[s.tx.Hash()] {
+					missing = append(missing, fmt.Sprintf("%s nonce %d", s.from, s.tx.Nonce()))
+				}
+			}
+			return nil, fmt.Errorf("bootstrap block %d holds %d of %d transactions; missing %v", e.Block.Height(), len(e.Block.Txs), len(txs), missing)
 		}
 		for i, r := range e.Receipts {
 			if r.Status != 1 {
@@ -341,16 +398,21 @@ func (t *evmTree) bootstrap(dir string) ([]consensus.Final, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t.cg, err = gateway.ReadChildGenesis(gs, evmRoot, evmChild); err != nil {
-		return nil, err
+	t.cgs = make([]*gateway.ChildGenesis, len(t.ids))
+	for c := 1; c < len(t.ids); c++ {
+		if t.cgs[c], err = gateway.ReadChildGenesis(gs, evmRoot, t.ids[c]); err != nil {
+			return nil, err
+		}
+		if len(t.cgs[c].Validators) != len(t.members[c]) {
+			return nil, fmt.Errorf("%s has %d validators at activation, want %d", t.ids[c], len(t.cgs[c].Validators), len(t.members[c]))
+		}
 	}
 	return out, nil
 }
 
 // childGenesis is the child's genesis from the root's gateway, derived as
 // the node derives it (node/subnets.go).
-func (t *evmTree) childGenesis(activatedAt *types.Header) (*config.Genesis, error) {
-	cg := t.cg
+func (t *evmTree) childGenesis(cg *gateway.ChildGenesis, activatedAt *types.Header) (*config.Genesis, error) {
 	g := &config.Genesis{
 		SubnetID: string(cg.ID), ChainID: cg.ChainID, GasLimit: cg.Params.GasLimit, TimestampMs: activatedAt.TimeMs,
 		Engine: cg.Params.Engine.String(), BlockTimeMs: uint64(cg.Params.BlockTimeMs), Alloc: map[common.Address]config.GenesisAccount{},
@@ -370,12 +432,13 @@ func (t *evmTree) childGenesis(activatedAt *types.Header) (*config.Genesis, erro
 	return g, g.Validate()
 }
 
-// chain makes the simulation of one chain: each node's own store and
+// chain makes the simulation of chain c: each of its nodes' own store and
 // executor, the root's replaying the bootstrap blocks.
-func (t *evmTree) chain(id types.SubnetID, c int, boot []consensus.Final, byz map[int]bool, dir string) (*simulation, error) {
+func (t *evmTree) chain(c int, boot []consensus.Final, byz map[int]bool, dir string) (*simulation, error) {
+	id := t.ids[c]
 	csc := t.sc.Scenario
 	csc.Name = t.sc.Name + " " + string(id)
-	csc.Partitions, csc.Crashes = false, 0
+	csc.Nodes, csc.Partitions, csc.Crashes = len(t.members[c]), false, 0
 	s := &simulation{
 		seed: t.seed, sc: csc, f: BFT(), rng: t.rng,
 		net:      &network{rng: t.rng, loss: csc.Loss, dup: csc.Dup, minDelay: csc.MinDelay, maxDelay: csc.MaxDelay},
@@ -393,65 +456,64 @@ func (t *evmTree) chain(id types.SubnetID, c int, boot []consensus.Final, byz ma
 
 		appliedTopic: t.gw.Events["CrossMsgApplied"].ID,
 	}
-	var gen *config.Genesis
-	var vals []consensus.Validator
-	for i := 0; i < t.sc.Nodes; i++ {
-		key, err := t.blsKey(c, i)
+	gen := t.rootGen
+	if c > 0 {
+		g, err := t.childGenesis(t.cgs[c], t.sims[0].nodes[0].app.chain[t.cgs[c].ActivatedAt].Block.Header)
 		if err != nil {
 			return nil, err
 		}
-		addr := t.acct(i)
-		st, err := store.Open(filepath.Join(dir, fmt.Sprintf("n%d", i), id.Name()))
+		gen = g
+	}
+	var vals []consensus.Validator
+	for i, p := range t.members[c] {
+		key, err := t.blsKey(c, p)
 		if err != nil {
 			return nil, err
+		}
+		addr := t.acct(p)
+		st, err := store.Open(filepath.Join(dir, fmt.Sprintf("n%d", p), fmt.Sprint(c)))
+		if err != nil {
+			return s, err
 		}
 		a := &app{subnet: id, proposer: addr, real: &evmApp{store: st, work: t.work[c], feesBurned: new(big.Int)}}
+		n := &node{index: i, id: fmt.Sprintf("n%d", i), key: key, honest: !byz[p], app: a}
+		s.nodes = append(s.nodes, n)
 		opts := evm.Options{StateCacheMB: 4}
-		if c == 0 {
-			gen = t.rootGen
-		} else {
-			a.up = t.root.nodes[i].app
-			if gen == nil {
-				if gen, err = t.childGenesis(a.up.chain[t.cg.ActivatedAt].Block.Header); err != nil {
-					return nil, err
-				}
-			}
+		if c > 0 {
+			a.up = t.sims[0].nodes[p].app // the root's local index is the physical node
 			opts.Parent = parentChain{parent: a.up, self: evmRoot, child: id, maxPerAnswer: 256}
 			a.real.downApplied = gen.TopDownNonce
 		}
 		x, err := evm.New(st, gen, opts)
 		if err != nil {
-			st.Close()
-			return nil, err
+			return s, err
 		}
 		a.real.exec = x
 		g, err := st.BlockByNumber(0)
 		if err != nil {
-			return nil, err
+			return s, err
 		}
 		a.chain = []consensus.Final{{Block: g}}
 		for _, f := range boot {
 			e, err := x.Execute(f.Block)
 			if err != nil {
-				return nil, err
+				return s, err
 			}
 			if err := x.Commit(e, f.Commit); err != nil {
-				return nil, err
+				return s, err
 			}
 			if err := a.real.committed(e, s.appliedTopic); err != nil {
-				return nil, err
+				return s, err
 			}
 			a.chain = append(a.chain, f)
 		}
-		n := &node{index: i, id: fmt.Sprintf("n%d", i), key: key, honest: !byz[i], app: a}
-		s.nodes = append(s.nodes, n)
 		s.byID[n.id] = i
 		s.res.Honest = append(s.res.Honest, n.honest)
 		vals = append(vals, consensus.Validator{Address: addr, BLSPublicKey: key.PublicKey().Bytes(), Power: gen.Validators[i].VotingPower()})
 	}
 	vs, err := consensus.NewValidatorSet(vals)
 	if err != nil {
-		return nil, err
+		return s, err
 	}
 	s.vs = vs
 	s.genesis = s.nodes[0].app.chain[0].Block

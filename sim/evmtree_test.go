@@ -11,19 +11,19 @@ import (
 
 // evmRotation is the scenario TestEVMTreeSeeds runs for each seed: seed % len.
 var evmRotation = []EVMScenario{
-	{Scenario: Scenario{Name: "evm-honest", Nodes: 4, MinDelay: 1, MaxDelay: 3, Heights: 10}},
-	{Scenario: Scenario{Name: "evm-lossy", Nodes: 4, Loss: 0.05, Dup: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 10}},
-	{Scenario: Scenario{Name: "evm-crash", Nodes: 4, Crashes: 1, MinDelay: 1, MaxDelay: 3, Heights: 10}},
-	{Scenario: Scenario{Name: "evm-byzantine", Nodes: 4, Byzantine: 1, ProposalsOnly: true, MinDelay: 1, MaxDelay: 3, Heights: 10}},
-	{Scenario: Scenario{Name: "evm-partition", Nodes: 4, Partitions: true, Isolate: true, Loss: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 10}},
-	{Scenario: Scenario{Name: "evm-byzantine-votes-crash", Nodes: 4, Byzantine: 1, Crashes: 1, Loss: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 10}},
+	{Scenario: Scenario{Name: "evm-honest", Nodes: 5, MinDelay: 1, MaxDelay: 3, Heights: 10}},
+	{Scenario: Scenario{Name: "evm-lossy", Nodes: 5, Loss: 0.05, Dup: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 10}},
+	{Scenario: Scenario{Name: "evm-crash", Nodes: 5, Crashes: 1, MinDelay: 1, MaxDelay: 3, Heights: 10}},
+	{Scenario: Scenario{Name: "evm-byzantine", Nodes: 5, Byzantine: 1, ProposalsOnly: true, MinDelay: 1, MaxDelay: 3, Heights: 10}},
+	{Scenario: Scenario{Name: "evm-partition", Nodes: 5, Partitions: true, Isolate: true, Loss: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 10}},
+	{Scenario: Scenario{Name: "evm-byzantine-votes-crash", Nodes: 5, Byzantine: 1, Crashes: 1, Loss: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 10}},
 }
 
 func replayEVM(seed uint64) string {
 	return fmt.Sprintf("replay: go test ./sim -run TestEVMTreeSeeds -seed %d", seed)
 }
 
-// TestEVMTreeSeeds runs a root and a child on the real executor and gateway
+// TestEVMTreeSeeds runs a root and two children on the real executor and gateway
 // (each node its own Pebble store), the real bft engines and drivers:
 // top-down funds, bottom-up releases paid through checkpoints that
 // xnet.Build assembles and the root's gateway verifies. 6 seeds by default
@@ -53,11 +53,17 @@ func TestEVMTreeSeeds(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v\n%s", err, replayEVM(seed))
 			}
-			if res.Applied != res.Queued || res.Queued < 2 || res.Paid != res.Sent || res.Sent != evmUsers || res.Checkpoints == 0 {
-				t.Fatalf("queued %d applied %d top-down; sent %d paid %d up; checkpoints to %d: want all applied, both releases paid\n%s",
-					res.Queued, res.Applied, res.Sent, res.Paid, res.Checkpoints, replayEVM(seed))
+			for c := 1; c < len(res.Chains); c++ {
+				if res.Applied[c] != res.Queued[c] || res.Queued[c] < 2 || res.Paid[c] != res.Sent[c] || res.Sent[c] != evmUsers || res.Checkpoints[c] == 0 {
+					t.Fatalf("chain %d: queued %d applied %d top-down; sent %d paid %d up; checkpoints to %d: want all applied, both releases paid\n%s",
+						c, res.Queued[c], res.Applied[c], res.Sent[c], res.Paid[c], res.Checkpoints[c], replayEVM(seed))
+				}
 			}
-			t.Logf("%d ticks; heights %v / %v; top-down %d, up %d, checkpoints to %d", res.Ticks, res.Chains[0].Heights, res.Chains[1].Heights, res.Applied, res.Paid, res.Checkpoints)
+			var heights []uint64
+			for _, r := range res.Chains {
+				heights = append(heights, r.MinHonestHeight())
+			}
+			t.Logf("%d ticks; lowest honest heights %v; top-down applied %v, up paid %v, checkpoints to %v", res.Ticks, heights, res.Applied, res.Paid, res.Checkpoints)
 		})
 	}
 }
@@ -110,8 +116,10 @@ func TestEVMTreeCompromisedChild(t *testing.T) {
 		if !forged || err != nil {
 			t.Fatalf("seed %d, checkpoint over the circulating supply (submitted %v): %v; want it refused and the run to pass", seed, forged, err)
 		}
-		if res.Paid != res.Sent || res.Sent != evmUsers {
-			t.Fatalf("seed %d: sent %d paid %d up messages after the forged checkpoint was refused", seed, res.Sent, res.Paid)
+		for c := 1; c < len(res.Chains); c++ {
+			if res.Paid[c] != res.Sent[c] || res.Sent[c] != evmUsers {
+				t.Fatalf("seed %d chain %d: sent %d paid %d up messages after the forged checkpoint was refused", seed, c, res.Sent[c], res.Paid[c])
+			}
 		}
 	})
 }
