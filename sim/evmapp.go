@@ -3,10 +3,12 @@ package sim
 import (
 	"fmt"
 	"math/big"
+	"path/filepath"
 	"sort"
 
 	"github.com/ethereum/go-ethereum/common"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
+	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/execution"
@@ -202,4 +204,96 @@ func (v childView) UpMessages(h, from, to uint64) ([]types.CrossMsg, error) {
 		return nil, err
 	}
 	return gateway.ReadUp(gs, v.id, from+1, int(to-from))
+}
+
+// chain makes the simulation of chain c: each of its nodes' own store and
+// executor, the root's replaying the bootstrap blocks.
+func (t *evmTree) chain(c int, boot []consensus.Final, byz map[int]bool, dir string) (*simulation, error) {
+	id := t.ids[c]
+	csc := t.sc.Scenario
+	csc.Name = t.sc.Name + " " + string(id)
+	csc.Nodes, csc.Partitions, csc.Crashes = len(t.members[c]), false, 0
+	s := &simulation{
+		seed: t.seed, sc: csc, f: BFT(), rng: t.rng,
+		net:      &network{rng: t.rng, loss: csc.Loss, dup: csc.Dup, minDelay: csc.MinDelay, maxDelay: csc.MaxDelay},
+		subnet:   id,
+		byID:     map[string]int{},
+		built:    map[common.Hash]bool{},
+		forks:    map[forkKey][]common.Hash{},
+		finals:   map[uint64]common.Hash{},
+		votes:    map[voteKey]common.Hash{},
+		verified: map[common.Hash]bool{},
+		splits:   map[splitKey][]int{},
+		pairs:    map[int]*pair{},
+		trace:    gethcrypto.NewKeccakState(),
+		res:      &Result{Seed: t.seed, Scenario: csc},
+
+		appliedTopic: t.gw.Events["CrossMsgApplied"].ID,
+	}
+	gen := t.rootGen
+	if c > 0 {
+		g, err := t.childGenesis(t.cgs[c], t.sims[0].nodes[0].app.chain[t.cgs[c].ActivatedAt].Block.Header)
+		if err != nil {
+			return nil, err
+		}
+		gen = g
+	}
+	var vals []consensus.Validator
+	for i, p := range t.members[c] {
+		key, err := t.blsKey(c, p)
+		if err != nil {
+			return nil, err
+		}
+		addr := t.acct(p)
+		st, err := store.Open(filepath.Join(dir, fmt.Sprintf("n%d", p), fmt.Sprint(c)))
+		if err != nil {
+			return s, err
+		}
+		a := &app{subnet: id, proposer: addr, real: &evmApp{store: st, work: t.work[c], feesBurned: new(big.Int)}}
+		n := &node{index: i, id: fmt.Sprintf("n%d", i), key: key, honest: !byz[p], app: a}
+		s.nodes = append(s.nodes, n)
+		opts := evm.Options{StateCacheMB: 4}
+		if c > 0 {
+			a.up = t.sims[0].nodes[p].app // the root's local index is the physical node
+			opts.Parent = parentChain{parent: a.up, self: evmRoot, child: id, maxPerAnswer: 256}
+			a.real.downApplied = gen.TopDownNonce
+		}
+		x, err := evm.New(st, gen, opts)
+		if err != nil {
+			return s, err
+		}
+		a.real.exec = x
+		g, err := st.BlockByNumber(0)
+		if err != nil {
+			return s, err
+		}
+		a.chain = []consensus.Final{{Block: g}}
+		for _, f := range boot {
+			e, err := x.Execute(f.Block)
+			if err != nil {
+				return s, err
+			}
+			if err := x.Commit(e, f.Commit); err != nil {
+				return s, err
+			}
+			if err := a.real.committed(e, s.appliedTopic); err != nil {
+				return s, err
+			}
+			a.chain = append(a.chain, f)
+		}
+		s.byID[n.id] = i
+		s.res.Honest = append(s.res.Honest, n.honest)
+		vals = append(vals, consensus.Validator{Address: addr, BLSPublicKey: key.PublicKey().Bytes(), Power: gen.Validators[i].VotingPower()})
+	}
+	vs, err := consensus.NewValidatorSet(vals)
+	if err != nil {
+		return s, err
+	}
+	s.vs = vs
+	s.genesis = s.nodes[0].app.chain[0].Block
+	for h, f := range s.nodes[0].app.chain {
+		s.finals[uint64(h)] = f.Block.Hash()
+		s.built[f.Block.Hash()] = true
+	}
+	return s, nil
 }
