@@ -14,13 +14,13 @@ import (
 )
 
 // schedule draws the workload from the seed: per child, funds from the two
-// root users to the child's users at early ticks, and one release per user
-// to a fresh root address, worth less than the genesis fund it got.
+// root users to each of the child's users in turn at early ticks, and one
+// release per user to a fresh root address, worth less than any fund.
 func (t *evmTree) schedule() {
 	n := t.sc.Nodes
 	for c := 1; c < len(t.ids); c++ {
 		for k := 0; k < t.sc.Funds; k++ {
-			from, to := n+k%2, t.user(c, t.rng.IntN(evmUsers))
+			from, to := n+k%2, t.user(c, k%evmUsers) // every user gets a fund to release from
 			at := 5 + t.rng.Uint64N(40)
 			tx, err := t.gwTx(t.rootGen.ChainID, from, eth(1+int64(t.rng.IntN(4))), "fund", string(t.ids[c]), t.acct(to))
 			if err != nil {

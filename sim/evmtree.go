@@ -126,8 +126,8 @@ func newEVMTree(seed uint64, sc EVMScenario, dir string) (*evmTree, error) {
 	if sc.Period == 0 {
 		sc.Period = 4
 	}
-	if sc.Funds == 0 {
-		sc.Funds = 4
+	if sc.Funds < evmUsers {
+		sc.Funds = max(4, evmUsers) // at least one per user, which releases from it
 	}
 	if sc.Children == nil {
 		sc.Children = DefaultEVMTree()
