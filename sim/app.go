@@ -9,6 +9,7 @@ import (
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -27,6 +28,10 @@ type app struct {
 	td *topdown
 	// lastBuilt is the last block this application built, final or not.
 	lastBuilt *types.Block
+	// real, in an EVM tree, is the real executor this application is; up
+	// is then this node's application of the parent chain (nil at the root).
+	real *evmApp
+	up   *app
 }
 
 func genesisBlock(subnet types.SubnetID) *types.Block {
@@ -47,24 +52,28 @@ func (a *app) head() *types.Block { return a.chain[len(a.chain)-1].Block }
 
 func (a *app) height() uint64 { return a.head().Height() }
 
-// build answers a BuildRequest at virtual time ms.
-func (a *app) build(req *consensus.BuildRequest, ms uint64) (*types.Block, error) {
+// build makes the block the driver asks for on parent, which must be the
+// head: time, proposer, evidence (and, in a tree, the parent reference) come
+// from the driver's attributes.
+func (a *app) build(parent *types.Header, attrs execution.Attributes) (*types.Block, error) {
 	head := a.head()
-	if req.Parent != head.Hash() || req.Height != head.Height()+1 {
-		return nil, fmt.Errorf("%w: asked for %d on %x, head is %d (%x)", errBadBlock, req.Height, req.Parent[:4], head.Height(), head.Hash().Bytes()[:4])
+	if parent.Hash() != head.Hash() {
+		return nil, fmt.Errorf("%w: asked for a block on %d (%x), head is %d (%x)", errBadBlock, parent.Height, parent.Hash().Bytes()[:4], head.Height(), head.Hash().Bytes()[:4])
 	}
+	ms := attrs.TimeMs
 	if ms <= head.Header.TimeMs {
 		ms = head.Header.TimeMs + 1
 	}
-	ev := append([][]byte(nil), req.Evidence...)
+	ev := append([][]byte(nil), attrs.Evidence...)
+	height := head.Height() + 1
 	b := &types.Block{
 		Header: &types.Header{
 			SubnetID:     a.subnet,
-			Height:       req.Height,
-			ParentHash:   req.Parent,
+			Height:       height,
+			ParentHash:   head.Hash(),
 			TimeMs:       ms,
-			Proposer:     a.proposer,
-			StateRoot:    stateRoot(head.Header.StateRoot, req.Height),
+			Proposer:     attrs.Proposer,
+			StateRoot:    stateRoot(head.Header.StateRoot, height),
 			EvidenceHash: types.EvidenceHash(ev),
 		},
 		Evidence: ev,
@@ -112,7 +121,7 @@ func (a *app) check(b *types.Block) error {
 		return fmt.Errorf("%w: height %d on head %d", errBadBlock, h.Height, head.Height())
 	case h.ParentHash != head.Hash():
 		return fmt.Errorf("%w: block %d has parent %x, head is %x", errBadBlock, h.Height, h.ParentHash[:4], head.Hash().Bytes()[:4])
-	case a.td == nil && h.StateRoot != stateRoot(head.Header.StateRoot, h.Height):
+	case a.td == nil && a.real == nil && h.StateRoot != stateRoot(head.Header.StateRoot, h.Height):
 		return fmt.Errorf("%w: block %d has a wrong state root", errBadBlock, h.Height)
 	case h.EvidenceHash != types.EvidenceHash(b.Evidence):
 		return fmt.Errorf("%w: block %d evidence does not match its hash", errBadBlock, h.Height)
@@ -120,12 +129,4 @@ func (a *app) check(b *types.Block) error {
 		return fmt.Errorf("%w: block %d is not later than its parent", errBadBlock, h.Height)
 	}
 	return nil
-}
-
-// ahead reports whether b references a parent block above this node's final
-// parent height: not refused but waited for (consensus/driver defers the
-// same way), unless a test knob makes the node accept unfinal references.
-func (a *app) ahead(b *types.Block) bool {
-	d := a.td
-	return d != nil && d.parent != nil && !d.t.knobs.acceptUnfinal && b.Header != nil && b.Header.ParentRef.Height > d.parent.height()
 }

@@ -1,22 +1,27 @@
 // Package sim is a TESTING TOOL: a deterministic whole-network simulator for
-// consensus engines. It runs every node of a subnet — a real engine, a tiny
-// deterministic application, an in-memory WAL and chain — in one goroutine on
-// a virtual clock, over a virtual network that delays, loses, duplicates and
-// reorders messages and can be partitioned, while nodes crash and restart and
-// byzantine validators equivocate. Everything follows from one seed, so a
-// failing run is replayed exactly with `go test ./sim -run TestSeeds -seed N`.
+// consensus engines. It runs every node of a subnet — a real engine owned by
+// the real consensus driver (consensus/driver, stepped by the simulator: no
+// goroutine of its own, the virtual clock, the virtual network as its
+// transport, an in-memory WAL with consensus/wal's semantics), and an
+// application as the driver's executor — in one goroutine on a virtual
+// clock, over a virtual network that delays, loses, duplicates and
+// reorders messages and can be partitioned, while nodes crash and restart
+// (a torn crash dies right after a WAL write) and byzantine validators
+// equivocate. Everything follows from one seed, so a failing run is
+// replayed exactly with `go test ./sim -run TestSeeds -seed N`.
 //
 // After every run it checks the invariants of ARCHITECTURE §10 that consensus
 // owns: agreement, validity, no double signing across restarts, progress once
 // faults end, and evidence of byzantine equivocation.
 //
 // RunTree runs a tree of chains (root, children, a grandchild), each with its
-// own validators, over one network and fault schedule of physical nodes;
-// parent blocks queue top-down messages and child blocks apply them through
-// their ParentRef. A byzantine physical node equivocates on every chain it
-// validates and lies in the child blocks it proposes (a parent reference
-// that is not final, does not exist or goes back; more, fewer or repeated
-// messages), which honest validators must refuse. It also checks that each
+// own validators, over one network and fault schedule of physical nodes,
+// every node on the real driver with a toy application that models the
+// gateway; parent blocks queue top-down messages and child blocks apply
+// them through their ParentRef. A byzantine physical node equivocates on
+// every chain it validates and lies in the child blocks it proposes (a
+// parent reference that is not final, does not exist or goes back; more,
+// fewer or repeated messages), which honest validators must refuse. It also checks that each
 // message is applied exactly once and that all nodes of a subnet apply the
 // same ones at the same height (`go test ./sim -run TestTreeSeeds -seed N`
 // replays one run); tree_checker_test.go breaks one honest rule at a time to
@@ -35,6 +40,22 @@
 // once, in order, within Lag heights of its certificate; that no
 // circulating supply goes negative; and that supplies plus value in flight
 // equal the genesis total at the end (bottomup_test.go breaks each rule).
+//
+// RunEVMTree (evmtree.go, evmrun.go) runs the code that ships end to end:
+// a root and a child subnet whose nodes each run, per chain, the bft
+// engine, the driver and the real executor (execution/evm with the
+// gateway) over their own Pebble store in a temporary directory. The root
+// creates the child with createSubnet and join transactions; users fund the
+// child (top-down, applied through the child's ParentRef from the node's
+// own root chain) and release value back (bottom-up) through checkpoints
+// that xnet.Build assembles and the root's gateway verifies, each submitted
+// twice. It checks, on the real state, top-down exactly once per block,
+// every message applied both ways, every release paid exactly once,
+// conservation on the root and between the chains (with the burned base
+// fees), and the firewall; a compromised child that signs an inflated
+// checkpoint is caught (evmtree_test.go). The toy tree above stays for what
+// only a model can do: switching one honest rule of the gateway or the
+// executor off at a time.
 //
 // The real node never imports this package (internal/archtest enforces it).
 package sim

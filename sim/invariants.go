@@ -6,6 +6,7 @@ import (
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/consensus/driver"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -46,8 +47,11 @@ func (s *simulation) commit(n *node, f consensus.Final) bool {
 		if !s.blockEvidence(n, b) {
 			return false
 		}
-	} else if n.app.check(b) != nil {
-		return true // a byzantine node's own chain is not ours to judge; keep it consistent
+	} else if err := n.app.check(b); err != nil {
+		// A byzantine node's own chain is not ours to judge, but its driver
+		// must not move past a block its application cannot keep.
+		s.logf("byzantine n%d cannot keep final block %d: %v", n.index, height, err)
+		return false
 	}
 	s.record('B', uint64(n.index), height, hash.Big().Uint64())
 	if f.Commit != nil {
@@ -137,6 +141,7 @@ func (s *simulation) maybeSync(n *node) {
 		return
 	}
 	from := n.app.height()
+	var blocks []driver.Synced
 	for h := from + 1; h <= src.app.height(); h++ {
 		f := src.app.chain[h]
 		if f.Commit == nil || f.Commit.BlockHash != f.Block.Hash() || f.Commit.Height != h {
@@ -147,17 +152,15 @@ func (s *simulation) maybeSync(n *node) {
 			s.failf(ErrValidity, "node %d serves block %d whose commit does not verify: %v", src.index, h, err)
 			return
 		}
-		if !s.commit(n, f) {
-			return
-		}
+		blocks = append(blocks, driver.Synced{Block: f.Block, Commit: f.Commit})
 	}
-	n.wal = nil
+	// The driver executes and commits what extends its head (the executor's
+	// Commit checks each block) and moves the engine past them.
+	s.step(n, func(d *driver.Driver) error { return d.HandleSynced(blocks) })
 	s.res.Syncs++
 	head := n.app.head()
 	s.record('S', uint64(n.index), from, head.Height())
 	s.logf("n%d synced %d..%d from n%d", n.index, from+1, head.Height(), src.index)
-	_ = n.engine.Step(consensus.Synced{Height: head.Height(), Hash: head.Hash()})
-	s.drain(n)
 }
 
 // verifyCommit checks c with the factory's VerifyCommit, once per distinct

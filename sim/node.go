@@ -5,21 +5,21 @@ import (
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/consensus/driver"
 	"github.com/aspen-chain/aspen/crypto"
-	"github.com/aspen-chain/aspen/types"
 )
 
-// node is one simulated validator: its engine (nil while crashed) and what
-// survives a crash — the committed chain and the WAL.
+// node is one simulated validator: its driver and engine (nil while
+// crashed) and what survives a crash — the committed chain and the WAL.
 type node struct {
 	index  int
 	id     string
 	key    *crypto.BLSSecretKey
 	honest bool
-	engine consensus.Engine
+	drv    *driver.Driver   // the real consensus driver, stepped by the simulator
+	engine consensus.Engine // the engine drv owns, for the evidence checks and the log
 	app    *app
-	// wal holds Ready.Persist entries since the last final block.
-	wal [][]byte
+	wal    memWAL
 	// epoch counts starts: a message sent to an earlier incarnation is lost.
 	epoch    int
 	crashing bool // torn crash pending: die right after the next WAL write
@@ -29,16 +29,37 @@ type node struct {
 	probing   bool   // restarted and not yet caught up: probe peers periodically
 	byzantine *Byzantine
 	relayed   map[common.Hash]bool // broadcasts sent or relayed (Scenario.Relay)
-	// deferred holds blocks whose parent reference is above this node's
-	// final parent height: their verdict waits, as consensus/driver's does.
-	deferred []*types.Block
 }
 
-func (n *node) up() bool { return n.engine != nil }
+func (n *node) up() bool { return n.drv != nil }
 
-// start makes a fresh engine from the node's committed chain and, on a
-// restart, replays its WAL into it before any other input.
+// start makes a fresh engine and driver from the node's committed chain
+// and starts it: the driver replays the WAL entries above the chain's head
+// before any other input.
 func (s *simulation) start(n *node, restart bool) error {
+	if err := s.boot(n, restart); err != nil {
+		return err
+	}
+	s.step(n, (*driver.Driver).Start)
+	return nil
+}
+
+// startAll boots every node before starting any, so the first messages
+// reach nodes already up.
+func (s *simulation) startAll() error {
+	for _, n := range s.nodes {
+		if err := s.boot(n, false); err != nil {
+			return err
+		}
+	}
+	for _, n := range s.nodes {
+		s.step(n, (*driver.Driver).Start)
+	}
+	return nil
+}
+
+// boot makes n's engine and driver, not started yet.
+func (s *simulation) boot(n *node, restart bool) error {
 	head := n.app.head()
 	e, err := s.f.New(NodeConfig{
 		Index: n.index, ID: n.id, Subnet: s.subnet, Validators: s.vs, Key: n.key,
@@ -47,111 +68,37 @@ func (s *simulation) start(n *node, restart bool) error {
 	if err != nil {
 		return err
 	}
+	n.wal.n = n
 	n.engine, n.crashing, n.syncTo = e, false, 0
+	n.drv = s.newDriver(n, e)
 	n.relayed = map[common.Hash]bool{}
 	n.epoch++
 	if !n.honest {
 		n.byzantine = &Byzantine{sim: s, node: n}
 	}
 	if restart {
-		s.record('R', uint64(n.index), uint64(len(n.wal)))
-		wal := make([][]byte, len(n.wal))
-		for i, w := range n.wal {
-			wal[i] = append([]byte(nil), w...)
-		}
-		if err := e.Step(consensus.Replay{Entries: wal}); err != nil {
-			return err
-		}
+		s.record('R', uint64(n.index), uint64(len(n.wal.Entries(head.Height()))))
 		n.probing, n.nextSync = true, s.now
 	}
-	s.drain(n)
 	return nil
 }
 
-// crash drops the node's engine and, through the epoch, its in-flight messages.
+// crash drops the node's driver and engine and, through the epoch, its
+// in-flight messages.
 func (s *simulation) crash(n *node) {
 	s.record('C', uint64(n.index))
 	s.logf("n%d crashed", n.index)
 	s.res.Crashes++
 	s.pollEvidence()
-	n.engine, n.crashing, n.probing = nil, false, false
+	n.drv, n.engine, n.crashing, n.probing = nil, nil, false, false
 }
 
-// drain performs every Ready of n the way the driver does: persist, send,
-// commit Final, then serve Build and Verify.
-func (s *simulation) drain(n *node) {
-	for guard := 0; n.up() && n.engine.HasReady() && s.fail == nil; guard++ {
-		if guard > 100000 {
-			s.failf(ErrProgress, "node %d: engine never stops producing Ready", n.index)
-			return
-		}
-		rd := n.engine.Ready()
-		n.engine.Advance()
-		for _, p := range rd.Persist {
-			n.wal = append(n.wal, append([]byte(nil), p...))
-		}
-		if n.crashing && len(rd.Persist) > 0 {
-			s.crash(n) // torn: the votes are on disk but were never sent
-			return
-		}
-		for _, out := range rd.Send {
-			if s.sc.Log != nil {
-				s.logf("n%d -> %q %s", n.index, out.To, s.describe(out.Payload))
-			}
-			s.send(n, out)
-		}
-		for _, f := range rd.Final {
-			if !s.commit(n, f) {
-				return
-			}
-			// Entries of this same Ready may already belong to the next
-			// height; keeping them is harmless, losing them is not.
-			n.wal = n.wal[len(n.wal)-len(rd.Persist):]
-		}
-		if rd.SyncTo > 0 {
-			s.logf("n%d SyncTo %d at height %d", n.index, rd.SyncTo, n.app.height())
-		}
-		if rd.SyncTo > n.syncTo {
-			n.syncTo = rd.SyncTo
-		}
-		if rd.Build != nil {
-			b, err := n.app.build(rd.Build, s.now*s.sc.MsPerTick)
-			var msg consensus.Message
-			if err != nil {
-				msg = consensus.BuildFailed{Height: rd.Build.Height, Reason: err.Error()}
-			} else {
-				if s.f.OnBuilt != nil {
-					s.f.OnBuilt(n.index, b)
-				}
-				s.built[b.Hash()] = true
-				msg = consensus.Built{Block: b}
-			}
-			_ = n.engine.Step(msg) // a stale answer may be refused; the engine asks again
-		}
-		for _, b := range rd.Verify {
-			if n.app.ahead(b) {
-				n.deferred = append(n.deferred, b)
-				continue
-			}
-			_ = n.engine.Step(consensus.Verdict{Hash: b.Hash(), Valid: n.app.verify(b) == nil})
-		}
+// sendLogged is the driver's transport: log, then send.
+func (s *simulation) sendLogged(n *node, out consensus.Outbound) {
+	if s.sc.Log != nil {
+		s.logf("n%d -> %q %s", n.index, out.To, s.describe(out.Payload))
 	}
-}
-
-// retryDeferred judges the waiting blocks the parent chain now covers and
-// drops those of heights already final.
-func (s *simulation) retryDeferred(n *node) {
-	waiting := n.deferred
-	n.deferred = nil
-	for _, b := range waiting {
-		switch {
-		case b.Height() <= n.app.height():
-		case n.app.ahead(b):
-			n.deferred = append(n.deferred, b)
-		default:
-			_ = n.engine.Step(consensus.Verdict{Hash: b.Hash(), Valid: n.app.verify(b) == nil})
-		}
-	}
+	s.send(n, out)
 }
 
 // send puts an outbound message on the network; a byzantine node's
@@ -237,8 +184,8 @@ func (s *simulation) equivocate(n *node, eq Equivocation) {
 	}
 }
 
-// deliver hands one message to its receiver, unless the receiver restarted
-// since it was sent, is down, or is cut off by a partition.
+// deliver hands one message to its receiver's driver, unless the receiver
+// restarted since it was sent, is down, or is cut off by a partition.
 func (s *simulation) deliver(env *envelope) {
 	n := s.nodes[env.to]
 	if !n.up() || n.epoch != env.epoch || !s.net.connected(env.from, env.to) {
@@ -250,10 +197,11 @@ func (s *simulation) deliver(env *envelope) {
 		s.logf("n%d <- n%d %s", env.to, env.from, s.describe(env.payload))
 	}
 	s.record('D', env.seq, uint64(env.from), uint64(env.to))
-	if err := n.engine.Step(consensus.PeerMessage{From: s.nodes[env.from].id, Payload: env.payload}); err != nil && s.sc.Log != nil {
-		s.logf("n%d refused: %v", env.to, err)
-	}
-	if p := s.pairs[env.pair]; env.pair > 0 && n.honest && n.app.height()+1 == p.height {
+	next := n.app.height() + 1 // the height the message arrives at
+	s.step(n, func(d *driver.Driver) error {
+		return d.HandlePeer(consensus.PeerMessage{From: s.nodes[env.from].id, Payload: env.payload})
+	})
+	if p := s.pairs[env.pair]; env.pair > 0 && n.honest && next == p.height {
 		p.got[n.index] |= env.half
 		if p.got[n.index] == 3 && !s.res.EvidenceDue {
 			s.res.EvidenceDue, s.dueAt = true, s.now
@@ -262,7 +210,6 @@ func (s *simulation) deliver(env *envelope) {
 	if s.sc.Relay && env.gossip && n.honest && n.up() {
 		s.relay(n, env.payload)
 	}
-	s.drain(n)
 }
 
 func (s *simulation) isVote(payload []byte) bool {

@@ -11,6 +11,7 @@ import (
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/consensus/driver"
 	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -42,6 +43,9 @@ type simulation struct {
 	stable   uint64 // tick the last fault ends
 	atStable []uint64
 	dueAt    uint64 // tick an equivocation first reached an honest node whole
+
+	// appliedTopic is the gateway's CrossMsgApplied event (EVM trees).
+	appliedTopic common.Hash
 
 	trace hash.Hash
 	res   *Result
@@ -98,10 +102,8 @@ func newSimulation(seed uint64, sc Scenario, f EngineFactory) (*simulation, erro
 		return nil, err
 	}
 	s.schedule()
-	for _, n := range s.nodes {
-		if err := s.start(n, false); err != nil {
-			return nil, err
-		}
+	if err := s.startAll(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -324,11 +326,7 @@ func (s *simulation) tick() {
 		s.deliver(env)
 	}
 	for _, n := range s.nodes {
-		if n.up() && s.fail == nil {
-			n.engine.Tick()
-			s.retryDeferred(n)
-			s.drain(n)
-		}
+		s.step(n, (*driver.Driver).Tick)
 	}
 	for _, n := range s.nodes {
 		if n.crashing && n.up() {

@@ -107,7 +107,7 @@ type treeKnobs struct {
 	trustRoot      bool  // nodes never re-execute top-down messages: they believe a block's state root, voting and at commit
 	byHeights      bool  // the executor applies what parent heights (h1, h2] queued, not what follows its last applied nonce
 	reapply        bool  // the executor applies the last message of the previous range again
-	lagExec        bool  // at commit the executor applies only what its own parent chain has final, up to the reference
+	lagExec        bool  // at commit the executor applies only what its own parent chain has final, up to the reference, so it never refuses a reference above that (in the real code that refusal is the executor's, evm.ParentChain.TopDown)
 	noRootCompare  bool  // at commit nodes do not compare the state root they computed with the block's
 	stuckRef       bool  // honest proposers never move the reference
 	lies           []lie // the lies byzantine proposers draw from; nil for all
@@ -203,10 +203,8 @@ func newTree(seed uint64, sc TreeScenario, f EngineFactory, knobs treeKnobs) (*t
 	}
 	for _, s := range t.chains {
 		s.stable, s.res.Stable = t.stable, t.stable
-		for _, n := range s.nodes {
-			if err := s.start(n, false); err != nil {
-				return nil, err
-			}
+		if err := s.startAll(); err != nil {
+			return nil, err
 		}
 	}
 	return t, nil
