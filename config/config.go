@@ -44,6 +44,10 @@ type Node struct {
 		MaxBatchItems int      `toml:"max_batch_items"` // 0: default
 		CallGasCap    uint64   `toml:"call_gas_cap"`    // 0: default
 		CallTimeout   Duration `toml:"call_timeout"`    // 0: default
+		// WSOrigins are the browser origins (pages) allowed to open a
+		// WebSocket, e.g. ["https://app.example"]; empty: pages on this
+		// machine only (localhost, 127.0.0.1, [::1]); ["*"]: any page.
+		WSOrigins []string `toml:"ws_origins"`
 	} `toml:"rpc"`
 
 	Consensus struct {

@@ -139,7 +139,7 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	}
 	mux.Handle("/", n.rpc)
-	n.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	n.server = rpc.NewHTTPServer(mux, rcfg)
 	return n, nil
 }
 
@@ -149,6 +149,7 @@ func rpcConfig(cfg *config.Node, coinbase common.Address) rpc.Config {
 		BatchItemLimit: cfg.RPC.MaxBatchItems,
 		GasCap:         cfg.RPC.CallGasCap,
 		CallTimeout:    cfg.RPC.CallTimeout.Duration,
+		WSOrigins:      cfg.RPC.WSOrigins,
 		Coinbase:       coinbase,
 		Version:        Version,
 	}

@@ -18,11 +18,16 @@ type subnetAPI struct {
 	b       Backend
 	cfg     Config
 	filters *filterSystem
+	subs    *quota // live eth_subscribe subscriptions, shared by the Handler
 }
 
-func newSubnetAPI(b Backend, cfg Config) *subnetAPI {
-	s := &subnetAPI{b: b, cfg: cfg}
-	s.filters = newFilterSystem(s)
+// newSubnetAPI serves b; q are the Handler's quotas (nil: a private set).
+func newSubnetAPI(b Backend, cfg Config, q *quotas) *subnetAPI {
+	if q == nil {
+		q = newQuotas(cfg)
+	}
+	s := &subnetAPI{b: b, cfg: cfg, subs: q.subs}
+	s.filters = newFilterSystem(s, q.filters)
 	return s
 }
 

@@ -19,6 +19,19 @@ const (
 	DefaultCallTimeout       = 5 * time.Second
 	DefaultLogRangeLimit     = 10_000
 	DefaultFilterTimeout     = 5 * time.Minute
+	// Filters and subscriptions: per connection, and over every client and
+	// subnet path of the node. A filter costs a few hundred bytes plus its
+	// query (at most 1,000 addresses and 4×1,000 topics); a subscription a
+	// goroutine and a 256-event buffer.
+	DefaultMaxFilters              = 4096
+	DefaultMaxFiltersPerConn       = 256
+	DefaultMaxSubscriptions        = 4096
+	DefaultMaxSubscriptionsPerConn = 256
+	// HTTP server timeouts (geth's values); WriteTimeout also bounds one call.
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultWriteTimeout      = 30 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
 	DefaultVersion           = "v0.1.0"
 )
 
@@ -48,8 +61,28 @@ type Config struct {
 	LogRangeLimit uint64
 	// FilterTimeout uninstalls a filter nobody polled for this long (DefaultFilterTimeout).
 	FilterTimeout time.Duration
-	// WSOrigins are the browser origins allowed to open a WebSocket (default "*").
+	// MaxFilters caps installed filters over every client and subnet path
+	// (DefaultMaxFilters); MaxFiltersPerConn caps them per client connection
+	// (DefaultMaxFiltersPerConn). Beyond either, eth_new*Filter answers -32005.
+	MaxFilters        int
+	MaxFiltersPerConn int
+	// MaxSubscriptions and MaxSubscriptionsPerConn do the same for
+	// eth_subscribe (DefaultMaxSubscriptions, DefaultMaxSubscriptionsPerConn).
+	MaxSubscriptions        int
+	MaxSubscriptionsPerConn int
+	// WSOrigins are the browser origins allowed to open a WebSocket
+	// (DefaultWSOrigins: pages served from this machine). A request without
+	// an Origin header (not a browser) is always let in; "*" lets every
+	// origin in. Entries are as geth takes them: "localhost" matches any
+	// scheme and port, "https://app.example:8080" only that one.
 	WSOrigins []string
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
+	// HTTP server's (NewHTTPServer); WebSocket connections clear them after
+	// the upgrade and keep themselves alive with pings.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
 	// Coinbase is what eth_coinbase reports: the node's validator account, or zero.
 	Coinbase common.Address
 	// Version is the node version in web3_clientVersion (DefaultVersion).
@@ -86,8 +119,36 @@ func (c Config) withDefaults() Config {
 	if c.FilterTimeout <= 0 {
 		c.FilterTimeout = DefaultFilterTimeout
 	}
+	if c.MaxFilters <= 0 {
+		c.MaxFilters = DefaultMaxFilters
+	}
+	if c.MaxFiltersPerConn <= 0 {
+		c.MaxFiltersPerConn = DefaultMaxFiltersPerConn
+	}
+	if c.MaxSubscriptions <= 0 {
+		c.MaxSubscriptions = DefaultMaxSubscriptions
+	}
+	if c.MaxSubscriptionsPerConn <= 0 {
+		c.MaxSubscriptionsPerConn = DefaultMaxSubscriptionsPerConn
+	}
 	if len(c.WSOrigins) == 0 {
-		c.WSOrigins = []string{"*"}
+		c.WSOrigins = DefaultWSOrigins()
+	}
+	if c.ReadHeaderTimeout <= 0 {
+		c.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = DefaultReadTimeout
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
+	// A call that runs to its own limit must still be able to answer.
+	if c.WriteTimeout < c.CallTimeout+time.Second {
+		c.WriteTimeout = c.CallTimeout + time.Second
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = DefaultIdleTimeout
 	}
 	if c.Version == "" {
 		c.Version = DefaultVersion
@@ -96,6 +157,13 @@ func (c Config) withDefaults() Config {
 		c.Clock = systemClock{}
 	}
 	return c
+}
+
+// DefaultWSOrigins are the browser origins a WebSocket accepts when none are
+// configured: pages served from this machine, on any port. A page on another
+// site cannot drive a local node's WebSocket from a visitor's browser.
+func DefaultWSOrigins() []string {
+	return []string{"localhost", "127.0.0.1", "http://[::1]", "https://[::1]"}
 }
 
 // clientVersion is web3_clientVersion: aspen/v0.1.0/linux-amd64/go1.26.

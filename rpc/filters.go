@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"time"
@@ -12,11 +13,14 @@ import (
 
 var errFilterNotFound = errors.New("filter not found")
 
-// Bounds on what one filter holds between polls.
-const (
-	maxPendingBatches = 4096  // pending-tx event batches buffered per filter
-	maxPendingHashes  = 10000 // hashes returned by one poll
-)
+// pendingRing is how many pending-transaction hashes a subnet keeps for its
+// pending-tx filters; a filter polled less often than that many new
+// transactions loses the oldest. It is also the most one poll returns.
+const pendingRing = 10000
+
+// pendingBatches buffers the pool's pending-tx events between two polls of
+// any pending-tx filter; a fuller buffer drops events (the backend never blocks).
+const pendingBatches = 4096
 
 type filterKind int
 
@@ -27,30 +31,45 @@ const (
 )
 
 // filter is one installed eth_newFilter / eth_newBlockFilter /
-// eth_newPendingTransactionFilter. Block and log filters keep a cursor, the
-// next height to report, and read the chain when polled, so they never miss
-// a block; pending-transaction filters drain their own event channel.
+// eth_newPendingTransactionFilter. Every kind keeps only a cursor, the next
+// item to report: block and log filters a height, read from the chain when
+// polled, so they never miss a block; pending-tx filters a position in the
+// subnet's shared ring of pending hashes. So a filter costs the same few
+// hundred bytes whatever its kind, however long nobody polls it.
 type filter struct {
 	kind     filterKind
+	conn     string // connKey of the call that installed it, for the quota
 	lastPoll time.Time
 	query    filterQuery
 	next     uint64
-	pending  chan []*gethtypes.Transaction
-	cancel   func()
 }
 
 // filterSystem holds one subnet's installed filters. Filters nobody polled
-// for FilterTimeout are dropped on the next filter call, by the injected clock.
+// for FilterTimeout are dropped, by the injected clock, on the next filter
+// call and by the Handler's periodic sweep.
 type filterSystem struct {
-	s  *subnetAPI
-	mu struct {
+	s     *subnetAPI
+	quota *quota
+	mu    struct {
 		sync.Mutex
 		filters map[gethrpc.ID]*filter
+		pending pendingFeed
 	}
 }
 
-func newFilterSystem(s *subnetAPI) *filterSystem {
-	fs := &filterSystem{s: s}
+// pendingFeed is the one pool subscription a subnet's pending-tx filters
+// share. It exists only while one such filter is installed; the channel is
+// drained into the ring when a filter is installed or polled.
+type pendingFeed struct {
+	filters int // installed pending-tx filters
+	ch      chan []*gethtypes.Transaction
+	cancel  func()
+	ring    []common.Hash // hash number k at ring[k%pendingRing]; grows to pendingRing
+	seq     uint64        // hashes ever added
+}
+
+func newFilterSystem(s *subnetAPI, q *quota) *filterSystem {
+	fs := &filterSystem{s: s, quota: q}
 	fs.mu.filters = make(map[gethrpc.ID]*filter)
 	return fs
 }
@@ -64,10 +83,15 @@ func (fs *filterSystem) close() {
 }
 
 func (fs *filterSystem) removeLocked(id gethrpc.ID, f *filter) {
-	if f.cancel != nil {
-		f.cancel()
-	}
 	delete(fs.mu.filters, id)
+	fs.quota.release(f.conn)
+	if f.kind == pendingTxFilter {
+		p := &fs.mu.pending
+		if p.filters--; p.filters == 0 {
+			p.cancel()
+			*p = pendingFeed{}
+		}
+	}
 }
 
 // expireLocked drops filters idle longer than the timeout.
@@ -79,15 +103,72 @@ func (fs *filterSystem) expireLocked(now time.Time) {
 	}
 }
 
-func (fs *filterSystem) install(f *filter) gethrpc.ID {
+// expire drops idle filters; the Handler's sweep calls it.
+func (fs *filterSystem) expire() {
 	now := fs.s.cfg.Clock.Now()
-	f.lastPoll = now
-	id := fs.s.cfg.newID()
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.expireLocked(now)
+}
+
+// install adds f for the calling connection, within the quota.
+func (fs *filterSystem) install(ctx context.Context, f *filter) (gethrpc.ID, error) {
+	now := fs.s.cfg.Clock.Now()
+	f.lastPoll = now
+	f.conn = connKey(ctx)
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.expireLocked(now)
+	if err := fs.quota.acquire(f.conn); err != nil {
+		return "", err
+	}
+	if f.kind == pendingTxFilter {
+		p := &fs.mu.pending
+		if p.filters == 0 {
+			p.ch = make(chan []*gethtypes.Transaction, pendingBatches)
+			p.cancel = fs.s.b.SubscribePendingTxs(p.ch)
+		}
+		p.filters++
+		fs.drainPendingLocked()
+		f.next = p.seq
+	}
+	id := fs.s.cfg.newID()
 	fs.mu.filters[id] = f
-	return id
+	return id, nil
+}
+
+// drainPendingLocked moves buffered pool events into the ring.
+func (fs *filterSystem) drainPendingLocked() {
+	p := &fs.mu.pending
+	for {
+		select {
+		case txs := <-p.ch:
+			for _, tx := range txs {
+				if len(p.ring) < pendingRing {
+					p.ring = append(p.ring, tx.Hash())
+				} else {
+					p.ring[p.seq%pendingRing] = tx.Hash()
+				}
+				p.seq++
+			}
+		default:
+			return
+		}
+	}
+}
+
+// pendingChangesLocked returns the hashes f has not seen that the ring still
+// holds, and moves f's cursor past them.
+func (fs *filterSystem) pendingChangesLocked(f *filter) []common.Hash {
+	fs.drainPendingLocked()
+	p := &fs.mu.pending
+	from := max(f.next, p.seq-uint64(len(p.ring)))
+	hashes := make([]common.Hash, 0, p.seq-from)
+	for k := from; k < p.seq; k++ {
+		hashes = append(hashes, p.ring[k%pendingRing])
+	}
+	f.next = p.seq
+	return hashes
 }
 
 // get returns a live filter and marks it polled.
@@ -104,26 +185,24 @@ func (fs *filterSystem) getLocked(id gethrpc.ID) (*filter, error) {
 
 // NewFilter is eth_newFilter. Changes report logs of blocks committed after
 // installation, within the filter's range.
-func (e *ethAPI) NewFilter(q filterQuery) (gethrpc.ID, error) {
+func (e *ethAPI) NewFilter(ctx context.Context, q filterQuery) (gethrpc.ID, error) {
 	if q.BlockHash != nil {
 		return "", invalidParams("a filter polls new blocks; blockHash is for eth_getLogs")
 	}
 	if _, err := e.rangeBound(q.FromBlock); err != nil {
 		return "", err
 	}
-	return e.filters.install(&filter{kind: logFilter, query: q, next: e.b.Head().Height + 1}), nil
+	return e.filters.install(ctx, &filter{kind: logFilter, query: q, next: e.b.Head().Height + 1})
 }
 
 // NewBlockFilter is eth_newBlockFilter.
-func (e *ethAPI) NewBlockFilter() gethrpc.ID {
-	return e.filters.install(&filter{kind: blockFilter, next: e.b.Head().Height + 1})
+func (e *ethAPI) NewBlockFilter(ctx context.Context) (gethrpc.ID, error) {
+	return e.filters.install(ctx, &filter{kind: blockFilter, next: e.b.Head().Height + 1})
 }
 
 // NewPendingTransactionFilter is eth_newPendingTransactionFilter.
-func (e *ethAPI) NewPendingTransactionFilter() gethrpc.ID {
-	ch := make(chan []*gethtypes.Transaction, maxPendingBatches)
-	cancel := e.b.SubscribePendingTxs(ch)
-	return e.filters.install(&filter{kind: pendingTxFilter, pending: ch, cancel: cancel})
+func (e *ethAPI) NewPendingTransactionFilter(ctx context.Context) (gethrpc.ID, error) {
+	return e.filters.install(ctx, &filter{kind: pendingTxFilter})
 }
 
 // UninstallFilter is eth_uninstallFilter.
@@ -152,19 +231,7 @@ func (e *ethAPI) GetFilterChanges(id gethrpc.ID) (any, error) {
 	switch f.kind {
 	case pendingTxFilter:
 		defer fs.mu.Unlock()
-		hashes := []common.Hash{}
-		for len(hashes) < maxPendingHashes {
-			select {
-			case txs := <-f.pending:
-				for _, tx := range txs {
-					hashes = append(hashes, tx.Hash())
-				}
-				continue
-			default:
-			}
-			break
-		}
-		return hashes, nil
+		return fs.pendingChangesLocked(f), nil
 	case blockFilter:
 		from, to := f.next, min(head, f.next+e.cfg.LogRangeLimit-1)
 		f.next = max(f.next, to+1)

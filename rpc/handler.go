@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
@@ -19,9 +20,12 @@ import (
 // also at "/", over HTTP POST and WebSocket on the same path. It handles only
 // RPC paths: the node mounts /metrics and the like beside it on its own mux.
 type Handler struct {
-	cfg  Config
-	root types.SubnetID
-	mu   struct {
+	cfg    Config
+	root   types.SubnetID
+	quotas *quotas
+	stop   chan struct{} // closed by Close: ends the filter sweep
+	once   sync.Once
+	mu     struct {
 		sync.RWMutex
 		subnets map[types.SubnetID]*subnetServer
 	}
@@ -37,7 +41,8 @@ type subnetServer struct {
 // NewHandler serves the given subnets; root is the one also served at "/"
 // (it may be empty for a node that serves no root chain).
 func NewHandler(backends map[types.SubnetID]Backend, root types.SubnetID, cfg Config) (*Handler, error) {
-	h := &Handler{cfg: cfg.withDefaults(), root: root}
+	cfg = cfg.withDefaults()
+	h := &Handler{cfg: cfg, root: root, quotas: newQuotas(cfg), stop: make(chan struct{})}
 	h.mu.subnets = make(map[types.SubnetID]*subnetServer)
 	for id, b := range backends {
 		if err := h.AddSubnet(id, b); err != nil {
@@ -45,7 +50,38 @@ func NewHandler(backends map[types.SubnetID]Backend, root types.SubnetID, cfg Co
 			return nil, err
 		}
 	}
+	go h.sweepLoop()
 	return h, nil
+}
+
+// sweepLoop drops idle filters a few times per FilterTimeout, so filters
+// nobody polls free their quota even when no filter call comes to expire
+// them. The ticker only paces the sweeps; what is idle is decided by the
+// configured Clock.
+func (h *Handler) sweepLoop() {
+	t := time.NewTicker(max(h.cfg.FilterTimeout/4, time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			h.expireFilters()
+		case <-h.stop:
+			return
+		}
+	}
+}
+
+// expireFilters drops every subnet's filters idle past FilterTimeout.
+func (h *Handler) expireFilters() {
+	h.mu.RLock()
+	servers := make([]*subnetServer, 0, len(h.mu.subnets))
+	for _, s := range h.mu.subnets {
+		servers = append(servers, s)
+	}
+	h.mu.RUnlock()
+	for _, s := range servers {
+		s.api.filters.expire()
+	}
 }
 
 // AddSubnet starts serving a subnet's API at "/<id>".
@@ -61,7 +97,7 @@ func (h *Handler) AddSubnet(id types.SubnetID, b Backend) error {
 	if _, ok := h.mu.subnets[id]; ok {
 		return fmt.Errorf("%w: %s", ErrSubnetExists, id)
 	}
-	s, err := newSubnetServer(b, h.cfg)
+	s, err := newSubnetServer(b, h.cfg, h.quotas)
 	if err != nil {
 		return fmt.Errorf("rpc: add subnet %s: %w", id, err)
 	}
@@ -97,6 +133,7 @@ func (h *Handler) Subnets() []types.SubnetID {
 
 // Close stops serving every subnet.
 func (h *Handler) Close() {
+	h.once.Do(func() { close(h.stop) })
 	for _, id := range h.Subnets() {
 		_ = h.RemoveSubnet(id)
 	}
@@ -199,8 +236,8 @@ func writeJSONError(w http.ResponseWriter, status, code int, msg string) {
 	_ = json.NewEncoder(w).Encode(newJSONErrorMsg(code, msg))
 }
 
-func newSubnetServer(b Backend, cfg Config) (*subnetServer, error) {
-	api := newSubnetAPI(b, cfg)
+func newSubnetServer(b Backend, cfg Config, q *quotas) (*subnetServer, error) {
+	api := newSubnetAPI(b, cfg, q)
 	srv := gethrpc.NewServer()
 	srv.SetHTTPBodyLimit(cfg.BodyLimit)
 	srv.SetBatchLimits(cfg.BatchItemLimit, cfg.BatchResponseSize)

@@ -192,7 +192,7 @@ func TestCallTimeoutAndGasCap(t *testing.T) {
 		t.Errorf("slow call: %s", body)
 	}
 
-	api := newSubnetAPI(chain, Config{GasCap: 1000}.withDefaults())
+	api := newSubnetAPI(chain, Config{GasCap: 1000}.withDefaults(), nil)
 	gas := hexutil.Uint64(5000)
 	ca, err := api.callArgs(txArgs{Gas: &gas})
 	if err != nil || ca.Gas != 1000 {

@@ -13,6 +13,7 @@ import (
 const (
 	maxTopics    = 4
 	maxAddresses = 1000
+	maxSubTopics = 1000 // alternatives in one topic position
 )
 
 var errInvalidBlockRange = errors.New("invalid block range params")
@@ -66,6 +67,9 @@ func (q *filterQuery) UnmarshalJSON(data []byte) error {
 			var list []*common.Hash
 			if err := json.Unmarshal(t, &list); err != nil {
 				return fmt.Errorf("invalid topic %d: %v", i, err)
+			}
+			if len(list) > maxSubTopics {
+				return fmt.Errorf("exceed max topics: %d alternatives in position %d, the limit is %d", len(list), i, maxSubTopics)
 			}
 			for _, h := range list {
 				if h == nil { // a null alternative matches anything

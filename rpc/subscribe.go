@@ -14,17 +14,37 @@ import (
 // starts dropping them for this slow consumer.
 const subBuffer = 256
 
-// NewHeads is eth_subscribe("newHeads"): every new head's header.
-func (e *ethAPI) NewHeads(ctx context.Context) (*gethrpc.Subscription, error) {
+// subscribe starts a subscription for the calling connection within the
+// subscription quota. attach subscribes to the backend before the call
+// returns (so no event after eth_subscribe's answer is missed) and returns
+// its cancel func; feed forwards events until the client goes away (it
+// returns when sub.Err() fires or a notification fails). The quota is
+// released when feed returns, which geth guarantees on eth_unsubscribe and
+// on disconnect.
+func (e *ethAPI) subscribe(ctx context.Context, attach func() (cancel func()), feed func(n *gethrpc.Notifier, sub *gethrpc.Subscription)) (*gethrpc.Subscription, error) {
 	notifier, ok := gethrpc.NotifierFromContext(ctx)
 	if !ok {
 		return &gethrpc.Subscription{}, gethrpc.ErrNotificationsUnsupported
 	}
+	conn := connKey(ctx)
+	if err := e.subs.acquire(conn); err != nil {
+		return nil, err
+	}
+	cancel := attach()
 	sub := notifier.CreateSubscription()
-	ch := make(chan *types.Header, subBuffer)
-	cancel := e.b.SubscribeHeads(ch)
 	go func() {
+		defer e.subs.release(conn)
 		defer cancel()
+		feed(notifier, sub)
+	}()
+	return sub, nil
+}
+
+// NewHeads is eth_subscribe("newHeads"): every new head's header.
+func (e *ethAPI) NewHeads(ctx context.Context) (*gethrpc.Subscription, error) {
+	ch := make(chan *types.Header, subBuffer)
+	attach := func() func() { return e.b.SubscribeHeads(ch) }
+	return e.subscribe(ctx, attach, func(notifier *gethrpc.Notifier, sub *gethrpc.Subscription) {
 		for {
 			select {
 			case h := <-ch:
@@ -35,15 +55,13 @@ func (e *ethAPI) NewHeads(ctx context.Context) (*gethrpc.Subscription, error) {
 				return
 			}
 		}
-	}()
-	return sub, nil
+	})
 }
 
 // Logs is eth_subscribe("logs", filter): every new log matching the filter,
 // one notification per log.
 func (e *ethAPI) Logs(ctx context.Context, q *filterQuery) (*gethrpc.Subscription, error) {
-	notifier, ok := gethrpc.NotifierFromContext(ctx)
-	if !ok {
+	if _, ok := gethrpc.NotifierFromContext(ctx); !ok {
 		return &gethrpc.Subscription{}, gethrpc.ErrNotificationsUnsupported
 	}
 	if q == nil {
@@ -52,11 +70,9 @@ func (e *ethAPI) Logs(ctx context.Context, q *filterQuery) (*gethrpc.Subscriptio
 	if q.BlockHash != nil {
 		return nil, invalidParams("a logs subscription follows new blocks; blockHash is for eth_getLogs")
 	}
-	sub := notifier.CreateSubscription()
 	ch := make(chan []*gethtypes.Log, subBuffer)
-	cancel := e.b.SubscribeLogs(ch)
-	go func() {
-		defer cancel()
+	attach := func() func() { return e.b.SubscribeLogs(ch) }
+	return e.subscribe(ctx, attach, func(notifier *gethrpc.Notifier, sub *gethrpc.Subscription) {
 		for {
 			select {
 			case logs := <-ch:
@@ -77,8 +93,7 @@ func (e *ethAPI) Logs(ctx context.Context, q *filterQuery) (*gethrpc.Subscriptio
 				return
 			}
 		}
-	}()
-	return sub, nil
+	})
 }
 
 // blockTime looks up a block's timestamp, caching it for one batch of logs.
@@ -97,15 +112,9 @@ func (s *subnetAPI) blockTime(hash common.Hash, cache map[common.Hash]uint64) ui
 // NewPendingTransactions is eth_subscribe("newPendingTransactions"[, full]):
 // hashes of transactions entering the pool, or the transactions when full.
 func (e *ethAPI) NewPendingTransactions(ctx context.Context, full *bool) (*gethrpc.Subscription, error) {
-	notifier, ok := gethrpc.NotifierFromContext(ctx)
-	if !ok {
-		return &gethrpc.Subscription{}, gethrpc.ErrNotificationsUnsupported
-	}
-	sub := notifier.CreateSubscription()
 	ch := make(chan []*gethtypes.Transaction, subBuffer)
-	cancel := e.b.SubscribePendingTxs(ch)
-	go func() {
-		defer cancel()
+	attach := func() func() { return e.b.SubscribePendingTxs(ch) }
+	return e.subscribe(ctx, attach, func(notifier *gethrpc.Notifier, sub *gethrpc.Subscription) {
 		for {
 			select {
 			case txs := <-ch:
@@ -122,6 +131,5 @@ func (e *ethAPI) NewPendingTransactions(ctx context.Context, full *bool) (*gethr
 				return
 			}
 		}
-	}()
-	return sub, nil
+	})
 }
