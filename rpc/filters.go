@@ -45,8 +45,8 @@ type filter struct {
 }
 
 // filterSystem holds one subnet's installed filters. Filters nobody polled
-// for FilterTimeout are dropped, by the injected clock, on the next filter
-// call and by the Handler's periodic sweep.
+// for FilterTimeout are dropped, by the injected clock: by the Handler's
+// periodic sweep, when polled, and when the quota is full.
 type filterSystem struct {
 	s     *subnetAPI
 	quota *quota
@@ -118,9 +118,12 @@ func (fs *filterSystem) install(ctx context.Context, f *filter) (gethrpc.ID, err
 	f.conn = connKey(ctx)
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	fs.expireLocked(now)
 	if err := fs.quota.acquire(f.conn); err != nil {
-		return "", err
+		// Idle filters may still hold slots the sweep has not freed yet.
+		fs.expireLocked(now)
+		if err := fs.quota.acquire(f.conn); err != nil {
+			return "", err
+		}
 	}
 	if f.kind == pendingTxFilter {
 		p := &fs.mu.pending
@@ -171,12 +174,18 @@ func (fs *filterSystem) pendingChangesLocked(f *filter) []common.Hash {
 	return hashes
 }
 
-// get returns a live filter and marks it polled.
+// getLocked returns a live filter and marks it polled. A filter idle past
+// the timeout is dropped here even if the sweep has not come by yet; the
+// others are left to the sweep, so a call costs the same however many
+// filters are installed.
 func (fs *filterSystem) getLocked(id gethrpc.ID) (*filter, error) {
 	now := fs.s.cfg.Clock.Now()
-	fs.expireLocked(now)
 	f, ok := fs.mu.filters[id]
 	if !ok {
+		return nil, errFilterNotFound
+	}
+	if now.Sub(f.lastPoll) > fs.s.cfg.FilterTimeout {
+		fs.removeLocked(id, f)
 		return nil, errFilterNotFound
 	}
 	f.lastPoll = now
@@ -210,12 +219,11 @@ func (e *ethAPI) UninstallFilter(id gethrpc.ID) bool {
 	fs := e.filters
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	fs.expireLocked(e.cfg.Clock.Now())
-	f, ok := fs.mu.filters[id]
-	if ok {
+	f, err := fs.getLocked(id)
+	if err == nil {
 		fs.removeLocked(id, f)
 	}
-	return ok
+	return err == nil
 }
 
 // GetFilterChanges is eth_getFilterChanges: what happened since the last poll.

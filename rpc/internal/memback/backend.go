@@ -338,3 +338,11 @@ func (c *Chain) SubscribePendingTxs(ch chan<- []*gethtypes.Transaction) func() {
 	c.mu.pending[id] = ch
 	return func() { c.mu.Lock(); delete(c.mu.pending, id); c.mu.Unlock() }
 }
+
+// Subscribers counts the live event subscriptions of each kind, so tests can
+// see what the RPC layer holds on the backend.
+func (c *Chain) Subscribers() (heads, logs, pending int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.mu.heads), len(c.mu.logs), len(c.mu.pending)
+}
