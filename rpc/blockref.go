@@ -105,8 +105,12 @@ func (r BlockRef) String() string {
 	return hexutil.EncodeUint64(r.Number)
 }
 
-func isNotFound(h any, err error) bool {
-	return errors.Is(err, ErrNotFound) || (err == nil && h == nil)
+// isNotFound reports a missing header or block. It takes the pointer type
+// itself: a nil *Header passed as `any` is a non-nil interface, which once
+// let eth_getBalance with an unknown blockHash and requireCanonical
+// dereference nil (found by FuzzHandleRequest).
+func isNotFound[T any](v *T, err error) bool {
+	return errors.Is(err, ErrNotFound) || (err == nil && v == nil)
 }
 
 // header resolves ref to a committed header, or nil when there is none.
