@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/aspen
 HOME_DIR ?= .devnet
 
-.PHONY: build devnet test test-go test-client bench lint
+.PHONY: build devnet test test-go test-client bench lint fuzz fuzz-short
 
 build:
 	$(GO) build -o $(BIN) ./cmd/aspen
@@ -24,3 +24,14 @@ test-client: build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./execution/evm ./mempool
+
+# Native Go fuzzing: every target of tools/fuzz/targets.txt for FUZZTIME each,
+# one after the other. A crash leaves its input under testdata/fuzz/ of the
+# package; `go test` replays it. fuzz-short is the CI smoke run.
+FUZZTIME ?= 30s
+
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) tools/fuzz/run.sh
+
+fuzz-short:
+	GO=$(GO) FUZZTIME=5s tools/fuzz/run.sh

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"testing"
-
 )
 
 // Fuzz target for the frames a peer puts on our request streams. Gossip
