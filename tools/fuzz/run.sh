@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every fuzz target of tools/fuzz/targets.txt for FUZZTIME each, one
 # after the other (fuzzing takes every core it is given; FUZZPARALLEL caps
-# the workers per target). A crashing input is written by go test under
+# the workers per target). FUZZMINTIME bounds the minimization of each new
+# input (go's default, 60s, can eat a whole short run on one input). A crashing input is written by go test under
 # <package>/testdata/fuzz/<target>/: commit it with the fix, and plain
 # `go test` replays it from then on.
 #
@@ -12,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 GO=${GO:-go}
 FUZZTIME=${FUZZTIME:-30s}
+FUZZMINTIME=${FUZZMINTIME:-5s}
 list=tools/fuzz/targets.txt
 
 # Every func FuzzX in a _test.go file must be listed, and nothing else.
@@ -32,7 +34,7 @@ while read -r pkg target; do
 	case "$pkg" in '#'* | '') continue ;; esac
 	echo "=== $target ($pkg, $FUZZTIME)"
 	log=$(mktemp)
-	if "$GO" test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "${parallel[@]}" "$pkg" >"$log" 2>&1; then
+	if "$GO" test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZMINTIME" "${parallel[@]}" "$pkg" >"$log" 2>&1; then
 		grep -E '^fuzz: elapsed' "$log" | tail -1 || true
 	else
 		cat "$log"
