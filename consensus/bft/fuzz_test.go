@@ -17,9 +17,9 @@ import (
 // the driver can score the sender. `make fuzz` runs them (tools/fuzz).
 
 // isBFTError reports whether err wraps one of the errors a peer's bytes may
-// legitimately cause.
+// legitimately cause (a tampered body is types.ErrBadBody).
 func isBFTError(err error) bool {
-	for _, s := range []error{ErrMalformed, ErrNotValidator, ErrBadSignature, ErrWrongProposer, ErrInvalidEvidence, ErrInvalidCommit, ErrNoQuorum} {
+	for _, s := range []error{ErrMalformed, ErrNotValidator, ErrBadSignature, ErrWrongProposer, ErrInvalidEvidence, ErrInvalidCommit, ErrNoQuorum, types.ErrBadBody} {
 		if errors.Is(err, s) {
 			return true
 		}
@@ -32,9 +32,13 @@ func FuzzDecodeMessage(f *testing.F) {
 	vs := testSet(f, keys)
 	block := testBlock(5, common.Hash{1}, 0)
 	block.Evidence = [][]byte{{1, 2}}
+	block.Header.EvidenceHash = types.EvidenceHash(block.Evidence)
 	f.Add(signedVote(keys[0], 0, Prevote, 5, 0, block.Hash()))
 	f.Add(signedVote(keys[1], 1, Precommit, 5, 2, common.Hash{}))
 	f.Add(signedProposal(keys[0], 0, 0, -1, block))
+	tampered := *block
+	tampered.Evidence = [][]byte{{3}}
+	f.Add(signedProposal(keys[0], 0, 0, -1, &tampered)) // body no longer matches the signed header
 	f.Add(signedProposal(keys[2], 2, 3, 1, testBlock(6, common.Hash{2}, 1)))
 	f.Add([]byte{kindVote, 0xc0})
 	f.Fuzz(func(t *testing.T, data []byte) {
