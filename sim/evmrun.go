@@ -46,20 +46,10 @@ func (t *evmTree) schedule() {
 // apply performs one fault of physical nodes on every chain they validate.
 func (t *evmTree) apply(e event) {
 	for c, s := range t.sims {
-		le := e
-		switch e.kind {
-		case evPartition:
-			le.side = make([]int, len(t.members[c]))
-			for i, p := range t.members[c] {
-				le.side[i] = e.side[p]
-			}
-		case evCrash, evRestart:
-			if le.node = indexOf(t.members[c], e.node); le.node < 0 {
-				continue
-			}
+		if le, ok := localEvent(e, t.members[c]); ok {
+			s.apply(le)
+			t.failed(s)
 		}
-		s.apply(le)
-		t.failed(s)
 	}
 }
 

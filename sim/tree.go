@@ -353,21 +353,30 @@ func (t *tree) run() (*TreeResult, error) {
 // apply performs one fault of physical nodes on every chain they validate.
 func (t *tree) apply(e event) {
 	for c, s := range t.chains {
-		le := e
-		switch e.kind {
-		case evPartition:
-			le.side = make([]int, len(t.members[c]))
-			for i, p := range t.members[c] {
-				le.side[i] = e.side[p]
-			}
-		case evCrash, evRestart:
-			if le.node = indexOf(t.members[c], e.node); le.node < 0 {
-				continue
-			}
+		if le, ok := localEvent(e, t.members[c]); ok {
+			s.apply(le)
+			t.failed(s)
 		}
-		s.apply(le)
-		t.failed(s)
 	}
+}
+
+// localEvent translates a fault of physical nodes into one chain's terms:
+// members[i] is the physical node of the chain's local node i. ok is false
+// when the event touches no node of the chain.
+func localEvent(e event, members []int) (event, bool) {
+	le := e
+	switch e.kind {
+	case evPartition:
+		le.side = make([]int, len(members))
+		for i, p := range members {
+			le.side[i] = e.side[p]
+		}
+	case evCrash, evRestart:
+		if le.node = indexOf(members, e.node); le.node < 0 {
+			return le, false
+		}
+	}
+	return le, true
 }
 
 func (t *tree) failed(s *simulation) {
