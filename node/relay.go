@@ -38,12 +38,12 @@ type relay struct {
 	period     uint64
 	r          *xnet.Relayer
 	topic      p2p.Topic
-	inputs     chan xnet.Input
+	inbox      *sigInbox // peers' signatures, from the topic reader
 	lastParent xnet.Link
 }
 
 // relayMetrics count peer signatures refused as faulty and dropped because
-// the relay was busy.
+// the inbox had no room for their origin (see sigInbox).
 type relayMetrics struct{ rejected, dropped prometheus.Counter }
 
 // signatureStore persists this node's checkpoint signatures before they
@@ -81,8 +81,9 @@ func newRelay(child, parent chainView, signed signatureStore, submitter gatewayC
 	for i := range heights {
 		own = append(own, xnet.Signed{Height: heights[i], Hash: hashes[i]})
 	}
+	last, _, _ := gateway.LastCheckpoint(gs, parent.ID(), child.ID())
 	rl := &relay{child: child, parent: parent, signed: signed, submitter: submitter, log: log, metrics: m, period: period,
-		inputs: make(chan xnet.Input, 256)}
+		inbox: newSigInbox(period, last)}
 	rl.r, err = xnet.New(xnet.Config{
 		Params:  xnet.Params{Subnet: child.ID(), Period: period},
 		View:    childView{child},
@@ -130,9 +131,7 @@ func (rl *relay) read(ctx context.Context) {
 		if err != nil {
 			return
 		}
-		select {
-		case rl.inputs <- xnet.PeerSignature{From: m.From, Data: m.Data}:
-		default: // the relayer re-gossips the next checkpoint's signatures
+		if !rl.inbox.put(m.From, m.Data) {
 			rl.metrics.dropped.Inc()
 		}
 	}
@@ -166,8 +165,10 @@ func (rl *relay) run(ctx context.Context, child, parent headSubscriber) {
 			rl.step(xnet.Final{Height: h.Height})
 		case <-parentHeads:
 			rl.observeParent()
-		case in := <-rl.inputs:
-			rl.step(in)
+		case <-rl.inbox.wake:
+			for _, in := range rl.inbox.take() {
+				rl.step(in)
+			}
 		}
 	}
 }
@@ -193,6 +194,7 @@ func (rl *relay) observeParent() {
 	if l != rl.lastParent || l == (xnet.Link{}) {
 		rl.lastParent = l
 		rl.step(xnet.ParentCommitted(l))
+		rl.inbox.advance(l.Height)
 	}
 }
 
