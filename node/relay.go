@@ -81,6 +81,8 @@ func newRelay(child, parent chainView, signed signatureStore, submitter gatewayC
 	for i := range heights {
 		own = append(own, xnet.Signed{Height: heights[i], Hash: hashes[i]})
 	}
+	// The inbox holds what the relayer (default Window) would take above
+	// the parent's last checkpoint; run moves it as the parent does.
 	last, _, _ := gateway.LastCheckpoint(gs, parent.ID(), child.ID())
 	rl := &relay{child: child, parent: parent, signed: signed, submitter: submitter, log: log, metrics: m, period: period,
 		inbox: newSigInbox(period, last)}
