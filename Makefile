@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/aspen
 HOME_DIR ?= .devnet
 
-.PHONY: build devnet test test-go test-client bench lint fuzz fuzz-short
+.PHONY: build devnet test test-go test-client bench lint fuzz fuzz-short fuzz-ci
 
 build:
 	$(GO) build -o $(BIN) ./cmd/aspen
@@ -35,3 +35,7 @@ fuzz:
 
 fuzz-short:
 	GO=$(GO) FUZZTIME=5s tools/fuzz/run.sh
+
+# What CI runs after the tests: every target for 3 s (about 90 s in all).
+fuzz-ci:
+	GO=$(GO) FUZZTIME=3s FUZZMINTIME=2s tools/fuzz/run.sh
