@@ -44,7 +44,7 @@ func (a *aspenAPI) GetCrossMsgProof(id common.Hash) (*CrossMsgProof, error) {
 		if nonce == 0 {
 			continue
 		}
-		chain, err := xnet.NewChain(childView{&rt.chain}, xnet.Params{Subnet: rt.id, Period: rt.period}, xnet.Link{})
+		chain, err := xnet.NewChain(childView(&rt.chain), xnet.Params{Subnet: rt.id, Period: rt.period}, xnet.Link{})
 		if err != nil {
 			return nil, err
 		}

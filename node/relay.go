@@ -88,7 +88,7 @@ func newRelay(child, parent chainView, signed signatureStore, submitter gatewayC
 		inbox: newSigInbox(period, last)}
 	rl.r, err = xnet.New(xnet.Config{
 		Params:  xnet.Params{Subnet: child.ID(), Period: period},
-		View:    childView{child},
+		View:    childView(child),
 		Signers: parentSigners{parent, child.ID()},
 		Key:     key,
 		Signed:  own,
@@ -253,33 +253,8 @@ var gatewayABI = func() abi.ABI {
 }()
 
 // childView reads the child's final chain for checkpoint assembly.
-type childView struct{ c chainView }
-
-var _ xnet.ChildView = childView{}
-
-func (v childView) Header(h uint64) (*types.Header, error) { return v.c.HeaderAt(h) }
-
-func (v childView) state(h uint64) (gateway.StateReader, error) { return v.c.GatewayAt(h) }
-
-func (v childView) Snapshot(h uint64) (xnet.Snapshot, error) {
-	gs, err := v.state(h)
-	if err != nil {
-		return xnet.Snapshot{}, err
-	}
-	config, _, err := gateway.ReadOwnSet(gs)
-	if err != nil {
-		return xnet.Snapshot{}, err
-	}
-	// The set after block h signs its checkpoint: the newest config applied.
-	return xnet.Snapshot{Config: config, AppliedConfig: config, DownApplied: gateway.AppliedTopDown(gs), UpNonce: gateway.UpNonce(gs)}, nil
-}
-
-func (v childView) UpMessages(h, from, to uint64) ([]types.CrossMsg, error) {
-	gs, err := v.state(h)
-	if err != nil {
-		return nil, err
-	}
-	return gateway.ReadUp(gs, v.c.ID(), from+1, int(to-from))
+func childView(c chainView) gateway.CheckpointView {
+	return gateway.CheckpointView{Subnet: c.ID(), HeaderAt: c.HeaderAt, StateAt: c.GatewayAt}
 }
 
 // parentSigners reads a child's validator set by config number from the

@@ -16,7 +16,6 @@ import (
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/store"
 	"github.com/aspen-chain/aspen/types"
-	"github.com/aspen-chain/aspen/xnet"
 )
 
 // evmApp is the application of one node for one chain of an EVM tree: the
@@ -163,47 +162,22 @@ func (p parentChain) TopDown(ref types.ParentRef, from uint64) ([]gateway.TopDow
 	return gateway.ReadTopDown(gs, p.self, p.child, from, p.maxPerAnswer)
 }
 
-// childView reads one node's final chain of a child for xnet.Build.
-type childView struct {
-	a  *app
-	id types.SubnetID
-}
-
-var _ xnet.ChildView = childView{}
-
-func (v childView) Header(h uint64) (*types.Header, error) {
-	if h > v.a.height() {
-		return nil, fmt.Errorf("block %d of %s is not final here yet", h, v.id)
+// childView reads one node's final chain of a child for xnet.Build, the
+// way the node's relay does (gateway.CheckpointView).
+func childView(a *app, id types.SubnetID) gateway.CheckpointView {
+	header := func(h uint64) (*types.Header, error) {
+		if h > a.height() {
+			return nil, fmt.Errorf("block %d of %s is not final here yet", h, id)
+		}
+		return a.chain[h].Block.Header, nil
 	}
-	return v.a.chain[h].Block.Header, nil
-}
-
-func (v childView) state(h uint64) (gateway.StateReader, error) {
-	hdr, err := v.Header(h)
-	if err != nil {
-		return nil, err
-	}
-	return v.a.real.exec.GatewayState(hdr)
-}
-
-func (v childView) Snapshot(h uint64) (xnet.Snapshot, error) {
-	gs, err := v.state(h)
-	if err != nil {
-		return xnet.Snapshot{}, err
-	}
-	config, _, err := gateway.ReadOwnSet(gs)
-	if err != nil {
-		return xnet.Snapshot{}, err
-	}
-	return xnet.Snapshot{Config: config, AppliedConfig: config, DownApplied: gateway.AppliedTopDown(gs), UpNonce: gateway.UpNonce(gs)}, nil
-}
-
-func (v childView) UpMessages(h, from, to uint64) ([]types.CrossMsg, error) {
-	gs, err := v.state(h)
-	if err != nil {
-		return nil, err
-	}
-	return gateway.ReadUp(gs, v.id, from+1, int(to-from))
+	return gateway.CheckpointView{Subnet: id, HeaderAt: header, StateAt: func(h uint64) (gateway.StateReader, error) {
+		hdr, err := header(h)
+		if err != nil {
+			return nil, err
+		}
+		return a.real.exec.GatewayState(hdr)
+	}}
 }
 
 // chain makes the simulation of chain c: each of its nodes' own store and

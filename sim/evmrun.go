@@ -221,7 +221,7 @@ func (t *evmTree) relay(c int) {
 		return
 	}
 	link := xnet.Link{Height: lastH, Hash: lastHash, UpNonce: gateway.UpApplied(rs, evmRoot, id)}
-	cp, enc, _, err := xnet.Build(childView{a: cn.app, id: id}, xnet.Params{Subnet: id, Period: t.sc.Period}, next, link)
+	cp, enc, _, err := xnet.Build(childView(cn.app, id), xnet.Params{Subnet: id, Period: t.sc.Period}, next, link)
 	if err != nil {
 		t.failf(ErrValidity, "node %d builds checkpoint %d of %s: %v", r.index, next, id, err)
 		return

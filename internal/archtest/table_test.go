@@ -45,7 +45,7 @@ var allowed = map[string][]string{
 	"consensus/bft":           {"consensus", "types", "crypto"},
 	"consensus/pow":           {"consensus", "types", "crypto"},
 	"consensus/consensustest": {"consensus", "types", "crypto"},
-	"gateway":                 {"types", "crypto"},
+	"gateway":                 {"types", "crypto", "xnet"},
 	"mempool":                 {"execution", "types"},
 	"p2p/libp2p":              {"p2p", "types"},
 	"blocksync":               {"p2p", "types"},
