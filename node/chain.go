@@ -26,13 +26,17 @@ var ErrNotFinal = errors.New("node: block is not final on this node yet")
 // child of its parent, the manager of every chain): its final head, its
 // final headers and its gateway's state after a final block. Nothing else
 // of a runtime is shared, so a test can stand in a fake for any chain.
+// Nothing above the final block is visible through it: a child references,
+// reads messages from and starts subnets of parent blocks that can never be
+// taken back, or a rewound parent would leave it applying messages that no
+// longer exist.
 type chainView interface {
 	ID() types.SubnetID
-	// Head is the newest committed block: final at once under solo and
-	// bft. (An engine with tentative heads would serve its finalized block
-	// here: a child may only reference final parent blocks.)
-	Head() *types.Header
-	// HeaderAt is the final block at height; ErrNotFinal above Head.
+	// Final is the newest final block: the committed head under solo and
+	// bft, which finalize at once; under an engine with tentative heads
+	// (probabilistic finality) the finalized block below them.
+	Final() *types.Header
+	// HeaderAt is the final block at height; ErrNotFinal above Final.
 	HeaderAt(height uint64) (*types.Header, error)
 	// GatewayAt is the gateway's state after the final block at height.
 	GatewayAt(height uint64) (gateway.StateReader, error)
@@ -40,16 +44,19 @@ type chainView interface {
 
 var _ chainView = (*chain)(nil)
 
-// headGateway opens c's gateway state after its head, and returns the head.
+// headGateway opens c's gateway state after its final head, and returns
+// that head.
 func headGateway(c chainView) (gateway.StateReader, *types.Header, error) {
-	h := c.Head()
+	h := c.Final()
 	gs, err := c.GatewayAt(h.Height)
 	return gs, h, err
 }
 
 // chain is one subnet's committed chain on this node: storage, executor and
-// the final head with its feeds. The runtime's driver goroutine moves the
-// head (onCommit); everyone else reads.
+// the head with its feeds. The runtime's driver goroutine moves the head
+// (onCommit, onRewind); everyone else reads. head is the newest committed
+// block, tentative under an engine with probabilistic finality: the
+// runtime's own pool, RPC and gossip follow it, other chains see Final.
 type chain struct {
 	id      types.SubnetID
 	gen     *config.Genesis
@@ -62,16 +69,28 @@ type chain struct {
 	commits chan struct{} // signalled after every commit, for waiters
 }
 
-func (c *chain) ID() types.SubnetID  { return c.id }
-func (c *chain) Head() *types.Header { return c.head.Load() }
+func (c *chain) ID() types.SubnetID { return c.id }
+
+// Final is the store's finalized block, or the head if that is above it:
+// the store moves its pointers when a block is written, a moment before the
+// driver publishes the block as the head, and nothing above the head is
+// visible yet. Under solo and bft every commit is final, so Final is the
+// head.
+func (c *chain) Final() *types.Header {
+	head := c.head.Load()
+	if f := c.exec.Finalized(); f.Height < head.Height {
+		return f
+	}
+	return head
+}
 
 func (c *chain) HeaderAt(height uint64) (*types.Header, error) {
-	head := c.head.Load()
+	final := c.Final()
 	switch {
-	case height == head.Height:
-		return head, nil
-	case height > head.Height:
-		return nil, fmt.Errorf("%w: block %d of %s (head %d)", ErrNotFinal, height, c.id, head.Height)
+	case height == final.Height:
+		return final, nil
+	case height > final.Height:
+		return nil, fmt.Errorf("%w: block %d of %s (final %d)", ErrNotFinal, height, c.id, final.Height)
 	}
 	return c.store.HeaderByNumber(height)
 }

@@ -78,6 +78,9 @@ type fakeChain struct {
 	headers []*types.Header
 	states  []*gwState
 	broken  bool // GatewayAt fails, as a store that cannot be read
+	// tentative is how many blocks at the top are not final yet
+	// (commitTentative): the chainView sees none of them.
+	tentative int
 }
 
 var _ chainView = (*fakeChain)(nil)
@@ -92,10 +95,14 @@ func newFakeChain(t *testing.T, id types.SubnetID) *fakeChain {
 	return c
 }
 
-func (c *fakeChain) ID() types.SubnetID  { return c.id }
-func (c *fakeChain) Head() *types.Header { return c.headers[len(c.headers)-1] }
+func (c *fakeChain) ID() types.SubnetID { return c.id }
+
+// Head is the newest block, tentative or not: the test's handle, not the
+// chainView's (other chains see Final).
+func (c *fakeChain) Head() *types.Header  { return c.headers[len(c.headers)-1] }
+func (c *fakeChain) Final() *types.Header { return c.headers[len(c.headers)-1-c.tentative] }
 func (c *fakeChain) HeaderAt(h uint64) (*types.Header, error) {
-	if h >= uint64(len(c.headers)) {
+	if h > c.Final().Height {
 		return nil, fmt.Errorf("%w: %d", ErrNotFinal, h)
 	}
 	return c.headers[h], nil
@@ -104,10 +111,18 @@ func (c *fakeChain) GatewayAt(h uint64) (gateway.StateReader, error) {
 	if c.broken {
 		return nil, errors.New("test: store unreadable")
 	}
-	if h >= uint64(len(c.states)) {
+	if h > c.Final().Height {
 		return nil, fmt.Errorf("%w: %d", ErrNotFinal, h)
 	}
 	return c.states[h], nil
+}
+
+// commitTentative makes a block carrying the current state that is not
+// final, as an engine with probabilistic finality commits its head.
+func (c *fakeChain) commitTentative() *types.Header {
+	h := c.commit()
+	c.tentative++
+	return h
 }
 
 // commit makes a block carrying the current state.

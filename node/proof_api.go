@@ -32,7 +32,7 @@ func (a *aspenAPI) GetCrossMsgProof(id common.Hash) (*CrossMsgProof, error) {
 		if rt.parent == nil || rt.period == 0 {
 			continue
 		}
-		head := rt.head.Load()
+		head := rt.Final() // checkpoints carry final blocks only
 		gs, err := rt.GatewayAt(head.Height)
 		if err != nil {
 			return nil, err

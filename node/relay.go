@@ -152,7 +152,7 @@ func (rl *relay) run(ctx context.Context, child, parent headSubscriber) {
 	tick := time.NewTicker(relayTick)
 	defer tick.Stop()
 	rl.observeParent()
-	rl.step(xnet.Final{Height: rl.child.Head().Height})
+	rl.step(xnet.Final{Height: rl.child.Final().Height})
 	for {
 		if err := rl.perform(ctx); err != nil {
 			rl.log.Error("checkpoint relay stopped", "err", err)

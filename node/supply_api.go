@@ -53,7 +53,7 @@ func (a *aspenAPI) Supply(id string) (*Supply, error) {
 		}
 		fees.Add(fees, new(big.Int).Mul(baseFeeOf(hdr), new(big.Int).SetUint64(hdr.GasUsed)))
 	}
-	gs, err := rt.GatewayAt(head.Height)
+	gs, err := rt.exec.GatewayState(head) // the head's, final or not, as the headers summed above
 	if err != nil {
 		return nil, err
 	}

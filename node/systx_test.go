@@ -117,7 +117,7 @@ func TestChildUsesParentsNonceOwner(t *testing.T) {
 	if child.parentTxs != gatewayCaller(root.sys) {
 		t.Fatal("the child sends to its parent through another nonce owner than the parent's")
 	}
-	if child.parent.ID() != root.id || child.parent.Head().Hash() != root.Head().Hash() {
+	if child.parent.ID() != root.id || child.parent.Final().Hash() != root.head.Load().Hash() {
 		t.Fatal("the child's parent view is not the parent chain")
 	}
 	if root.parent != nil || root.parentTxs != nil {

@@ -37,7 +37,7 @@ func (rt *runtime) parentRef() types.ParentRef {
 	if rt.parent == nil {
 		return rt.head.Load().ParentRef
 	}
-	h := rt.parent.Head()
+	h := rt.parent.Final()
 	return types.ParentRef{Height: h.Height, Hash: h.Hash()}
 }
 
