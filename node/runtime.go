@@ -58,6 +58,7 @@ type runtime struct {
 	cancel     func()        // stops run
 	done       chan struct{} // closed when run returned
 	lastCommit time.Time
+	tentative  []tentativeLogs // logs of committed blocks not final yet; driver goroutine only
 }
 
 // gossip is the subnet's place on the p2p network; zero without one.
@@ -246,6 +247,7 @@ func (rt *runtime) onCommit(e *execution.Executed) {
 	if rt.onHead != nil {
 		rt.onHead()
 	}
+	rt.keepTentativeLogs(h, logs)
 	if len(logs) > 0 {
 		if d := rt.logs.Send(logs); d > 0 {
 			rt.metrics.droppedEvent.WithLabelValues(id, "logs").Add(float64(d))
@@ -254,16 +256,6 @@ func (rt *runtime) onCommit(e *execution.Executed) {
 	if len(e.Block.Txs) > 0 {
 		rt.log.Debug("block committed", "height", h.Height, "txs", len(e.Block.Txs), "gas", h.GasUsed)
 	}
-}
-
-// onRewind runs on the driver goroutine after non-final blocks were taken
-// back: the head is head again, and the pool follows its state (the driver
-// then hands the dropped transactions back through poolAdapter.Reinject).
-func (rt *runtime) onRewind(head *types.Header, dropped []*types.Block) {
-	rt.head.Store(head)
-	rt.pool.Reset(rt.stateAt(head), rt.exec.NextBaseFee(), rt.gen.GasLimit, nil)
-	rt.observe(head)
-	rt.log.Info("head rewound", "height", head.Height, "dropped", len(dropped))
 }
 
 func (rt *runtime) setValidators(vs *consensus.ValidatorSet) {

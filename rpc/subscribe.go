@@ -59,7 +59,9 @@ func (e *ethAPI) NewHeads(ctx context.Context) (*gethrpc.Subscription, error) {
 }
 
 // Logs is eth_subscribe("logs", filter): every new log matching the filter,
-// one notification per log.
+// one notification per log. When the chain rewinds tentative blocks, the
+// logs they held come again with removed: true, as on Ethereum's reorgs
+// (never under solo or bft, which finalize every block).
 func (e *ethAPI) Logs(ctx context.Context, q *filterQuery) (*gethrpc.Subscription, error) {
 	if _, ok := gethrpc.NotifierFromContext(ctx); !ok {
 		return &gethrpc.Subscription{}, gethrpc.ErrNotificationsUnsupported
@@ -78,7 +80,7 @@ func (e *ethAPI) Logs(ctx context.Context, q *filterQuery) (*gethrpc.Subscriptio
 			case logs := <-ch:
 				times := map[common.Hash]uint64{}
 				for _, l := range logs {
-					if l.Removed || !q.match(l) {
+					if !q.match(l) {
 						continue
 					}
 					c := *l
