@@ -107,6 +107,44 @@ func TestSubscribeLogsWithFilter(t *testing.T) {
 	}
 }
 
+// TestSubscribeLogsRemoved: logs the backend sends again with Removed set
+// (blocks a rewind dropped) reach a matching subscription marked removed,
+// in order with the logs that follow; the filter still applies to them.
+func TestSubscribeLogsRemoved(t *testing.T) {
+	c, chain, fx, _ := dialWS(t)
+	ch := make(chan gethtypes.Log, 8)
+	sub, err := c.EthSubscribe(context.Background(), ch, "logs", map[string]any{"address": fx.Contract})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	gone := common.Hash{0xd0}
+	chain.SendLogs([]*gethtypes.Log{
+		{Address: common.Address{0x01}, BlockHash: gone, BlockTimestamp: 1, Removed: true}, // filtered out
+		{Address: fx.Contract, Topics: []common.Hash{memback.StoredTopic}, BlockHash: gone, BlockNumber: 6, BlockTimestamp: 1, Removed: true},
+	})
+	tx := storeTx(t, chain, fx.Contract, 3, 9, 0x01)
+	b := chain.Mine()
+	for _, want := range []struct {
+		block   common.Hash
+		removed bool
+	}{{gone, true}, {b.Hash(), false}} {
+		select {
+		case l := <-ch:
+			if l.BlockHash != want.block || l.Removed != want.removed || l.Address != fx.Contract {
+				t.Fatalf("log of block %s removed %v, want block %s removed %v", l.BlockHash, l.Removed, want.block, want.removed)
+			}
+			if !want.removed && l.TxHash != tx.Hash() {
+				t.Fatalf("log of tx %s, want %s", l.TxHash, tx.Hash())
+			}
+		case err := <-sub.Err():
+			t.Fatal(err)
+		case <-time.After(failAfter):
+			t.Fatal("no log")
+		}
+	}
+}
+
 func TestSubscribePendingTransactions(t *testing.T) {
 	c, chain, fx, _ := dialWS(t)
 	hashes := make(chan common.Hash, 4)

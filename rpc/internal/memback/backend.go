@@ -329,6 +329,19 @@ func (c *Chain) SubscribeLogs(ch chan<- []*gethtypes.Log) func() {
 	return func() { c.mu.Lock(); delete(c.mu.logs, id); c.mu.Unlock() }
 }
 
+// SendLogs hands logs to the log subscribers as they are, as a node does
+// with the logs of rewound blocks (Removed set).
+func (c *Chain) SendLogs(logs []*gethtypes.Log) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, ch := range c.mu.logs {
+		select {
+		case ch <- logs:
+		default:
+		}
+	}
+}
+
 // SubscribePendingTxs delivers transactions entering the pool.
 func (c *Chain) SubscribePendingTxs(ch chan<- []*gethtypes.Transaction) func() {
 	c.mu.Lock()
