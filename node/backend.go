@@ -35,7 +35,7 @@ func (b *backend) Pending() gethtypes.Transactions { return b.rt.pool.Pending() 
 func (b *backend) Safe() *types.Header { return b.notAbove(b.rt.exec.Safe()) }
 
 // Finalized is the store's newest final block (the head for solo and bft).
-func (b *backend) Finalized() *types.Header { return b.notAbove(b.rt.exec.Finalized()) }
+func (b *backend) Finalized() *types.Header { return b.rt.Final() }
 
 // notAbove returns h, or the head if h is above it: the store moves its
 // pointers when a block is written, a moment before the runtime publishes
