@@ -163,8 +163,8 @@ func (rl *relay) run(ctx context.Context, child, parent headSubscriber) {
 			return
 		case <-tick.C:
 			rl.r.Tick()
-		case h := <-childHeads:
-			rl.step(xnet.Final{Height: h.Height})
+		case <-childHeads: // a head may be tentative: checkpoint what is final
+			rl.step(xnet.Final{Height: rl.child.Final().Height})
 		case <-parentHeads:
 			rl.observeParent()
 		case <-rl.inbox.wake:
