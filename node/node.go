@@ -203,6 +203,9 @@ func (n *Node) childFailed(ctx context.Context, rt *runtime, err error) {
 		return
 	}
 	rt.cancel() // its relay and gossip readers
+	// Its children on this node read its chain: they stop before its
+	// storage closes, and the manager starts them again on the new runtime.
+	n.stopDescendants(rt.id)
 	if n.rpc != nil {
 		_ = n.rpc.RemoveSubnet(rt.id)
 	}
@@ -211,6 +214,23 @@ func (n *Node) childFailed(ctx context.Context, rt *runtime, err error) {
 	}
 	n.log.Info("failed subnet will be restarted", "subnet", rt.id, "in", wait)
 	n.wakeManager()
+}
+
+// stopDescendants stops, deepest first and without deleting storage, the
+// runtimes on this node below parent.
+func (n *Node) stopDescendants(parent types.SubnetID) {
+	var kids []types.SubnetID
+	n.mu.Lock()
+	for id, rt := range n.mu.runtimes {
+		if rt.parent != nil && rt.parent.ID() == parent {
+			kids = append(kids, id)
+		}
+	}
+	n.mu.Unlock()
+	for _, id := range kids {
+		n.stopDescendants(id)
+		n.stopChild(id, false)
+	}
 }
 
 // fail reports a fatal error of the root chain to Run.

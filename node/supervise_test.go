@@ -129,3 +129,40 @@ func TestRootFailureStopsNode(t *testing.T) {
 }
 
 func n0Log() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestChildFailureStopsItsChildren: when a child fails, the runtimes below
+// it on this node stop too. Before, a grandchild kept running on its failed
+// parent's closed storage and stale runtime (its top-down reads, relay and
+// wake-ups pointing at a runtime that no longer ran), and was never
+// restarted on the new one since it was listed as running.
+func TestChildFailureStopsItsChildren(t *testing.T) {
+	cfg, _, seq := newTestHome(t, 50*time.Millisecond)
+	n, stop := startNode(t, cfg)
+	gen := func(id types.SubnetID) *config.Genesis {
+		g := &config.Genesis{
+			SubnetID: string(id), ChainID: gateway.ChainIDFor(id), GasLimit: 30_000_000, Engine: "solo",
+			TimestampMs: 1_700_000_000_000, Validators: []config.GenesisValidator{{Address: seq}},
+			Alloc: map[common.Address]config.GenesisAccount{},
+		}
+		g.SetDefaults()
+		return g
+	}
+	id, leaf := types.SubnetID("/testnet/broken"), types.SubnetID("/testnet/broken/leaf")
+	child, err := openRuntime(cfg, gen(id), n.keys, nil, n.log, n.metrics, n.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child.driver = driver.New(driver.Config{Tick: 10 * time.Millisecond, Log: child.log}, brokenEngine{}, child.exec, poolAdapter{child}, child.head.Load())
+	grand, err := openRuntime(cfg, gen(leaf), n.keys, nil, n.log, n.metrics, child)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.launch(context.Background(), grand)
+	n.launch(context.Background(), child)
+	<-child.done
+	if n.runtime(leaf) != nil {
+		t.Errorf("%s still runs below its failed parent %s", leaf, id)
+	}
+	grand.cancel() // Run stops only the runtimes it launched
+	stop()
+}
