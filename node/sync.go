@@ -83,7 +83,18 @@ func (s *syncer) once(ctx context.Context) {
 		if !ok {
 			return
 		}
-		from := s.chain.head.Load().Height + 1
+		// The set that checks the blocks is the one deciding `from`, read
+		// with the head now: read after the fetch, a commit meanwhile could
+		// have moved it and banned an honest peer as a liar. vals moves after
+		// the head, and a head naming the next set is believed first.
+		vs := s.vals()
+		head := s.chain.head.Load()
+		if nv := head.NextValidators; len(nv) > 0 {
+			if named, err := consensus.NewValidatorSet(nv); err == nil {
+				vs = named
+			}
+		}
+		from := head.Height + 1
 		fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		items, err := blocksync.Fetch(fctx, s.host, s.id, peer, from, 64)
 		cancel()
@@ -92,8 +103,7 @@ func (s *syncer) once(ctx context.Context) {
 			s.banned(peer, s.book.failed(peer), "no blocks above our head")
 			return
 		}
-		var verified []driver.Synced
-		vs := s.vals() // the set deciding head+1; blocks that name a next set move it
+		var verified []driver.Synced // blocks that name a next set move vs
 		for _, it := range items {
 			if err := s.verifyCertified(vs, it.Block, it.Commit); err != nil {
 				s.log.Warn("peer served a block we cannot verify", "peer", peer, "height", it.Block.Height(), "err", err)

@@ -1,0 +1,98 @@
+package node
+
+import (
+	"context"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
+	gethcrypto "github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/aspen-chain/aspen/blocksync"
+	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/consensus/bft"
+	"github.com/aspen-chain/aspen/consensus/driver"
+	"github.com/aspen-chain/aspen/crypto"
+	"github.com/aspen-chain/aspen/p2p"
+	"github.com/aspen-chain/aspen/types"
+)
+
+// syncHost is one honest peer "p" serving block sync in-process; onRequest
+// runs before each answer (the n-th request, from 1).
+type syncHost struct {
+	p2p.Host
+	handler   p2p.RequestHandler
+	requests  int
+	onRequest func(n int)
+}
+
+func (h *syncHost) Handle(_ string, r p2p.RequestHandler) { h.handler = r }
+func (h *syncHost) TopicPeers(string) []string            { return []string{"p"} }
+func (h *syncHost) Request(ctx context.Context, peer, _ string, req []byte) ([]byte, error) {
+	h.requests++
+	h.onRequest(h.requests)
+	return h.handler(ctx, peer, req)
+}
+
+// servedChain is the peer's chain: blocks by height with their commits.
+type servedChain struct {
+	blocks  map[uint64]*types.Block
+	commits map[common.Hash]*types.Commit
+	head    *types.Header
+}
+
+func (c *servedChain) Head() *types.Header { return c.head }
+func (c *servedChain) BlockByNumber(h uint64) (*types.Block, error) {
+	return c.blocks[h], nil
+}
+func (c *servedChain) Commit(hash common.Hash) (*types.Commit, error) { return c.commits[hash], nil }
+
+// TestSyncDoesNotBanHonestPeerWhenSetMovesDuringFetch: the set that checks
+// fetched blocks is the one deciding the height they start at. Before, the
+// syncer took the start from the head before the fetch and the set after
+// it: a commit that changed the set while the fetch ran (up to 10 s) made
+// the honest peer's genuine blocks fail and banned it at once as a liar.
+func TestSyncDoesNotBanHonestPeerWhenSetMovesDuringFetch(t *testing.T) {
+	keys := gossipKeys(t, 4)
+	setA := gossipSet(t, keys)
+	setB := gossipSet(t, gossipKeys(t, 8)[4:]) // other keys
+	userKey, _ := gethcrypto.GenerateKey()
+	tx, err := gethtypes.SignNewTx(userKey, gethtypes.LatestSignerForChainID(big.NewInt(7)), &gethtypes.LegacyTx{Gas: 21000, GasPrice: big.NewInt(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	txs := gethtypes.Transactions{tx}
+	b := &types.Block{Header: &types.Header{SubnetID: gossipSubnet, Height: 3, TxRoot: types.TxRoot(txs)}, Txs: txs}
+	c := &types.Commit{Height: 3, BlockHash: b.Hash()}
+	var sigs [][]byte
+	for i, k := range keys[:3] {
+		c.SetSigner(i)
+		sigs = append(sigs, k.Sign(bft.VoteSignBytes(gossipSubnet, bft.Precommit, 3, 0, b.Hash())))
+	}
+	if c.Signature, err = crypto.AggregateSignatures(sigs); err != nil {
+		t.Fatal(err)
+	}
+	peer := &servedChain{blocks: map[uint64]*types.Block{3: b}, commits: map[common.Hash]*types.Commit{b.Hash(): c}, head: b.Header}
+
+	ch := &chain{id: gossipSubnet, commits: make(chan struct{}, 1)}
+	ch.head.Store(&types.Header{SubnetID: gossipSubnet, Height: 2})
+	vals := setA
+	host := &syncHost{}
+	host.onRequest = func(n int) {
+		if n == 2 { // the fetch: meanwhile consensus commits and the set moves
+			ch.head.Store(&types.Header{SubnetID: gossipSubnet, Height: 5})
+			vals = setB
+		}
+	}
+	blocksync.Serve(host, gossipSubnet, peer)
+	s := &syncer{id: gossipSubnet, kind: bft.Kind, host: host, log: n0Log(), metrics: newMetrics(), chain: ch,
+		vals:    func() *consensus.ValidatorSet { return vals },
+		deliver: func([]driver.Synced) {},
+		wanted:  make(chan uint64, 1), book: newPeerBook(func() time.Time { return time.Unix(1_700_000_000, 0) })}
+	s.once(context.Background())
+	if s.book.banned("p") {
+		t.Fatal("honest peer banned: its blocks were checked against a set that moved during the fetch")
+	}
+}
