@@ -56,8 +56,9 @@ func (b *peerBook) banned(peer string) bool {
 }
 
 // usable keeps the peers worth asking for their status: those not banned.
-// It forgets peers that left and carry no ban, so the book stays as large
-// as the peer set.
+// It forgets peers that left, but an offender only once its ban is over by
+// the longest ban: leaving and reconnecting must not reset the doubling.
+// The book stays as large as the peer set plus recent offenders.
 func (b *peerBook) usable(peers []string) []string {
 	present := make(map[string]bool, len(peers))
 	out := make([]string, 0, len(peers))
@@ -68,7 +69,7 @@ func (b *peerBook) usable(peers []string) []string {
 		}
 	}
 	for p, r := range b.peers {
-		if !present[p] && !b.now().Before(r.bannedUntil) {
+		if !present[p] && !b.now().Before(r.bannedUntil.Add(banFor<<maxBanDoublings)) {
 			delete(b.peers, p)
 		}
 	}

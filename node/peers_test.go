@@ -125,3 +125,22 @@ func TestPeerBookRotates(t *testing.T) {
 		t.Fatalf("picked %q, which is not ahead", p)
 	}
 }
+
+// TestPeerBookRepeatOffenceDoublesAfterAbsence: a peer banned once and
+// banned again gets twice the ban, even if it left the peer set for a
+// status round in between. Before, the book forgot any absent peer whose
+// ban had ended, so a liar that reconnected after each ban was always
+// banned for the shortest time.
+func TestPeerBookRepeatOffenceDoublesAfterAbsence(t *testing.T) {
+	clock := newFakeClock()
+	b := newPeerBook(clock.now)
+	if d := b.lied("liar"); d != banFor {
+		t.Fatalf("first ban %v, want %v", d, banFor)
+	}
+	clock.advance(banFor + time.Second)
+	b.usable([]string{"honest"}) // the liar reconnects between two rounds
+	b.usable([]string{"liar", "honest"})
+	if d := b.lied("liar"); d != 2*banFor {
+		t.Fatalf("second ban %v, want %v: the repeat offence was forgotten", d, 2*banFor)
+	}
+}
