@@ -121,9 +121,9 @@ func (n *Node) startRelay(ctx context.Context, child, parent *runtime) error {
 		if err != nil {
 			return err
 		}
-		go rl.read(ctx)
+		child.spawn(func() { rl.read(ctx) })
 	}
-	go rl.run(ctx, &child.heads, &parent.heads)
+	child.spawn(func() { rl.run(ctx, &child.heads, &parent.heads) })
 	return nil
 }
 

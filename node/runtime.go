@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,14 +50,15 @@ type runtime struct {
 	sync *syncer // nil without networking
 	wal  *wal.WAL
 
-	sys        *systemTxs    // the only sender of the node's system transactions to this chain
-	account    sequencerKey  // this node's account: pays what the node submits to the parent
-	parent     chainView     // the parent chain on this node; nil for the root
-	parentTxs  gatewayCaller // the node's system transactions to the parent; nil for the root
-	period     uint64        // checkpoint period of a subnet; 0 for the root
-	onHead     func()        // called after every commit (the node's subnet manager)
-	cancel     func()        // stops run
-	done       chan struct{} // closed when run returned
+	sys        *systemTxs     // the only sender of the node's system transactions to this chain
+	account    sequencerKey   // this node's account: pays what the node submits to the parent
+	parent     chainView      // the parent chain on this node; nil for the root
+	parentTxs  gatewayCaller  // the node's system transactions to the parent; nil for the root
+	period     uint64         // checkpoint period of a subnet; 0 for the root
+	onHead     func()         // called after every commit (the node's subnet manager)
+	cancel     func()         // stops run
+	done       chan struct{}  // closed when run returned
+	helpers    sync.WaitGroup // gossip readers, syncer and relay: they read the store, so close waits
 	lastCommit time.Time
 	tentative  []tentativeLogs // logs of committed blocks not final yet; driver goroutine only
 }
@@ -196,10 +198,10 @@ func (rt *runtime) run(ctx context.Context) error {
 		}
 	}()
 	if rt.consensusTopic != nil {
-		go rt.readConsensus(ctx)
-		go rt.readTxs(ctx)
-		go rt.gossipTxs(ctx)
-		go rt.sync.loop(ctx)
+		rt.spawn(func() { rt.readConsensus(ctx) })
+		rt.spawn(func() { rt.readTxs(ctx) })
+		rt.spawn(func() { rt.gossipTxs(ctx) })
+		rt.spawn(func() { rt.sync.loop(ctx) })
 	}
 	return rt.driver.Run(ctx)
 }
@@ -279,11 +281,35 @@ func (rt *runtime) observe(h *types.Header) {
 	rt.metrics.poolQueued.WithLabelValues(id).Set(float64(q))
 }
 
+// spawn runs f on its own goroutine as one of the runtime's helpers, which
+// close waits for: a helper still reading the store when it closes could
+// crash the whole node, not only this subnet.
+func (rt *runtime) spawn(f func()) {
+	rt.helpers.Add(1)
+	go func() {
+		defer rt.helpers.Done()
+		f()
+	}()
+}
+
+// helperGrace bounds how long close waits for helpers after their context
+// ended (each bounds its own I/O by a few seconds).
+const helperGrace = 30 * time.Second
+
+// close releases the runtime's topics, WAL and store. The caller has
+// cancelled it and seen run return.
 func (rt *runtime) close() error {
 	for _, t := range []p2p.Topic{rt.consensusTopic, rt.txTopic} {
 		if t != nil {
 			t.Close()
 		}
+	}
+	waited := make(chan struct{})
+	go func() { rt.helpers.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(helperGrace):
+		rt.log.Error("subnet helpers still running after their context ended; closing the store anyway", "after", helperGrace)
 	}
 	if rt.consensusTopic != nil {
 		rt.host.Unhandle(p2p.BlockSyncProtocol(rt.id))
