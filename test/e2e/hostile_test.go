@@ -28,6 +28,7 @@ type hostile struct {
 	subnet types.SubnetID
 	topics map[string]p2p.Topic
 	sent   atomic.Int64 // messages published
+	quiet  atomic.Bool  // while set, it listens but publishes nothing
 }
 
 func newHostile(t *testing.T, ctx context.Context, n *bftNet) *hostile {
@@ -62,6 +63,9 @@ func newHostile(t *testing.T, ctx context.Context, n *bftNet) *hostile {
 }
 
 func (h *hostile) publish(ctx context.Context, topic string, data []byte) {
+	if h.quiet.Load() {
+		return
+	}
 	if h.topics[topic].Publish(ctx, data) == nil {
 		h.sent.Add(1)
 	}
@@ -135,8 +139,32 @@ func (n *bftNet) advance(t *testing.T, i int, d time.Duration) uint64 {
 	return to - from
 }
 
+// keepsRate measures the blocks node0 finalizes in window with the hostile
+// peer quiet, then in the same window with it attacking, and fails unless the
+// attacked rate is at least 80 % of the quiet one. The pair is measured up to
+// three times, side by side, so that a burst of load from other tests on the
+// machine is not taken for the attack; a chain the attack really slows (to
+// 25 % on the code before issue 19) fails all three.
+func (n *bftNet) keepsRate(t *testing.T, evil *hostile, window time.Duration, attack string) {
+	t.Helper()
+	var alone, attacked uint64
+	for round := 1; round <= 3; round++ {
+		evil.quiet.Store(true)
+		alone = n.advance(t, 0, window)
+		evil.quiet.Store(false)
+		sent := evil.sent.Load()
+		attacked = n.advance(t, 0, window)
+		t.Logf("blocks finalized in %v: %d alone, %d under %s (%.0f%%), %d hostile messages sent",
+			window, alone, attacked, attack, 100*float64(attacked)/float64(max(alone, 1)), evil.sent.Load()-sent)
+		if float64(attacked) >= 0.8*float64(alone) {
+			return
+		}
+	}
+	t.Errorf("the chain slowed to %d blocks from %d under %s (< 80%%), three times", attacked, alone, attack)
+}
+
 // TestHostilePeerCannotSlowOrSplitTheChain runs a 4-validator chain at 200 ms
-// blocks for a window alone, then for the same window with a hostile peer
+// blocks for a window with a hostile peer quiet, then for the same window with it
 // connected to every validator (replayed votes, tampered proposal bodies,
 // junk on every topic, a block-sync peer lying about its height). The chain
 // must keep at least 80 % of its rate, the peer must end up penalised on every
@@ -147,9 +175,7 @@ func TestHostilePeerCannotSlowOrSplitTheChain(t *testing.T) {
 	all := []int{0, 1, 2, 3}
 	n.waitHeight(t, 5, time.Minute, all...)
 
-	const window = 15 * time.Second
-	alone := n.advance(t, 0, window)
-
+	const window = 12 * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	evil := newHostile(t, ctx, n)
@@ -157,12 +183,7 @@ func TestHostilePeerCannotSlowOrSplitTheChain(t *testing.T) {
 	// own messages and proposals whose body was swapped under a signed
 	// header. No junk yet, so any penalty the peer earns is for the tampering.
 	go evil.replay(ctx)
-	attacked := n.advance(t, 0, window)
-	t.Logf("blocks finalized in %v: %d alone, %d under replays and tampered bodies (%.0f%%), %d hostile messages sent",
-		window, alone, attacked, 100*float64(attacked)/float64(max(alone, 1)), evil.sent.Load())
-	if float64(attacked) < 0.8*float64(alone) {
-		t.Errorf("the chain slowed to %d blocks from %d under the hostile peer (< 80%%)", attacked, alone)
-	}
+	n.keepsRate(t, evil, window, "replays and tampered bodies")
 	waitFor(t, "every validator to penalise the peer that tampers with proposal bodies", 30*time.Second, func() bool {
 		for _, node := range n.m.Nodes {
 			if metric(t, node.RPC, "aspen_p2p_penalised_peers") < 1 {
@@ -172,13 +193,9 @@ func TestHostilePeerCannotSlowOrSplitTheChain(t *testing.T) {
 		return true
 	})
 
-	// Then junk on every topic: rejected unread, and the chain goes on.
+	// Then junk on every topic as well: rejected unread, and the chain goes on.
 	go evil.flood(ctx)
-	flooded := n.advance(t, 0, window)
-	t.Logf("blocks finalized in %v under junk on every topic: %d (%.0f%%)", window, flooded, 100*float64(flooded)/float64(max(alone, 1)))
-	if float64(flooded) < 0.8*float64(alone) {
-		t.Errorf("the chain slowed to %d blocks from %d under the flood (< 80%%)", flooded, alone)
-	}
+	n.keepsRate(t, evil, window, "replays, tampered bodies and junk on every topic")
 
 	// A validator that restarts behind the network must not be held by the liar.
 	n.kill(t, 3, n.m.Nodes[3].PID)
