@@ -30,7 +30,7 @@ const (
 	unjudgedRate    = 1.0
 	checkpointRate  = 1.0
 	checkpointBurst = 8
-	maxBudgets      = 4096    // origins tracked at once; beyond, the table starts over
+	maxBudgets      = 4096    // origins tracked at once; beyond, only idle ones are forgotten
 	maxSigChecks    = 1 << 14 // remembered signature checks per runtime
 )
 
@@ -45,7 +45,8 @@ type budgets struct {
 	burst, rate float64
 	mu          struct {
 		sync.Mutex
-		m map[string]*bucket
+		m     map[string]*bucket
+		swept time.Time // the last time a full table was swept of idle buckets
 	}
 }
 
@@ -77,8 +78,12 @@ func (b *budgets) take(origin string, now time.Time) bool {
 func (b *budgets) refillLocked(origin string, now time.Time) *bucket {
 	k := b.mu.m[origin]
 	if k == nil {
-		if len(b.mu.m) >= maxBudgets {
-			b.mu.m = map[string]*bucket{}
+		if len(b.mu.m) >= maxBudgets && !b.sweepLocked(now) {
+			// Full of origins that spent their budget lately: a new one
+			// gets none until some refill. Starting the table over would
+			// hand every spent origin a fresh budget for the price of
+			// maxBudgets new peer IDs.
+			return &bucket{at: now}
 		}
 		k = &bucket{tokens: b.burst, at: now}
 		b.mu.m[origin] = k
@@ -86,6 +91,22 @@ func (b *budgets) refillLocked(origin string, now time.Time) *bucket {
 	k.tokens = min(b.burst, k.tokens+now.Sub(k.at).Seconds()*b.rate)
 	k.at = now
 	return k
+}
+
+// sweepLocked forgets the buckets that have refilled to the burst (the same
+// as no bucket at all) and reports whether room was made. A full table is
+// swept at most once a second, so many new origins cost one pass a second.
+func (b *budgets) sweepLocked(now time.Time) bool {
+	if now.Sub(b.mu.swept) < time.Second {
+		return false
+	}
+	b.mu.swept = now
+	for origin, k := range b.mu.m {
+		if min(b.burst, k.tokens+now.Sub(k.at).Seconds()*b.rate) >= b.burst {
+			delete(b.mu.m, origin)
+		}
+	}
+	return len(b.mu.m) < maxBudgets
 }
 
 // consensusGate judges a subnet's consensus gossip through its engine's

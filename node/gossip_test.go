@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"fmt"
 	"math/big"
 	"testing"
 	"time"
@@ -330,4 +331,29 @@ func BenchmarkConsensusGate(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestBudgetsSurviveManyNewOrigins: an origin that spent its budget stays
+// spent however many new peer IDs show up at once; only buckets that have
+// refilled (the same as none) are forgotten to make room. Starting the
+// table over when it filled gave every spent origin a fresh budget.
+func TestBudgetsSurviveManyNewOrigins(t *testing.T) {
+	b := newBudgets(4, 1)
+	now := time.Unix(1_700_000_000, 0)
+	for b.take("liar", now) {
+	}
+	for i := 0; i < maxBudgets; i++ {
+		b.take(fmt.Sprintf("sybil-%d", i), now)
+	}
+	if b.take("liar", now) {
+		t.Fatal("the spent origin got a fresh budget after the table filled with new origins")
+	}
+	// Later, the new origins have refilled and are forgotten to make room,
+	// and a newcomer gets its full burst.
+	later := now.Add(10 * time.Second)
+	for i := 0; i < 4; i++ {
+		if !b.take("newcomer", later) {
+			t.Fatalf("newcomer refused its token %d after idle origins refilled", i+1)
+		}
+	}
 }
