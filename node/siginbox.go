@@ -28,6 +28,12 @@ type sigKey struct {
 	validator uint32
 }
 
+// originHeight is one origin's share at one height: one payload.
+type originHeight struct {
+	origin string
+	height uint64
+}
+
 // sigEntry is one origin's newest payload for a slot.
 type sigEntry struct {
 	origin string
@@ -54,6 +60,7 @@ type sigInbox struct {
 	slots    map[sigKey][]sigEntry
 	order    []sigKey // slots in the order they filled, for fair draining
 	byOrigin map[string]int
+	atHeight map[originHeight]bool // the heights at which each origin holds a payload
 	held     int
 
 	// wake holds a token while the inbox has something to take.
@@ -69,6 +76,7 @@ func newSigInbox(period, floor uint64) *sigInbox {
 		floor:    floor,
 		slots:    make(map[sigKey][]sigEntry),
 		byOrigin: make(map[string]int),
+		atHeight: make(map[originHeight]bool),
 		wake:     make(chan struct{}, 1),
 	}
 }
@@ -99,7 +107,8 @@ func (q *sigInbox) put(origin string, data []byte) bool {
 			return true
 		}
 	}
-	if len(slot) >= maxSlotOrigins || uint64(q.byOrigin[origin]) >= q.span/q.period {
+	oh := originHeight{origin, k.height}
+	if len(slot) >= maxSlotOrigins || q.atHeight[oh] || uint64(q.byOrigin[origin]) >= q.span/q.period {
 		return false
 	}
 	if slot == nil {
@@ -107,6 +116,7 @@ func (q *sigInbox) put(origin string, data []byte) bool {
 	}
 	q.slots[k] = append(slot, sigEntry{origin: origin, data: data})
 	q.byOrigin[origin]++
+	q.atHeight[oh] = true
 	q.held++
 	select {
 	case q.wake <- struct{}{}:
@@ -132,7 +142,7 @@ func (q *sigInbox) take() []xnet.Input {
 		delete(q.slots, k)
 		for _, e := range slot {
 			out = append(out, xnet.PeerSignature{From: e.origin, Data: e.data})
-			q.release(e.origin)
+			q.release(e.origin, k.height)
 		}
 		n++
 	}
@@ -159,7 +169,7 @@ func (q *sigInbox) advance(floor uint64) {
 	for k, slot := range q.slots {
 		if k.height <= floor {
 			for _, e := range slot {
-				q.release(e.origin)
+				q.release(e.origin, k.height)
 			}
 			delete(q.slots, k)
 		}
@@ -173,8 +183,9 @@ func (q *sigInbox) len() int {
 	return q.held
 }
 
-func (q *sigInbox) release(origin string) {
+func (q *sigInbox) release(origin string, height uint64) {
 	q.held--
+	delete(q.atHeight, originHeight{origin, height})
 	if q.byOrigin[origin]--; q.byOrigin[origin] <= 0 {
 		delete(q.byOrigin, origin)
 	}

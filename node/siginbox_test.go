@@ -240,3 +240,30 @@ func TestSigInboxTakesInBatches(t *testing.T) {
 	default:
 	}
 }
+
+// TestSigInboxOnePayloadPerOriginAndHeight: an honest author signs once per
+// height (a BLS key holds one seat per subnet), so one origin holds at most
+// one payload per height. Counting only messages let one origin spend its
+// whole share at one height, forging many signers' slots there.
+func TestSigInboxOnePayloadPerOriginAndHeight(t *testing.T) {
+	const period = 10
+	q := newSigInbox(period, 0)
+	held := 0
+	for v := uint32(0); v < 32; v++ {
+		if q.put("forger", cpSig(t, period, v, byte(v))) {
+			held++
+		}
+	}
+	if held != 1 || q.len() != 1 {
+		t.Fatalf("one origin holds %d payloads at one height (accepted %d), want 1", q.len(), held)
+	}
+	// Its own slot it may still replace, and the next height is a new share.
+	again, next := cpSig(t, period, 0, 99), cpSig(t, 2*period, 5, 1)
+	if !q.put("forger", again) || !q.put("forger", next) || q.len() != 2 {
+		t.Fatalf("replacing its own slot or signing the next height refused (held %d)", q.len())
+	}
+	drain(q)
+	if len(q.atHeight) != 0 {
+		t.Fatalf("after draining, per-height shares left: %v", q.atHeight)
+	}
+}
