@@ -40,8 +40,9 @@ type quota struct {
 	perConn  int    // limit for one connection
 	mu       struct {
 		sync.Mutex
-		total  int
-		byConn map[string]int
+		total    int
+		byConn   map[string]int
+		released chan struct{} // closed at the next release; nil until someone waits
 	}
 }
 
@@ -80,6 +81,22 @@ func (q *quota) release(conn string) {
 	if q.mu.total > 0 {
 		q.mu.total--
 	}
+	if q.mu.released != nil {
+		close(q.mu.released)
+		q.mu.released = nil
+	}
+}
+
+// releasedCh returns a channel closed at the next release, so a waiter for
+// slots (a connection closing frees its subscriptions on the server's own
+// goroutine) can wait on the event instead of polling.
+func (q *quota) releasedCh() <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.mu.released == nil {
+		q.mu.released = make(chan struct{})
+	}
+	return q.mu.released
 }
 
 // open is how many units are held in total.

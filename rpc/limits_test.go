@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -219,16 +218,22 @@ func TestIdleFiltersSweptWithoutCalls(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds; it fails only a hung test.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// waitOpen waits until q holds want slots, woken by each release; the
+// deadline only fails a hung test.
+func waitOpen(t *testing.T, q *quota, want int, what string) {
 	t.Helper()
-	deadline := time.Now().Add(failAfter)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	deadline := time.NewTimer(failAfter)
+	defer deadline.Stop()
+	for {
+		released := q.releasedCh() // before the check, so no release is missed
+		if q.open() == want {
+			return
 		}
-		runtime.Gosched()
-		time.Sleep(time.Millisecond)
+		select {
+		case <-released:
+		case <-deadline.C:
+			t.Fatalf("timed out waiting for %s: %d open, want %d", what, q.open(), want)
+		}
 	}
 }
 
@@ -272,12 +277,12 @@ func TestSubscriptionLimits(t *testing.T) {
 		t.Fatalf("4th subscription on the node: %v, want the node-wide limit", err)
 	}
 	subs[0].Unsubscribe()
-	waitFor(t, "the cancelled subscription's slot", func() bool { return h.quotas.subs.open() == 2 })
+	waitOpen(t, h.quotas.subs, 2, "the cancelled subscription's slot")
 	if _, err := subscribe(b); err != nil {
 		t.Fatalf("subscription after a cancel: %v", err)
 	}
 	a.Close()
-	waitFor(t, "the closed connection's slot", func() bool { return h.quotas.subs.open() == 2 })
+	waitOpen(t, h.quotas.subs, 2, "the closed connection's slot")
 }
 
 // TestWSOriginsDefaultToLocalPages: by default a page on another site cannot
