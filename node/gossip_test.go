@@ -279,22 +279,7 @@ func TestCheckpointGate(t *testing.T) {
 func TestSyncedBlockBodyMustMatchHeader(t *testing.T) {
 	keys := gossipKeys(t, 4)
 	vs := gossipSet(t, keys)
-	userKey, _ := gethcrypto.GenerateKey()
-	tx, err := gethtypes.SignNewTx(userKey, gethtypes.LatestSignerForChainID(big.NewInt(7)), &gethtypes.LegacyTx{Gas: 21000, GasPrice: big.NewInt(1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	txs := gethtypes.Transactions{tx}
-	b := &types.Block{Header: &types.Header{SubnetID: gossipSubnet, Height: 3, TxRoot: types.TxRoot(txs)}, Txs: txs}
-	c := &types.Commit{Height: 3, BlockHash: b.Hash()}
-	var sigs [][]byte
-	for i, k := range keys[:3] {
-		c.SetSigner(i)
-		sigs = append(sigs, k.Sign(bft.VoteSignBytes(gossipSubnet, bft.Precommit, 3, 0, b.Hash())))
-	}
-	if c.Signature, err = crypto.AggregateSignatures(sigs); err != nil {
-		t.Fatal(err)
-	}
+	b, c := certifiedBlock(t, keys)
 	rt := &syncer{id: gossipSubnet, kind: bft.Kind}
 	if err := rt.verifyCertified(vs, b, c); err != nil {
 		t.Fatalf("genuine block: %v", err)
@@ -356,4 +341,27 @@ func TestBudgetsSurviveManyNewOrigins(t *testing.T) {
 			t.Fatalf("newcomer refused its token %d after idle origins refilled", i+1)
 		}
 	}
+}
+
+// certifiedBlock makes block 3 of gossipSubnet with one signed transaction
+// and a commit certificate of the first three keys' precommits.
+func certifiedBlock(t *testing.T, keys []*crypto.BLSSecretKey) (*types.Block, *types.Commit) {
+	t.Helper()
+	userKey, _ := gethcrypto.GenerateKey()
+	tx, err := gethtypes.SignNewTx(userKey, gethtypes.LatestSignerForChainID(big.NewInt(7)), &gethtypes.LegacyTx{Gas: 21000, GasPrice: big.NewInt(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	txs := gethtypes.Transactions{tx}
+	b := &types.Block{Header: &types.Header{SubnetID: gossipSubnet, Height: 3, TxRoot: types.TxRoot(txs)}, Txs: txs}
+	c := &types.Commit{Height: 3, BlockHash: b.Hash()}
+	var sigs [][]byte
+	for i, k := range keys[:3] {
+		c.SetSigner(i)
+		sigs = append(sigs, k.Sign(bft.VoteSignBytes(gossipSubnet, bft.Precommit, 3, 0, b.Hash())))
+	}
+	if c.Signature, err = crypto.AggregateSignatures(sigs); err != nil {
+		t.Fatal(err)
+	}
+	return b, c
 }

@@ -2,19 +2,15 @@ package node
 
 import (
 	"context"
-	"math/big"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	gethtypes "github.com/ethereum/go-ethereum/core/types"
-	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/aspen-chain/aspen/blocksync"
 	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/consensus/bft"
 	"github.com/aspen-chain/aspen/consensus/driver"
-	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/p2p"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -58,22 +54,7 @@ func TestSyncDoesNotBanHonestPeerWhenSetMovesDuringFetch(t *testing.T) {
 	keys := gossipKeys(t, 4)
 	setA := gossipSet(t, keys)
 	setB := gossipSet(t, gossipKeys(t, 8)[4:]) // other keys
-	userKey, _ := gethcrypto.GenerateKey()
-	tx, err := gethtypes.SignNewTx(userKey, gethtypes.LatestSignerForChainID(big.NewInt(7)), &gethtypes.LegacyTx{Gas: 21000, GasPrice: big.NewInt(1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	txs := gethtypes.Transactions{tx}
-	b := &types.Block{Header: &types.Header{SubnetID: gossipSubnet, Height: 3, TxRoot: types.TxRoot(txs)}, Txs: txs}
-	c := &types.Commit{Height: 3, BlockHash: b.Hash()}
-	var sigs [][]byte
-	for i, k := range keys[:3] {
-		c.SetSigner(i)
-		sigs = append(sigs, k.Sign(bft.VoteSignBytes(gossipSubnet, bft.Precommit, 3, 0, b.Hash())))
-	}
-	if c.Signature, err = crypto.AggregateSignatures(sigs); err != nil {
-		t.Fatal(err)
-	}
+	b, c := certifiedBlock(t, keys)
 	peer := &servedChain{blocks: map[uint64]*types.Block{3: b}, commits: map[common.Hash]*types.Commit{b.Hash(): c}, head: b.Header}
 
 	ch := &chain{id: gossipSubnet, commits: make(chan struct{}, 1)}
