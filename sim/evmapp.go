@@ -8,7 +8,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
-	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/execution"
@@ -187,26 +186,11 @@ func (t *evmTree) chain(c int, boot []consensus.Final, byz map[int]bool, dir str
 	csc := t.sc.Scenario
 	csc.Name = t.sc.Name + " " + string(id)
 	csc.Nodes, csc.Partitions, csc.Crashes = len(t.members[c]), false, 0
-	s := &simulation{
-		seed: t.seed, sc: csc, f: BFT(), rng: t.rng,
-		net:      &network{rng: t.rng, loss: csc.Loss, dup: csc.Dup, minDelay: csc.MinDelay, maxDelay: csc.MaxDelay},
-		subnet:   id,
-		byID:     map[string]int{},
-		built:    map[common.Hash]bool{},
-		forks:    map[forkKey][]common.Hash{},
-		finals:   map[uint64]common.Hash{},
-		votes:    map[voteKey]common.Hash{},
-		verified: map[common.Hash]bool{},
-		splits:   map[splitKey][]int{},
-		pairs:    map[int]*pair{},
-		trace:    gethcrypto.NewKeccakState(),
-		res:      &Result{Seed: t.seed, Scenario: csc},
-
-		appliedTopic: t.gw.Events["CrossMsgApplied"].ID,
-	}
+	s := emptySimulation(t.seed, csc, BFT(), t.rng, id)
+	s.appliedTopic = t.gw.Events["CrossMsgApplied"].ID
 	gen := t.rootGen
 	if c > 0 {
-		g, err := t.childGenesis(t.cgs[c], t.sims[0].nodes[0].app.chain[t.cgs[c].ActivatedAt].Block.Header)
+		g, err := t.childGenesis(t.cgs[c], t.chains[0].nodes[0].app.chain[t.cgs[c].ActivatedAt].Block.Header)
 		if err != nil {
 			return nil, err
 		}
@@ -228,7 +212,7 @@ func (t *evmTree) chain(c int, boot []consensus.Final, byz map[int]bool, dir str
 		s.nodes = append(s.nodes, n)
 		opts := evm.Options{StateCacheMB: 4}
 		if c > 0 {
-			a.up = t.sims[0].nodes[p].app // the root's local index is the physical node
+			a.up = t.chains[0].nodes[p].app // the root's local index is the physical node
 			opts.Parent = parentChain{parent: a.up, self: evmRoot, child: id, maxPerAnswer: 256}
 			a.real.downApplied = gen.TopDownNonce
 		}

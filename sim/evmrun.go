@@ -43,34 +43,13 @@ func (t *evmTree) schedule() {
 	}
 }
 
-// apply performs one fault of physical nodes on every chain they validate.
-func (t *evmTree) apply(e event) {
-	for c, s := range t.sims {
-		if le, ok := localEvent(e, t.members[c]); ok {
-			s.apply(le)
-			t.failed(s)
-		}
-	}
-}
-
 // run advances virtual time until every chain made its progress and every
 // message either way is applied, or the budget is spent.
 func (t *evmTree) run() (*EVMResult, error) {
-	next := 0
 	for ; t.fail == nil; t.now++ {
-		for _, s := range t.sims {
-			s.now = t.now
-		}
-		for next < len(t.events) && t.events[next].at == t.now {
-			t.apply(t.events[next])
-			next++
-		}
-		for _, s := range t.sims {
-			s.tick()
-			t.failed(s)
-		}
+		t.step()
 		if t.fail == nil && t.now%5 == 0 {
-			for c := 1; c < len(t.sims) && t.fail == nil; c++ {
+			for c := 1; c < len(t.chains) && t.fail == nil; c++ {
 				t.relay(c)
 			}
 		}
@@ -78,7 +57,7 @@ func (t *evmTree) run() (*EVMResult, error) {
 			break
 		}
 		if t.now > t.stable+t.sc.MaxTicks {
-			for _, s := range t.sims {
+			for _, s := range t.chains {
 				if !s.done() {
 					s.failf(ErrProgress, "%s", s.lagging())
 					t.failed(s)
@@ -90,7 +69,7 @@ func (t *evmTree) run() (*EVMResult, error) {
 		}
 	}
 	res := &EVMResult{Seed: t.seed, Ticks: t.now}
-	for _, s := range t.sims {
+	for _, s := range t.chains {
 		s.res.Ticks = t.now
 		s.finish()
 		t.failed(s)
@@ -100,7 +79,7 @@ func (t *evmTree) run() (*EVMResult, error) {
 		t.checkValue()
 	}
 	rs, err := t.best(0).app.real.exec.GatewayState(nil)
-	for c := range t.sims {
+	for c := range t.chains {
 		var q, a, sent, paid, ck uint64
 		if c > 0 && err == nil {
 			q, paid = gateway.TopDownNonce(rs, evmRoot, t.ids[c]), gateway.UpApplied(rs, evmRoot, t.ids[c])
@@ -109,7 +88,7 @@ func (t *evmTree) run() (*EVMResult, error) {
 				sent = gateway.UpNonce(cs)
 			}
 			a = q
-			for _, n := range t.sims[c].nodes {
+			for _, n := range t.chains[c].nodes {
 				if n.honest {
 					a = min(a, n.app.real.downApplied)
 				}
@@ -122,18 +101,12 @@ func (t *evmTree) run() (*EVMResult, error) {
 }
 
 func (t *evmTree) allDone() bool {
-	for _, s := range t.sims {
+	for _, s := range t.chains {
 		if !s.done() {
 			return false
 		}
 	}
 	return true
-}
-
-func (t *evmTree) failed(s *simulation) {
-	if t.fail == nil && s.fail != nil {
-		t.fail = s.fail
-	}
 }
 
 func (t *evmTree) failf(err error, format string, args ...any) {
@@ -145,7 +118,7 @@ func (t *evmTree) failf(err error, format string, args ...any) {
 // best is the honest node of chain c with the highest chain.
 func (t *evmTree) best(c int) *node {
 	var b *node
-	for _, n := range t.sims[c].nodes {
+	for _, n := range t.chains[c].nodes {
 		if n.honest && (b == nil || n.app.height() > b.app.height()) {
 			b = n
 		}
@@ -166,13 +139,13 @@ func (t *evmTree) settled() string {
 			return fmt.Sprintf("%d transactions of %s not included yet", len(p), t.ids[c])
 		}
 	}
-	for c := 1; c < len(t.sims); c++ {
+	for c := 1; c < len(t.chains); c++ {
 		cs, err := t.best(c).app.real.exec.GatewayState(nil)
 		if err != nil {
 			return err.Error()
 		}
 		queued := gateway.TopDownNonce(rs, evmRoot, t.ids[c])
-		for i, n := range t.sims[c].nodes {
+		for i, n := range t.chains[c].nodes {
 			if n.honest && n.app.real.downApplied < queued {
 				return fmt.Sprintf("node %d of %s applied top-down messages up to %d of %d", t.members[c][i], t.ids[c], n.app.real.downApplied, queued)
 			}
@@ -201,8 +174,8 @@ func (w *evmWork) last() uint64 {
 func (t *evmTree) relay(c int) {
 	var r, cn *node
 	for i, p := range t.members[c] {
-		if n := t.sims[0].nodes[p]; n.honest && n.up() && t.sims[c].nodes[i].up() {
-			r, cn = n, t.sims[c].nodes[i]
+		if n := t.chains[0].nodes[p]; n.honest && n.up() && t.chains[c].nodes[i].up() {
+			r, cn = n, t.chains[c].nodes[i]
 			break
 		}
 	}
@@ -249,7 +222,7 @@ func (t *evmTree) relay(c int) {
 	}
 	sigs := map[int][]byte{}
 	for i, v := range set {
-		for _, n := range t.sims[c].nodes {
+		for _, n := range t.chains[c].nodes {
 			if (n.honest || forged) && string(n.key.PublicKey().Bytes()) == string(v.BLSPublicKey) {
 				sigs[i] = n.key.Sign(cp.SigningBytes(evmNetwork))
 			}
@@ -318,7 +291,7 @@ func (t *evmTree) checkValue() {
 		t.failf(ErrConservation, "root: balances plus burned fees are %s, genesis was %s", got, genesis)
 		return
 	}
-	for c := 1; c < len(t.sims); c++ {
+	for c := 1; c < len(t.chains); c++ {
 		best := t.best(c)
 		sn, err := gateway.ReadSubnet(rs, evmRoot, t.ids[c])
 		if err != nil {

@@ -79,17 +79,13 @@ func eth(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), ether) }
 
 // evmTree is one EVM tree run.
 type evmTree struct {
+	forest  // the root, then the children
 	seed    uint64
 	sc      EVMScenario
 	rng     *rand.Rand
 	gw      abi.ABI
-	sims    []*simulation // the root, then the children
 	ids     []types.SubnetID
-	members [][]int // chain -> the physical node of each local node
-	events  []event
-	now     uint64
 	stable  uint64
-	fail    error
 	keys    []*ecdsa.PrivateKey // accounts: 0..n-1 validators, n, n+1 users, n+2, n+3 relayers, then each child's users
 	rootGen *config.Genesis
 	cgs     []*gateway.ChildGenesis // per chain; nil for the root
@@ -189,7 +185,7 @@ func newEVMTree(seed uint64, sc EVMScenario, dir string) (*evmTree, error) {
 		}
 		s, err := t.chain(c, b, byz, dir)
 		if s != nil {
-			t.sims = append(t.sims, s) // closed with the rest, even half made
+			t.chains = append(t.chains, s) // closed with the rest, even half made
 		}
 		if err != nil {
 			return nil, err
@@ -206,7 +202,7 @@ func newEVMTree(seed uint64, sc EVMScenario, dir string) (*evmTree, error) {
 	for _, e := range t.events {
 		t.stable = max(t.stable, e.at)
 	}
-	for _, s := range t.sims {
+	for _, s := range t.chains {
 		s.stable, s.res.Stable = t.stable, t.stable
 		if err := s.startAll(); err != nil {
 			return nil, err
@@ -216,7 +212,7 @@ func newEVMTree(seed uint64, sc EVMScenario, dir string) (*evmTree, error) {
 }
 
 func (t *evmTree) close() {
-	for _, s := range t.sims {
+	for _, s := range t.chains {
 		for _, n := range s.nodes {
 			if n.app.real != nil {
 				n.app.real.store.Close()

@@ -108,10 +108,9 @@ func newSimulation(seed uint64, sc Scenario, f EngineFactory) (*simulation, erro
 	return s, nil
 }
 
-// newChain makes the nodes of one chain, not yet started, with no faults
-// scheduled: validator i's key is drawn from the seed and keySlot+i.
-func newChain(seed uint64, sc Scenario, f EngineFactory, rng *rand.Rand, subnet types.SubnetID, keySlot int) (*simulation, error) {
-	s := &simulation{
+// emptySimulation makes the empty bookkeeping of one chain's simulation.
+func emptySimulation(seed uint64, sc Scenario, f EngineFactory, rng *rand.Rand, subnet types.SubnetID) *simulation {
+	return &simulation{
 		seed: seed, sc: sc, f: f, rng: rng,
 		net:      &network{rng: rng, loss: sc.Loss, dup: sc.Dup, minDelay: sc.MinDelay, maxDelay: sc.MaxDelay},
 		subnet:   subnet,
@@ -126,6 +125,12 @@ func newChain(seed uint64, sc Scenario, f EngineFactory, rng *rand.Rand, subnet 
 		trace:    gethcrypto.NewKeccakState(),
 		res:      &Result{Seed: seed, Scenario: sc},
 	}
+}
+
+// newChain makes the nodes of one chain, not yet started, with no faults
+// scheduled: validator i's key is drawn from the seed and keySlot+i.
+func newChain(seed uint64, sc Scenario, f EngineFactory, rng *rand.Rand, subnet types.SubnetID, keySlot int) (*simulation, error) {
+	s := emptySimulation(seed, sc, f, rng, subnet)
 	s.genesis = genesisBlock(s.subnet)
 	s.finals[0] = s.genesis.Hash()
 

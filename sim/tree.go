@@ -76,19 +76,15 @@ type TreeResult struct {
 // tree is one tree run: a simulation per chain, all on one clock, one
 // generator and one fault schedule of physical nodes.
 type tree struct {
+	forest
 	seed     uint64
 	sc       TreeScenario
-	chains   []*simulation
-	members  [][]int // chain -> physical node of each local node
 	parent   []int
 	children [][]int
 	cum      [][]uint64 // chain -> cumulative messages queued for it, by parent height
-	events   []event
-	now      uint64
 	stable   uint64
 	rng      *rand.Rand
 	knobs    treeKnobs
-	fail     error
 
 	claims    map[common.Hash]tdState // state root of every child block built -> the state it claims
 	lies      map[common.Hash]lie     // state roots of the lying blocks
@@ -283,19 +279,8 @@ func (t *tree) queued(chain int, h uint64) uint64 {
 }
 
 func (t *tree) run() (*TreeResult, error) {
-	next := 0
 	for ; t.fail == nil; t.now++ {
-		for _, s := range t.chains {
-			s.now = t.now
-		}
-		for next < len(t.events) && t.events[next].at == t.now {
-			t.apply(t.events[next])
-			next++
-		}
-		for _, s := range t.chains {
-			s.tick()
-			t.failed(s)
-		}
+		t.step()
 		if t.fail != nil || t.done() {
 			break
 		}
@@ -350,13 +335,47 @@ func (t *tree) run() (*TreeResult, error) {
 	return res, t.fail
 }
 
+// forest is what a tree of simulated chains shares: the chains on one
+// virtual clock, which physical node each local node is, and one schedule
+// of faults of physical nodes.
+type forest struct {
+	chains  []*simulation
+	members [][]int // chain -> physical node of each local node
+	events  []event
+	next    int // the first event not yet applied
+	now     uint64
+	fail    error // the first chain's failure
+}
+
+// step runs one tick of every chain at now, after the faults due then.
+func (f *forest) step() {
+	for _, s := range f.chains {
+		s.now = f.now
+	}
+	for f.next < len(f.events) && f.events[f.next].at == f.now {
+		f.apply(f.events[f.next])
+		f.next++
+	}
+	for _, s := range f.chains {
+		s.tick()
+		f.failed(s)
+	}
+}
+
 // apply performs one fault of physical nodes on every chain they validate.
-func (t *tree) apply(e event) {
-	for c, s := range t.chains {
-		if le, ok := localEvent(e, t.members[c]); ok {
+func (f *forest) apply(e event) {
+	for c, s := range f.chains {
+		if le, ok := localEvent(e, f.members[c]); ok {
 			s.apply(le)
-			t.failed(s)
+			f.failed(s)
 		}
+	}
+}
+
+// failed records the first failure of a chain as the run's.
+func (f *forest) failed(s *simulation) {
+	if f.fail == nil && s.fail != nil {
+		f.fail = s.fail
 	}
 }
 
@@ -377,12 +396,6 @@ func localEvent(e event, members []int) (event, bool) {
 		}
 	}
 	return le, true
-}
-
-func (t *tree) failed(s *simulation) {
-	if t.fail == nil && s.fail != nil {
-		t.fail = s.fail
-	}
 }
 
 func (t *tree) failf(err error, format string, args ...any) {
