@@ -36,6 +36,11 @@ while read -r pkg target; do
 	log=$(mktemp)
 	if "$GO" test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZMINTIME" "${parallel[@]}" "$pkg" >"$log" 2>&1; then
 		grep -E '^fuzz: elapsed' "$log" | tail -1 || true
+	elif grep -q 'context deadline exceeded' "$log" && ! grep -qi 'failing input' "$log"; then
+		# The go tool's own timing: the run ended while a worker was still
+		# minimizing a new (passing) input. Nothing was found.
+		grep -E '^fuzz: elapsed' "$log" | tail -1 || true
+		echo "  (ended while minimizing a new input; no failing input)"
 	else
 		cat "$log"
 		failed+=("$target")
