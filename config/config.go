@@ -55,6 +55,13 @@ type Node struct {
 		IdleInterval Duration `toml:"idle_interval"` // solo: empty block at most this often
 	} `toml:"consensus"`
 
+	// Mining is what this node does on proof-of-work chains (any node of
+	// one may mine; the reward and priority fees go to its account).
+	Mining struct {
+		Enabled bool `toml:"enabled"` // mine on every pow chain this node runs
+		Threads int  `toml:"threads"` // cores the search uses per chain; default 1
+	} `toml:"mining"`
+
 	Keys struct {
 		Account      string `toml:"account"`       // go-ethereum keystore v3 file
 		PasswordFile string `toml:"password_file"` // empty: the empty password (devnets)
@@ -73,6 +80,9 @@ type Node struct {
 	} `toml:"log"`
 }
 
+// MaxMiningThreads bounds mining.threads (per proof-of-work chain).
+const MaxMiningThreads = 256
+
 // ConfigFile is the name of a node's config inside its home.
 const ConfigFile = "config.toml"
 
@@ -82,6 +92,7 @@ func DefaultNode(home string) *Node {
 	n.RPC.Listen = "127.0.0.1:8545"
 	n.Consensus.BlockTime = Duration{time.Second}
 	n.Consensus.IdleInterval = Duration{10 * time.Second}
+	n.Mining.Threads = 1
 	n.Keys.Account = "keys/account.json"
 	n.Keys.Validator = "keys/validator.json"
 	n.Keys.Identity = "keys/identity.key"
@@ -120,6 +131,9 @@ func (n *Node) Save() error {
 func (n *Node) Validate() error {
 	if _, _, err := net.SplitHostPort(n.RPC.Listen); err != nil {
 		return fmt.Errorf("%w: rpc.listen %q is not host:port", ErrInvalidConfig, n.RPC.Listen)
+	}
+	if n.Mining.Threads < 1 || n.Mining.Threads > MaxMiningThreads {
+		return fmt.Errorf("%w: mining.threads %d must be between 1 and %d", ErrInvalidConfig, n.Mining.Threads, MaxMiningThreads)
 	}
 	if n.Consensus.BlockTime.Duration < 10*time.Millisecond {
 		return fmt.Errorf("%w: consensus.block_time %s is below the 10ms minimum", ErrInvalidConfig, n.Consensus.BlockTime)

@@ -30,6 +30,10 @@ const (
 	DefaultGenesisEngine      = "solo"
 )
 
+// MaxConfirmations bounds how deep a probabilistic-finality chain makes
+// its users wait (and how many blocks its engine keeps above final).
+const MaxConfirmations = 1000
+
 // MaxChainID is the first chain ID that is not safe as a JavaScript number.
 const MaxChainID = 1 << 53
 
@@ -51,6 +55,20 @@ type Genesis struct {
 	// TopDownNonce is, for a subnet, the last parent message its alloc
 	// already holds (funds sent before activation); 0 for a root.
 	TopDownNonce uint64 `json:"topDownNonce,omitempty"`
+	// Confirmations is, for an engine with probabilistic finality (pow),
+	// how deep a block must be to count as final; 0: the engine's default.
+	// "safe" is half as deep. Engines with instant finality ignore it.
+	Confirmations uint64 `json:"confirmations,omitempty"`
+	// Difficulty is a proof-of-work chain's difficulty at genesis (expected
+	// hashes per block) and the floor retargeting never goes below; 0: the
+	// engine's default.
+	Difficulty uint64 `json:"difficulty,omitempty"`
+	// BlockReward (wei) is minted to the proposer (miner) of every block
+	// after genesis, on top of the priority fees it earns anyway; 0 or
+	// absent: none. It is for roots only: a subnet's native value must come
+	// from its parent, or the parent's firewall and the two chains' books
+	// would disagree.
+	BlockReward *math.HexOrDecimal256 `json:"blockReward,omitempty"`
 }
 
 // GenesisValidator is one validator of the genesis validator set.
@@ -138,6 +156,15 @@ func (g *Genesis) Validate() error {
 	if g.BlockTimeMs == 0 {
 		return invalid("blockTimeMs must be positive, e.g. 1000")
 	}
+	if r := g.BlockReward; r != nil && ((*big.Int)(r).Sign() < 0 || (*big.Int)(r).BitLen() > 128) {
+		return invalid("blockReward must be a non-negative amount of wei below 2^128")
+	}
+	if g.BlockReward != nil && (*big.Int)(g.BlockReward).Sign() > 0 && !g.ID().IsRoot() {
+		return invalid("blockReward is for roots only: a subnet's value comes from its parent (its miners earn priority fees)")
+	}
+	if g.Confirmations > MaxConfirmations {
+		return invalid("confirmations %d is above %d", g.Confirmations, MaxConfirmations)
+	}
 	if err := g.validateValidators(); err != nil {
 		return err
 	}
@@ -193,6 +220,14 @@ func (g *Genesis) ID() types.SubnetID { return types.SubnetID(g.SubnetID) }
 
 // ChainIDBig is the chain ID as a big.Int.
 func (g *Genesis) ChainIDBig() *big.Int { return new(big.Int).SetUint64(g.ChainID) }
+
+// BlockRewardWei is the reward minted per block (a copy; zero when unset).
+func (g *Genesis) BlockRewardWei() *big.Int {
+	if g.BlockReward == nil {
+		return new(big.Int)
+	}
+	return new(big.Int).Set((*big.Int)(g.BlockReward))
+}
 
 // BaseFeeWei is the base fee of block 0 (a copy).
 func (g *Genesis) BaseFeeWei() *big.Int {

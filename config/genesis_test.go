@@ -121,6 +121,9 @@ func TestGenesisInvalid(t *testing.T) {
 		// Issue 19, defect 3: a total above 2^62 would make quorum arithmetic
 		// overflow; genesis refuses it instead of starting a chain that cannot count.
 		{"power above the cap", [2]string{`"blsPublicKey": ""}]`, `"blsPublicKey": "", "power": 4611686018427387905}]`}, "takes the total above"},
+		{"subnet with a block reward", [2]string{`"subnetId": "/devnet"`, `"subnetId": "/devnet/games", "blockReward": "1"`}, "blockReward is for roots only"},
+		{"negative block reward", [2]string{`"engine": "solo"`, `"engine": "solo", "blockReward": "-1"`}, "blockReward must be"},
+		{"confirmations too deep", [2]string{`"engine": "solo"`, `"engine": "solo", "confirmations": 1001`}, "confirmations 1001"},
 		{"power of 2^64-1", [2]string{`"blsPublicKey": ""}]`, `"blsPublicKey": "", "power": 18446744073709551615}]`}, "takes the total above"},
 	}
 	for _, tt := range tests {

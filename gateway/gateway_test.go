@@ -23,6 +23,8 @@ func TestABIMatchesSolidity(t *testing.T) {
 		"subnetId":         "subnetId()",
 		"parentId":         "parentId()",
 		"createSubnet":     "createSubnet(string," + params + ")",
+		"createPowSubnet":  "createPowSubnet(string," + params + ",uint32)",
+		"confirmations":    "confirmations(string)",
 		"join":             "join(string,bytes,bytes,string)",
 		"stake":            "stake(string)",
 		"leave":            "leave(string)",

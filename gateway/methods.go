@@ -50,9 +50,36 @@ var methods = map[string]method{
 		run: func(x *call, args []any) ([]any, error) {
 			var p ABIParams
 			convert(args[1], &p)
-			return x.createSubnet(args[0].(string), p.params())
+			params := p.params()
+			if params.Engine == EnginePoW {
+				params.Confirmations = DefaultConfirmations
+			}
+			return x.createSubnet(args[0].(string), params)
 		},
-		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasWrite*12 + gasEvent },
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasWrite*13 + gasEvent },
+	},
+	"createPowSubnet": {
+		run: func(x *call, args []any) ([]any, error) {
+			var p ABIParams
+			convert(args[1], &p)
+			params := p.params()
+			if params.Engine != EnginePoW {
+				return nil, reverted("gateway: createPowSubnet makes PoW subnets (engine 2), got engine %s; use createSubnet", params.Engine)
+			}
+			params.Confirmations = args[2].(uint32)
+			return x.createSubnet(args[0].(string), params)
+		},
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasWrite*13 + gasEvent },
+	},
+	"confirmations": {
+		run: func(x *call, args []any) ([]any, error) {
+			name, err := x.resolve(args[0].(string))
+			if err != nil {
+				return nil, err
+			}
+			return []any{readParams(x.st, name).Confirmations}, nil
+		},
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasRead * 2 },
 	},
 	"join": {
 		run: func(x *call, args []any) ([]any, error) {

@@ -44,7 +44,7 @@ func TestStaticCallsFollowStateMutability(t *testing.T) {
 		t.Fatal(err)
 	}
 	writes := map[string]bool{
-		"createSubnet": true, "join": true, "stake": true, "leave": true, "kill": true,
+		"createSubnet": true, "createPowSubnet": true, "join": true, "stake": true, "leave": true, "kill": true,
 		"fund": true, "release": true, "send": true, "submitCheckpoint": true, "submitEvidence": true,
 	}
 	for name, m := range g.ABI().Methods {

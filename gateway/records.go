@@ -79,6 +79,7 @@ func readParams(st StateReader, name string) Params {
 		BlockTimeMs:      uint32(getU64(st, name, fBlockTimeMs)),
 		CheckpointPeriod: uint32(getU64(st, name, fCheckpointPeriod)),
 		GasLimit:         getU64(st, name, fGasLimit),
+		Confirmations:    uint32(getU64(st, name, fConfirmations)),
 	}
 }
 

@@ -14,13 +14,17 @@ import (
 
 // Bounds on subnet parameters and validator records.
 const (
-	MaxValidators       = 500           // seats of a subnet (and so minValidators) at most this: see join
-	MinBlockTimeMs      = 10            // a block every 10 ms at most
-	MaxBlockTimeMs      = 3_600_000     // and at least one an hour
-	MaxCheckpointPeriod = 1_000_000     // blocks between checkpoints
-	MinSubnetGasLimit   = 1_000_000     // enough for a few contract calls
-	MaxSubnetGasLimit   = 1_000_000_000 // a block must stay executable
-	MaxP2PAddrLen       = 256
+	MaxValidators  = 500 // seats of a subnet (and so minValidators) at most this: see join
+	MinBlockTimeMs = 10  // a block every 10 ms at most
+	// DefaultConfirmations is how deep a PoW subnet's blocks must be to be
+	// final when createSubnet made it; createPowSubnet chooses.
+	DefaultConfirmations = 6
+	MaxConfirmations     = 1000
+	MaxBlockTimeMs       = 3_600_000     // and at least one an hour
+	MaxCheckpointPeriod  = 1_000_000     // blocks between checkpoints
+	MinSubnetGasLimit    = 1_000_000     // enough for a few contract calls
+	MaxSubnetGasLimit    = 1_000_000_000 // a block must stay executable
+	MaxP2PAddrLen        = 256
 )
 
 // call is one call being executed.
@@ -100,6 +104,7 @@ func (x *call) createSubnet(name string, p Params) ([]any, error) {
 	setU64(x.st, name, fBlockTimeMs, uint64(p.BlockTimeMs))
 	setU64(x.st, name, fCheckpointPeriod, uint64(p.CheckpointPeriod))
 	setU64(x.st, name, fGasLimit, p.GasLimit)
+	setU64(x.st, name, fConfirmations, uint64(p.Confirmations))
 	setU64(x.st, name, fCreatedAt, x.st.BlockNumber())
 	appendChild(x.st, name)
 	id := x.id(name)
@@ -109,10 +114,12 @@ func (x *call) createSubnet(name string, p Params) ([]any, error) {
 
 func checkParams(p Params) error {
 	switch {
-	case p.Engine == EnginePoW:
-		return reverted("gateway: engine PoW is not supported yet; use Solo (0) or BFT (1)")
 	case p.Engine > EnginePoW:
-		return reverted("gateway: unknown engine %d; use Solo (0) or BFT (1)", p.Engine)
+		return reverted("gateway: unknown engine %d; use Solo (0), BFT (1) or PoW (2)", p.Engine)
+	case p.Engine == EnginePoW && (p.Confirmations < 1 || p.Confirmations > MaxConfirmations):
+		return reverted("gateway: confirmations %d must be between 1 and %d blocks", p.Confirmations, MaxConfirmations)
+	case p.Engine != EnginePoW && p.Confirmations != 0:
+		return reverted("gateway: confirmations are for PoW subnets; %s blocks are final at once", p.Engine)
 	case p.MinValidators < 1 || p.MinValidators > MaxValidators:
 		return reverted("gateway: minValidators %d must be between 1 and %d", p.MinValidators, MaxValidators)
 	case p.Engine == EngineSolo && p.MinValidators != 1:

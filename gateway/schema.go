@@ -93,6 +93,7 @@ const (
 	fGenesisNonce                        // uint64: top-down messages up to this nonce are in the genesis
 	fCreatedAt                           // uint64: parent height of createSubnet
 	fActivatedAt                         // uint64: parent height of activation (0: not yet)
+	fConfirmations                       // uint64: PoW subnets: depth at which a block is final
 	subnetFields                         // number of fields
 )
 

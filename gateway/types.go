@@ -71,6 +71,11 @@ type Params struct {
 	BlockTimeMs      uint32
 	CheckpointPeriod uint32
 	GasLimit         uint64
+	// Confirmations is, for a PoW subnet, how deep its blocks must be to
+	// count as final (createPowSubnet; DefaultConfirmations otherwise); 0
+	// for other engines. It is not part of IGateway.SubnetParams, whose
+	// shape users' code depends on: IGateway.confirmations reads it.
+	Confirmations uint32
 }
 
 // Validator is one seat of a subnet, as IGateway.Validator.

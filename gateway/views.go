@@ -38,7 +38,8 @@ type (
 )
 
 func (p ABIParams) params() Params {
-	return Params{Engine(p.Engine), p.MinValidators, nonNil(p.MinCollateral), p.BlockTimeMs, p.CheckpointPeriod, p.GasLimit}
+	return Params{Engine: Engine(p.Engine), MinValidators: p.MinValidators, MinCollateral: nonNil(p.MinCollateral),
+		BlockTimeMs: p.BlockTimeMs, CheckpointPeriod: p.CheckpointPeriod, GasLimit: p.GasLimit}
 }
 
 func (x *call) subnet(id string) ([]any, error) {

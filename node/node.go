@@ -99,8 +99,10 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if kind.ValidatorKeys {
-		if keys.bls, err = crypto.LoadBLSKey(cfg.Path(cfg.Keys.Validator)); err != nil {
+	// A root whose engine does not vote (solo, pow) needs no BLS key, but
+	// a node with one can still hold seats in subnets that vote.
+	if blsPath := cfg.Path(cfg.Keys.Validator); kind.ValidatorKeys || fileExists(blsPath) {
+		if keys.bls, err = crypto.LoadBLSKey(blsPath); err != nil {
 			return nil, err
 		}
 	}
@@ -294,4 +296,9 @@ func (n *Node) Run(ctx context.Context) error {
 	n.closeHost()
 	n.log.Info("node stopped")
 	return err
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // Supply is aspen_supply's answer: a chain's native supply at its head and
-// where it came from. Supply = GenesisAlloc + Minted - Burned - FeesBurned.
+// where it came from. Supply = GenesisAlloc + Minted + Rewards - Burned -
+// FeesBurned (Rewards: a root's block rewards, paid to miners).
 // For a subnet, its parent's circulating supply for it is GenesisAlloc +
 // the value of every later fund - every release, so once no message is in
 // flight it equals Supply + FeesBurned: the books of both chains agree.
@@ -22,6 +23,7 @@ type Supply struct {
 	Minted       *hexutil.Big   `json:"minted"`     // by top-down messages
 	Burned       *hexutil.Big   `json:"burned"`     // by messages up to the parent
 	FeesBurned   *hexutil.Big   `json:"feesBurned"` // base fees (EIP-1559)
+	Rewards      *hexutil.Big   `json:"rewards"`    // block rewards minted to miners (roots only)
 	Supply       *hexutil.Big   `json:"supply"`
 }
 
@@ -58,10 +60,12 @@ func (a *aspenAPI) Supply(id string) (*Supply, error) {
 		return nil, err
 	}
 	minted, burned := gateway.SupplyCounters(gs)
+	rewards := new(big.Int).Mul(rt.gen.BlockRewardWei(), new(big.Int).SetUint64(head.Height))
 	supply := new(big.Int).Add(alloc, minted)
+	supply.Add(supply, rewards)
 	supply.Sub(supply, burned).Sub(supply, fees)
 	return &Supply{Subnet: id, Height: hexutil.Uint64(head.Height), GenesisAlloc: (*hexutil.Big)(alloc),
-		Minted: (*hexutil.Big)(minted), Burned: (*hexutil.Big)(burned), FeesBurned: (*hexutil.Big)(fees), Supply: (*hexutil.Big)(supply)}, nil
+		Minted: (*hexutil.Big)(minted), Burned: (*hexutil.Big)(burned), FeesBurned: (*hexutil.Big)(fees), Rewards: (*hexutil.Big)(rewards), Supply: (*hexutil.Big)(supply)}, nil
 }
 
 func baseFeeOf(h *types.Header) *big.Int {

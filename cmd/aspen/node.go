@@ -15,12 +15,24 @@ import (
 
 func nodeCmd() *cobra.Command {
 	var home string
+	var mine bool
+	var threads int
 	cmd := &cobra.Command{
-		Use:   "node --home DIR",
+		Use:   "node --home DIR [--mine [--mine-threads N]]",
 		Short: "Run a node from its home until SIGINT or SIGTERM",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.LoadNode(home)
 			if err != nil {
+				return err
+			}
+			// The flags override config.toml's [mining] for this run.
+			if cmd.Flags().Changed("mine") {
+				cfg.Mining.Enabled = mine
+			}
+			if cmd.Flags().Changed("mine-threads") {
+				cfg.Mining.Threads = threads
+			}
+			if err := cfg.Validate(); err != nil {
 				return err
 			}
 			log := newLogger(cfg)
@@ -34,6 +46,8 @@ func nodeCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&home, "home", "", "the node's home directory (made by `aspen init` or `aspen devnet`)")
+	cmd.Flags().BoolVar(&mine, "mine", false, "mine on every proof-of-work chain this node runs (reward and fees to its account)")
+	cmd.Flags().IntVar(&threads, "mine-threads", 1, "cores the nonce search may use, per proof-of-work chain")
 	_ = cmd.MarkFlagRequired("home")
 	return cmd
 }

@@ -83,6 +83,7 @@ type createOptions struct {
 	blockTime        time.Duration
 	checkpointPeriod uint32
 	gasLimit         uint64
+	confirmations    uint32 // pow only; 0: the gateway's default
 }
 
 // params checks the flags and builds the gateway's SubnetParams; the gateway
@@ -94,6 +95,9 @@ func (o createOptions) params() (gateway.ABIParams, error) {
 		return p, fmt.Errorf("--engine %q: use %s", o.engine, strings.Join(consensus.KindNames(), " or "))
 	}
 	p.Engine = uint8(e)
+	if o.confirmations > 0 && e != gateway.EnginePoW {
+		return p, fmt.Errorf("--confirmations is for pow subnets; %s blocks are final at once", e)
+	}
 	coll, err := parseCoins(o.minCollateral)
 	if err != nil {
 		return p, fmt.Errorf("--min-collateral: %w", err)
@@ -138,7 +142,12 @@ func subnetCreateCmd() *cobra.Command {
 				return err
 			}
 			defer g.Close()
-			tx, err := g.Transact(ctx, "createSubnet", nil, id.Name(), p)
+			var tx *client.SentTx
+			if o.confirmations > 0 {
+				tx, err = g.Transact(ctx, "createPowSubnet", nil, id.Name(), p, o.confirmations)
+			} else {
+				tx, err = g.Transact(ctx, "createSubnet", nil, id.Name(), p)
+			}
 			if err != nil {
 				return err
 			}
@@ -165,6 +174,7 @@ func subnetCreateCmd() *cobra.Command {
 	fl.DurationVar(&o.blockTime, "block-time", time.Second, "target block interval of the subnet")
 	fl.Uint32Var(&o.checkpointPeriod, "checkpoint-period", 10, "subnet blocks between bottom-up checkpoints")
 	fl.Uint64Var(&o.gasLimit, "gas-limit", 30_000_000, "block gas limit of the subnet")
+	fl.Uint32Var(&o.confirmations, "confirmations", 0, fmt.Sprintf("pow: blocks deep a block must be to be final (default %d)", gateway.DefaultConfirmations))
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/state"
+	"github.com/ethereum/go-ethereum/core/tracing"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/core/vm"
 	"github.com/ethereum/go-ethereum/params"
@@ -82,9 +83,13 @@ func (r *blockRun) apply(tx *gethtypes.Transaction, from common.Address, blockHa
 	return nil
 }
 
-// finish fills the header's roots and totals.
+// finish pays the block reward, if the chain has one, and fills the
+// header's roots and totals.
 func (r *blockRun) finish() {
 	h := r.header
+	if reward := r.e.genesis.BlockRewardWei(); reward.Sign() > 0 && h.Height > 0 {
+		r.statedb.AddBalance(h.Proposer, uint256.MustFromBig(reward), tracing.BalanceIncreaseRewardMineBlock)
+	}
 	h.StateRoot = r.statedb.IntermediateRoot(r.e.rules(h))
 	h.TxRoot = types.TxRoot(r.txs)
 	h.ReceiptRoot = types.ReceiptRoot(r.receipts)
