@@ -22,7 +22,10 @@ var ErrNoSubnet = errors.New("client: devnet.json lists no such subnet")
 // Devnet is devnet.json: everything a script or test needs to use a local
 // network that `aspen devnet` runs.
 type Devnet struct {
-	Network  string          `json:"network"`
+	Network string `json:"network"`
+	// Profile is the shape of the tree: "default", "layered" (a pow
+	// subnet with bft subnets below it) or "" for the root alone.
+	Profile  string          `json:"profile,omitempty"`
 	Gateway  string          `json:"gateway"`
 	Mnemonic string          `json:"mnemonic"`
 	Accounts []DevnetAccount `json:"accounts"`
@@ -56,18 +59,23 @@ type DevnetNode struct {
 	PeerID      string         `json:"peerId"`
 	P2P         string         `json:"p2p,omitempty"`
 	ValidatorOf []string       `json:"validatorOf"`
-	Log         string         `json:"log"`
+	// Mines says the node mines on the devnet's proof-of-work chains.
+	Mines bool   `json:"mines,omitempty"`
+	Log   string `json:"log"`
 	// Restart is the exact command line that starts this node again.
 	Restart []string `json:"restart"`
 }
 
 // DevnetSubnet is one chain of the devnet and the URLs that serve it.
 type DevnetSubnet struct {
-	ID      string   `json:"id"`
-	Engine  string   `json:"engine"`
-	ChainID uint64   `json:"chainId"`
-	RPC     []string `json:"rpc"`
-	WS      []string `json:"ws"`
+	ID          string `json:"id"`
+	Engine      string `json:"engine"`
+	ChainID     uint64 `json:"chainId"`
+	BlockTimeMs uint64 `json:"blockTimeMs,omitempty"`
+	// Confirmations is how deep a block of a pow chain is final.
+	Confirmations uint64   `json:"confirmations,omitempty"`
+	RPC           []string `json:"rpc"`
+	WS            []string `json:"ws"`
 }
 
 // ReadDevnet reads the manifest at path, or at path/devnet.json when path

@@ -49,7 +49,13 @@ type devnetOptions struct {
 	ChainID          uint64
 	Network          string
 	StartTimeout     time.Duration
-	Subnets          string // "default": build the default tree; "none": the root alone
+	Subnets          string // "default": build the profile's tree; "none": the root alone
+	// Profile is the tree's shape (trees); "" once Subnets says none.
+	Profile string
+	// PowBlockTime and Confirmations are those of the devnet's pow chains.
+	PowBlockTime  time.Duration
+	Confirmations uint32
+	MineThreads   int
 }
 
 // manifest is devnet.json (client.Devnet, which scripts and tests read).
@@ -83,6 +89,9 @@ func devnetCmd() *cobra.Command {
 			if o.Validators < len(treeNodes) && !f.Changed("subnets") {
 				o.Subnets = "none"
 			}
+			if o.Profile == profileLayered && !f.Changed("engine") {
+				o.Engine = treeEngine // a bft root anchors the layered tree
+			}
 			return runDevnet(cmd.Context(), cmd.OutOrStdout(), o)
 		},
 	}
@@ -90,7 +99,12 @@ func devnetCmd() *cobra.Command {
 	f.StringVar(&o.Home, "home", ".devnet", "directory for every node's home and devnet.json")
 	f.IntVar(&o.Validators, "validators", 4, "number of validator nodes (1 with --engine solo)")
 	f.StringVar(&o.Engine, "engine", treeEngine, "consensus engine of the root chain: "+strings.Join(consensus.KindNames(), " or "))
-	f.StringVar(&o.Subnets, "subnets", "default", "default: also run /NET/alpha (node0-2), /NET/beta (node1-3) and /NET/alpha/one (node0-2), every dev and node account funded on each; none: the root alone")
+	f.StringVar(&o.Subnets, "subnets", "default", "default: also run the --profile's subnets, every dev and node account funded on each; none: the root alone")
+	f.StringVar(&o.Profile, "profile", profileDefault, "the tree: default = /NET/alpha (node0-2), /NET/beta (node1-3), /NET/alpha/one (node0-2), all bft; "+
+		"layered = a pow /NET/wan (node0-3, all mining) with bft /NET/wan/lan1 (node0-2) and /NET/wan/lan2 (node1-3) at 200ms blocks")
+	f.DurationVar(&o.PowBlockTime, "pow-block-time", 2*time.Second, "target block time of the devnet's pow chains (the root with --engine pow, /NET/wan)")
+	f.Uint32Var(&o.Confirmations, "confirmations", 6, "blocks deep a block of a pow chain must be to be final (safe: half)")
+	f.IntVar(&o.MineThreads, "mine-threads", 1, "cores each node's miner may use per pow chain")
 	f.DurationVar(&o.BlockTime, "block-time", time.Second, "block time")
 	f.DurationVar(&o.IdleInterval, "idle-interval", 10*time.Second, "longest gap between empty blocks when idle")
 	f.Uint32Var(&o.CheckpointPeriod, "checkpoint-period", 10, "blocks between two checkpoints of each default subnet (bottom-up messages wait for one)")
@@ -113,10 +127,18 @@ func runDevnet(ctx context.Context, out io.Writer, o devnetOptions) error {
 		return fmt.Errorf("--validators %d: want 1 to 100", o.Validators)
 	case o.Subnets != "default" && o.Subnets != "none":
 		return fmt.Errorf("--subnets %q: use default or none", o.Subnets)
-	case o.Subnets == "default" && (!kind.ValidatorKeys || o.Validators < len(treeNodes)):
-		// The tree's subnets run treeEngine: their validators need BLS
-		// keys, which a node loads only when its root's engine uses them.
-		return fmt.Errorf("--subnets default needs --engine %s and at least %d validators; use --subnets none", treeEngine, len(treeNodes))
+	case trees[o.Profile] == nil:
+		return fmt.Errorf("--profile %q: use %s or %s", o.Profile, profileDefault, profileLayered)
+	case o.Subnets == "default" && (kind.SingleSequencer || o.Validators < len(treeNodes)):
+		// The tree's subnets have several validators each, and need peers.
+		return fmt.Errorf("--subnets default needs a root of several validators (--engine %s or pow) and at least %d of them; use --subnets none", treeEngine, len(treeNodes))
+	case o.Confirmations < 1 || o.Confirmations > config.MaxConfirmations:
+		return fmt.Errorf("--confirmations %d: want 1 to %d", o.Confirmations, config.MaxConfirmations)
+	case o.MineThreads < 1 || o.MineThreads > config.MaxMiningThreads:
+		return fmt.Errorf("--mine-threads %d: want 1 to %d", o.MineThreads, config.MaxMiningThreads)
+	}
+	if o.Subnets == "none" {
+		o.Profile = ""
 	}
 	home, err := filepath.Abs(o.Home)
 	if err != nil {
@@ -151,18 +173,19 @@ func runDevnet(ctx context.Context, out io.Writer, o devnetOptions) error {
 	if err := waitFirstBlock(ctx, procs, o.StartTimeout); err != nil {
 		return err
 	}
-	if o.Subnets == "default" {
+	if o.Profile != "" {
 		root := types.SubnetID(m.Network)
-		if _, err := os.Stat(filepath.Join(home, treeMarker)); err != nil {
+		if built := builtProfile(home); built == "" {
 			fundees, err := devFundees(homes)
 			if err != nil {
 				return err
 			}
-			if err := buildTree(ctx, out, homes, root, o.BlockTime, o.CheckpointPeriod, fundees); err != nil {
+			if err := buildTree(ctx, out, homes, root, o, fundees); err != nil {
 				return fmt.Errorf("build the subnet tree: %w", err)
 			}
 		} else {
-			for _, s := range defaultTree {
+			o.Profile = built // a resumed devnet keeps its shape
+			for _, s := range trees[o.Profile] {
 				for _, i := range s.members {
 					if err := waitServes(ctx, homes[i], subnetOf(root, s.name)); err != nil {
 						return err
@@ -170,7 +193,7 @@ func runDevnet(ctx context.Context, out io.Writer, o devnetOptions) error {
 				}
 			}
 		}
-		treeManifest(m, root)
+		treeManifest(m, root, o)
 	}
 	if err := writeJSONFile(filepath.Join(home, devnetManifest), m); err != nil {
 		return err
@@ -225,6 +248,9 @@ func prepareDevnet(o devnetOptions) (homes []*config.Node, resumed bool, err err
 		if !kind.SingleSequencer { // validators that talk need peers
 			cfg.P2P.Listen = []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", o.P2PPort+i)}
 		}
+		// Every node mines on the devnet's pow chains, if it has any.
+		cfg.Mining.Enabled = o.Engine == powEngine || o.Profile == profileLayered
+		cfg.Mining.Threads = o.MineThreads
 		homes, keys = append(homes, cfg), append(keys, k)
 	}
 	// Every node bootstraps from every other: a full mesh on loopback.
@@ -250,9 +276,21 @@ func prepareDevnet(o devnetOptions) (homes []*config.Node, resumed bool, err err
 	if kind.SingleSequencer {
 		validators = keys[:1]
 	}
-	gen, err := makeGenesis(initOptions{Network: o.Network, ChainID: o.ChainID, GasLimit: 30_000_000, BlockTime: o.BlockTime}, o.Engine, validators, fund)
+	blockTime := o.BlockTime
+	if o.Engine == powEngine {
+		blockTime = o.PowBlockTime
+	}
+	gen, err := makeGenesis(initOptions{Network: o.Network, ChainID: o.ChainID, GasLimit: 30_000_000, BlockTime: blockTime}, o.Engine, validators, fund)
 	if err != nil {
 		return nil, false, err
+	}
+	if !kind.Finality.Instant() {
+		// A pow root pays its miners; its depth is the devnet's.
+		gen.BlockReward = coins(powRootReward)
+		gen.Confirmations = uint64(o.Confirmations)
+		if err := gen.Validate(); err != nil {
+			return nil, false, err
+		}
 	}
 	for _, cfg := range homes {
 		if err := writeGenesis(cfg.Path(cfg.Genesis), gen); err != nil {
@@ -264,6 +302,9 @@ func prepareDevnet(o devnetOptions) (homes []*config.Node, resumed bool, err err
 	}
 	return homes, false, nil
 }
+
+// powRootReward is the block reward, in coins, of a devnet's pow root.
+const powRootReward = 2
 
 func buildManifest(o devnetOptions, self string, procs []*nodeProc) (*manifest, error) {
 	m := &manifest{Network: "/" + o.Network, Gateway: gatewayAddress, Mnemonic: devMnemonic}
@@ -284,7 +325,7 @@ func buildManifest(o devnetOptions, self string, procs []*nodeProc) (*manifest, 
 		if err != nil {
 			return nil, err
 		}
-		sub.ID, sub.ChainID, sub.Engine = gen.SubnetID, gen.ChainID, gen.Engine
+		sub.ID, sub.ChainID, sub.Engine, sub.BlockTimeMs, sub.Confirmations = gen.SubnetID, gen.ChainID, gen.Engine, gen.BlockTimeMs, gen.Confirmations
 		var p2pAddr string
 		if len(p.cfg.P2P.Listen) > 0 {
 			p2pAddr = p.cfg.P2P.Listen[0] + "/p2p/" + keys.PeerID
@@ -293,7 +334,7 @@ func buildManifest(o devnetOptions, self string, procs []*nodeProc) (*manifest, 
 		rpc, ws := "http://"+p.cfg.RPC.Listen, "ws://"+p.cfg.RPC.Listen
 		m.Nodes = append(m.Nodes, manifestNode{
 			Name: p.name, Home: p.cfg.Home, PID: p.cmd.Process.Pid, RPC: rpc, WS: ws,
-			Account: keys.Account, PeerID: keys.PeerID, P2P: p2pAddr, ValidatorOf: validatorOf(gen, keys),
+			Account: keys.Account, PeerID: keys.PeerID, P2P: p2pAddr, ValidatorOf: validatorOf(gen, keys), Mines: p.cfg.Mining.Enabled,
 			Log: p.logPath, Restart: p.restart,
 		})
 		sub.RPC = append(sub.RPC, rpc+gen.SubnetID)

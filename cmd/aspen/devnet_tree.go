@@ -7,6 +7,8 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -19,24 +21,50 @@ import (
 	"github.com/aspen-chain/aspen/types"
 )
 
-// treeSubnet is one subnet of the default devnet tree and the nodes (by
-// index) that validate it. Parents come before their children.
+// treeSubnet is one subnet of a devnet tree and the nodes (by index) that
+// validate it. Parents come before their children.
 type treeSubnet struct {
 	name    string // path below the root, e.g. "alpha/one"
 	members []int
+	engine  string        // "": treeEngine
+	block   time.Duration // 0: the devnet's --block-time
 }
 
-// treeNodes are the nodes the default tree needs.
+// treeNodes are the nodes every tree needs.
 var treeNodes = []int{0, 1, 2, 3}
 
-var defaultTree = []treeSubnet{
-	{"alpha", []int{0, 1, 2}},
-	{"beta", []int{1, 2, 3}},
-	{"alpha/one", []int{0, 1, 2}},
+// Profiles: the shapes of tree `aspen devnet --profile` builds.
+const (
+	profileDefault = "default"
+	profileLayered = "layered"
+)
+
+var trees = map[string][]treeSubnet{
+	profileDefault: {
+		{name: "alpha", members: []int{0, 1, 2}},
+		{name: "beta", members: []int{1, 2, 3}},
+		{name: "alpha/one", members: []int{0, 1, 2}},
+	},
+	// Layered consensus: fast local bft subnets ("microblocks") under a
+	// wide-area pow chain that folds their checkpoints into its blocks
+	// ("macroblocks"), under a bft root. Every node mines on wan.
+	profileLayered: {
+		{name: "wan", members: []int{0, 1, 2, 3}, engine: powEngine, block: 2 * time.Second},
+		{name: "wan/lan1", members: []int{0, 1, 2}, block: 200 * time.Millisecond},
+		{name: "wan/lan2", members: []int{1, 2, 3}, block: 200 * time.Millisecond},
+	},
 }
 
-// treeMarker is written once the tree is built: a resumed devnet's nodes
-// find their subnets in chain state; devnet only lists them.
+func (s treeSubnet) engineName() string {
+	if s.engine == "" {
+		return treeEngine
+	}
+	return s.engine
+}
+
+// treeMarker is written once the tree is built, holding its profile: a
+// resumed devnet's nodes find their subnets in chain state; devnet only
+// lists them.
 const treeMarker = "tree-built"
 
 const (
@@ -51,32 +79,39 @@ func subnetOf(root types.SubnetID, name string) types.SubnetID {
 // buildTree creates, funds and joins the default subnets through the
 // gateways, as a user would with aspen subnet and aspen xfer, and waits until
 // every member serves each subnet before going a level deeper.
-func buildTree(ctx context.Context, out io.Writer, homes []*config.Node, root types.SubnetID, blockTime time.Duration, period uint32, fundees []common.Address) error {
+func buildTree(ctx context.Context, out io.Writer, homes []*config.Node, root types.SubnetID, o devnetOptions, fundees []common.Address) error {
 	coin := big.NewInt(1e18)
 	coins := func(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), coin) }
-	for _, s := range defaultTree {
+	tree := trees[o.Profile]
+	for _, s := range tree {
 		id := subnetOf(root, s.name)
 		parent := id.Parent()
 		creator := homes[s.members[0]]
-		fmt.Fprintf(out, "creating %s (validators node%d, node%d, node%d)…\n", id, s.members[0], s.members[1], s.members[2])
+		fmt.Fprintf(out, "creating %s (%s, validators %s)…\n", id, s.engineName(), nodeNames(s.members))
 		g, err := treeClient(ctx, creator, parent)
 		if err != nil {
 			return err
 		}
-		engine, _ := gateway.EngineByName(treeEngine)
+		engine, _ := gateway.EngineByName(s.engineName())
 		params := gateway.ABIParams{Engine: uint8(engine), MinValidators: uint32(len(s.members)),
-			MinCollateral: coins(int64(len(s.members))), BlockTimeMs: uint32(blockTime.Milliseconds()),
-			CheckpointPeriod: max(period, 1), GasLimit: 30_000_000}
-		if _, err := g.Transact(ctx, "createSubnet", nil, id.Name(), params); err != nil {
+			MinCollateral: coins(int64(len(s.members))), BlockTimeMs: uint32(o.subnetBlockTime(s).Milliseconds()),
+			CheckpointPeriod: max(o.CheckpointPeriod, 1), GasLimit: 30_000_000}
+		var err2 error
+		if engine == gateway.EnginePoW {
+			_, err2 = g.Transact(ctx, "createPowSubnet", nil, id.Name(), params, o.Confirmations)
+		} else {
+			_, err2 = g.Transact(ctx, "createSubnet", nil, id.Name(), params)
+		}
+		if err2 != nil {
 			g.Close()
-			return fmt.Errorf("create %s: %w", id, err)
+			return fmt.Errorf("create %s: %w", id, err2)
 		}
 		// Every fund goes out at once (consecutive nonces) and is confirmed
 		// after: one or two blocks instead of one per account.
 		var sent []*client.PendingTx
 		for _, to := range fundees {
 			amount := coins(treeFundCoins)
-			if to == childCreator(root, s.name, homes) {
+			if to == childCreator(tree, root, s.name, homes) {
 				amount = coins(treeFundCoins + treeCreatorExtra)
 			}
 			p, err := g.Send(ctx, "fund", amount, string(id), to)
@@ -102,7 +137,40 @@ func buildTree(ctx context.Context, out io.Writer, homes []*config.Node, root ty
 			}
 		}
 	}
-	return os.WriteFile(filepath.Join(filepath.Dir(homes[0].Home), treeMarker), []byte("ok\n"), 0o644)
+	return os.WriteFile(filepath.Join(filepath.Dir(homes[0].Home), treeMarker), []byte(o.Profile+"\n"), 0o644)
+}
+
+// builtProfile is the profile of the tree already built under home, or ""
+// if none was.
+func builtProfile(home string) string {
+	data, err := os.ReadFile(filepath.Join(home, treeMarker))
+	if err != nil {
+		return ""
+	}
+	if p := strings.TrimSpace(string(data)); trees[p] != nil {
+		return p
+	}
+	return profileDefault // written before there were profiles
+}
+
+// subnetBlockTime is s's block time: its own, else the devnet's; a pow
+// subnet's is --pow-block-time.
+func (o devnetOptions) subnetBlockTime(s treeSubnet) time.Duration {
+	if s.engineName() == powEngine && o.PowBlockTime > 0 {
+		return o.PowBlockTime
+	}
+	if s.block > 0 {
+		return s.block
+	}
+	return o.BlockTime
+}
+
+func nodeNames(idx []int) string {
+	names := make([]string, len(idx))
+	for i, n := range idx {
+		names[i] = "node" + strconv.Itoa(n)
+	}
+	return strings.Join(names, ", ")
 }
 
 func treeClient(ctx context.Context, cfg *config.Node, chain types.SubnetID) (*client.Gateway, error) {
@@ -179,11 +247,20 @@ func waitServes(ctx context.Context, cfg *config.Node, id types.SubnetID) error 
 // of --engine for devnet roots and subnet create.
 const treeEngine = "bft"
 
+// powEngine is the engine of the layered tree's wide-area subnet and of a
+// devnet root started with --engine pow: nodes mine on it.
+const powEngine = "pow"
+
 // treeManifest adds the tree's subnets to m and each node's seats.
-func treeManifest(m *manifest, root types.SubnetID) {
-	for _, s := range defaultTree {
+func treeManifest(m *manifest, root types.SubnetID, o devnetOptions) {
+	m.Profile = o.Profile
+	for _, s := range trees[o.Profile] {
 		id := subnetOf(root, s.name)
-		sub := manifestSubnet{ID: string(id), Engine: treeEngine, ChainID: gateway.ChainIDFor(id)}
+		sub := manifestSubnet{ID: string(id), Engine: s.engineName(), ChainID: gateway.ChainIDFor(id),
+			BlockTimeMs: uint64(o.subnetBlockTime(s).Milliseconds())}
+		if s.engineName() == powEngine {
+			sub.Confirmations = uint64(o.Confirmations)
+		}
 		for _, i := range s.members {
 			n := &m.Nodes[i]
 			n.ValidatorOf = append(n.ValidatorOf, string(id))
@@ -217,8 +294,8 @@ func devFundees(homes []*config.Node) ([]common.Address, error) {
 
 // childCreator is the account that creates the subnets directly below name in
 // the tree (zero if none).
-func childCreator(root types.SubnetID, name string, homes []*config.Node) common.Address {
-	for _, s := range defaultTree {
+func childCreator(tree []treeSubnet, root types.SubnetID, name string, homes []*config.Node) common.Address {
+	for _, s := range tree {
 		if subnetOf(root, s.name).Parent() == subnetOf(root, name) {
 			if k, err := loadKeys(homes[s.members[0]]); err == nil {
 				return k.Account
