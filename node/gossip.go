@@ -32,6 +32,9 @@ const (
 	checkpointBurst = 8
 	maxBudgets      = 4096    // origins tracked at once; beyond, only idle ones are forgotten
 	maxSigChecks    = 1 << 14 // remembered signature checks per runtime
+	// maxBlockFuture is how far ahead of this node's clock a block's
+	// timestamp may be (go-ethereum allows 15 s too).
+	maxBlockFuture = 15 * time.Second
 )
 
 // bucket is a token bucket.
@@ -212,10 +215,16 @@ func (g *consensusGate) judge(origin string, data []byte) p2p.Verdict {
 		// first: it costs nothing.
 		return p2p.Ignore
 	}
+	now := g.now()
 	if m.Block != nil {
 		// A swapped body is the relay's doing whatever the height; cheaper
 		// than the signature.
 		if err := g.kind.CheckBlockBody(m.Block, g.body); err != nil {
+			return p2p.Reject
+		}
+		// Engines have no clock: a block from the future (which a miner
+		// would stamp to pull difficulty down) is refused here.
+		if t := m.Block.Header.TimeMs; t > uint64(now.Add(maxBlockFuture).UnixMilli()) {
 			return p2p.Reject
 		}
 	}
@@ -226,7 +235,6 @@ func (g *consensusGate) judge(origin string, data []byte) p2p.Verdict {
 	// rejected: an honest peer ahead of a set change we lag behind would
 	// otherwise be graylisted by us).
 	provable := height >= from && height <= next
-	now := g.now()
 	if !provable && !g.budget.left(origin, now) {
 		return p2p.Ignore
 	}

@@ -365,3 +365,32 @@ func certifiedBlock(t *testing.T, keys []*crypto.BLSSecretKey) (*types.Block, *t
 	}
 	return b, c
 }
+
+// TestConsensusGateRefusesBlocksFromTheFuture: engines have no clock, so
+// the gate is what keeps a block stamped far ahead (a miner pulling its
+// difficulty down, a proposer skewing the EVM's TIMESTAMP) off the network;
+// a block within the allowed drift passes.
+func TestConsensusGateRefusesBlocksFromTheFuture(t *testing.T) {
+	keys := gossipKeys(t, 4)
+	vs := gossipSet(t, keys)
+	clock := &gateClock{t: time.UnixMilli(1_800_000_000_000)}
+	g := gateAt(&types.Header{Height: 9}, vs, clock)
+	proposer := vs.Proposer(10, 0)
+	propose := func(timeMs uint64) []byte {
+		b := &types.Block{Header: &types.Header{SubnetID: gossipSubnet, Height: 10, TimeMs: timeMs, TxRoot: types.TxRoot(nil)}}
+		p := &bft.Proposal{Height: 10, POLRound: -1, Block: b, Validator: uint32(proposer)}
+		bft.SignProposal(keys[proposer], gossipSubnet, p)
+		enc, err := bft.EncodeMessage(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return enc
+	}
+	now := uint64(clock.t.UnixMilli())
+	if v := g.judge("near", propose(now+uint64(maxBlockFuture.Milliseconds())-1)); v != p2p.Accept {
+		t.Fatalf("block within the drift: verdict %v, want accept", v)
+	}
+	if v := g.judge("far", propose(now+uint64(maxBlockFuture.Milliseconds())+1000)); v != p2p.Reject {
+		t.Fatalf("block %s ahead: verdict %v, want reject", maxBlockFuture+time.Second, v)
+	}
+}

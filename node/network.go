@@ -21,7 +21,10 @@ import (
 // its blocks to peers that sync.
 func (rt *runtime) joinNetwork() error {
 	var err error
-	cg := newConsensusGate(rt.id, rt.kind, rt.head.Load, rt.vals.Load, time.Now)
+	// The gate measures heights from the final block: under probabilistic
+	// finality a block at or below the tentative head may be a rival
+	// branch the engine must see.
+	cg := newConsensusGate(rt.id, rt.kind, rt.Final, rt.vals.Load, time.Now)
 	rt.consensusTopic, err = rt.host.Join(p2p.ConsensusTopic(rt.id), func(_ context.Context, origin string, data []byte) p2p.Verdict {
 		// Stateless checks and the signature (gossip.go); the engine judges
 		// the rest. A peer that relays garbage is penalised by gossipsub.
