@@ -229,12 +229,23 @@ func TestCrossMessagesSurviveAValidatorCrash(t *testing.T) {
 // the child burned.
 func checkBooks(t *testing.T, d *devnet) {
 	t.Helper()
-	n1, err := gethrpc.Dial(d.m.Nodes[1].RPC) // node1 serves every subnet of the tree
+	checkEdges(t, d, []treeEdge{{"", "/devnet/alpha"}, {"", "/devnet/beta"}, {"/devnet/alpha", "/devnet/alpha/one"}})
+}
+
+// treeEdge is a parent (a path below the node's RPC URL, "" for the root)
+// and one of its children.
+type treeEdge struct{ parent, child string }
+
+// checkEdges asserts the books of every edge, read from node1, which must
+// serve every chain named.
+func checkEdges(t *testing.T, d *devnet, edges []treeEdge) {
+	t.Helper()
+	n1, err := gethrpc.Dial(d.m.Nodes[1].RPC)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer n1.Close()
-	for _, edge := range []struct{ parent, child string }{{"", "/devnet/alpha"}, {"", "/devnet/beta"}, {"/devnet/alpha", "/devnet/alpha/one"}} {
+	for _, edge := range edges {
 		var sup struct {
 			Supply     *hexutil.Big `json:"supply"`
 			FeesBurned *hexutil.Big `json:"feesBurned"`
