@@ -14,7 +14,8 @@ import (
 // (before any further Step), and performs what Ready said in field order:
 // persist, send, move the head (Head), commit Final, mark Safe, then serve
 // Build and Verify, whose answers (Built, BuildFailed, Verdict) go back in
-// through Step.
+// through Step, and hand Seal to its Sealer, whose answer (Sealed) comes
+// back later.
 type Engine interface {
 	Step(msg Message) error
 	Tick()
@@ -71,7 +72,13 @@ type Synced struct {
 	NextValidators []types.Validator
 }
 
+// Sealed answers a SealRequest: the same block with its seal (for pow, the
+// nonce that gives it enough work). It may answer a request a newer one
+// replaced: the block is still good if its parent is.
+type Sealed struct{ Block *types.Block }
+
 func (Replay) isMessage()      {}
+func (Sealed) isMessage()      {}
 func (Synced) isMessage()      {}
 func (Built) isMessage()       {}
 func (BuildFailed) isMessage() {}
@@ -86,6 +93,28 @@ type BuildRequest struct {
 	Parent common.Hash
 	// Evidence of misbehaviour (encoded by the engine) to include in the block.
 	Evidence [][]byte
+	// Difficulty, when not nil, gives the block's Header.Difficulty from
+	// its parent (the header of Parent) and the time the driver stamps on
+	// it: proof-of-work difficulty depends on that time, which only the
+	// driver knows. Nil: the block has none (0).
+	Difficulty func(parent *types.Header, timeMs uint64) uint64
+}
+
+// SealRequest asks the driver's Sealer to seal Block (for pow, to search a
+// nonce). A newer request replaces the older; Block nil: stop sealing.
+type SealRequest struct{ Block *types.Block }
+
+// Sealer is what the driver needs of whatever seals blocks for an engine
+// that asks it to (pow's miner; the simulator's stand-in with virtual
+// delays). Sealing runs beside the engine; its results reach the engine as
+// Sealed messages.
+type Sealer interface {
+	// Seal starts sealing b, abandoning any earlier request. found is
+	// called, from any goroutine and at most once per request, with a copy
+	// of b carrying its seal; it must not block.
+	Seal(b *types.Block, found func(*types.Block))
+	// Stop abandons the current request, if any. A later Seal starts again.
+	Stop()
 }
 
 // Outbound is an encoded engine message to send; To is a peer ID or "" for all.
@@ -130,7 +159,7 @@ type HeadMove struct {
 
 // Ready is what the driver must do now, in field order: write Persist to the
 // WAL and sync it, send Send, move the head (Head), commit Final, mark Safe,
-// then serve Build and Verify.
+// then serve Build and Verify, and hand Seal to the Sealer.
 type Ready struct {
 	Persist [][]byte
 	Send    []Outbound
@@ -143,6 +172,10 @@ type Ready struct {
 	Safe   *BlockID
 	Build  *BuildRequest
 	Verify []*types.Block
+	// Seal, when not nil, is handed to the driver's Sealer after Build and
+	// Verify are served: a newer request replaces the older; Block nil:
+	// stop sealing.
+	Seal *SealRequest
 	// SyncTo, when above the engine's height, says the network has finalized
 	// up to at least that height and this node should fetch the blocks it
 	// missed through block sync (then report them with Synced).
@@ -152,5 +185,5 @@ type Ready struct {
 // IsEmpty reports whether nothing needs doing.
 func (r Ready) IsEmpty() bool {
 	return len(r.Persist) == 0 && len(r.Send) == 0 && r.Head == nil && len(r.Final) == 0 && r.Safe == nil &&
-		r.Build == nil && len(r.Verify) == 0 && r.SyncTo == 0
+		r.Build == nil && len(r.Verify) == 0 && r.Seal == nil && r.SyncTo == 0
 }

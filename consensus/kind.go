@@ -76,6 +76,14 @@ type Kind struct {
 	// validator of subnet equivocated, and checks everything but its
 	// signatures, which Offence.Verify checks. Nil: no evidence of its own.
 	Evidence func(subnet types.SubnetID, payload []byte) (Offence, error)
+	// NewSealer makes what seals this engine's blocks (pow: a miner with
+	// threads workers); nil for engines that do not ask to seal.
+	NewSealer func(threads int) Sealer
+	// CheckHeader checks h against its parent by the engine's rules alone
+	// (pow: linkage, height, timestamp, difficulty and work), for block
+	// sync and light verification. Errors wrap ErrMalformed. Nil: the
+	// engine has no rule a header can be checked by without a certificate.
+	CheckHeader func(parent, h *types.Header, cfg Config) error
 	// ReportEvidence turns one piece of evidence a final block of the
 	// engine carries into the payload Evidence decodes, for the parent;
 	// vs is the set whose seats the evidence names.
@@ -86,7 +94,8 @@ type Kind struct {
 type Finality struct {
 	// Depth is 0 for instant finality: a block is final when the engine
 	// emits it. Above 0 finality is probabilistic: a block may still be
-	// replaced until Depth blocks are built on it.
+	// replaced until Depth blocks are built on it. It is the kind's
+	// default; a chain may choose another (Config.Confirmations).
 	Depth uint64
 }
 
@@ -113,6 +122,27 @@ type Config struct {
 	// engine does not know against the header (for an EVM chain, the
 	// transactions against TxRoot); cheap and deterministic.
 	CheckBody func(*types.Block) error
+
+	// HeadHeader is the header of Head, for engines that check a block
+	// against its parent (pow); nil: unknown, and the first block above
+	// Head is checked less (its work, not its difficulty's derivation).
+	HeadHeader *types.Header
+	// Tentative are the blocks committed above Head that are not final yet,
+	// lowest first, for an engine with probabilistic finality to resume
+	// on. Nil: the engine rewinds the chain to Head at start.
+	Tentative []*types.Block
+	// Mine: an engine where any node may make blocks (pow) makes them
+	// only when it is set.
+	Mine bool
+	// Confirmations is, for an engine with probabilistic finality, how
+	// deep a block must be to be final; 0: the kind's Finality.Depth.
+	Confirmations uint64
+	// BlockTimeMs is the time between blocks an engine that retargets its
+	// difficulty aims for; 0: the engine's default.
+	BlockTimeMs uint64
+	// Difficulty is a proof-of-work chain's genesis and minimum
+	// difficulty; 0: the engine's default.
+	Difficulty uint64
 }
 
 // Signer seals a block hash with the node's account key. Signing must be

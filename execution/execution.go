@@ -40,6 +40,8 @@ type Attributes struct {
 	Proposer  common.Address
 	ParentRef types.ParentRef
 	Evidence  [][]byte // copied into the block as is
+	// Difficulty is the block's proof-of-work difficulty (pow); 0: none.
+	Difficulty uint64
 }
 
 // Executed is a block together with the outcome of executing it on its parent's

@@ -43,6 +43,10 @@ type Header struct {
 	// that decides the next height. Absent from the encoding when empty, so
 	// blocks without a change hash as before.
 	NextValidators []Validator `rlp:"optional"`
+	// Difficulty is the work a proof-of-work block must carry (pow checks
+	// it against the nonce in Seal); 0 for engines without work. Absent
+	// from the encoding when 0, so other engines' blocks hash as before.
+	Difficulty uint64 `rlp:"optional"`
 }
 
 // unsealed is Header without Seal, the preimage of the hash.
@@ -62,6 +66,7 @@ type unsealed struct {
 	ParentRef   ParentRef
 	Evidence    common.Hash
 	NextVals    []Validator `rlp:"optional"`
+	Difficulty  uint64      `rlp:"optional"`
 }
 
 // Hash is keccak256(rlp(header without seal)).
@@ -69,6 +74,7 @@ func (h *Header) Hash() common.Hash {
 	enc, err := rlp.EncodeToBytes(&unsealed{
 		h.SubnetID, h.Height, h.ParentHash, h.TimeMs, h.Proposer, h.StateRoot, h.TxRoot,
 		h.ReceiptRoot, h.Bloom, h.GasLimit, h.GasUsed, h.baseFee(), h.ParentRef, h.EvidenceHash, h.NextValidators,
+		h.Difficulty,
 	})
 	if err != nil {
 		panic("types: header is not encodable: " + err.Error()) // only fixed-size fields and a big.Int

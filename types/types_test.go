@@ -179,3 +179,40 @@ func TestCommitSignerBitmap(t *testing.T) {
 		t.Fatalf("commit round trip: %v %+v", err, got)
 	}
 }
+
+// TestDifficultyOptional: a header without difficulty hashes exactly as it
+// did before the field existed (a fixed hash, computed then); one with
+// difficulty hashes differently, round-trips with and without a validator
+// change, and keeps it through Copy. The seal (a pow nonce) stays out of the
+// hash.
+func TestDifficultyOptional(t *testing.T) {
+	const before = "0x1d4c17107c651992b646d3fbce81126071ce569e170517a6802574050aeace12"
+	h := header()
+	if got := h.Hash().Hex(); got != before {
+		t.Fatalf("a header without difficulty hashes to %s, want the pre-difficulty %s", got, before)
+	}
+	h.Difficulty = 1
+	if h.Hash().Hex() == before {
+		t.Fatal("difficulty is not part of the hash")
+	}
+	if c := h.Copy(); c.Difficulty != 1 || c.Hash() != h.Hash() {
+		t.Fatalf("Copy lost the difficulty: %d", c.Difficulty)
+	}
+	withNonce := h.Copy()
+	withNonce.Seal = []byte{0, 0, 0, 0, 0, 0, 0, 42}
+	if withNonce.Hash() != h.Hash() {
+		t.Fatal("the seal (nonce) changes the hash")
+	}
+	for _, nv := range [][]Validator{nil, {{Address: common.HexToAddress("0x07"), Power: 2}}} {
+		h := header()
+		h.Difficulty, h.NextValidators, h.Seal = 12345, nv, []byte{1}
+		enc, err := rlp.EncodeToBytes(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Header
+		if err := rlp.DecodeBytes(enc, &back); err != nil || back.Difficulty != 12345 || back.Hash() != h.Hash() || len(back.NextValidators) != len(nv) {
+			t.Fatalf("round trip with %d next validators: %v, difficulty %d", len(nv), err, back.Difficulty)
+		}
+	}
+}

@@ -28,15 +28,31 @@ type Harness struct {
 	// safe blocks (Ready.Safe); engines with instant finality make none.
 	Moves []consensus.HeadMove
 	Safes []consensus.BlockID
+	// Seals counts the seal requests (Ready.Seal) answered.
+	Seals int
+	// Seal answers a seal request (Ready.Seal with a block); nil: the
+	// block with an 8-byte zero seal, which difficulty 1 accepts.
+	Seal func(b *types.Block) *types.Block
 	// Trace is every Ready the engine produced, RLP-encoded, for determinism checks.
 	Trace bytes.Buffer
 	heads map[uint64]common.Hash
+	// head is the tip the head moves left; chain the blocks below it by
+	// height (with what was final), headers what the harness has seen.
+	head    consensus.BlockID
+	chain   map[uint64]common.Hash
+	headers map[common.Hash]*types.Header
+	sealing *types.Block // the seal request pending
 }
 
 // NewHarness wraps e, whose chain starts at genesis.
 func NewHarness(t testing.TB, e consensus.Engine, genesis common.Hash) *Harness {
-	return &Harness{T: t, Engine: e, heads: map[uint64]common.Hash{0: genesis}}
+	return &Harness{T: t, Engine: e, heads: map[uint64]common.Hash{0: genesis},
+		head: consensus.BlockID{Hash: genesis}, chain: map[uint64]common.Hash{0: genesis},
+		headers: map[common.Hash]*types.Header{}}
 }
+
+// Head is the tip the engine's head moves left the chain at.
+func (h *Harness) Head() consensus.BlockID { return h.head }
 
 // Drain performs every pending Ready, answering builds with empty blocks.
 func (h *Harness) Drain() {
@@ -66,6 +82,14 @@ func (h *Harness) Drain() {
 				SubnetID: "/suite", Height: rd.Build.Height, ParentHash: rd.Build.Parent,
 				TimeMs: rd.Build.Height * 1000,
 			}}
+			if rd.Build.Difficulty != nil {
+				parent := h.headers[rd.Build.Parent]
+				if parent == nil {
+					parent = &types.Header{Height: rd.Build.Height - 1}
+				}
+				b.Header.Difficulty = rd.Build.Difficulty(parent, b.Header.TimeMs)
+			}
+			h.headers[b.Hash()] = b.Header
 			if err := h.Engine.Step(consensus.Built{Block: b}); err != nil {
 				h.T.Fatalf("step built block %d: %v", rd.Build.Height, err)
 			}
@@ -75,7 +99,39 @@ func (h *Harness) Drain() {
 				h.T.Fatalf("step verdict: %v", err)
 			}
 		}
+		if rd.Seal != nil {
+			h.sealing = rd.Seal.Block // a newer request replaces the older; nil stops
+		}
 	}
+}
+
+// SealNow answers the pending seal request, if any, and drains. Ticks
+// calls it after each tick: sealing takes a tick, so a mining engine makes
+// at most one block a tick rather than an endless chain in one Drain.
+func (h *Harness) SealNow() {
+	b := h.sealing
+	if b == nil {
+		return
+	}
+	h.sealing = nil
+	h.Seals++
+	sealed := h.seal(b)
+	if sealed.Hash() != b.Hash() {
+		h.T.Fatalf("sealing changed the hash of block %d", sealed.Height())
+	}
+	if err := h.Engine.Step(consensus.Sealed{Block: sealed}); err != nil {
+		h.T.Fatalf("step sealed block %d: %v", sealed.Height(), err)
+	}
+	h.Drain()
+}
+
+func (h *Harness) seal(b *types.Block) *types.Block {
+	if h.Seal != nil {
+		return h.Seal(b)
+	}
+	hd := b.Header.Copy()
+	hd.Seal = make([]byte, 8)
+	return &types.Block{Header: hd, Txs: b.Txs, Evidence: b.Evidence}
 }
 
 // moveHead checks a head move against the final blocks and records it.
@@ -87,10 +143,25 @@ func (h *Harness) moveHead(m consensus.HeadMove) {
 	if r := m.Rewind; r != nil && r.Height < final {
 		h.T.Fatalf("engine rewound to block %d below its final block %d", r.Height, final)
 	}
+	if r := m.Rewind; r != nil {
+		if got, ok := h.chain[r.Height]; !ok || got != r.Hash || r.Height > h.head.Height {
+			h.T.Fatalf("engine rewound to block %d %s, not on the chain it made (head %d)", r.Height, r.Hash, h.head.Height)
+		}
+		for n := r.Height + 1; n <= h.head.Height; n++ {
+			delete(h.chain, n)
+		}
+		h.head = *r
+	}
 	for i, b := range m.Blocks {
 		if i > 0 && b.Header.ParentHash != m.Blocks[i-1].Hash() {
 			h.T.Fatalf("head move: block %d does not extend the block before it", b.Height())
 		}
+		if b.Header.ParentHash != h.head.Hash || b.Height() != h.head.Height+1 {
+			h.T.Fatalf("head move: block %d does not extend the head %d", b.Height(), h.head.Height)
+		}
+		h.head = consensus.BlockID{Height: b.Height(), Hash: b.Hash()}
+		h.chain[b.Height()] = b.Hash()
+		h.headers[b.Hash()] = b.Header
 	}
 	h.Moves = append(h.Moves, m)
 }
@@ -122,6 +193,7 @@ func (h *Harness) Ticks(n int) {
 	for i := 0; i < n; i++ {
 		h.Engine.Tick()
 		h.Drain()
+		h.SealNow()
 	}
 }
 

@@ -23,6 +23,10 @@ var ErrNoWAL = errors.New("driver: engine asked to persist votes but no WAL is c
 // driver has no network.
 var ErrNoTransport = errors.New("driver: engine asked to send messages but no transport is configured")
 
+// ErrNoSealer is returned when an engine asks to seal a block but the
+// driver was given no Sealer.
+var ErrNoSealer = errors.New("driver: engine asked to seal a block but no sealer is configured")
+
 // Clock is the wall time the driver reads. Tests inject a fake one.
 type Clock interface {
 	Now() time.Time
@@ -105,6 +109,11 @@ type Config struct {
 	// OnStepError is called for every input the engine rejected (bad
 	// signature, old height...): the node counts them.
 	OnStepError func(err error)
+	// Sealer seals the blocks an engine asks it to (Ready.Seal; pow's
+	// miner). Run hands what it finds back to the engine and stops it when
+	// it ends; a stepped driver's caller supplies its own and hands sealed
+	// blocks in with HandleSealed. Nil: the engine must never ask to seal.
+	Sealer consensus.Sealer
 }
 
 // Driver owns one engine. Create it with New, then either run it with Run
@@ -119,6 +128,7 @@ type Driver struct {
 	notify chan struct{}
 	inbox  chan consensus.PeerMessage
 	synced chan []Synced
+	sealed chan *types.Block
 	// executed holds blocks this node built or verified, by hash, until they
 	// are final, so a final block is never executed twice.
 	executed map[common.Hash]*execution.Executed
@@ -145,6 +155,7 @@ func New(cfg Config, engine consensus.Engine, exec execution.Executor, pool Pool
 		notify:   make(chan struct{}, 1),
 		inbox:    make(chan consensus.PeerMessage, inboxSize),
 		synced:   make(chan []Synced, 4),
+		sealed:   make(chan *types.Block, sealedSize),
 		executed: make(map[common.Hash]*execution.Executed),
 	}
 }
@@ -152,6 +163,10 @@ func New(cfg Config, engine consensus.Engine, exec execution.Executor, pool Pool
 // inboxSize bounds peer messages waiting for the engine; beyond it they are
 // dropped (and counted by the caller) rather than stalling the network reader.
 const inboxSize = 4096
+
+// sealedSize bounds sealed blocks waiting for Run; beyond it they are
+// dropped (a sealer finds one per request, and requests replace each other).
+const sealedSize = 16
 
 // Deliver queues a peer's engine message. It never blocks; it returns false
 // when the inbox is full and the message was dropped.
@@ -185,6 +200,9 @@ func (d *Driver) PoolChanged() {
 func (d *Driver) Run(ctx context.Context) error {
 	ticks, stop := d.cfg.Clock.NewTicker(d.cfg.Tick)
 	defer stop()
+	if d.cfg.Sealer != nil {
+		defer d.cfg.Sealer.Stop()
+	}
 	if err := d.Start(); err != nil {
 		return err
 	}
@@ -201,6 +219,8 @@ func (d *Driver) Run(ctx context.Context) error {
 			err = d.HandlePeer(m)
 		case blocks := <-d.synced:
 			err = d.HandleSynced(blocks)
+		case b := <-d.sealed:
+			err = d.HandleSealed(b)
 		}
 		if err != nil {
 			return err
@@ -269,6 +289,11 @@ func (d *Driver) process() error {
 		for _, b := range rd.Verify {
 			d.stepVerdict(b, d.verify(b))
 		}
+		if rd.Seal != nil {
+			if err := d.seal(rd.Seal); err != nil {
+				return err
+			}
+		}
 		if rd.SyncTo > d.head.Height && d.cfg.OnSyncTo != nil {
 			d.cfg.OnSyncTo(rd.SyncTo)
 		}
@@ -319,6 +344,9 @@ func (d *Driver) build(req *consensus.BuildRequest) consensus.Message {
 		}
 	}
 	attrs := execution.Attributes{TimeMs: now, Proposer: d.cfg.Proposer, ParentRef: ref, Evidence: req.Evidence}
+	if req.Difficulty != nil {
+		attrs.Difficulty = req.Difficulty(d.head, now)
+	}
 	start := d.cfg.Clock.Now()
 	e, err := d.exec.Build(d.head, attrs, d.pool.Source())
 	d.stage("build", start)
@@ -328,6 +356,29 @@ func (d *Driver) build(req *consensus.BuildRequest) consensus.Message {
 	}
 	d.executed[e.Block.Hash()] = e
 	return consensus.Built{Block: e.Block}
+}
+
+// seal hands a seal request to the sealer; what it finds comes back
+// through Run (found) or the stepped caller (HandleSealed).
+func (d *Driver) seal(req *consensus.SealRequest) error {
+	if d.cfg.Sealer == nil {
+		return ErrNoSealer
+	}
+	if req.Block == nil {
+		d.cfg.Sealer.Stop()
+		return nil
+	}
+	d.cfg.Sealer.Seal(req.Block, d.found)
+	return nil
+}
+
+// found is the sealer's callback, on any goroutine: it never blocks.
+func (d *Driver) found(b *types.Block) {
+	select {
+	case d.sealed <- b:
+	default:
+		d.cfg.Log.Warn("sealed block dropped: the driver is behind", "height", b.Height())
+	}
 }
 
 // verify executes b and returns the verdict, or nil when b references a

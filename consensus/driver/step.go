@@ -18,7 +18,7 @@ var ErrStarted = errors.New("driver: already started")
 // A driver can be stepped by its caller instead of running its own loop: the
 // simulator owns many drivers in one goroutine and decides when each sees a
 // tick or a message. In that mode the caller calls Start once, then any of
-// Tick, HandlePeer, HandlePoolChanged and HandleSynced; each handles one input
+// Tick, HandlePeer, HandlePoolChanged, HandleSynced and HandleSealed; each handles one input
 // and performs every Ready that follows before it returns, exactly as Run does
 // for the same input (Run is a loop around these methods). Time comes only
 // from Config.Clock.Now; Clock.NewTicker is never called in this mode. The
@@ -91,6 +91,19 @@ func (d *Driver) HandleSynced(blocks []Synced) error {
 	}
 	if err := d.applySynced(blocks); err != nil {
 		return err
+	}
+	return d.process()
+}
+
+// HandleSealed steps a block the sealer sealed into the engine and performs
+// what follows. A stepped driver's caller calls it with what its Sealer
+// found; Run calls it with what Config.Sealer handed back.
+func (d *Driver) HandleSealed(b *types.Block) error {
+	if !d.started {
+		return ErrNotStarted
+	}
+	if err := d.engine.Step(consensus.Sealed{Block: b}); err != nil && d.cfg.OnStepError != nil {
+		d.cfg.OnStepError(err)
 	}
 	return d.process()
 }

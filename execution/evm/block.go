@@ -137,7 +137,7 @@ func (e *Executor) Build(parent *types.Header, attrs execution.Attributes, txs e
 		return nil, fmt.Errorf("evm: block time %d ms must be after the parent's %d ms", attrs.TimeMs, parent.TimeMs)
 	}
 	h := e.nextHeader(parent, attrs.TimeMs, attrs.Proposer)
-	h.ParentRef = attrs.ParentRef
+	h.ParentRef, h.Difficulty = attrs.ParentRef, attrs.Difficulty
 	run, err := e.startBlock(parent, h)
 	if err != nil {
 		return nil, err

@@ -54,7 +54,7 @@ var allowed = map[string][]string{
 
 	"execution/evm":     {"config", "execution", "gateway", "store", "types", "xnet", "crypto", "consensus"},
 	"consensus/driver":  {"consensus", "execution", "types"},
-	"consensus/engines": {"consensus", "consensus/solo", "consensus/bft"},
+	"consensus/engines": {"consensus", "consensus/solo", "consensus/bft", "consensus/pow"},
 	"rpc":               {"execution", "types", "rpc/internal/memback"},
 	"client":            {"types", "gateway", "crypto", "xnet"},
 
@@ -78,7 +78,7 @@ var testAllowed = map[string][]string{
 	"consensus/solo":   {"consensus/consensustest", "internal/testkeys"},
 	"consensus/pow":    {"consensus/consensustest", "internal/testkeys"},
 	"consensus/driver": {"config", "consensus/solo", "consensus/bft", "execution/evm", "mempool", "store", "internal/testkeys", "consensus/engines"},
-	"consensus/consensustest": {"consensus/driver", "consensus/solo", "consensus/bft", "execution/evm",
+	"consensus/consensustest": {"consensus/driver", "consensus/solo", "consensus/bft", "consensus/pow", "execution/evm",
 		"store", "mempool", "config", "execution", "internal/testkeys", "consensus/engines"},
 	"consensus/wal":     {"consensus", "consensus/bft", "crypto", "types", "internal/testkeys"},
 	"consensus":         {"internal/testkeys"},
