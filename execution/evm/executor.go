@@ -209,7 +209,7 @@ func (e *Executor) commitGenesis(blob []byte) error {
 		ReceiptRoot: gethtypes.EmptyReceiptsHash,
 		GasLimit:    gen.GasLimit,
 		BaseFee:     gen.BaseFeeWei(),
-		// MERGE-POW: Difficulty: gen.Difficulty, // a proof-of-work chain retargets from it
+		Difficulty:  gen.Difficulty, // a proof-of-work chain retargets from it
 	}
 	rules := e.rules(h)
 	h.StateRoot = sdb.IntermediateRoot(rules)
