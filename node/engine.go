@@ -30,19 +30,31 @@ type engineKeys struct {
 	bls     *crypto.BLSSecretKey
 }
 
-// newEngine makes the subnet's engine of kind k at the chain's head; vs
+// newEngine makes the subnet's engine of kind k on the chain's final block,
+// with the tentative blocks above it (probabilistic finality only); vs
 // decides the next height. The BLS key goes to the engine even without a
 // seat in vs: a set change may seat this node later (it then starts voting).
-func newEngine(k consensus.Kind, cfg *config.Node, gen *config.Genesis, vs *consensus.ValidatorSet, keys engineKeys, head *types.Header, tick time.Duration) (consensus.Engine, error) {
+func newEngine(k consensus.Kind, cfg *config.Node, gen *config.Genesis, vs *consensus.ValidatorSet, keys engineKeys, final *types.Header, tentative []*types.Block, tick time.Duration) (consensus.Engine, error) {
+	return k.New(engineConfig(cfg, gen, vs, keys, final, tentative, tick))
+}
+
+// engineConfig is the consensus.Config of gen's chain on this node.
+func engineConfig(cfg *config.Node, gen *config.Genesis, vs *consensus.ValidatorSet, keys engineKeys, final *types.Header, tentative []*types.Block, tick time.Duration) consensus.Config {
 	bt := cfg.Consensus.BlockTime.Duration
-	return k.New(consensus.Config{
-		Subnet:     gen.ID(),
-		Validators: vs,
-		BLSKey:     keys.bls,
-		Signer:     keys.account,
-		Account:    keys.account.address,
-		Height:     head.Height,
-		Head:       head.Hash(),
+	return consensus.Config{
+		Subnet:        gen.ID(),
+		Validators:    vs,
+		BLSKey:        keys.bls,
+		Signer:        keys.account,
+		Account:       keys.account.address,
+		Height:        final.Height,
+		Head:          final.Hash(),
+		HeadHeader:    final,
+		Tentative:     tentative,
+		Mine:          cfg.Mining.Enabled,
+		Confirmations: gen.Confirmations,
+		BlockTimeMs:   gen.BlockTimeMs,
+		Difficulty:    gen.Difficulty,
 		Timing: consensus.Timing{
 			BlockTime:    ticks(bt, tick),
 			IdleInterval: ticks(cfg.Consensus.IdleInterval.Duration, tick),
@@ -52,5 +64,5 @@ func newEngine(k consensus.Kind, cfg *config.Node, gen *config.Genesis, vs *cons
 			Delta:        ticks(250*time.Millisecond, tick),
 		},
 		CheckBody: types.CheckTxRoot, // a relay must not swap a proposal's transactions
-	})
+	}
 }

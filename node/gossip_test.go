@@ -281,11 +281,11 @@ func TestSyncedBlockBodyMustMatchHeader(t *testing.T) {
 	vs := gossipSet(t, keys)
 	b, c := certifiedBlock(t, keys)
 	rt := &syncer{id: gossipSubnet, kind: bft.Kind}
-	if err := rt.verifyCertified(vs, b, c); err != nil {
+	if err := rt.verifyCertified(vs, nil, b, c); err != nil {
 		t.Fatalf("genuine block: %v", err)
 	}
 	swapped := &types.Block{Header: b.Header}
-	if err := rt.verifyCertified(vs, swapped, c); !errors.Is(err, bft.ErrBadBody) {
+	if err := rt.verifyCertified(vs, nil, swapped, c); !errors.Is(err, bft.ErrBadBody) {
 		t.Fatalf("swapped body: %v, want bft.ErrBadBody", err)
 	}
 }

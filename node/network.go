@@ -199,9 +199,11 @@ func (rt *runtime) onStepError(err error) {
 // blockSource serves committed blocks to block sync.
 type blockSource struct{ rt *runtime }
 
-func (c blockSource) Head() *types.Header { return c.rt.head.Load() }
+// Head is the final block: a tentative block (pow) may still be replaced,
+// and peers commit what block sync hands them as final.
+func (c blockSource) Head() *types.Header { return c.rt.Final() }
 func (c blockSource) BlockByNumber(h uint64) (*types.Block, error) {
-	if h > c.rt.head.Load().Height {
+	if h > c.rt.Final().Height {
 		return nil, nil
 	}
 	return c.rt.store.BlockByNumber(h)

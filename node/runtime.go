@@ -142,7 +142,11 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 	rt.account = keys.account
 	rt.setValidators(vs)
 	tick := tickFor(cfg.Consensus.BlockTime.Duration)
-	eng, err := newEngine(kind, cfg, gen, vs, keys, head, tick)
+	final, tentative, err := rt.tentativeBlocks(head)
+	if err != nil {
+		return err
+	}
+	eng, err := newEngine(kind, cfg, gen, vs, keys, final, tentative, tick)
 	if err != nil {
 		return err
 	}
@@ -163,8 +167,12 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 			return err
 		}
 		dcfg.Transport = topicTransport{rt.consensusTopic}
-		rt.sync = newSyncer(rt)
+		rt.sync = newSyncer(rt, engineConfig(cfg, gen, vs, keys, final, nil, tick))
 		dcfg.OnSyncTo = rt.sync.request
+	}
+	if kind.NewSealer != nil && cfg.Mining.Enabled {
+		dcfg.Sealer = kind.NewSealer(cfg.Mining.Threads)
+		rt.log.Info("mining", "threads", cfg.Mining.Threads, "reward to", keys.account.address)
 	}
 	rt.engine = eng
 	rt.driver = driver.New(dcfg, eng, x, poolAdapter{rt}, head)
@@ -355,4 +363,23 @@ func (p poolSenders) KnownSender(h common.Hash) (common.Address, bool) {
 		return common.Address{}, false
 	}
 	return p.rt.pool.KnownSender(h)
+}
+
+// tentativeBlocks returns the chain's final block and the committed blocks
+// above it up to head, lowest first: an engine with probabilistic finality
+// resumes on them. Under solo and bft the head is final and there are none.
+func (rt *runtime) tentativeBlocks(head *types.Header) (*types.Header, []*types.Block, error) {
+	final := rt.exec.Finalized()
+	if final.Height >= head.Height {
+		return head, nil, nil
+	}
+	var out []*types.Block
+	for h := final.Height + 1; h <= head.Height; h++ {
+		b, err := rt.store.BlockByNumber(h)
+		if err != nil || b == nil {
+			return nil, nil, fmt.Errorf("node: tentative block %d of %s: %v", h, rt.id, err)
+		}
+		out = append(out, b)
+	}
+	return final, out, nil
 }

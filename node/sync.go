@@ -17,8 +17,11 @@ import (
 // syncer catches a runtime up through block sync when its engine saw the
 // network ahead of it, asking the peers its peer book picks.
 type syncer struct {
-	id      types.SubnetID
-	kind    consensus.Kind // verifies the certificates of synced blocks
+	id   types.SubnetID
+	kind consensus.Kind // verifies the certificates of synced blocks
+	// engine is the chain's engine config, for kinds whose headers are
+	// their own proof (pow: Kind.CheckHeader) rather than a certificate.
+	engine  consensus.Config
 	host    p2p.Host
 	log     *slog.Logger
 	metrics *metrics
@@ -29,8 +32,8 @@ type syncer struct {
 	book    *peerBook // owned by loop's goroutine
 }
 
-func newSyncer(rt *runtime) *syncer {
-	return &syncer{id: rt.id, kind: rt.kind, host: rt.host, log: rt.log, metrics: rt.metrics, chain: &rt.chain,
+func newSyncer(rt *runtime, engine consensus.Config) *syncer {
+	return &syncer{id: rt.id, kind: rt.kind, engine: engine, host: rt.host, log: rt.log, metrics: rt.metrics, chain: &rt.chain,
 		vals:    rt.vals.Load,
 		deliver: func(b []driver.Synced) { rt.driver.DeliverSynced(b) },
 		wanted:  make(chan uint64, 1), book: newPeerBook(time.Now)}
@@ -104,13 +107,15 @@ func (s *syncer) once(ctx context.Context) {
 			return
 		}
 		var verified []driver.Synced // blocks that name a next set move vs
+		parent := head
 		for _, it := range items {
-			if err := s.verifyCertified(vs, it.Block, it.Commit); err != nil {
+			if err := s.verifyCertified(vs, parent, it.Block, it.Commit); err != nil {
 				s.log.Warn("peer served a block we cannot verify", "peer", peer, "height", it.Block.Height(), "err", err)
 				s.metrics.rejected.WithLabelValues(string(s.id), "blocksync").Inc()
 				break
 			}
 			verified = append(verified, driver.Synced{Block: it.Block, Commit: it.Commit})
+			parent = it.Block.Header
 			if nv := it.Block.Header.NextValidators; len(nv) > 0 {
 				next, err := consensus.NewValidatorSet(nv)
 				if err != nil {
@@ -156,15 +161,28 @@ func (s *syncer) banned(peer string, d time.Duration, why string) {
 }
 
 // verifyCertified checks that c certifies b under vs, the set deciding b's
-// height, and that b's body is the one its header commits to.
-func (s *syncer) verifyCertified(vs *consensus.ValidatorSet, b *types.Block, c *types.Commit) error {
-	if c == nil || c.BlockHash != b.Hash() || c.Height != b.Height() || b.Header.SubnetID != s.id {
-		return errors.New("certificate does not name this block")
+// height, and that b's body is the one its header commits to. For an
+// engine whose headers are their own proof (pow), b must instead follow
+// parent by the engine's rules (linkage, difficulty, work).
+//
+// A pow peer serves the blocks it holds final; a node that syncs trusts
+// that they are on the heaviest chain, as a node joining any Nakamoto
+// chain trusts the peers it first hears from, and the engine takes over
+// from the synced block on (see docs/ARCHITECTURE.md §4).
+func (s *syncer) verifyCertified(vs *consensus.ValidatorSet, parent *types.Header, b *types.Block, c *types.Commit) error {
+	if b.Header.SubnetID != s.id {
+		return errors.New("block of another subnet")
 	}
 	// The certificate covers the header only: a peer could serve a
 	// certified header with another body.
 	if err := s.kind.CheckBlockBody(b, types.CheckTxRoot); err != nil {
 		return err
+	}
+	if s.kind.VerifyCommit == nil && s.kind.CheckHeader != nil {
+		return s.kind.CheckHeader(parent, b.Header, s.engine)
+	}
+	if c == nil || c.BlockHash != b.Hash() || c.Height != b.Height() {
+		return errors.New("certificate does not name this block")
 	}
 	if s.kind.VerifyCommit == nil {
 		return fmt.Errorf("engine %s makes no certificates to verify", s.kind.Name)

@@ -23,17 +23,23 @@ func marshalHeader(h *types.Header) map[string]any {
 		baseFee = new(big.Int)
 	}
 	zero := hexutil.Uint64(0)
+	// A pow block's difficulty and nonce (the 8-byte seal) are real; other
+	// engines have none and show zeros, as post-merge Ethereum does.
+	nonce := emptyNonce
+	if h.Difficulty > 0 && len(h.Seal) == len(nonce) {
+		copy(nonce[:], h.Seal)
+	}
 	return map[string]any{
 		"number":                (*hexutil.Big)(new(big.Int).SetUint64(h.Height)),
 		"hash":                  h.Hash(),
 		"parentHash":            h.ParentHash,
-		"nonce":                 emptyNonce,
+		"nonce":                 nonce,
 		"mixHash":               common.Hash{},
 		"sha3Uncles":            gethtypes.EmptyUncleHash,
 		"logsBloom":             h.Bloom,
 		"stateRoot":             h.StateRoot,
 		"miner":                 h.Proposer,
-		"difficulty":            (*hexutil.Big)(new(big.Int)),
+		"difficulty":            (*hexutil.Big)(new(big.Int).SetUint64(h.Difficulty)),
 		"extraData":             hexutil.Bytes{},
 		"gasLimit":              hexutil.Uint64(h.GasLimit),
 		"gasUsed":               hexutil.Uint64(h.GasUsed),
