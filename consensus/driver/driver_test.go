@@ -299,3 +299,23 @@ func TestDriverWaitsForTheParentBeforeJudging(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// sealingEngine asks once for a block to be sealed.
+type sealingEngine struct{ done bool }
+
+func (e *sealingEngine) Step(consensus.Message) error { return nil }
+func (e *sealingEngine) Tick()                        {}
+func (e *sealingEngine) HasReady() bool               { return !e.done }
+func (e *sealingEngine) Ready() consensus.Ready {
+	return consensus.Ready{Seal: &consensus.SealRequest{Block: &types.Block{Header: &types.Header{Height: 1}}}}
+}
+func (e *sealingEngine) Advance() { e.done = true }
+
+// TestDriverNeedsASealerToSeal: an engine asking to seal with no Sealer
+// configured stops the driver with ErrNoSealer.
+func TestDriverNeedsASealerToSeal(t *testing.T) {
+	d := driver.New(driver.Config{Clock: &manualClock{ticks: make(chan time.Time)}}, &sealingEngine{}, nil, emptyPool{}, &types.Header{})
+	if err := d.Run(context.Background()); !errors.Is(err, driver.ErrNoSealer) {
+		t.Fatalf("Run returned %v, want ErrNoSealer", err)
+	}
+}

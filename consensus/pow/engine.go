@@ -28,9 +28,10 @@ const (
 	DefaultMaxBytes  = 256 << 20 // their encoded size
 	maxOrphans       = 256       // blocks waiting for their parent
 	maxOrphanBytes   = 64 << 20
-	maxInvalid       = 1024 // hashes remembered as invalid
-	askTicks         = 10   // ticks before asking again for the same block
-	rebuildTicks     = 10   // ticks before rebuilding an empty block for waiting txs
+	maxInvalid       = 1024         // hashes remembered as invalid
+	askTicks         = 10           // ticks before asking again for the same block
+	rebuildTicks     = 10           // ticks before rebuilding an empty block for waiting txs
+	keepFinal        = MaxGetBlocks // final blocks kept below the final one, to serve peers
 )
 
 // Config is the engine's configuration; zero values take the defaults.
@@ -594,8 +595,10 @@ func (e *Engine) Advance() {
 		e.buildFor = e.best
 	}
 	e.rd = consensus.Ready{}
-	// What the driver acted on two Readies ago stands: drop what is below.
-	if e.finalBefore.descends(e.tree.root) && e.finalBefore != e.tree.root {
-		e.tree.rebase(e.finalBefore)
+	// What the driver acted on two Readies ago stands: drop what is more
+	// than keepFinal below it. The final blocks kept serve peers that were
+	// partitioned and still have to switch to them.
+	if h := e.finalBefore.id.Height; h > e.tree.root.id.Height+keepFinal {
+		e.tree.rebase(e.finalBefore.ancestor(h - keepFinal))
 	}
 }

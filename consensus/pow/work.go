@@ -97,7 +97,7 @@ func CheckWork(h *types.Header) error {
 //
 //   - gap < 3/4 of the block time: one step up (blocks come too fast);
 //   - gap up to 3/2 of the block time: unchanged;
-//   - longer: down by step × min(gap/blockTime, 8).
+//   - longer: down by step × min(gap/blockTime, 4), so at most halved.
 //
 // A parent without difficulty (genesis) gives minDifficulty. Difficulties
 // below 8 have no step and never move, so a chain at minimum difficulty 1
@@ -124,7 +124,7 @@ func NextDifficulty(parent *types.Header, timeMs uint64, blockTimeMs, minDifficu
 			}
 		case gap <= blockTimeMs*3/2:
 		default:
-			down := step * min(gap/blockTimeMs, 8) // step <= MaxUint64/8: no overflow
+			down := step * min(gap/blockTimeMs, 4) // step <= MaxUint64/8: no overflow
 			if down >= d {
 				d = 0
 			} else {
