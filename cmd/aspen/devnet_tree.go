@@ -111,7 +111,7 @@ func buildTree(ctx context.Context, out io.Writer, homes []*config.Node, root ty
 		var sent []*client.PendingTx
 		for _, to := range fundees {
 			amount := coins(treeFundCoins)
-			if to == childCreator(tree, root, s.name, homes) {
+			if createsChildren(tree, root, s.name, homes, to) {
 				amount = coins(treeFundCoins + treeCreatorExtra)
 			}
 			p, err := g.Send(ctx, "fund", amount, string(id), to)
@@ -292,15 +292,15 @@ func devFundees(homes []*config.Node) ([]common.Address, error) {
 	return out, nil
 }
 
-// childCreator is the account that creates the subnets directly below name in
-// the tree (zero if none).
-func childCreator(tree []treeSubnet, root types.SubnetID, name string, homes []*config.Node) common.Address {
+// createsChildren reports whether addr creates one of the subnets directly
+// below name in the tree (the first member of each does).
+func createsChildren(tree []treeSubnet, root types.SubnetID, name string, homes []*config.Node, addr common.Address) bool {
 	for _, s := range tree {
 		if subnetOf(root, s.name).Parent() == subnetOf(root, name) {
-			if k, err := loadKeys(homes[s.members[0]]); err == nil {
-				return k.Account
+			if k, err := loadKeys(homes[s.members[0]]); err == nil && k.Account == addr {
+				return true
 			}
 		}
 	}
-	return common.Address{}
+	return false
 }

@@ -221,7 +221,7 @@ func (e *Executor) execute(block *types.Block) (*execution.Executed, error) {
 	if err != nil {
 		return nil, err
 	}
-	want.StateRoot, want.ParentRef = h.StateRoot, h.ParentRef
+	want.StateRoot, want.ParentRef, want.Difficulty = h.StateRoot, h.ParentRef, h.Difficulty
 	run, err := e.startBlock(parent, want)
 	if err != nil {
 		return nil, err
