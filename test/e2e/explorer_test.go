@@ -149,7 +149,7 @@ func (p *page) errors() []string {
 
 func (p *page) text(sel string) string {
 	p.t.Helper()
-	return eval[string](p, fmt.Sprintf("(document.querySelector(%q) || {innerText: ''}).innerText", sel))
+	return eval[string](p, fmt.Sprintf("(document.querySelector(%q) || {textContent: ''}).textContent", sel))
 }
 
 // TestExplorer drives the explorer node1 serves on the default devnet in
