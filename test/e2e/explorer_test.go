@@ -110,15 +110,26 @@ func eval[T any](p *page, js string) T {
 	return v
 }
 
-// waitJS polls a JavaScript condition until it holds.
+// waitJS polls a JavaScript condition until it holds; on a timeout it
+// reports where the page is and what it shows.
 func (p *page) waitJS(what string, timeout time.Duration, js string) {
 	p.t.Helper()
-	waitFor(p.t, what, timeout, func() bool {
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
 		ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
-		defer cancel()
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
-		return err == nil && ok
-	})
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			at := eval[string](p, `location.hash + "\n" + document.querySelector('main').innerText`)
+			p.t.Fatalf("timed out after %s waiting for %s (last error %v); the page is at %s\nerrors the page reported: %v", timeout, what, err, at, p.errors())
+		}
+		<-tick.C
+	}
 }
 
 func (p *page) goTo(fragment string) {
@@ -130,7 +141,7 @@ func (p *page) screenshot(name string) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, time.Minute)
 	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		p.t.Fatalf("screenshot %s: %v", name, err)
 	}
