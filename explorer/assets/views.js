@@ -353,7 +353,7 @@ export async function address(params) {
     el('h2', null, 'On every subnet this node serves'),
     table(['subnet', 'balance', 'nonce', 'code'], rows),
     code ? el('details', null, el('summary', null, `code on ${s}`), el('pre.raw', null, code)) : null);
-  if (served(s)) out.append(el('h2', null, `Recent transactions on ${s}`), await recentTxs(s, a));
+  if (served(s)) out.append(el('h2', null, `Recent transactions on ${s}`), ...(await recentTxs(s, a)));
   return out;
 }
 
@@ -497,7 +497,8 @@ export async function searchPage(params) {
   }
   if (/^(\/[a-z0-9-]+)+$/.test(text)) {
     const near = state.tree.filter((s) => s.id.startsWith(text) || text.startsWith(s.id));
-    out.append(el('p.notice', null, `No subnet ${text} in this node's tree.`), near.length ? el('ul', null, near.map((s) => el('li', { 'data-row': '' }, subnetLink(s.id)))) : null);
+    out.append(el('p.notice', null, `No subnet ${text} in this node's tree.`));
+    if (near.length) out.append(el('ul', null, near.map((s) => el('li', { 'data-row': '' }, subnetLink(s.id)))));
     return out;
   }
   out.append(el('p.notice', null, 'Search takes a block number, a block or transaction hash, an address (0x and 40 hex digits), a message ID or a subnet path like /devnet/alpha.'));

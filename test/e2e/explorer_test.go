@@ -263,6 +263,12 @@ func TestExplorer(t *testing.T) {
 	p.run("search for the fund's tx",
 		chromedp.KeyEvent("/"),
 		chromedp.WaitVisible(chromedp.CSS(`#q:focus`)),
+		// The protocol's key events type the "/" too, which a real keyboard's
+		// cancelled keydown does not: start from an empty box.
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('q').value = ''`))
+			return err
+		}),
 		chromedp.SendKeys(chromedp.CSS(`#q`), fund.Tx.Hex()+"\r"))
 	p.waitJS("the fund's transaction page", 30*time.Second,
 		`location.hash.startsWith('#/tx?') && [...document.querySelectorAll('h2')].some(h => h.innerText === 'Call: fund')`)
