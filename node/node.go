@@ -21,6 +21,7 @@ import (
 	"github.com/aspen-chain/aspen/config"
 	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/crypto"
+	"github.com/aspen-chain/aspen/explorer"
 	"github.com/aspen-chain/aspen/p2p"
 	"github.com/aspen-chain/aspen/p2p/libp2p"
 	"github.com/aspen-chain/aspen/rpc"
@@ -140,6 +141,7 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	}
+	mux.Handle(explorer.Prefix, explorer.Handler())
 	mux.Handle("/", n.rpc)
 	n.server = rpc.NewHTTPServer(mux, rcfg)
 	return n, nil

@@ -15,7 +15,7 @@ var layers = [][]string{
 		"gateway", "mempool", "p2p/libp2p", "blocksync", "rpc/internal/memback", "config"},
 	// 3: what composes one chain: execution, the driver, the RPC server, the
 	// client, and the registry of built-in engines.
-	{"execution/evm", "consensus/driver", "rpc", "client", "consensus/engines"},
+	{"execution/evm", "consensus/driver", "rpc", "client", "consensus/engines", "explorer"},
 	// 4: whole nodes and the whole-network simulator.
 	{"node", "sim"},
 	// 5: programs and tests that drive real processes.
@@ -57,10 +57,11 @@ var allowed = map[string][]string{
 	"consensus/engines": {"consensus", "consensus/solo", "consensus/bft", "consensus/pow"},
 	"rpc":               {"execution", "types", "rpc/internal/memback"},
 	"client":            {"types", "gateway", "crypto", "xnet"},
+	"explorer":          {"gateway"},
 
 	"node": {"blocksync", "config", "consensus", "consensus/engines",
 		"consensus/driver", "consensus/wal", "crypto", "execution", "execution/evm", "gateway",
-		"mempool", "p2p", "p2p/libp2p", "rpc", "store", "types", "xnet"},
+		"mempool", "p2p", "p2p/libp2p", "rpc", "store", "types", "xnet", "explorer"},
 	"sim": {"consensus", "consensus/bft", "consensus/solo", "consensus/pow", "consensus/driver", "consensus/engines",
 		"consensus/wal", "crypto", "types", "config", "execution", "execution/evm", "gateway", "store", "xnet",
 		"mempool"},

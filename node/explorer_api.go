@@ -1,0 +1,171 @@
+package node
+
+import (
+	"math/big"
+	"sort"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+
+	"github.com/aspen-chain/aspen/gateway"
+)
+
+// TreeValidator is one seat of a subnet in aspen_tree.
+type TreeValidator struct {
+	Owner      common.Address `json:"owner"`
+	Power      hexutil.Uint64 `json:"power"`
+	Collateral *hexutil.Big   `json:"collateral,omitempty"` // as the parent records it; absent for the root
+	P2PAddr    string         `json:"p2pAddr,omitempty"`
+}
+
+// TreeSubnet is one subnet of aspen_tree: what this node serves of it and
+// what its parent's gateway records about it. A subnet the node does not
+// serve appears from its parent's records alone (served false, no height).
+type TreeSubnet struct {
+	ID               string          `json:"id"`
+	Parent           string          `json:"parent"`
+	Served           bool            `json:"served"` // its JSON-RPC is at /<id> on this node
+	Role             string          `json:"role,omitempty"`
+	Status           string          `json:"status"` // registered | active | killed
+	Engine           string          `json:"engine"`
+	ChainID          hexutil.Uint64  `json:"chainId"`
+	Height           *hexutil.Uint64 `json:"height,omitempty"`
+	HeadTime         *hexutil.Uint64 `json:"headTime,omitempty"` // unix seconds of the head block
+	LastBlockAge     *float64        `json:"lastBlockAgeSeconds,omitempty"`
+	BlockTimeMs      hexutil.Uint64  `json:"blockTimeMs,omitempty"`
+	CheckpointPeriod hexutil.Uint64  `json:"checkpointPeriod,omitempty"`
+	Validators       []TreeValidator `json:"validators"`
+	TotalPower       hexutil.Uint64  `json:"totalPower"`
+	// From the parent's gateway at its final block; absent for the root.
+	CirculatingSupply    *hexutil.Big    `json:"circulatingSupply,omitempty"`
+	LastCheckpointHeight *hexutil.Uint64 `json:"lastCheckpointHeight,omitempty"`
+	LastCheckpointHash   *common.Hash    `json:"lastCheckpointHash,omitempty"`
+	ConfigNumber         *hexutil.Uint64 `json:"configNumber,omitempty"`
+	// Messages queued each way and not yet applied, where this node can
+	// count them: down needs the parent, up needs both chains.
+	DownQueued *hexutil.Uint64 `json:"downQueued,omitempty"`
+	UpQueued   *hexutil.Uint64 `json:"upQueued,omitempty"`
+}
+
+// Tree is aspen_tree: every subnet this node serves and every child its
+// served chains' gateways record (killed ones included, with their status),
+// sorted by ID, so the root comes first and a child follows its parent.
+func (a *aspenAPI) Tree() ([]TreeSubnet, error) {
+	served := a.n.runtimeList()
+	byID := map[string]*TreeSubnet{}
+	now := time.Now()
+	for _, rt := range served {
+		head := rt.head.Load()
+		role := "follower"
+		if rt.voter.Load() {
+			role = "validator"
+		}
+		h, ht := hexutil.Uint64(head.Height), hexutil.Uint64(head.Time())
+		age := max(now.Sub(time.UnixMilli(int64(head.TimeMs))).Seconds(), 0)
+		s := &TreeSubnet{ID: string(rt.id), Parent: string(rt.id.Parent()), Served: true, Role: role, Status: gateway.StatusActive.String(),
+			Engine: rt.gen.Engine, ChainID: hexutil.Uint64(rt.gen.ChainID), Height: &h, HeadTime: &ht, LastBlockAge: &age,
+			CheckpointPeriod: hexutil.Uint64(rt.period), Validators: []TreeValidator{}}
+		if vs := rt.vals.Load(); vs != nil {
+			for _, v := range vs.All() {
+				s.Validators = append(s.Validators, TreeValidator{Owner: v.Address, Power: hexutil.Uint64(v.Power)})
+			}
+			s.TotalPower = hexutil.Uint64(vs.TotalPower())
+		}
+		byID[s.ID] = s
+	}
+	// Each served chain's gateway tells about its children: the subnets
+	// this node does not serve, and the parent's side of those it does.
+	for _, rt := range served {
+		gs, _, err := headGateway(&rt.chain)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range gateway.ReadChildren(gs, rt.id) {
+			rec, err := gateway.ReadSubnet(gs, rt.id, id)
+			if err != nil {
+				return nil, err
+			}
+			s, ok := byID[string(id)]
+			if !ok {
+				s = &TreeSubnet{ID: string(id), Parent: string(rt.id), Engine: rec.Params.Engine.String(), ChainID: hexutil.Uint64(rec.ChainID), Validators: []TreeValidator{}}
+				byID[s.ID] = s
+			}
+			fillFromParent(s, rec)
+		}
+	}
+	// Up queues: a served child's messages sent up and not yet applied by
+	// its parent (whose records were read above).
+	for _, rt := range served {
+		if rt.parent == nil {
+			continue
+		}
+		pgs, _, err := headGateway(rt.parent)
+		if err != nil {
+			continue
+		}
+		gs, _, err := headGateway(&rt.chain)
+		if err != nil {
+			continue
+		}
+		sent, applied := gateway.UpNonce(gs), gateway.UpApplied(pgs, rt.parent.ID(), rt.id)
+		q := hexutil.Uint64(0)
+		if sent > applied {
+			q = hexutil.Uint64(sent - applied)
+		}
+		byID[string(rt.id)].UpQueued = &q
+		down := gateway.TopDownNonce(pgs, rt.parent.ID(), rt.id)
+		if done := gateway.AppliedTopDown(gs); down > done {
+			d := hexutil.Uint64(down - done)
+			byID[string(rt.id)].DownQueued = &d
+		} else {
+			d := hexutil.Uint64(0)
+			byID[string(rt.id)].DownQueued = &d
+		}
+	}
+	out := make([]TreeSubnet, 0, len(byID))
+	for _, s := range byID {
+		out = append(out, *s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// fillFromParent copies what the parent's gateway records about child s.
+func fillFromParent(s *TreeSubnet, rec *gateway.Subnet) {
+	s.Status = rec.Status.String()
+	s.BlockTimeMs = hexutil.Uint64(rec.Params.BlockTimeMs)
+	s.CheckpointPeriod = hexutil.Uint64(rec.Params.CheckpointPeriod)
+	s.CirculatingSupply = (*hexutil.Big)(new(big.Int).Set(nonNilBig(rec.CirculatingSupply)))
+	lh, cn := hexutil.Uint64(rec.LastCheckpointHeight), hexutil.Uint64(rec.ConfigNumber)
+	hash := rec.LastCheckpointHash
+	s.LastCheckpointHeight, s.LastCheckpointHash, s.ConfigNumber = &lh, &hash, &cn
+	if s.Served {
+		// The child's own set decides its blocks; the parent's record adds
+		// the collateral and peer address of each seat.
+		for i := range s.Validators {
+			for _, v := range rec.Validators {
+				if v.Owner == s.Validators[i].Owner {
+					s.Validators[i].Collateral = (*hexutil.Big)(nonNilBig(v.Collateral))
+					s.Validators[i].P2PAddr = v.P2PAddr
+				}
+			}
+		}
+		return
+	}
+	var total uint64
+	for _, v := range rec.Validators {
+		p := gateway.PowerOf(v.Collateral)
+		total += p
+		s.Validators = append(s.Validators, TreeValidator{Owner: v.Owner, Power: hexutil.Uint64(p),
+			Collateral: (*hexutil.Big)(nonNilBig(v.Collateral)), P2PAddr: v.P2PAddr})
+	}
+	s.TotalPower = hexutil.Uint64(total)
+}
+
+func nonNilBig(b *big.Int) *big.Int {
+	if b == nil {
+		return new(big.Int)
+	}
+	return b
+}
