@@ -221,7 +221,15 @@ func (s *simulation) newDriver(n *node, e consensus.Engine) *driver.Driver {
 			return types.ParentRef{Height: h.Height(), Hash: h.Hash()}
 		}
 	}
-	return driver.New(cfg, e, executor{s, n}, pool, n.app.head().Header)
+	head := n.app.head().Header
+	if r := n.app.real; r != nil {
+		head = r.exec.Head() // above the final block when blocks are tentative (pow)
+	}
+	if s.f.pow != nil {
+		n.sealer = s.newSealer(n)
+		cfg.Sealer = n.sealer
+	}
+	return driver.New(cfg, e, executor{s, n}, pool, head)
 }
 
 // driverLog sends the driver's log to Scenario.Log, or nowhere.

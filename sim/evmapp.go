@@ -28,6 +28,12 @@ type evmApp struct {
 	// (CrossMsgApplied system logs) against the gateway's applied nonce.
 	downApplied uint64
 	feesBurned  *big.Int // base fees of the committed blocks
+	// reinjected are the transactions the driver gave back to the pool
+	// from blocks a reorg dropped; forgetBack (a broken pool, for the
+	// tests) forgets them, and forgotten are those.
+	reinjected []*gethtypes.Transaction
+	forgetBack bool
+	forgotten  map[common.Hash]bool
 }
 
 // sched is one transaction the workload submits to every pool of a chain at a tick.
@@ -50,16 +56,20 @@ func (w *evmWork) add(at uint64, from common.Address, tx *gethtypes.Transaction)
 
 // pending is what n's pool holds: due transactions whose nonce its head
 // state has not used, by sender then nonce.
-func (w *evmWork) pending(x *evm.Executor) []sched {
+func (w *evmWork) pending(x *evm.Executor) []sched { return w.pendingAt(x, nil, nil) }
+
+// pendingAt is pending against the state of header (nil: the head),
+// leaving out the transactions in forgotten.
+func (w *evmWork) pendingAt(x *evm.Executor, header *types.Header, forgotten map[common.Hash]bool) []sched {
 	var out []sched
 	nonces := map[common.Address]uint64{}
 	for _, s := range w.txs {
-		if s.at > *w.now {
+		if s.at > *w.now || forgotten[s.tx.Hash()] {
 			continue
 		}
 		n, ok := nonces[s.from]
 		if !ok {
-			n, _ = x.Nonce(nil, s.from)
+			n, _ = x.Nonce(header, s.from)
 			nonces[s.from] = n
 		}
 		if s.tx.Nonce() >= n {
@@ -78,14 +88,17 @@ func (w *evmWork) pending(x *evm.Executor) []sched {
 // evmPool is one node's pool over the chain's workload.
 type evmPool struct{ a *evmApp }
 
-func (p evmPool) Source() execution.TxSource { return &listSource{txs: p.a.work.pending(p.a.exec)} }
+func (p evmPool) Source() execution.TxSource {
+	return &listSource{txs: p.a.work.pendingAt(p.a.exec, nil, p.a.forgotten)}
+}
 func (p evmPool) Status() consensus.PoolStatus {
-	return consensus.PoolStatus{Pending: len(p.a.work.pending(p.a.exec))}
+	return consensus.PoolStatus{Pending: len(p.a.work.pendingAt(p.a.exec, nil, p.a.forgotten))}
 }
 
-// Reinject needs to do nothing: the workload keeps every transaction until
-// the node's head state used its nonce, so a rewound one is offered again.
-func (evmPool) Reinject([]*gethtypes.Transaction) {}
+// Reinject only records what it is given (the run checks each reaches the
+// final chain): the workload keeps every transaction until the node's head
+// state used its nonce, so a rewound one is offered again.
+func (p evmPool) Reinject(txs []*gethtypes.Transaction) { p.a.reinject(txs) }
 
 // listSource hands out txs in order; Pop skips the rest of a sender's.
 type listSource struct {
@@ -114,9 +127,7 @@ func (s *listSource) Pop() {
 // (the gateway's applied nonce moves by the number of CrossMsgApplied logs).
 func (a *evmApp) committed(e *execution.Executed, applied common.Hash) error {
 	h := e.Block.Header
-	if h.BaseFee != nil {
-		a.feesBurned.Add(a.feesBurned, new(big.Int).Mul(h.BaseFee, new(big.Int).SetUint64(h.GasUsed)))
-	}
+	a.bookFees(h)
 	gs, err := a.exec.GatewayState(h)
 	if err != nil {
 		return err
@@ -133,6 +144,13 @@ func (a *evmApp) committed(e *execution.Executed, applied common.Hash) error {
 	}
 	a.downApplied = now
 	return nil
+}
+
+// bookFees adds the base fees block h burned.
+func (a *evmApp) bookFees(h *types.Header) {
+	if h.BaseFee != nil {
+		a.feesBurned.Add(a.feesBurned, new(big.Int).Mul(h.BaseFee, new(big.Int).SetUint64(h.GasUsed)))
+	}
 }
 
 // parentChain serves a child executor the messages its parent queued, from
