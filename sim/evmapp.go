@@ -160,15 +160,25 @@ type parentChain struct {
 	parent       *app
 	self, child  types.SubnetID
 	maxPerAnswer int
+	tentative    bool // broken (tests): serve the parent's tentative head too
 }
 
 var _ evm.ParentChain = parentChain{}
 
 func (p parentChain) TopDown(ref types.ParentRef, from uint64) ([]gateway.TopDownMsg, error) {
-	if ref.Height > p.parent.height() {
+	var hdr *types.Header
+	switch {
+	case p.tentative:
+		h, err := p.parent.real.store.HeaderByNumber(ref.Height)
+		if err != nil {
+			return nil, fmt.Errorf("parent block %d: %w", ref.Height, err)
+		}
+		hdr = h
+	case ref.Height > p.parent.height():
 		return nil, fmt.Errorf("parent block %d is not final here yet", ref.Height)
+	default:
+		hdr = p.parent.chain[ref.Height].Block.Header
 	}
-	hdr := p.parent.chain[ref.Height].Block.Header
 	if hdr.Hash() != ref.Hash {
 		return nil, fmt.Errorf("parent block %d is %s here, not %s", ref.Height, hdr.Hash(), ref.Hash)
 	}
@@ -204,8 +214,17 @@ func (t *evmTree) chain(c int, boot []consensus.Final, byz map[int]bool, dir str
 	csc := t.sc.Scenario
 	csc.Name = t.sc.Name + " " + string(id)
 	csc.Nodes, csc.Partitions, csc.Crashes = len(t.members[c]), false, 0
-	s := emptySimulation(t.seed, csc, BFT(), t.rng, id)
+	f := BFT()
+	if c == 0 && t.sc.Pow != nil {
+		f = Pow(*t.sc.Pow)
+	}
+	s := emptySimulation(t.seed, csc, f, t.rng, id)
 	s.appliedTopic = t.gw.Events["CrossMsgApplied"].ID
+	s.knobs = t.knobs
+	s.ckptSelector = t.gw.Methods["submitCheckpoint"].ID
+	if c > 0 && t.sc.Pow != nil {
+		s.refCheck = t.finalOnRoot
+	}
 	gen := t.rootGen
 	if c > 0 {
 		g, err := t.childGenesis(t.cgs[c], t.chains[0].nodes[0].app.chain[t.cgs[c].ActivatedAt].Block.Header)
@@ -225,13 +244,13 @@ func (t *evmTree) chain(c int, boot []consensus.Final, byz map[int]bool, dir str
 		if err != nil {
 			return s, err
 		}
-		a := &app{subnet: id, proposer: addr, real: &evmApp{store: st, work: t.work[c], feesBurned: new(big.Int)}}
+		a := &app{subnet: id, proposer: addr, real: &evmApp{store: st, work: t.work[c], feesBurned: new(big.Int), forgetBack: t.knobs.loseDropped}}
 		n := &node{index: i, id: fmt.Sprintf("n%d", i), key: key, honest: !byz[p], app: a}
 		s.nodes = append(s.nodes, n)
 		opts := evm.Options{StateCacheMB: 4}
 		if c > 0 {
 			a.up = t.chains[0].nodes[p].app // the root's local index is the physical node
-			opts.Parent = parentChain{parent: a.up, self: evmRoot, child: id, maxPerAnswer: 256}
+			opts.Parent = parentChain{parent: a.up, self: evmRoot, child: id, maxPerAnswer: 256, tentative: t.knobs.tentativeRef}
 			a.real.downApplied = gen.TopDownNonce
 		}
 		x, err := evm.New(st, gen, opts)

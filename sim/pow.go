@@ -75,13 +75,14 @@ func Pow(p PowParams) EngineFactory {
 	}
 }
 
-// powStats is what a pow chain's run did beyond the common Result.
-type powStats struct {
-	Sealed     int // blocks the virtual sealers found
-	Reorgs     int // head moves that took blocks back, over all nodes
-	Dropped    int // blocks taken back
-	DroppedTxs int // transactions in them
-	MaxDepth   uint64
+// PowStats is what a pow chain's run did beyond the common Result.
+type PowStats struct {
+	Sealed      int // blocks the virtual sealers found
+	Reorgs      int // head moves that took blocks back, over all nodes
+	Dropped     int // blocks taken back
+	DroppedTxs  int // transactions in them
+	DroppedCkpt int // of which checkpoint submissions (a pow parent)
+	MaxDepth    uint64
 }
 
 // sealer is a node's virtual miner: a request is found after an
@@ -220,6 +221,11 @@ func (x executor) rewound(from uint64, head *types.Header, dropped []*types.Bloc
 	st.MaxDepth = max(st.MaxDepth, from-head.Height)
 	for _, b := range dropped {
 		st.DroppedTxs += len(b.Txs)
+		for _, tx := range b.Txs {
+			if sel := x.s.ckptSelector; len(sel) > 0 && len(tx.Data()) >= 4 && string(tx.Data()[:4]) == string(sel) {
+				st.DroppedCkpt++
+			}
+		}
 	}
 	x.s.record('W', uint64(x.n.index), head.Height, uint64(len(dropped)))
 	x.s.logf("n%d rewound to %d, dropping %d blocks", x.n.index, head.Height, len(dropped))
@@ -302,7 +308,6 @@ func (a *evmApp) reinject(txs []*gethtypes.Transaction) {
 	}
 }
 
-func (s *simulation) powSummary() string {
-	st := s.pstats
-	return fmt.Sprintf("sealed %d, reorgs %d (deepest %d), dropped %d blocks with %d txs", st.Sealed, st.Reorgs, st.MaxDepth, st.Dropped, st.DroppedTxs)
+func (st PowStats) String() string {
+	return fmt.Sprintf("sealed %d, reorgs %d (deepest %d), dropped %d blocks with %d txs (%d checkpoints)", st.Sealed, st.Reorgs, st.MaxDepth, st.Dropped, st.DroppedTxs, st.DroppedCkpt)
 }

@@ -55,10 +55,12 @@ type simulation struct {
 	// break it, every committed block's cumulative work, and (a child of
 	// a pow parent) the check of a block's parent reference.
 	rates    []float64
-	pstats   powStats
+	pstats   PowStats
 	knobs    powKnobs
 	work     map[common.Hash]uint64
 	refCheck func(ref types.ParentRef) error
+	// ckptSelector is the gateway's submitCheckpoint selector (EVM trees).
+	ckptSelector []byte
 }
 
 type voteKey struct {
