@@ -29,11 +29,10 @@ type evmApp struct {
 	downApplied uint64
 	feesBurned  *big.Int // base fees of the committed blocks
 	// reinjected are the transactions the driver gave back to the pool
-	// from blocks a reorg dropped; forgetBack (a broken pool, for the
-	// tests) forgets them, and forgotten are those.
+	// from blocks a reorg dropped; forgetBack (broken pools, for the
+	// tests) forgets them (evmWork.forgotten).
 	reinjected []*gethtypes.Transaction
 	forgetBack bool
-	forgotten  map[common.Hash]bool
 }
 
 // sched is one transaction the workload submits to every pool of a chain at a tick.
@@ -48,6 +47,8 @@ type sched struct {
 type evmWork struct {
 	txs []sched
 	now *uint64
+	// forgotten are transactions broken pools forgot (powKnobs.loseDropped).
+	forgotten map[common.Hash]bool
 }
 
 func (w *evmWork) add(at uint64, from common.Address, tx *gethtypes.Transaction) {
@@ -89,10 +90,10 @@ func (w *evmWork) pendingAt(x *evm.Executor, header *types.Header, forgotten map
 type evmPool struct{ a *evmApp }
 
 func (p evmPool) Source() execution.TxSource {
-	return &listSource{txs: p.a.work.pendingAt(p.a.exec, nil, p.a.forgotten)}
+	return &listSource{txs: p.a.work.pendingAt(p.a.exec, nil, p.a.work.forgotten)}
 }
 func (p evmPool) Status() consensus.PoolStatus {
-	return consensus.PoolStatus{Pending: len(p.a.work.pendingAt(p.a.exec, nil, p.a.forgotten))}
+	return consensus.PoolStatus{Pending: len(p.a.work.pendingAt(p.a.exec, nil, p.a.work.forgotten))}
 }
 
 // Reinject only records what it is given (the run checks each reaches the

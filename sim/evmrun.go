@@ -150,7 +150,7 @@ func (t *evmTree) settled() string {
 	}
 	for c, w := range t.work {
 		b := t.best(c)
-		if p := w.pendingAt(b.app.real.exec, b.app.head().Header, nil); len(p) > 0 || t.now < w.last() {
+		if p := w.pendingAt(b.app.real.exec, b.app.head().Header, w.forgotten); len(p) > 0 || t.now < w.last() {
 			return fmt.Sprintf("%d transactions of %s not included yet", len(p), t.ids[c])
 		}
 	}
@@ -202,6 +202,15 @@ func (t *evmTree) relay(c int) {
 	if err != nil {
 		t.failf(ErrValidity, "root state of node %d: %v", r.index, err)
 		return
+	}
+	if t.sc.Pow != nil && t.now > t.work[c].last() {
+		// Under a pow root every checkpoint needs Confirmations blocks to
+		// be final: stop once the root's head paid everything the child
+		// sent, so the run can settle (a reorg that drops the payment
+		// brings the relayer back).
+		if cs, err := cn.app.real.exec.GatewayState(nil); err == nil && gateway.UpApplied(rs, evmRoot, id) >= gateway.UpNonce(cs) {
+			return
+		}
 	}
 	lastH, lastHash, _ := gateway.LastCheckpoint(rs, evmRoot, id)
 	next := lastH + t.sc.Period

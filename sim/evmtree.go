@@ -19,8 +19,8 @@ import (
 	"github.com/aspen-chain/aspen/config"
 	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/consensus/bft"
-	"github.com/aspen-chain/aspen/consensus/pow"
 	_ "github.com/aspen-chain/aspen/consensus/engines" // genesis validation looks the engine kind up
+	"github.com/aspen-chain/aspen/consensus/pow"
 	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/execution/evm"

@@ -295,15 +295,16 @@ func (s *simulation) checkReinjected(best *node) {
 	}
 }
 
-// reinject records what the driver gave back to n's pool.
+// reinject records what the driver gave back to n's pool; a broken pool
+// (forgetBack) makes every pool of the chain forget them.
 func (a *evmApp) reinject(txs []*gethtypes.Transaction) {
 	a.reinjected = append(a.reinjected, txs...)
 	if a.forgetBack {
-		if a.forgotten == nil {
-			a.forgotten = map[common.Hash]bool{}
+		if a.work.forgotten == nil {
+			a.work.forgotten = map[common.Hash]bool{}
 		}
 		for _, tx := range txs {
-			a.forgotten[tx.Hash()] = true
+			a.work.forgotten[tx.Hash()] = true
 		}
 	}
 }
