@@ -57,5 +57,15 @@
 // only a model can do: switching one honest rule of the gateway or the
 // executor off at a time.
 //
+// An EVM tree's root may be a pow chain (EVMScenario.Pow, pow.go): the
+// real pow engine on every node, mining at difficulty 1 through a virtual
+// sealer that finds each block after a seeded exponential delay in virtual
+// time, blocks tentative until Confirmations deep. A run checks agreement
+// on final blocks, that finality never rewinds, that every final chain is
+// on the heaviest chain, that transactions given back by reorgs become
+// final, conservation, and (with bft children) that children reference only
+// final root blocks while releases are paid once across root reorgs
+// (TestPowSeeds, TestPowTreeSeeds; pow_checker_test.go breaks each).
+//
 // The real node never imports this package (internal/archtest enforces it).
 package sim

@@ -176,6 +176,12 @@ func (x executor) Commit(e *execution.Executed, c *types.Commit) error {
 			x.s.failf(ErrExactlyOnce, "node %d: %v", x.n.index, err)
 			return errHalted
 		}
+		if x.s.refCheck != nil && x.n.honest {
+			if err := x.s.refCheck(e.Block.Header.ParentRef); err != nil {
+				x.s.failf(ErrUnfinalRef, "node %d, block %d: %v", x.n.index, e.Block.Height(), err)
+				return errHalted
+			}
+		}
 	}
 	if !x.s.commit(x.n, consensus.Final{Block: e.Block, Commit: c}) {
 		return errHalted
@@ -209,8 +215,11 @@ func (s *simulation) newDriver(n *node, e consensus.Engine) *driver.Driver {
 	}
 	if up := n.app.up; up != nil {
 		cfg.ParentRef = func() types.ParentRef {
-			h := up.head()
-			return types.ParentRef{Height: h.Height(), Hash: h.Hash()}
+			h := up.head().Header
+			if s.knobs.tentativeRef {
+				h = up.real.exec.Head()
+			}
+			return types.ParentRef{Height: h.Height, Hash: h.Hash()}
 		}
 	}
 	if td := n.app.td; td != nil && td.parent != nil && !td.t.knobs.acceptUnfinal {
@@ -221,7 +230,15 @@ func (s *simulation) newDriver(n *node, e consensus.Engine) *driver.Driver {
 			return types.ParentRef{Height: h.Height(), Hash: h.Hash()}
 		}
 	}
-	return driver.New(cfg, e, executor{s, n}, pool, n.app.head().Header)
+	head := n.app.head().Header
+	if r := n.app.real; r != nil {
+		head = r.exec.Head() // above the final block when blocks are tentative (pow)
+	}
+	if s.f.pow != nil {
+		n.sealer = s.newSealer(n)
+		cfg.Sealer = n.sealer
+	}
+	return driver.New(cfg, e, executor{s, n}, pool, head)
 }
 
 // driverLog sends the driver's log to Scenario.Log, or nowhere.

@@ -28,6 +28,11 @@ type evmApp struct {
 	// (CrossMsgApplied system logs) against the gateway's applied nonce.
 	downApplied uint64
 	feesBurned  *big.Int // base fees of the committed blocks
+	// reinjected are the transactions the driver gave back to the pool
+	// from blocks a reorg dropped; forgetBack (broken pools, for the
+	// tests) forgets them (evmWork.forgotten).
+	reinjected []*gethtypes.Transaction
+	forgetBack bool
 }
 
 // sched is one transaction the workload submits to every pool of a chain at a tick.
@@ -42,6 +47,8 @@ type sched struct {
 type evmWork struct {
 	txs []sched
 	now *uint64
+	// forgotten are transactions broken pools forgot (powKnobs.loseDropped).
+	forgotten map[common.Hash]bool
 }
 
 func (w *evmWork) add(at uint64, from common.Address, tx *gethtypes.Transaction) {
@@ -50,16 +57,20 @@ func (w *evmWork) add(at uint64, from common.Address, tx *gethtypes.Transaction)
 
 // pending is what n's pool holds: due transactions whose nonce its head
 // state has not used, by sender then nonce.
-func (w *evmWork) pending(x *evm.Executor) []sched {
+func (w *evmWork) pending(x *evm.Executor) []sched { return w.pendingAt(x, nil, nil) }
+
+// pendingAt is pending against the state of header (nil: the head),
+// leaving out the transactions in forgotten.
+func (w *evmWork) pendingAt(x *evm.Executor, header *types.Header, forgotten map[common.Hash]bool) []sched {
 	var out []sched
 	nonces := map[common.Address]uint64{}
 	for _, s := range w.txs {
-		if s.at > *w.now {
+		if s.at > *w.now || forgotten[s.tx.Hash()] {
 			continue
 		}
 		n, ok := nonces[s.from]
 		if !ok {
-			n, _ = x.Nonce(nil, s.from)
+			n, _ = x.Nonce(header, s.from)
 			nonces[s.from] = n
 		}
 		if s.tx.Nonce() >= n {
@@ -78,14 +89,17 @@ func (w *evmWork) pending(x *evm.Executor) []sched {
 // evmPool is one node's pool over the chain's workload.
 type evmPool struct{ a *evmApp }
 
-func (p evmPool) Source() execution.TxSource { return &listSource{txs: p.a.work.pending(p.a.exec)} }
+func (p evmPool) Source() execution.TxSource {
+	return &listSource{txs: p.a.work.pendingAt(p.a.exec, nil, p.a.work.forgotten)}
+}
 func (p evmPool) Status() consensus.PoolStatus {
-	return consensus.PoolStatus{Pending: len(p.a.work.pending(p.a.exec))}
+	return consensus.PoolStatus{Pending: len(p.a.work.pendingAt(p.a.exec, nil, p.a.work.forgotten))}
 }
 
-// Reinject needs to do nothing: the workload keeps every transaction until
-// the node's head state used its nonce, so a rewound one is offered again.
-func (evmPool) Reinject([]*gethtypes.Transaction) {}
+// Reinject only records what it is given (the run checks each reaches the
+// final chain): the workload keeps every transaction until the node's head
+// state used its nonce, so a rewound one is offered again.
+func (p evmPool) Reinject(txs []*gethtypes.Transaction) { p.a.reinject(txs) }
 
 // listSource hands out txs in order; Pop skips the rest of a sender's.
 type listSource struct {
@@ -114,9 +128,7 @@ func (s *listSource) Pop() {
 // (the gateway's applied nonce moves by the number of CrossMsgApplied logs).
 func (a *evmApp) committed(e *execution.Executed, applied common.Hash) error {
 	h := e.Block.Header
-	if h.BaseFee != nil {
-		a.feesBurned.Add(a.feesBurned, new(big.Int).Mul(h.BaseFee, new(big.Int).SetUint64(h.GasUsed)))
-	}
+	a.bookFees(h)
 	gs, err := a.exec.GatewayState(h)
 	if err != nil {
 		return err
@@ -135,6 +147,13 @@ func (a *evmApp) committed(e *execution.Executed, applied common.Hash) error {
 	return nil
 }
 
+// bookFees adds the base fees block h burned.
+func (a *evmApp) bookFees(h *types.Header) {
+	if h.BaseFee != nil {
+		a.feesBurned.Add(a.feesBurned, new(big.Int).Mul(h.BaseFee, new(big.Int).SetUint64(h.GasUsed)))
+	}
+}
+
 // parentChain serves a child executor the messages its parent queued, from
 // this node's own application of the parent chain, as node/topdown.go does
 // over a runtime: the reference must be final here.
@@ -142,15 +161,25 @@ type parentChain struct {
 	parent       *app
 	self, child  types.SubnetID
 	maxPerAnswer int
+	tentative    bool // broken (tests): serve the parent's tentative head too
 }
 
 var _ evm.ParentChain = parentChain{}
 
 func (p parentChain) TopDown(ref types.ParentRef, from uint64) ([]gateway.TopDownMsg, error) {
-	if ref.Height > p.parent.height() {
+	var hdr *types.Header
+	switch {
+	case p.tentative:
+		h, err := p.parent.real.store.HeaderByNumber(ref.Height)
+		if err != nil {
+			return nil, fmt.Errorf("parent block %d: %w", ref.Height, err)
+		}
+		hdr = h
+	case ref.Height > p.parent.height():
 		return nil, fmt.Errorf("parent block %d is not final here yet", ref.Height)
+	default:
+		hdr = p.parent.chain[ref.Height].Block.Header
 	}
-	hdr := p.parent.chain[ref.Height].Block.Header
 	if hdr.Hash() != ref.Hash {
 		return nil, fmt.Errorf("parent block %d is %s here, not %s", ref.Height, hdr.Hash(), ref.Hash)
 	}
@@ -186,8 +215,17 @@ func (t *evmTree) chain(c int, boot []consensus.Final, byz map[int]bool, dir str
 	csc := t.sc.Scenario
 	csc.Name = t.sc.Name + " " + string(id)
 	csc.Nodes, csc.Partitions, csc.Crashes = len(t.members[c]), false, 0
-	s := emptySimulation(t.seed, csc, BFT(), t.rng, id)
+	f := BFT()
+	if c == 0 && t.sc.Pow != nil {
+		f = Pow(*t.sc.Pow)
+	}
+	s := emptySimulation(t.seed, csc, f, t.rng, id)
 	s.appliedTopic = t.gw.Events["CrossMsgApplied"].ID
+	s.knobs = t.knobs
+	s.ckptSelector = t.gw.Methods["submitCheckpoint"].ID
+	if c > 0 && t.sc.Pow != nil {
+		s.refCheck = t.finalOnRoot
+	}
 	gen := t.rootGen
 	if c > 0 {
 		g, err := t.childGenesis(t.cgs[c], t.chains[0].nodes[0].app.chain[t.cgs[c].ActivatedAt].Block.Header)
@@ -207,13 +245,13 @@ func (t *evmTree) chain(c int, boot []consensus.Final, byz map[int]bool, dir str
 		if err != nil {
 			return s, err
 		}
-		a := &app{subnet: id, proposer: addr, real: &evmApp{store: st, work: t.work[c], feesBurned: new(big.Int)}}
+		a := &app{subnet: id, proposer: addr, real: &evmApp{store: st, work: t.work[c], feesBurned: new(big.Int), forgetBack: t.knobs.loseDropped}}
 		n := &node{index: i, id: fmt.Sprintf("n%d", i), key: key, honest: !byz[p], app: a}
 		s.nodes = append(s.nodes, n)
 		opts := evm.Options{StateCacheMB: 4}
 		if c > 0 {
 			a.up = t.chains[0].nodes[p].app // the root's local index is the physical node
-			opts.Parent = parentChain{parent: a.up, self: evmRoot, child: id, maxPerAnswer: 256}
+			opts.Parent = parentChain{parent: a.up, self: evmRoot, child: id, maxPerAnswer: 256, tentative: t.knobs.tentativeRef}
 			a.real.downApplied = gen.TopDownNonce
 		}
 		x, err := evm.New(st, gen, opts)

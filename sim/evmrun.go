@@ -18,6 +18,13 @@ import (
 // release per user to a fresh root address, worth less than any fund.
 func (t *evmTree) schedule() {
 	n := t.sc.Nodes
+	for k := 0; k < t.sc.Transfers; k++ {
+		// Between the root's users and the validators, spread over the
+		// time partitions may fall in, so reorgs drop some.
+		from, to := n+k%2, k%n
+		at := 5 + t.rng.Uint64N(150)
+		t.work[0].add(at, t.acct(from), t.tx(t.rootGen.ChainID, from, t.acct(to), eth(1+int64(t.rng.IntN(3))), 21_000, nil))
+	}
 	for c := 1; c < len(t.ids); c++ {
 		for k := 0; k < t.sc.Funds; k++ {
 			from, to := n+k%2, t.user(c, k%evmUsers) // every user gets a fund to release from
@@ -78,13 +85,20 @@ func (t *evmTree) run() (*EVMResult, error) {
 	if t.fail == nil {
 		t.checkValue()
 	}
-	rs, err := t.best(0).app.real.exec.GatewayState(nil)
+	if t.fail == nil && t.sc.Pow != nil {
+		root := t.chains[0]
+		root.checkHeaviest()
+		root.checkReinjected(t.best(0))
+		t.failed(root)
+	}
+	res.Pow = t.chains[0].pstats
+	rs, err := t.finalState(0)
 	for c := range t.chains {
 		var q, a, sent, paid, ck uint64
 		if c > 0 && err == nil {
 			q, paid = gateway.TopDownNonce(rs, evmRoot, t.ids[c]), gateway.UpApplied(rs, evmRoot, t.ids[c])
 			ck, _, _ = gateway.LastCheckpoint(rs, evmRoot, t.ids[c])
-			if cs, err := t.best(c).app.real.exec.GatewayState(nil); err == nil {
+			if cs, err := t.finalState(c); err == nil {
 				sent = gateway.UpNonce(cs)
 			}
 			a = q
@@ -130,17 +144,18 @@ func (t *evmTree) best(c int) *node {
 // included yet, a top-down message the root queued that an honest child
 // node has not applied, a release sent that the root has not paid.
 func (t *evmTree) settled() string {
-	rs, err := t.best(0).app.real.exec.GatewayState(nil)
+	rs, err := t.finalState(0)
 	if err != nil {
 		return err.Error()
 	}
 	for c, w := range t.work {
-		if p := w.pending(t.best(c).app.real.exec); len(p) > 0 || t.now < w.last() {
+		b := t.best(c)
+		if p := w.pendingAt(b.app.real.exec, b.app.head().Header, w.forgotten); len(p) > 0 || t.now < w.last() {
 			return fmt.Sprintf("%d transactions of %s not included yet", len(p), t.ids[c])
 		}
 	}
 	for c := 1; c < len(t.chains); c++ {
-		cs, err := t.best(c).app.real.exec.GatewayState(nil)
+		cs, err := t.finalState(c)
 		if err != nil {
 			return err.Error()
 		}
@@ -187,6 +202,15 @@ func (t *evmTree) relay(c int) {
 	if err != nil {
 		t.failf(ErrValidity, "root state of node %d: %v", r.index, err)
 		return
+	}
+	if t.sc.Pow != nil && t.now > t.work[c].last() {
+		// Under a pow root every checkpoint needs Confirmations blocks to
+		// be final: stop once the root's head paid everything the child
+		// sent, so the run can settle (a reorg that drops the payment
+		// brings the relayer back).
+		if cs, err := cn.app.real.exec.GatewayState(nil); err == nil && gateway.UpApplied(rs, evmRoot, id) >= gateway.UpNonce(cs) {
+			return
+		}
 	}
 	lastH, lastHash, _ := gateway.LastCheckpoint(rs, evmRoot, id)
 	next := lastH + t.sc.Period
@@ -259,15 +283,16 @@ func (t *evmTree) relay(c int) {
 //   - exactly once up: each release's root address holds exactly its value.
 func (t *evmTree) checkValue() {
 	rx := t.best(0).app.real.exec
-	rs, err := rx.GatewayState(nil)
+	rootFinal := t.best(0).app.head().Header
+	rs, err := rx.GatewayState(rootFinal)
 	if err != nil {
 		t.failf(ErrConservation, "%v", err)
 		return
 	}
-	sum := func(x *evm.Executor, addrs []common.Address) *big.Int {
+	sum := func(x *evm.Executor, at *types.Header, addrs []common.Address) *big.Int {
 		total := new(big.Int)
 		for _, a := range addrs {
-			if b, err := x.Balance(nil, a); err == nil {
+			if b, err := x.Balance(at, a); err == nil {
 				total.Add(total, b)
 			}
 		}
@@ -287,7 +312,7 @@ func (t *evmTree) checkValue() {
 	for _, a := range t.rootGen.Alloc {
 		genesis.Add(genesis, (*big.Int)(a.Balance))
 	}
-	if got := new(big.Int).Add(sum(rx, rootAddrs), t.best(0).app.real.feesBurned); got.Cmp(genesis) != 0 {
+	if got := new(big.Int).Add(sum(rx, rootFinal, rootAddrs), t.best(0).app.real.feesBurned); got.Cmp(genesis) != 0 {
 		t.failf(ErrConservation, "root: balances plus burned fees are %s, genesis was %s", got, genesis)
 		return
 	}
@@ -298,7 +323,7 @@ func (t *evmTree) checkValue() {
 			t.failf(ErrConservation, "%v", err)
 			return
 		}
-		child := sum(best.app.real.exec, accts)
+		child := sum(best.app.real.exec, best.app.head().Header, accts)
 		if child.Cmp(sn.CirculatingSupply) > 0 {
 			t.failf(ErrFirewall, "the balances of %s are %s, its circulating supply on the root %s", t.ids[c], child, sn.CirculatingSupply)
 			return
@@ -308,7 +333,7 @@ func (t *evmTree) checkValue() {
 			return
 		}
 		for dst, want := range t.releases[c] {
-			got, err := rx.Balance(nil, dst)
+			got, err := rx.Balance(rootFinal, dst)
 			if err != nil {
 				t.failf(ErrConservation, "%v", err)
 				return
@@ -319,4 +344,25 @@ func (t *evmTree) checkValue() {
 			}
 		}
 	}
+}
+
+// finalState is the gateway state at the final head of chain c's most
+// advanced honest node (its head, on a bft chain).
+func (t *evmTree) finalState(c int) (gateway.StateReader, error) {
+	b := t.best(c)
+	return b.app.real.exec.GatewayState(b.app.head().Header)
+}
+
+// finalOnRoot checks a child block's parent reference against the root's
+// final chain: the block must be final on the root, as recorded from every
+// honest root node, so no root reorg can undo what the child applied.
+func (t *evmTree) finalOnRoot(ref types.ParentRef) error {
+	want, ok := t.chains[0].finals[ref.Height]
+	switch {
+	case !ok:
+		return fmt.Errorf("root block %d (%s) is final on no honest root node", ref.Height, ref.Hash)
+	case want != ref.Hash:
+		return fmt.Errorf("root block %d is %s, final on the root is %s", ref.Height, ref.Hash, want)
+	}
+	return nil
 }

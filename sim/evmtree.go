@@ -20,6 +20,7 @@ import (
 	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/consensus/bft"
 	_ "github.com/aspen-chain/aspen/consensus/engines" // genesis validation looks the engine kind up
+	"github.com/aspen-chain/aspen/consensus/pow"
 	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/execution/evm"
@@ -44,6 +45,13 @@ type EVMScenario struct {
 	Children []Chain
 	Period   uint64 // the children's checkpoint period (default 4)
 	Funds    int    // fund transactions on the root after activation, per child (default 4)
+	// Pow, when set, makes the root a pow chain (the real pow engine, every
+	// node mining with a virtual sealer) under bft children; Children may
+	// then be empty (a single pow chain). Honest nodes only, no crashes.
+	Pow *PowParams
+	// Transfers are plain transfers between root accounts, drawn over the
+	// run (default 0; 8 with Pow), so reorgs drop transactions.
+	Transfers int
 }
 
 // DefaultEVMTree is two children of a root validated by five nodes, on
@@ -65,6 +73,7 @@ type EVMResult struct {
 	// the root's upApplied); Checkpoints the root's last checkpoint height.
 	Queued, Applied, Sent, Paid, Checkpoints []uint64
 	Ticks                                    uint64
+	Pow                                      PowStats // a pow root's sealing and reorgs
 }
 
 const (
@@ -99,6 +108,7 @@ type evmTree struct {
 	// first message worth forge more, which the relayer submits instead.
 	forge  func(circulating *big.Int) *big.Int
 	forged bool
+	knobs  powKnobs // break one part of a pow run (tests)
 }
 
 // user is the account of child c's j-th user.
@@ -109,7 +119,11 @@ func (t *evmTree) acct(k int) common.Address { return gethcrypto.PubkeyToAddress
 // RunEVMTree simulates sc, everything drawn from seed, with the Pebble
 // stores of every node under dir (a fresh temporary directory).
 func RunEVMTree(seed uint64, sc EVMScenario, dir string) (*EVMResult, error) {
-	t, err := newEVMTree(seed, sc, dir)
+	return runEVMTree(seed, sc, dir, powKnobs{})
+}
+
+func runEVMTree(seed uint64, sc EVMScenario, dir string, knobs powKnobs) (*EVMResult, error) {
+	t, err := newEVMTree(seed, sc, dir, knobs)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +131,7 @@ func RunEVMTree(seed uint64, sc EVMScenario, dir string) (*EVMResult, error) {
 	return t.run()
 }
 
-func newEVMTree(seed uint64, sc EVMScenario, dir string) (*evmTree, error) {
+func newEVMTree(seed uint64, sc EVMScenario, dir string, knobs powKnobs) (*evmTree, error) {
 	sc.Scenario = sc.Scenario.withDefaults()
 	if sc.Period == 0 {
 		sc.Period = 4
@@ -131,12 +145,22 @@ func newEVMTree(seed uint64, sc EVMScenario, dir string) (*evmTree, error) {
 	if err := sc.Scenario.validate(); err != nil {
 		return nil, err
 	}
+	if sc.Pow != nil {
+		if sc.Byzantine > 0 || sc.Crashes > 0 {
+			return nil, fmt.Errorf("%w: a pow root runs honest nodes without crashes", ErrScenario)
+		}
+		p := sc.Pow.withDefaults()
+		sc.Pow = &p
+		if sc.Transfers == 0 {
+			sc.Transfers = 8
+		}
+	}
 	gw, err := gateway.ParseABI()
 	if err != nil {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x2545f4914f6cdd1d))
-	t := &evmTree{seed: seed, sc: sc, rng: rng, gw: gw, nonces: map[common.Address]uint64{}}
+	t := &evmTree{seed: seed, sc: sc, rng: rng, gw: gw, nonces: map[common.Address]uint64{}, knobs: knobs}
 	n := sc.Nodes
 	chains := []Chain{{Subnet: evmRoot, Parent: -1}}
 	for p := 0; p < n; p++ {
@@ -229,6 +253,9 @@ func (t *evmTree) blsKey(c, p int) (*crypto.BLSSecretKey, error) {
 // genesis is the root's: every validator's and user's account funded.
 func (t *evmTree) genesis() (*config.Genesis, error) {
 	g := &config.Genesis{SubnetID: string(evmRoot), ChainID: 31337, Engine: bft.Kind.Name, TimestampMs: 1, Alloc: map[common.Address]config.GenesisAccount{}}
+	if t.sc.Pow != nil {
+		g.Engine = pow.Kind.Name
+	}
 	for i := 0; i < t.sc.Nodes; i++ {
 		k, err := t.blsKey(0, i)
 		if err != nil {

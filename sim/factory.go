@@ -20,6 +20,9 @@ type NodeConfig struct {
 	// gets its committed chain's head.
 	Height uint64
 	Head   common.Hash
+	// HeadHeader is that block's header (pow checks its first block
+	// against it).
+	HeadHeader *types.Header
 }
 
 // Vote is what the simulator needs to know of an engine's signed vote.
@@ -57,6 +60,10 @@ type EngineFactory struct {
 	// it is recorded as built and proposed: a scenario's validator-set
 	// change names the next set in a block's header this way.
 	OnBuilt func(node int, b *types.Block)
+
+	// pow, for a pow chain (Pow): blocks final at a depth without a
+	// certificate, sealed by each node's virtual miner.
+	pow *PowParams
 }
 
 // Equivocation is what a byzantine node sends instead of one broadcast: A to

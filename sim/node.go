@@ -29,6 +29,7 @@ type node struct {
 	probing   bool   // restarted and not yet caught up: probe peers periodically
 	byzantine *Byzantine
 	relayed   map[common.Hash]bool // broadcasts sent or relayed (Scenario.Relay)
+	sealer    *sealer              // the virtual miner of a pow node's incarnation
 }
 
 func (n *node) up() bool { return n.drv != nil }
@@ -63,7 +64,7 @@ func (s *simulation) boot(n *node, restart bool) error {
 	head := n.app.head()
 	e, err := s.f.New(NodeConfig{
 		Index: n.index, ID: n.id, Subnet: s.subnet, Validators: s.vs, Key: n.key,
-		MaxDelay: s.sc.MaxDelay, Height: head.Height(), Head: head.Hash(),
+		MaxDelay: s.sc.MaxDelay, Height: head.Height(), Head: head.Hash(), HeadHeader: head.Header,
 	})
 	if err != nil {
 		return err

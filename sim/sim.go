@@ -50,6 +50,17 @@ type simulation struct {
 	trace hash.Hash
 	res   *Result
 	fail  *Failure
+
+	// A pow chain's: each miner's rate, what the run did, the knobs that
+	// break it, every committed block's cumulative work, and (a child of
+	// a pow parent) the check of a block's parent reference.
+	rates    []float64
+	pstats   PowStats
+	knobs    powKnobs
+	work     map[common.Hash]uint64
+	refCheck func(ref types.ParentRef) error
+	// ckptSelector is the gateway's submitCheckpoint selector (EVM trees).
+	ckptSelector []byte
 }
 
 type voteKey struct {
@@ -330,6 +341,9 @@ func (s *simulation) tick() {
 	for env := s.net.next(s.now); env != nil && s.fail == nil; env = s.net.next(s.now) {
 		s.deliver(env)
 	}
+	if s.f.pow != nil {
+		s.sealDue()
+	}
 	for _, n := range s.nodes {
 		s.step(n, (*driver.Driver).Tick)
 	}
@@ -347,6 +361,7 @@ func (s *simulation) tick() {
 	if s.now%20 == 0 {
 		s.logStatus()
 	}
+	s.checkHeaviest()
 	if s.now == s.stable {
 		s.atStable = s.heights()
 	}

@@ -10,8 +10,8 @@ import (
 )
 
 // errNotTentative is the toy application's answer to the tentative-head
-// calls: the simulated engines (bft, solo) finalize every block at once, so
-// the driver never makes them.
+// calls: the engines it runs (bft, solo) finalize every block at once, so
+// the driver never makes them. A pow chain runs on the real executor.
 var errNotTentative = errors.New("sim: the simulated engines finalize at once; no tentative heads")
 
 // tentative is the part of the executor contract for engines with
@@ -35,7 +35,11 @@ func (x executor) real() (tentative, bool) {
 // CommitTentative delegates to the real executor, if any.
 func (x executor) CommitTentative(e *execution.Executed) error {
 	if t, ok := x.real(); ok {
-		return t.CommitTentative(e)
+		if err := t.CommitTentative(e); err != nil {
+			return err
+		}
+		x.tentativeCommitted(e.Block)
+		return nil
 	}
 	return errNotTentative
 }
@@ -43,7 +47,10 @@ func (x executor) CommitTentative(e *execution.Executed) error {
 // Finalize delegates to the real executor, if any.
 func (x executor) Finalize(hash common.Hash, commit *types.Commit) error {
 	if t, ok := x.real(); ok {
-		return t.Finalize(hash, commit)
+		if err := t.Finalize(hash, commit); err != nil {
+			return err
+		}
+		return x.finalized(hash)
 	}
 	return errNotTentative
 }
@@ -59,7 +66,15 @@ func (x executor) MarkSafe(hash common.Hash) error {
 // Rewind delegates to the real executor, if any.
 func (x executor) Rewind(height uint64, hash common.Hash) (*types.Header, []*types.Block, error) {
 	if t, ok := x.real(); ok {
-		return t.Rewind(height, hash)
+		if err := x.rewinding(height); err != nil {
+			return nil, nil, err
+		}
+		from := x.n.app.real.exec.Head().Height
+		head, dropped, err := t.Rewind(height, hash)
+		if err == nil {
+			x.rewound(from, head, dropped)
+		}
+		return head, dropped, err
 	}
 	return nil, nil, errNotTentative
 }
