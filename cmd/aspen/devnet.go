@@ -56,6 +56,9 @@ type devnetOptions struct {
 	PowBlockTime  time.Duration
 	Confirmations uint32
 	MineThreads   int
+	// WanEngine replaces the engine of the layered tree's /NET/wan (to
+	// compare two-tier finality with an all-bft tree).
+	WanEngine string
 }
 
 // manifest is devnet.json (client.Devnet, which scripts and tests read).
@@ -105,6 +108,7 @@ func devnetCmd() *cobra.Command {
 	f.DurationVar(&o.PowBlockTime, "pow-block-time", 2*time.Second, "target block time of the devnet's pow chains (the root with --engine pow, /NET/wan)")
 	f.Uint32Var(&o.Confirmations, "confirmations", 6, "blocks deep a block of a pow chain must be to be final (safe: half)")
 	f.IntVar(&o.MineThreads, "mine-threads", 1, "cores each node's miner may use per pow chain")
+	f.StringVar(&o.WanEngine, "wan-engine", powEngine, "engine of /NET/wan in the layered profile (bft: the same tree without a pow level, for comparison)")
 	f.DurationVar(&o.BlockTime, "block-time", time.Second, "block time")
 	f.DurationVar(&o.IdleInterval, "idle-interval", 10*time.Second, "longest gap between empty blocks when idle")
 	f.Uint32Var(&o.CheckpointPeriod, "checkpoint-period", 10, "blocks between two checkpoints of each default subnet (bottom-up messages wait for one)")
@@ -139,6 +143,9 @@ func runDevnet(ctx context.Context, out io.Writer, o devnetOptions) error {
 	}
 	if o.Subnets == "none" {
 		o.Profile = ""
+	}
+	if _, err := consensus.LookupKind(o.WanEngine); err != nil || o.WanEngine == "solo" {
+		return fmt.Errorf("--wan-engine %q: use %s or %s", o.WanEngine, powEngine, treeEngine)
 	}
 	home, err := filepath.Abs(o.Home)
 	if err != nil {
@@ -185,7 +192,7 @@ func runDevnet(ctx context.Context, out io.Writer, o devnetOptions) error {
 			}
 		} else {
 			o.Profile = built // a resumed devnet keeps its shape
-			for _, s := range trees[o.Profile] {
+			for _, s := range o.tree() {
 				for _, i := range s.members {
 					if err := waitServes(ctx, homes[i], subnetOf(root, s.name)); err != nil {
 						return err
@@ -249,7 +256,7 @@ func prepareDevnet(o devnetOptions) (homes []*config.Node, resumed bool, err err
 			cfg.P2P.Listen = []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", o.P2PPort+i)}
 		}
 		// Every node mines on the devnet's pow chains, if it has any.
-		cfg.Mining.Enabled = o.Engine == powEngine || o.Profile == profileLayered
+		cfg.Mining.Enabled = o.Engine == powEngine || (o.Profile == profileLayered && o.WanEngine == powEngine)
 		cfg.Mining.Threads = o.MineThreads
 		homes, keys = append(homes, cfg), append(keys, k)
 	}

@@ -62,6 +62,17 @@ func (s treeSubnet) engineName() string {
 	return s.engine
 }
 
+// tree is the devnet's tree: its profile's, with --wan-engine applied.
+func (o devnetOptions) tree() []treeSubnet {
+	t := append([]treeSubnet(nil), trees[o.Profile]...)
+	for i := range t {
+		if t[i].engine == powEngine && o.WanEngine != "" {
+			t[i].engine = o.WanEngine
+		}
+	}
+	return t
+}
+
 // treeMarker is written once the tree is built, holding its profile: a
 // resumed devnet's nodes find their subnets in chain state; devnet only
 // lists them.
@@ -82,7 +93,7 @@ func subnetOf(root types.SubnetID, name string) types.SubnetID {
 func buildTree(ctx context.Context, out io.Writer, homes []*config.Node, root types.SubnetID, o devnetOptions, fundees []common.Address) error {
 	coin := big.NewInt(1e18)
 	coins := func(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), coin) }
-	tree := trees[o.Profile]
+	tree := o.tree()
 	for _, s := range tree {
 		id := subnetOf(root, s.name)
 		parent := id.Parent()
@@ -254,7 +265,7 @@ const powEngine = "pow"
 // treeManifest adds the tree's subnets to m and each node's seats.
 func treeManifest(m *manifest, root types.SubnetID, o devnetOptions) {
 	m.Profile = o.Profile
-	for _, s := range trees[o.Profile] {
+	for _, s := range o.tree() {
 		id := subnetOf(root, s.name)
 		sub := manifestSubnet{ID: string(id), Engine: s.engineName(), ChainID: gateway.ChainIDFor(id),
 			BlockTimeMs: uint64(o.subnetBlockTime(s).Milliseconds())}
