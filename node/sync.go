@@ -26,6 +26,7 @@ type syncer struct {
 	log     *slog.Logger
 	metrics *metrics
 	chain   *chain                         // head and commits of the chain synced
+	final   func() *types.Header           // the chain's final block: what sync builds on
 	vals    func() *consensus.ValidatorSet // the set deciding head+1
 	deliver func(blocks []driver.Synced)   // hands verified blocks to the driver
 	wanted  chan uint64
@@ -34,7 +35,7 @@ type syncer struct {
 
 func newSyncer(rt *runtime, engine consensus.Config) *syncer {
 	return &syncer{id: rt.id, kind: rt.kind, engine: engine, host: rt.host, log: rt.log, metrics: rt.metrics, chain: &rt.chain,
-		vals:    rt.vals.Load,
+		vals: rt.vals.Load, final: rt.Final,
 		deliver: func(b []driver.Synced) { rt.driver.DeliverSynced(b) },
 		wanted:  make(chan uint64, 1), book: newPeerBook(time.Now)}
 }
@@ -82,7 +83,10 @@ func (s *syncer) claims(ctx context.Context) []peerClaim {
 // once fetches and hands the driver verified blocks until no peer is ahead.
 func (s *syncer) once(ctx context.Context) {
 	for ctx.Err() == nil {
-		peer, ok := s.book.pick(s.claims(ctx), s.chain.head.Load().Height)
+		// Peers serve their final blocks, and so does this node's base: under
+		// probabilistic finality the blocks above its final block may be a
+		// branch the network left, which the driver replaces (applySynced).
+		peer, ok := s.book.pick(s.claims(ctx), s.final().Height)
 		if !ok {
 			return
 		}
@@ -91,7 +95,7 @@ func (s *syncer) once(ctx context.Context) {
 		// have moved it and banned an honest peer as a liar. vals moves after
 		// the head, and a head naming the next set is believed first.
 		vs := s.vals()
-		head := s.chain.head.Load()
+		head := s.final()
 		if nv := head.NextValidators; len(nv) > 0 {
 			if named, err := consensus.NewValidatorSet(nv); err == nil {
 				vs = named

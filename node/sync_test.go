@@ -69,7 +69,7 @@ func TestSyncDoesNotBanHonestPeerWhenSetMovesDuringFetch(t *testing.T) {
 	}
 	blocksync.Serve(host, gossipSubnet, peer)
 	s := &syncer{id: gossipSubnet, kind: bft.Kind, host: host, log: n0Log(), metrics: newMetrics(), chain: ch,
-		vals:    func() *consensus.ValidatorSet { return vals },
+		vals: func() *consensus.ValidatorSet { return vals }, final: ch.head.Load,
 		deliver: func([]driver.Synced) {},
 		wanted:  make(chan uint64, 1), book: newPeerBook(func() time.Time { return time.Unix(1_700_000_000, 0) })}
 	s.once(context.Background())

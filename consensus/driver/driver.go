@@ -302,10 +302,26 @@ func (d *Driver) process() error {
 }
 
 // applySynced commits blocks from block sync that extend the head, then
-// moves the engine past them.
+// moves the engine past them. Blocks that extend a block below the head
+// instead (a pow node whose tentative blocks lost to the network's final
+// chain while it could not follow) replace the tentative blocks above it,
+// if the executor lets them go (it never rewinds a final block).
 func (d *Driver) applySynced(blocks []Synced) error {
+	var dropped []*types.Block
+	if n := len(blocks); n > 0 && blocks[n-1].Block.Height() > d.head.Height && !holds(blocks, d.head) {
+		first := blocks[0].Block
+		if p := first.Header.ParentHash; p != d.head.Hash() && first.Height() >= 1 && first.Height() <= d.head.Height {
+			var err error
+			if dropped, err = d.rewind(consensus.BlockID{Height: first.Height() - 1, Hash: p}); err != nil {
+				d.cfg.Log.Warn("synced blocks fork below a block this node holds final", "height", first.Height(), "err", err)
+				return nil
+			}
+		}
+	}
 	before := d.head.Height
 	var next []types.Validator
+	included := make(map[common.Hash]bool)
+	defer func() { d.giveBack(dropped, included) }()
 	for _, s := range blocks {
 		if s.Block.Height() != d.head.Height+1 {
 			continue // stale (we got there by consensus meanwhile) or out of order
@@ -320,6 +336,9 @@ func (d *Driver) applySynced(blocks []Synced) error {
 		}
 		if nv := s.Block.Header.NextValidators; len(nv) > 0 {
 			next = nv
+		}
+		for _, tx := range s.Block.Txs {
+			included[tx.Hash()] = true
 		}
 	}
 	if d.head.Height > before {
@@ -465,4 +484,15 @@ func (d *Driver) stage(name string, start time.Time) {
 	if d.cfg.OnStage != nil {
 		d.cfg.OnStage(name, d.cfg.Clock.Now().Sub(start))
 	}
+}
+
+// holds reports whether head is one of the synced blocks.
+func holds(blocks []Synced, head *types.Header) bool {
+	hash := head.Hash()
+	for _, s := range blocks {
+		if s.Block.Height() == head.Height {
+			return s.Block.Hash() == hash
+		}
+	}
+	return false
 }

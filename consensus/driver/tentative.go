@@ -36,20 +36,8 @@ func (d *Driver) moveHead(m *consensus.HeadMove) (stopped bool, err error) {
 		if r.Height > d.head.Height {
 			return false, fmt.Errorf("%w: rewind to %d above the head %d", ErrHeadMove, r.Height, d.head.Height)
 		}
-		head, blocks, err := d.exec.Rewind(r.Height, r.Hash)
-		if err != nil {
-			return false, fmt.Errorf("driver: rewind to block %d: %w", r.Height, err)
-		}
-		dropped = blocks
-		d.head = head
-		for h, x := range d.executed {
-			if x.Block.Height() > head.Height {
-				delete(d.executed, h)
-			}
-		}
-		d.cfg.Log.Info("head rewound", "to", head.Height, "dropped", len(blocks))
-		if d.cfg.OnRewind != nil {
-			d.cfg.OnRewind(head, blocks)
+		if dropped, err = d.rewind(*r); err != nil {
+			return false, err
 		}
 	}
 	included := make(map[common.Hash]bool)
@@ -69,6 +57,32 @@ func (d *Driver) moveHead(m *consensus.HeadMove) (stopped bool, err error) {
 			included[tx.Hash()] = true
 		}
 	}
+	d.giveBack(dropped, included)
+	return stopped, nil
+}
+
+// rewind takes the committed blocks above r back and makes r the head.
+func (d *Driver) rewind(r consensus.BlockID) (dropped []*types.Block, err error) {
+	head, blocks, err := d.exec.Rewind(r.Height, r.Hash)
+	if err != nil {
+		return nil, fmt.Errorf("driver: rewind to block %d: %w", r.Height, err)
+	}
+	d.head = head
+	for h, x := range d.executed {
+		if x.Block.Height() > head.Height {
+			delete(d.executed, h)
+		}
+	}
+	d.cfg.Log.Info("head rewound", "to", head.Height, "dropped", len(blocks))
+	if d.cfg.OnRewind != nil {
+		d.cfg.OnRewind(head, blocks)
+	}
+	return blocks, nil
+}
+
+// giveBack offers the pool the transactions of dropped blocks that the
+// blocks which replaced them do not include.
+func (d *Driver) giveBack(dropped []*types.Block, included map[common.Hash]bool) {
 	var back []*gethtypes.Transaction
 	for _, b := range dropped {
 		for _, tx := range b.Txs {
@@ -80,7 +94,6 @@ func (d *Driver) moveHead(m *consensus.HeadMove) (stopped bool, err error) {
 	if len(back) > 0 {
 		d.pool.Reinject(back)
 	}
-	return stopped, nil
 }
 
 // commitTentative executes (unless it already did) and commits b as the new,

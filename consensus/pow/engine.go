@@ -317,6 +317,13 @@ func (e *Engine) receiveOne(from string, b *types.Block) error {
 	}
 	parent := e.tree.nodes[b.Header.ParentHash]
 	if parent == nil {
+		// The network finalized above everything this node holds (it was
+		// away): peers keep only a little below their final block, so
+		// get-blocks cannot bridge the gap. Block sync of their final
+		// blocks does; the engine starts over above them (Synced).
+		if conf := e.cfg.Confirmations; b.Height() > e.best.id.Height+conf {
+			e.rd.SyncTo = max(e.rd.SyncTo, b.Height()-conf)
+		}
 		return e.keepOrphan(from, b)
 	}
 	n, err := e.add(parent, b)

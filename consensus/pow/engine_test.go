@@ -209,3 +209,26 @@ func TestDeterministicPeerFlow(t *testing.T) {
 		t.Fatal("two runs differ")
 	}
 }
+
+// TestFarBehindAsksForBlockSync: a block announced more than the
+// confirmation depth above everything the node holds means the network
+// finalized past it; peers keep too little below their final block for
+// get-blocks to bridge that, so the engine asks for block sync up to the
+// network's final height. A block within reach only asks its peer.
+func TestFarBehindAsksForBlockSync(t *testing.T) {
+	e := newTestEngine(t, 1)
+	blocks := chainOf(t, genesisHeader, 6, 1, 1) // confirmations are 2
+	if err := e.Step(announce(blocks[1])); err != nil {
+		t.Fatal(err)
+	}
+	if rd := e.Ready(); rd.SyncTo != 0 {
+		t.Fatalf("block 2 of a node at 0 asked for block sync to %d; get-blocks reaches it", rd.SyncTo)
+	}
+	drain(e)
+	if err := e.Step(announce(blocks[5])); err != nil {
+		t.Fatal(err)
+	}
+	if rd := e.Ready(); rd.SyncTo != 4 {
+		t.Fatalf("block 6 of a node at 0 with 2 confirmations: SyncTo %d, want the network's final height 4", rd.SyncTo)
+	}
+}
