@@ -15,7 +15,8 @@ import (
 // Miner searches nonces for the driver: the consensus.Sealer of a node that
 // mines. Each request runs threads workers over disjoint ranges of the
 // nonce space until one finds a nonce, a newer request replaces it, or Stop.
-// These workers are the package's only goroutines.
+// These workers are the package's only goroutines; each runs on an OS
+// thread of the lowest priority (lowerPriority), so mining uses idle cycles.
 type Miner struct {
 	threads int
 	hashes  atomic.Uint64 // hashes tried, for rates
@@ -61,6 +62,7 @@ func (m *Miner) Seal(b *types.Block, found func(*types.Block)) {
 		wg.Add(1)
 		go func(first uint64) {
 			defer wg.Done()
+			lowerPriority()
 			nonce, ok := m.search(hash[:], target, first, span, stop, &done)
 			if ok && done.CompareAndSwap(false, true) {
 				found(withNonce(b, nonce))
