@@ -2,7 +2,6 @@ package consensustest
 
 import (
 	"bytes"
-	"fmt"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -58,23 +57,7 @@ func RunProbabilistic(t *testing.T, f Factory, depth uint64, maxTicks int) {
 			t.Fatal("the engine never asked to seal a block")
 		}
 	})
-	t.Run("ReadyIsStableUntilAdvance", func(t *testing.T) {
-		e := f(t, genesis)
-		for i := 0; i < maxTicks && !e.HasReady(); i++ {
-			e.Tick()
-		}
-		if !e.HasReady() {
-			t.Fatalf("no Ready within %d ticks", maxTicks)
-		}
-		a, b := e.Ready(), e.Ready()
-		if fmt.Sprint(a) != fmt.Sprint(b) {
-			t.Fatalf("Ready changed without Advance: %v then %v", a, b)
-		}
-		e.Advance()
-		if e.HasReady() && fmt.Sprint(e.Ready()) == fmt.Sprint(a) {
-			t.Fatalf("Advance did not consume the Ready")
-		}
-	})
+	t.Run("ReadyIsStableUntilAdvance", func(t *testing.T) { readyIsStable(t, f(t, genesis), maxTicks) })
 	t.Run("Deterministic", func(t *testing.T) {
 		run := func() []byte {
 			h := NewHarness(t, f(t, genesis), genesis)

@@ -248,23 +248,7 @@ func Run(t *testing.T, f Factory, maxTicks int) {
 			t.Fatalf("an instant-finality engine made %d tentative head moves and named %d safe blocks, want none", len(h.Moves), len(h.Safes))
 		}
 	})
-	t.Run("ReadyIsStableUntilAdvance", func(t *testing.T) {
-		e := f(t, genesis)
-		for i := 0; i < maxTicks && !e.HasReady(); i++ {
-			e.Tick()
-		}
-		if !e.HasReady() {
-			t.Fatalf("no Ready within %d ticks", maxTicks)
-		}
-		a, b := e.Ready(), e.Ready()
-		if fmt.Sprint(a) != fmt.Sprint(b) {
-			t.Fatalf("Ready changed without Advance: %v then %v", a, b)
-		}
-		e.Advance()
-		if e.HasReady() && fmt.Sprint(e.Ready()) == fmt.Sprint(a) {
-			t.Fatalf("Advance did not consume the Ready")
-		}
-	})
+	t.Run("ReadyIsStableUntilAdvance", func(t *testing.T) { readyIsStable(t, f(t, genesis), maxTicks) })
 	t.Run("Deterministic", func(t *testing.T) {
 		run := func() []byte {
 			h := NewHarness(t, f(t, genesis), genesis)
@@ -288,4 +272,23 @@ func Run(t *testing.T, f Factory, maxTicks int) {
 			t.Fatalf("engine accepted a built block at height 7 that it never requested")
 		}
 	})
+}
+
+// readyIsStable checks the Ready contract every engine keeps: Ready
+// returns the same until Advance, and Advance consumes it.
+func readyIsStable(t *testing.T, e consensus.Engine, maxTicks int) {
+	for i := 0; i < maxTicks && !e.HasReady(); i++ {
+		e.Tick()
+	}
+	if !e.HasReady() {
+		t.Fatalf("no Ready within %d ticks", maxTicks)
+	}
+	a, b := e.Ready(), e.Ready()
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("Ready changed without Advance: %v then %v", a, b)
+	}
+	e.Advance()
+	if e.HasReady() && fmt.Sprint(e.Ready()) == fmt.Sprint(a) {
+		t.Fatalf("Advance did not consume the Ready")
+	}
 }
