@@ -103,6 +103,10 @@ func TestLightClientOnTheDefaultTree(t *testing.T) {
 		t.Fatalf("the client kept no verified root block (%v): %+v, then %+v", err, first, second)
 	}
 	t.Logf("steady state: %+v", second)
+	for _, id := range []string{"/devnet", "/devnet/alpha"} { // depths 0 and 1, for the record
+		out := aspen(t, "light", "balance", acct.Hex(), "--subnet", id, "--rpc", node.RPC, "--genesis", gen, "--home", lightHome, "--json")
+		t.Logf("%s: %s", id, strings.TrimSpace(out))
+	}
 
 	// The release from alpha/one is proven committed by alpha.
 	var msg struct {
