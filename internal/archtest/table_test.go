@@ -15,7 +15,7 @@ var layers = [][]string{
 		"gateway", "mempool", "p2p/libp2p", "blocksync", "rpc/internal/memback", "config"},
 	// 3: what composes one chain: execution, the driver, the RPC server, the
 	// client, and the registry of built-in engines.
-	{"execution/evm", "consensus/driver", "rpc", "client", "consensus/engines", "explorer"},
+	{"execution/evm", "consensus/driver", "rpc", "client", "consensus/engines", "explorer", "light"},
 	// 4: whole nodes and the whole-network simulator.
 	{"node", "sim"},
 	// 5: programs and tests that drive real processes.
@@ -58,6 +58,7 @@ var allowed = map[string][]string{
 	"rpc":               {"execution", "types", "rpc/internal/memback"},
 	"client":            {"types", "gateway", "crypto", "xnet"},
 	"explorer":          {"gateway"},
+	"light":             {"types", "config", "consensus", "gateway", "xnet"},
 
 	"node": {"blocksync", "config", "consensus", "consensus/engines",
 		"consensus/driver", "consensus/wal", "crypto", "execution", "execution/evm", "gateway",
@@ -66,8 +67,8 @@ var allowed = map[string][]string{
 		"consensus/wal", "crypto", "types", "config", "execution", "execution/evm", "gateway", "store", "xnet",
 		"mempool"},
 
-	"cmd/aspen": {"node", "client", "config", "consensus", "consensus/engines", "crypto", "gateway", "p2p/libp2p", "types", "xnet"},
-	"test/e2e":  {"client", "types", "crypto", "gateway", "xnet", "config"},
+	"cmd/aspen": {"node", "client", "light", "config", "consensus", "consensus/engines", "crypto", "gateway", "p2p/libp2p", "types", "xnet"},
+	"test/e2e":  {"client", "types", "crypto", "gateway", "xnet", "config", "light"},
 }
 
 // testAllowed adds, per package, what its _test.go files may import beyond
@@ -95,6 +96,7 @@ var testAllowed = map[string][]string{
 	"p2p/libp2p":        {"internal/testkeys"},
 	"config":            {"internal/testkeys", "crypto", "consensus/engines"},
 	"client":            {"internal/testkeys", "config"},
+	"light":             {"internal/testkeys", "consensus/bft", "consensus/engines", "crypto"},
 	"sim":               {"internal/testkeys"},
 	"cmd/aspen":         {"internal/testkeys"},
 	"test/e2e":          {"internal/testkeys", "consensus", "consensus/bft", "p2p", "p2p/libp2p", "blocksync"},

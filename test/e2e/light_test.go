@@ -1,0 +1,196 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+)
+
+type lightBalance struct {
+	Balance    string         `json:"balance"`
+	Height     uint64         `json:"height"`
+	RootHeight uint64         `json:"rootHeight"`
+	ProofBytes map[string]int `json:"proofBytes"`
+	Millis     int64          `json:"millis"`
+}
+
+// TestLightClientOnTheDefaultTree: trusting only the root's genesis file,
+// `aspen light balance` proves a dev account's balance on the grandchild
+// /devnet/alpha/one, and it is what the subnet's own node says at that
+// height; a second run resumes from the headers it verified; `aspen light
+// serve` answers eth_getBalance for a wallet with the same proven value.
+func TestLightClientOnTheDefaultTree(t *testing.T) {
+	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--checkpoint-period", "2",
+		"--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
+	const subnet = "/devnet/alpha/one"
+	node := d.m.Nodes[0] // validates alpha and alpha/one, so it serves their checkpoints
+	gen := filepath.Join(node.Home, "genesis.json")
+	lightHome := t.TempDir()
+	acct := d.m.Accounts[0].Address
+
+	run := func() (lightBalance, error) {
+		out, err := exec.Command(aspenBin, "light", "balance", acct.Hex(), "--subnet", subnet, "--rpc", node.RPC,
+			"--genesis", gen, "--home", lightHome, "--json").CombinedOutput()
+		var b lightBalance
+		if err != nil {
+			return b, fmt.Errorf("aspen light balance: %v: %s", err, out)
+		}
+		return b, json.Unmarshal(out, &b)
+	}
+	// Idle subnets rest, so move the tree along: a release from
+	// alpha/one, applied on alpha through one's checkpoint, then one from
+	// alpha, applied on the root through alpha's checkpoint, which then
+	// covers the alpha state that committed one's.
+	home0 := filepath.Join(d.home, "node0")
+	var up1, up2 sentMsg
+	to := "0x00000000000000000000000000000000000a1a01"
+	if err := json.Unmarshal([]byte(aspen(t, "xfer", "release", subnet, "--to", to, "--value", "1", "--home", home0, "--json")), &up1); err != nil {
+		t.Fatal(err)
+	}
+	followMsg(t, home0, up1)
+	if err := json.Unmarshal([]byte(aspen(t, "xfer", "release", "/devnet/alpha", "--to", to, "--value", "1", "--home", home0, "--json")), &up2); err != nil {
+		t.Fatal(err)
+	}
+	followMsg(t, home0, up2)
+
+	var first lightBalance
+	var lastErr error
+	waitFor(t, "a proof of /devnet/alpha/one's state reaching the root", 60*time.Second, func() bool {
+		var err error
+		if first, err = run(); err != nil && (lastErr == nil || err.Error() != lastErr.Error()) {
+			t.Log(err)
+		}
+		lastErr = err
+		return err == nil
+	})
+	if lastErr != nil {
+		t.Fatal(lastErr)
+	}
+	sub, err := gethrpc.Dial(node.RPC + subnet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	var want hexutil.Big
+	if err := sub.Call(&want, "eth_getBalance", acct, hexutil.Uint64(first.Height)); err != nil {
+		t.Fatal(err)
+	}
+	if first.Balance != want.ToInt().String() || want.ToInt().Sign() == 0 {
+		t.Fatalf("light balance %s at height %d, the node says %s", first.Balance, first.Height, want.ToInt())
+	}
+	t.Logf("first sync: %+v", first)
+
+	second, err := run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved struct{ Height uint64 }
+	if data, err := os.ReadFile(filepath.Join(lightHome, "light.json")); err != nil || json.Unmarshal(data, &saved) != nil || saved.Height < second.RootHeight || second.RootHeight < first.RootHeight {
+		t.Fatalf("the client kept no verified root block (%v): %+v, then %+v", err, first, second)
+	}
+	t.Logf("steady state: %+v", second)
+	for _, id := range []string{"/devnet", "/devnet/alpha"} { // depths 0 and 1, for the record
+		out := aspen(t, "light", "balance", acct.Hex(), "--subnet", id, "--rpc", node.RPC, "--genesis", gen, "--home", lightHome, "--json")
+		t.Logf("%s: %s", id, strings.TrimSpace(out))
+	}
+
+	// The release from alpha/one is proven committed by alpha.
+	var msg struct {
+		ID         common.Hash `json:"id"`
+		Checkpoint uint64      `json:"checkpoint"`
+		Parent     string      `json:"parent"`
+	}
+	if err := json.Unmarshal([]byte(aspen(t, "light", "msg", up1.MsgID.Hex(), "--rpc", node.RPC, "--genesis", gen, "--home", lightHome, "--json")), &msg); err != nil {
+		t.Fatal(err)
+	}
+	if msg.ID != up1.MsgID || msg.Parent != "/devnet/alpha" || msg.Checkpoint == 0 {
+		t.Fatalf("light msg proved %+v", msg)
+	}
+
+	// serve: a wallet's eth_getBalance, cold then warm.
+	port := freePort(t)
+	srv := exec.Command(aspenBin, "light", "serve", "--port", strconv.Itoa(port), "--rpc", node.RPC, "--genesis", gen,
+		"--home", lightHome, "--fresh", "1m")
+	stdout, _ := srv.StdoutPipe()
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
+	if !bufio.NewScanner(stdout).Scan() {
+		t.Fatal("light serve printed nothing")
+	}
+	url := "http://127.0.0.1:" + strconv.Itoa(port) + subnet
+	ask := func() ([]json.RawMessage, time.Duration) {
+		body := `[{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["` + acct.Hex() + `","latest"]},` +
+			`{"jsonrpc":"2.0","id":2,"method":"eth_blockNumber","params":[]}]`
+		start := time.Now()
+		resp, err := http.Post(url, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		took := time.Since(start)
+		var rs []struct {
+			Result json.RawMessage `json:"result"`
+			Error  *struct{ Message string }
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&rs); err != nil || len(rs) != 2 {
+			t.Fatalf("light serve answered %v %v", rs, err)
+		}
+		for _, r := range rs {
+			if r.Error != nil {
+				t.Fatalf("light serve: %s", r.Error.Message)
+			}
+		}
+		return []json.RawMessage{rs[0].Result, rs[1].Result}, took
+	}
+	cold, coldTook := ask()
+	warm, warmTook := ask()
+	var bal hexutil.Big
+	var height hexutil.Uint64
+	if err := json.Unmarshal(warm[0], &bal); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(warm[1], &height); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(cold[0], warm[0]) {
+		t.Logf("balance moved between the cold and the warm answer: %s, %s", cold[0], warm[0])
+	}
+	if err := sub.Call(&want, "eth_getBalance", acct, height); err != nil {
+		t.Fatal(err)
+	}
+	if bal.ToInt().Cmp(want.ToInt()) != 0 {
+		t.Fatalf("light serve says %s at %d, the node %s", bal.ToInt(), height, want.ToInt())
+	}
+	t.Logf("light serve eth_getBalance: cold %v, warm %v", coldTook, warmTook)
+
+	// A method it cannot verify is an error, never a forwarded answer.
+	resp, err := http.Post(url, "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"eth_gasPrice","params":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Result *big.Int
+		Error  *struct{ Message string }
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&r)
+	resp.Body.Close()
+	if r.Error == nil {
+		t.Fatalf("light serve answered eth_gasPrice: %v", r.Result)
+	}
+}
