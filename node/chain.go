@@ -98,6 +98,31 @@ func (c *chain) HeaderAt(height uint64) (*types.Header, error) {
 	return c.store.HeaderByNumber(height)
 }
 
+// tipGateway is a chain view that can also read its tentative head's
+// gateway (a chain under probabilistic finality).
+type tipGateway interface {
+	TipGateway() (gateway.StateReader, error)
+}
+
+// TipGateway opens the gateway's state after the committed head, final or not.
+func (c *chain) TipGateway() (gateway.StateReader, error) { return c.exec.GatewayState(c.head.Load()) }
+
+// progressGateway is the parent state a child's relayer paces its
+// checkpoints by: the parent's head, not its final block. Under a pow
+// parent a checkpoint is final only `confirmations` blocks after it lands,
+// and waiting for that before submitting the next would let a fast child's
+// checkpoints fall ever further behind. A submission a reorg drops goes
+// back to the parent's pool and commits once on the winning branch; what
+// the parent pays and forwards travels further up only from its final
+// blocks (its own checkpoints cover nothing else).
+func progressGateway(c chainView) (gateway.StateReader, error) {
+	if t, ok := c.(tipGateway); ok {
+		return t.TipGateway()
+	}
+	gs, _, err := headGateway(c)
+	return gs, err
+}
+
 func (c *chain) GatewayAt(height uint64) (gateway.StateReader, error) {
 	h, err := c.HeaderAt(height)
 	if err != nil {

@@ -184,9 +184,10 @@ func (rl *relay) step(in xnet.Input) {
 	}
 }
 
-// observeParent tells the relayer what the parent's final state committed.
+// observeParent tells the relayer what the parent committed, at the state
+// that paces submissions (progressGateway).
 func (rl *relay) observeParent() {
-	gs, _, err := headGateway(rl.parent)
+	gs, err := progressGateway(rl.parent)
 	if err != nil {
 		return
 	}

@@ -68,8 +68,11 @@ type PeerSignature struct {
 }
 
 // ParentCommitted is the newest checkpoint of this subnet the parent's
-// gateway has committed, read from its final state: lastCheckpoint[child]
-// (height and hash) and upApplied[child]. The zero value says none is.
+// gateway has committed: lastCheckpoint[child] (height and hash) and
+// upApplied[child], read from the state that paces submissions — the
+// parent's final state, or its head under probabilistic finality (a
+// submission a reorg drops returns to the parent's pool and commits again,
+// so the relayer never goes back). The zero value says none is.
 type ParentCommitted Link
 
 // SubmitResult reports what became of a Submission: Err is nil once the
@@ -281,7 +284,7 @@ func (r *Relayer) onParent(l Link) error {
 		return fmt.Errorf("%w: parent's last checkpoint at %d is not a multiple of the period %d", ErrWrongHeight, l.Height, p)
 	}
 	if r.parentKnown && (l.Height < r.parent.Height || l == r.parent) {
-		return nil // the parent's final state never goes back: old news
+		return nil // old news (or a parent reorg, whose dropped submission commits again)
 	}
 	mismatch := r.chain.Rebase(l)
 	if mismatch != nil {

@@ -123,6 +123,18 @@ func TestLayeredDevnet(t *testing.T) {
 		t.Fatalf("the root credited %v, want exactly 1 coin", b)
 	}
 
+	// Checkpoints keep up with a fast child under a slow-finality parent:
+	// lan1 (a checkpoint every 2 s) drains its up queue into /devnet/wan
+	// and rests, rather than falling ever further behind while each
+	// checkpoint waits for the one before to be final on the pow chain.
+	lan1 := d.m.Nodes[0].RPC + "/devnet/wan/lan1"
+	lc, _ := ethclient.Dial(lan1)
+	waitFor(t, "lan1's checkpoints to catch up on /devnet/wan", time.Minute, func() bool {
+		h, err := lc.BlockNumber(ctx)
+		info := subnetInfo(t, wan(0), "/devnet/wan/lan1")
+		return err == nil && h <= info.LastCheckpointHeight+20
+	})
+
 	// A miner killed mid-chain comes back and follows the same chain.
 	victim := d.m.Nodes[3]
 	if err := syscall.Kill(victim.PID, syscall.SIGKILL); err != nil {
