@@ -408,9 +408,10 @@ func powCheckpointGas(g *Gateway, st StateReader, enc, headers, proof []byte) ui
 
 // genesisHashGas prices ChildGenesisHash for the first segment: reading the
 // child's genesis record and fund messages, and building its genesis state
-// in memory (gasGenesisAccount per account, as many writes).
+// in memory (gasGenesisAccount per account funded, and the validator record
+// decoded and written into its gateway).
 func genesisHashGas(st StateReader, name string) uint64 {
 	funds := getU64(st, name, fGenesisNonce)
 	record := blobSlots(int(wordU64(st.GetState(genesisSlot(name)))))
-	return gasRead*(2+record+funds*messageSlots) + gasGenesisBase + gasGenesisAccount*(funds+record)
+	return gasRead*(2+record+funds*messageSlots) + gasGenesisBase + gasGenesisAccount*(funds+1) + gasHashWord*32*record
 }
