@@ -36,6 +36,9 @@ func (x *call) submitCheckpoint(enc, aggSig, bitmap []byte) error {
 	case StatusRegistered:
 		return reverted("gateway: %s is not active yet; it has no validators to sign checkpoints", id)
 	}
+	if Engine(getU64(x.st, name, fEngine)) == EnginePoW {
+		return reverted("gateway: %s is a PoW subnet: its checkpoints are proven by work, not signed; use submitPowCheckpoint(checkpoint, headers, proof)", id)
+	}
 	// The hash of the checkpoint as re-encoded, not of the bytes submitted:
 	// should the decoder ever accept a second encoding, a relayer could
 	// otherwise record a hash the child's next checkpoint does not name.
@@ -60,7 +63,15 @@ func (x *call) submitCheckpoint(enc, aggSig, bitmap []byte) error {
 	if err := x.verifyQuorum(name, cp, aggSig, bitmap); err != nil {
 		return err
 	}
+	_, err = x.commitCheckpoint(name, cp, hash)
+	return err
+}
 
+// commitCheckpoint applies cp, checked in every other way, unless the
+// firewall stops it: then it emits CheckpointRejected, changes nothing else
+// and reports false.
+func (x *call) commitCheckpoint(name string, cp *types.Checkpoint, hash common.Hash) (bool, error) {
+	id := x.id(name)
 	total := new(big.Int)
 	for _, m := range cp.Messages {
 		total.Add(total, m.Value)
@@ -70,7 +81,7 @@ func (x *call) submitCheckpoint(enc, aggSig, bitmap []byte) error {
 		// into the child: the firewall holds, the checkpoint is evidence.
 		reason := fmt.Sprintf("firewall: its %d messages carry %s wei, more than the %s wei circulating in %s", len(cp.Messages), total, circ, id)
 		x.emit("CheckpointRejected", nil, id, cp.Height, reason)
-		return nil
+		return false, nil
 	}
 
 	setU64(x.st, name, fLastCkptHeight, cp.Height)
@@ -79,18 +90,18 @@ func (x *call) submitCheckpoint(enc, aggSig, bitmap []byte) error {
 	setU64(x.st, name, fLastAppliedConfig, cp.AppliedConfig)
 	setU64(x.st, name, fUpApplied, getU64(x.st, name, fUpApplied)+uint64(len(cp.Messages)))
 	if err := x.payReleases(name, cp.AppliedConfig, false); err != nil {
-		return err
+		return false, err
 	}
 	// All the value leaves the child's supply before any message moves on
 	// (so a refund routed back into the child adds to what is left).
 	setBig(x.st, name, fCirculating, new(big.Int).Sub(getBig(x.st, name, fCirculating), total))
 	for _, m := range cp.Messages {
 		if err := x.route(m); err != nil {
-			return err
+			return false, err
 		}
 	}
 	x.emit("CheckpointCommitted", nil, id, cp.Height, cp.BlockHash, big.NewInt(int64(len(cp.Messages))))
-	return nil
+	return true, nil
 }
 
 // checkPosition checks cp is the next checkpoint of name: the next height,

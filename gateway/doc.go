@@ -35,6 +35,11 @@
 //     one is a successful no-op. One that would pay out more than the
 //     child's circulating supply is rejected with CheckpointRejected, not a
 //     revert.
+//   - A PoW child's checkpoints are signed by nobody: submitPowCheckpoint
+//     (powcheckpoint.go) takes a segment of its headers with enough work,
+//     checked by the chain's PowVerifier, and a state proof of its
+//     gateway's counters and up accumulator (NextUpAcc); submitCheckpoint
+//     refuses PoW children.
 //   - fund's, send's and release's CrossMsgSent nonce is the source nonce
 //     (CROSSNET SrcNonce, the one the msgId hashes); the position in a
 //     child's queue is TopDownMsg.Nonce, which also counts config changes;

@@ -45,6 +45,12 @@ import (
 //	                  + BLS aggregate + write × 7 + event + the releases it pays + for
 //	                  each message routeGas. A resubmission of the last
 //	                  committed checkpoint stops after the reads.
+//	submitPowCheckpoint  base + keccak of the checkpoint + read × 14, then, if it can be
+//	                  committed: read × (subnet record + 4) + for each header its check
+//	                  and 3 keccaks of it + (first segment: the child's genesis read and
+//	                  built) + 2 keccaks of the proof + 5 slot lookups + for each message
+//	                  its leaf and accumulator keccaks, then as submitCheckpoint's commit
+//	                  with 2 more writes (the next segment's anchor, the up accumulator)
 //	submitEvidence  base + keccak of the evidence × 2 + read × 3, then, unless the
 //	                  offence was punished already: read × (the slots searched for
 //	                  the key's seat and pending releases, records included), and if
@@ -76,6 +82,17 @@ const (
 	configSetHeadroom = 8   // seats a config set is priced for beyond the current ones
 	releaseSlots      = 4   // blobSlots of the largest pending release record
 	maxReasonBytes    = 256 // a bounce reason's length, for pricing its event
+)
+
+// Prices of a work-proven checkpoint (submitPowCheckpoint), beyond its
+// keccaks: a header decoded and checked against its parent (retarget, work
+// target), a slot looked up through a state proof, a child genesis built in
+// memory to learn its hash (the first segment only) and each of its accounts.
+const (
+	gasPowHeader      = 5000
+	gasProofSlot      = 3000
+	gasGenesisBase    = 100_000
+	gasGenesisAccount = 25_000
 )
 
 // gasDoubleSignCheck verifies two signatures of one key (evidence of

@@ -36,6 +36,7 @@ type Gateway struct {
 	subnet   types.SubnetID
 	abi      abi.ABI
 	evidence EvidenceVerifier
+	pow      PowVerifier
 }
 
 // Options are what a gateway receives from the chain's wiring.
@@ -43,6 +44,9 @@ type Options struct {
 	// Evidence checks the child engines' own evidence in submitEvidence;
 	// nil refuses it (double-signed checkpoints are still checked).
 	Evidence EvidenceVerifier
+	// Pow checks PoW children's header segments in submitPowCheckpoint;
+	// nil refuses it.
+	Pow PowVerifier
 }
 
 // New returns the gateway of the chain subnet.
@@ -54,7 +58,7 @@ func New(subnet types.SubnetID, opts Options) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Gateway{subnet: subnet, abi: parsed, evidence: opts.Evidence}, nil
+	return &Gateway{subnet: subnet, abi: parsed, evidence: opts.Evidence, pow: opts.Pow}, nil
 }
 
 // ParseABI returns the IGateway ABI.

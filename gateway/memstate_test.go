@@ -14,6 +14,7 @@ type memState struct {
 	balances map[common.Address]*big.Int
 	logs     [][]common.Hash
 	height   uint64
+	timeSec  uint64 // the block's time (Clock)
 }
 
 var _ State = (*memState)(nil)
@@ -51,3 +52,5 @@ func (m *memState) Transfer(from, to common.Address, amount *big.Int) error {
 func (m *memState) AddLog(topics []common.Hash, data []byte) { m.logs = append(m.logs, topics) }
 
 func (m *memState) BlockNumber() uint64 { return m.height }
+
+func (m *memState) BlockTime() uint64 { return m.timeSec }

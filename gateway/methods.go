@@ -141,6 +141,14 @@ var methods = map[string]method{
 			return checkpointGas(st, g.subnet, args[0].([]byte), args[2].([]byte))
 		},
 	},
+	"submitPowCheckpoint": {
+		run: func(x *call, args []any) ([]any, error) {
+			return nil, x.submitPowCheckpoint(args[0].([]byte), args[1].([]byte), args[2].([]byte))
+		},
+		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 {
+			return powCheckpointGas(g, st, args[0].([]byte), args[1].([]byte), args[2].([]byte))
+		},
+	},
 	"submitEvidence": {
 		run: func(x *call, args []any) ([]any, error) {
 			return nil, x.submitEvidence(args[0].(string), args[1].([]byte))

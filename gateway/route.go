@@ -5,6 +5,7 @@ import (
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
 
 	"github.com/aspen-chain/aspen/types"
@@ -78,7 +79,24 @@ func (x *call) pushUp(m CrossMsg) error {
 	n := UpNonce(x.st) + 1
 	writeBlob(x.st, upSlot(n), encodeCrossMsg(m))
 	x.st.SetState(upNonceSlot(), u64Word(n))
+	x.st.SetState(upAccSlot(n), NextUpAcc(x.st.GetState(upAccSlot(n-1)), &m))
 	return nil
+}
+
+// NextUpAcc is the up accumulator after acc with m appended:
+// keccak256(acc ‖ m.Leaf()). A parent holding acc(k) checks the messages
+// k+1..k+n of a checkpoint against the one word acc(k+n) of the child's state.
+func NextUpAcc(acc common.Hash, m *CrossMsg) common.Hash {
+	leaf := m.Leaf()
+	return crypto.Keccak256Hash(acc[:], leaf[:])
+}
+
+// UpAcc is the up accumulator after the up message with nonce n (acc(0) = 0).
+func UpAcc(st StateReader, n uint64) common.Hash {
+	if n == 0 {
+		return common.Hash{}
+	}
+	return st.GetState(upAccSlot(n))
 }
 
 func encodeCrossMsg(m CrossMsg) []byte {

@@ -83,8 +83,9 @@ func routeWork(st StateReader, self types.SubnetID, m CrossMsg, payQueuedCall bo
 		}
 		return gas
 	}
-	// +2 writes: the up nonce and the burned counter (SupplyCounters).
-	return gasWrite*(upRecordSlots(m)+2) + gasPayout
+	// +3 writes: the up nonce, the up accumulator and the burned counter
+	// (SupplyCounters); the accumulator's previous word is read and hashed.
+	return gasWrite*(upRecordSlots(m)+3) + gasRead + gasHash + gasHashWord*2 + gasPayout
 }
 
 // deliverGas prices deliver(m) on the chain self.

@@ -43,6 +43,8 @@ import (
 //	pending release i      keccak("aspen/gw/release" ‖ name ‖ i)                -> blob rlp(PendingRelease) (i >= 1)
 //	up message n           keccak("aspen/gw/upqueue" ‖ n)                       -> blob rlp(CrossMsg): this chain's queue to its parent (n >= 1)
 //	up nonce               keccak("aspen/gw/upnonce")                           -> nonce of the newest up message (0: none)
+//	up accumulator n       keccak("aspen/gw/upacc" ‖ n)                         -> acc(n) = keccak256(acc(n-1) ‖ CrossMsg.Leaf of up message n), acc(0) = 0:
+//	                                                                               one word a parent checks a PoW child's checkpoint messages against
 //	cross-message origin   keccak("aspen/gw/origin")                            -> blob rlp(src, from) while a delivered call runs; empty otherwise
 //	seat key r             keccak("aspen/gw/seatkey" ‖ name ‖ r)                -> 2 words: record r's BLS key (48 bytes) ‖ its power (8 bytes, big-endian), zero-padded
 //	config power c         keccak("aspen/gw/configpower" ‖ name ‖ c)            -> uint256: total power of config set c
@@ -106,6 +108,7 @@ const (
 	tagRelease   = "aspen/gw/release"
 	tagUp        = "aspen/gw/upqueue"
 	tagUpNonce   = "aspen/gw/upnonce"
+	tagUpAcc     = "aspen/gw/upacc"
 	tagOrigin    = "aspen/gw/origin"
 	tagSeatKey   = "aspen/gw/seatkey"
 	tagCfgPower  = "aspen/gw/configpower"
@@ -119,6 +122,8 @@ const (
 	fReleasePaid                               // uint64: pending releases paid; (paid, count] are waiting
 	fLastAppliedConfig                         // uint64: AppliedConfig of the last committed checkpoint
 	fSeatPower                                 // uint256: total power of the current seats
+	fPowAnchor                                 // bytes32: PoW child: hash of its block at the last committed checkpoint, where the next header segment starts (0: its genesis)
+	fPowUpAcc                                  // bytes32: PoW child: its up accumulator at upApplied (acc(upApplied))
 )
 
 func recordSlot(name string, r uint64) common.Hash {
@@ -143,6 +148,7 @@ func releaseSlot(name string, i uint64) common.Hash {
 
 func upSlot(nonce uint64) common.Hash { return slotOf(tagUp, u64Word(nonce).Bytes()) }
 func upNonceSlot() common.Hash        { return slotOf(tagUpNonce) }
+func upAccSlot(n uint64) common.Hash  { return slotOf(tagUpAcc, u64Word(n).Bytes()) }
 func originSlot() common.Hash         { return slotOf(tagOrigin) }
 
 // Tags of slashing (slash.go):

@@ -102,6 +102,12 @@ func newRelay(child, parent chainView, signed signatureStore, submitter gatewayC
 // startRelay starts the relay of child (whose parent runtime is on this
 // node) if the subnet has a checkpoint period.
 func (n *Node) startRelay(ctx context.Context, child, parent *runtime) error {
+	if gs, _, err := headGateway(&parent.chain); err == nil {
+		if sn, err := gateway.ReadSubnet(gs, parent.id, child.id); err == nil && sn.Params.Engine == gateway.EnginePoW && sn.Params.CheckpointPeriod > 0 {
+			n.startPowRelay(ctx, child, parent, sn) // powrelay.go: proven by work, signed by nobody
+			return nil
+		}
+	}
 	rl, err := newRelay(&child.chain, &parent.chain, child.store, parent.sys, n.keys.bls, child.log, relayMetrics{
 		rejected: child.metrics.rejected.WithLabelValues(string(child.id), "checkpoint"),
 		dropped:  child.metrics.dropped.WithLabelValues(string(child.id), "checkpoint"),

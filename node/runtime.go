@@ -118,7 +118,7 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 		return fmt.Errorf("open chain %s: %w", rt.id, err)
 	}
 	rt.kind = kind
-	opts := evm.Options{Senders: poolSenders{rt}, Evidence: kindEvidence}
+	opts := evm.Options{Senders: poolSenders{rt}, Evidence: kindEvidence, Pow: newPowVerifier(rt.store.HeaderByNumber)}
 	if rt.parent != nil {
 		opts.Parent = parentChain{parent: rt.parent, child: rt.id}
 	}

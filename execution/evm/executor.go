@@ -58,6 +58,10 @@ type Options struct {
 	// Evidence checks child engines' own evidence in the gateway's
 	// submitEvidence (the node: its consensus kinds); nil refuses it.
 	Evidence gateway.EvidenceVerifier
+	// Pow checks PoW children's header segments in the gateway's
+	// submitPowCheckpoint (the node: its consensus kinds and genesis code);
+	// nil refuses them.
+	Pow gateway.PowVerifier
 }
 
 const (
@@ -106,7 +110,7 @@ func New(st *store.Store, gen *config.Genesis, opts Options) (*Executor, error) 
 	if opts.StateCacheMB == 0 {
 		opts.StateCacheMB = defaultStateCacheMB
 	}
-	gw, err := gateway.New(gen.ID(), gateway.Options{Evidence: opts.Evidence})
+	gw, err := gateway.New(gen.ID(), gateway.Options{Evidence: opts.Evidence, Pow: opts.Pow})
 	if err != nil {
 		return nil, err
 	}
@@ -159,11 +163,42 @@ func New(st *store.Store, gen *config.Genesis, opts Options) (*Executor, error) 
 
 // commitGenesis writes block 0 and its state.
 func (e *Executor) commitGenesis(blob []byte) error {
-	gen := e.genesis
 	sdb, err := state.New(gethtypes.EmptyRootHash, e.statedb)
 	if err != nil {
 		return err
 	}
+	h := buildGenesis(sdb, e.genesis, e.config)
+	b := &types.Block{Header: h}
+	err = e.store.WriteBlock(&store.BlockWrite{Block: b, Receipts: gethtypes.Receipts{}, Genesis: blob}, func() error {
+		return e.commitState(sdb, h)
+	})
+	if err != nil {
+		return err
+	}
+	e.setHead(h)
+	return nil
+}
+
+// GenesisHeader is block 0 of the chain gen describes, its state built in
+// memory and dropped: what a parent needs to know of a child's genesis
+// (the hash its PoW checkpoints start from) without running the child.
+func GenesisHeader(gen *config.Genesis) (*types.Header, error) {
+	if err := gen.Validate(); err != nil {
+		return nil, err
+	}
+	if _, ok := gen.Alloc[gateway.Address]; ok {
+		return nil, fmt.Errorf("%w: alloc must not include the gateway address %s", config.ErrInvalidGenesis, gateway.Address)
+	}
+	sdb, err := state.New(gethtypes.EmptyRootHash, state.NewDatabase(triedb.NewDatabase(rawdb.NewMemoryDatabase(), nil), nil))
+	if err != nil {
+		return nil, err
+	}
+	return buildGenesis(sdb, gen, ChainConfig(gen.ChainIDBig())), nil
+}
+
+// buildGenesis writes gen's alloc and gateway into sdb and returns block 0
+// with its state root.
+func buildGenesis(sdb *state.StateDB, gen *config.Genesis, cfg *params.ChainConfig) *types.Header {
 	for _, addr := range gen.SortedAlloc() {
 		acc := gen.Alloc[addr]
 		if acc.Balance != nil {
@@ -211,17 +246,8 @@ func (e *Executor) commitGenesis(blob []byte) error {
 		BaseFee:     gen.BaseFeeWei(),
 		Difficulty:  gen.Difficulty, // a proof-of-work chain retargets from it
 	}
-	rules := e.rules(h)
-	h.StateRoot = sdb.IntermediateRoot(rules)
-	b := &types.Block{Header: h}
-	err = e.store.WriteBlock(&store.BlockWrite{Block: b, Receipts: gethtypes.Receipts{}, Genesis: blob}, func() error {
-		return e.commitState(sdb, h)
-	})
-	if err != nil {
-		return err
-	}
-	e.setHead(h)
-	return nil
+	h.StateRoot = sdb.IntermediateRoot(cfg.Rules(new(big.Int), true, h.Time()))
+	return h
 }
 
 // commitState flushes a block's state into the store's pending batch.

@@ -202,6 +202,11 @@ func (s gatewayState) AddLog(topics []common.Hash, data []byte) {
 
 func (s gatewayState) BlockNumber() uint64 { return s.evm.Context.BlockNumber.Uint64() }
 
+var _ gateway.Clock = gatewayState{}
+
+// BlockTime is the block's time in seconds (TIMESTAMP).
+func (s gatewayState) BlockTime() uint64 { return s.evm.Context.Time }
+
 var _ gateway.ContractCaller = gatewayState{}
 
 // CallContract runs a delivered cross-message call: a CALL from the gateway

@@ -87,7 +87,7 @@ var testAllowed = map[string][]string{
 	"crypto":            {"internal/testkeys"},
 	"types":             {"internal/testkeys"},
 	"execution/evm":     {"consensus/bft", "internal/testkeys", "consensus/engines"},
-	"gateway":           {"consensus", "consensus/bft", "consensus/solo", "internal/testkeys", "xnet"},
+	"gateway":           {"consensus", "consensus/bft", "consensus/solo", "consensus/pow", "internal/testkeys", "xnet"},
 	"xnet":              {"gateway", "internal/testkeys"},
 	"mempool":           {"internal/testkeys"},
 	"store":             {"internal/testkeys"},

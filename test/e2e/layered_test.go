@@ -12,10 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/ethclient"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/aspen-chain/aspen/gateway"
 )
 
 // blockTag is one block of a chain as eth_getBlockByNumber names it.
@@ -122,6 +125,7 @@ func TestLayeredDevnet(t *testing.T) {
 	if b, _ := rc.BalanceAt(ctx, up, nil); b.Cmp(coin) != 0 {
 		t.Fatalf("the root credited %v, want exactly 1 coin", b)
 	}
+	checkWorkProvenCheckpoints(t, d.m.Nodes[0].RPC, "/devnet/wan")
 
 	// Checkpoints keep up with a fast child under a slow-finality parent:
 	// lan1 (a checkpoint every 2 s) drains its up queue into /devnet/wan
@@ -187,4 +191,52 @@ func countInLogs(t *testing.T, d *devnet, s string) int {
 		n += strings.Count(string(data), s)
 	}
 	return n
+}
+
+// checkWorkProvenCheckpoints: the root committed checkpoints of the pow
+// child, each through submitPowCheckpoint (proven by work, signed by
+// nobody), never submitCheckpoint.
+func checkWorkProvenCheckpoints(t *testing.T, rootRPC, child string) {
+	t.Helper()
+	ctx := context.Background()
+	gw, err := gateway.ParseABI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ethclient.Dial(rootRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ev := gw.Events["CheckpointCommitted"]
+	logs, err := c.FilterLogs(ctx, ethereum.FilterQuery{Addresses: []common.Address{gateway.Address}, Topics: [][]common.Hash{{ev.ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proven := 0
+	for _, l := range logs {
+		out, err := ev.Inputs.Unpack(l.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[0].(string) != child {
+			continue
+		}
+		tx, _, err := c.TransactionByHash(ctx, l.TxHash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := gw.MethodById(tx.Data())
+		if err != nil || m.Name != "submitPowCheckpoint" {
+			t.Fatalf("checkpoint %v of %s committed by %v (%v), want submitPowCheckpoint", out[1], child, m, err)
+		}
+		if r, err := c.TransactionReceipt(ctx, l.TxHash); err == nil && proven == 0 {
+			t.Logf("checkpoint %v of %s: %d bytes of call data, %d gas", out[1], child, len(tx.Data()), r.GasUsed)
+		}
+		proven++
+	}
+	if proven == 0 {
+		t.Fatalf("the root committed no checkpoint of %s", child)
+	}
+	t.Logf("%d checkpoints of %s committed on the root, each proven by work", proven, child)
 }
