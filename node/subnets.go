@@ -199,7 +199,9 @@ func childGenesis(cg *gateway.ChildGenesis, activatedAt *types.Header) (*config.
 		TimestampMs: activatedAt.TimeMs,
 		Engine:      cg.Params.Engine.String(),
 		BlockTimeMs: uint64(cg.Params.BlockTimeMs),
-		Alloc:       map[common.Address]config.GenesisAccount{},
+		// A pow child is final as deep as its parent's gateway says.
+		Confirmations: uint64(cg.Params.Confirmations),
+		Alloc:         map[common.Address]config.GenesisAccount{},
 	}
 	for _, v := range cg.Validators {
 		g.Validators = append(g.Validators, config.GenesisValidator{Address: v.Owner, BLSPublicKey: v.BLSPublicKey, Power: gateway.PowerOf(v.Collateral)})

@@ -74,6 +74,14 @@ func TestChildGenesis(t *testing.T) {
 		t.Error("two derivations of the same child genesis differ")
 	}
 
+	// A pow child's depth reaches its genesis: its engine finalizes there.
+	pow := *cg
+	pow.Params.Engine, pow.Params.Confirmations = gateway.EnginePoW, 9
+	pg, err := childGenesis(&pow, at)
+	if err != nil || pg.Engine != "pow" || pg.Confirmations != 9 {
+		t.Errorf("pow child genesis %+v (%v), want engine pow with 9 confirmations", pg, err)
+	}
+
 	solo := *cg
 	solo.Params.Engine = gateway.EngineSolo
 	if _, err := childGenesis(&solo, at); err == nil {

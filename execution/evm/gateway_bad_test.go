@@ -84,7 +84,7 @@ func TestGatewayBadInput(t *testing.T) {
 		{"create taken name", 3, nil, "createSubnet", []any{"games", bft(1, eth(1))}, "/devnet/games already exists"},
 		{"create killed name", 3, nil, "createSubnet", []any{"dead", bft(1, eth(1))}, "/devnet/dead already exists (status killed)"},
 		{"create bad name", 3, nil, "createSubnet", []any{"Games", bft(1, eth(1))}, "may hold only a-z, 0-9 and -"},
-		{"create pow", 3, nil, "createSubnet", []any{"p", params(func(p *paramsArg) { p.Engine = 2 })}, "engine PoW is not supported yet"},
+		{"create unknown engine", 3, nil, "createSubnet", []any{"p", params(func(p *paramsArg) { p.Engine = 3 })}, "unknown engine 3"},
 		{"create no validators", 3, nil, "createSubnet", []any{"p", params(func(p *paramsArg) { p.MinValidators = 0 })}, "minValidators 0 must be between 1"},
 		{"create fast blocks", 3, nil, "createSubnet", []any{"p", params(func(p *paramsArg) { p.BlockTimeMs = 9 })}, "blockTimeMs 9 must be between 10"},
 		{"create no checkpoints", 3, nil, "createSubnet", []any{"p", params(func(p *paramsArg) { p.CheckpointPeriod = 0 })}, "checkpointPeriod 0 must be between 1"},
