@@ -144,9 +144,9 @@ func subnetCreateCmd() *cobra.Command {
 			defer g.Close()
 			var tx *client.SentTx
 			if o.confirmations > 0 {
-				tx, err = g.Transact(ctx, "createPowSubnet", nil, id.Name(), p, o.confirmations)
+				tx, err = transactShowing(ctx, cmd, &f, g, "createPowSubnet", nil, id.Name(), p, o.confirmations)
 			} else {
-				tx, err = g.Transact(ctx, "createSubnet", nil, id.Name(), p)
+				tx, err = transactShowing(ctx, cmd, &f, g, "createSubnet", nil, id.Name(), p)
 			}
 			if err != nil {
 				return err
@@ -223,7 +223,7 @@ func subnetJoinCmd() *cobra.Command {
 				}
 			}
 			pub := bls.PublicKey()
-			tx, err := g.Transact(ctx, "join", value, string(id), pub.Bytes(), bls.ProofOfPossession(), p2pAddr)
+			tx, err := transactShowing(ctx, cmd, &f, g, "join", value, string(id), pub.Bytes(), bls.ProofOfPossession(), p2pAddr)
 			if err != nil {
 				return err
 			}

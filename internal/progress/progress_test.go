@@ -97,6 +97,27 @@ func TestTerminalRedrawsOneLine(t *testing.T) {
 	}
 }
 
+func TestClearLetsOtherOutputThrough(t *testing.T) {
+	c := newClock()
+	var out bytes.Buffer
+	r := New(&out, "xfer", "hops", 2, Options{Mode: Terminal, Now: c.now})
+	r.Set(0)
+	r.Clear()
+	c.advance(time.Second)
+	r.Tick() // quiet after a Clear, though due
+	out.WriteString("hop line\n")
+	r.Set(1) // at once, though within the redraw interval: the line was blanked
+	if want := "\r\033[Kxfer [                        ] 0/2 hops  0.0 hops/s  <1s elapsed\r\033[Khop line\n\r\033[Kxfer"; !strings.HasPrefix(out.String(), want) {
+		t.Errorf("got %q, want it to start %q", out.String(), want)
+	}
+	var plain bytes.Buffer
+	p := New(&plain, "xfer", "hops", 2, Options{Mode: Plain, Now: c.now})
+	p.Clear()
+	if plain.Len() != 0 {
+		t.Errorf("Clear wrote %q on plain output", plain.String())
+	}
+}
+
 func TestUnknownTotal(t *testing.T) {
 	c := newClock()
 	var out bytes.Buffer

@@ -49,6 +49,7 @@ type Reporter struct {
 		drawn       time.Time // last draw; zero: none yet
 		last        string    // what it showed
 		finished    bool
+		hidden      bool // cleared: Tick stays quiet until the next Set or Add
 	}
 }
 
@@ -83,7 +84,7 @@ func IsTerminal(w io.Writer) bool {
 // Set records that done units are done and draws if it is time.
 func (r *Reporter) Set(done int64) {
 	r.mu.Lock()
-	r.mu.done = done
+	r.mu.done, r.mu.hidden = done, false
 	line := r.lineLocked(false)
 	r.mu.Unlock()
 	r.write(line)
@@ -93,6 +94,7 @@ func (r *Reporter) Set(done int64) {
 func (r *Reporter) Add(n int64) {
 	r.mu.Lock()
 	r.mu.done += n
+	r.mu.hidden = false
 	line := r.lineLocked(false)
 	r.mu.Unlock()
 	r.write(line)
@@ -116,9 +118,48 @@ func (r *Reporter) Note(s string) {
 // Tick draws if it is time, though nothing moved: a wait shows it is alive.
 func (r *Reporter) Tick() {
 	r.mu.Lock()
-	line := r.lineLocked(false)
+	line := ""
+	if !r.mu.hidden {
+		line = r.lineLocked(false)
+	}
 	r.mu.Unlock()
 	r.write(line)
+}
+
+// Clear blanks a terminal line so that other output can be printed; Tick
+// stays quiet until the next Set or Add, which draws at once. On plain
+// output it does nothing.
+func (r *Reporter) Clear() {
+	if !r.tty {
+		return
+	}
+	r.mu.Lock()
+	r.mu.drawn, r.mu.last, r.mu.hidden = time.Time{}, "", true
+	finished := r.mu.finished
+	r.mu.Unlock()
+	if !finished {
+		r.write("\r\033[K")
+	}
+}
+
+// Keepalive calls Tick every interval until stop is called, so a wait that
+// sees no progress still shows its elapsed time.
+func (r *Reporter) Keepalive(interval time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var once sync.Once
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				r.Tick()
+			}
+		}
+	}()
+	return func() { once.Do(func() { close(done) }) }
 }
 
 // Finish draws the last state and ends the line. Later calls do nothing.
