@@ -118,6 +118,17 @@ func TestClearLetsOtherOutputThrough(t *testing.T) {
 	}
 }
 
+func TestBaseCountsRateFromResume(t *testing.T) {
+	c := newClock()
+	var out bytes.Buffer
+	r := New(&out, "headers", "blocks", 1000, Options{Mode: Plain, Now: c.now, Base: 900})
+	c.advance(10 * time.Second)
+	r.Set(950) // 50 blocks in 10s, not 950
+	if want := "headers: 950/1000 blocks (95%), 5.0 blocks/s, ETA 10s\n"; out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}
+
 func TestUnknownTotal(t *testing.T) {
 	c := newClock()
 	var out bytes.Buffer

@@ -30,6 +30,9 @@ type Options struct {
 	// redrawn at most this often (default 200ms), a plain line printed
 	// (default 5s). The last draw, when the work is done, always shows.
 	Every time.Duration
+	// Base is what was done before this run (a sync resumed at a height):
+	// the rate counts from it.
+	Base int64
 }
 
 // Reporter draws the progress of one job on a writer. Its methods may be
@@ -66,8 +69,8 @@ func New(w io.Writer, label, unit string, total int64, o Options) *Reporter {
 			o.Every = 200 * time.Millisecond
 		}
 	}
-	r := &Reporter{w: w, label: label, unit: unit, tty: tty, every: o.Every, now: o.Now, meter: NewMeter(o.Now, 0)}
-	r.mu.total = total
+	r := &Reporter{w: w, label: label, unit: unit, tty: tty, every: o.Every, now: o.Now, meter: NewMeter(o.Now, o.Base)}
+	r.mu.total, r.mu.done = total, o.Base
 	return r
 }
 
