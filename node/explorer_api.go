@@ -9,6 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/types"
 )
 
 // TreeValidator is one seat of a subnet in aspen_tree.
@@ -94,33 +95,11 @@ func (a *aspenAPI) Tree() ([]TreeSubnet, error) {
 			fillFromParent(s, rec)
 		}
 	}
-	// Up queues: a served child's messages sent up and not yet applied by
-	// its parent (whose records were read above).
+	// Queues each way between a served child and its parent.
 	for _, rt := range served {
-		if rt.parent == nil {
-			continue
-		}
-		pgs, _, err := headGateway(rt.parent)
-		if err != nil {
-			continue
-		}
-		gs, _, err := headGateway(&rt.chain)
-		if err != nil {
-			continue
-		}
-		sent, applied := gateway.UpNonce(gs), gateway.UpApplied(pgs, rt.parent.ID(), rt.id)
-		q := hexutil.Uint64(0)
-		if sent > applied {
-			q = hexutil.Uint64(sent - applied)
-		}
-		byID[string(rt.id)].UpQueued = &q
-		down := gateway.TopDownNonce(pgs, rt.parent.ID(), rt.id)
-		if done := gateway.AppliedTopDown(gs); down > done {
-			d := hexutil.Uint64(down - done)
-			byID[string(rt.id)].DownQueued = &d
-		} else {
-			d := hexutil.Uint64(0)
-			byID[string(rt.id)].DownQueued = &d
+		if q, ok := queuesOf(rt); ok {
+			up, down := hexutil.Uint64(q.up), hexutil.Uint64(q.down)
+			byID[string(rt.id)].UpQueued, byID[string(rt.id)].DownQueued = &up, &down
 		}
 	}
 	out := make([]TreeSubnet, 0, len(byID))
@@ -129,6 +108,59 @@ func (a *aspenAPI) Tree() ([]TreeSubnet, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
+}
+
+// childQueues is what a served child's chain and its parent's say of the
+// traffic between them, each at its final block.
+type childQueues struct {
+	id types.SubnetID
+	// checkpointLag is the child's final height minus the height of the
+	// last checkpoint of it the parent committed.
+	checkpointLag uint64
+	up            uint64 // sent up by the child, not yet applied by the parent
+	down          uint64 // queued down by the parent, not yet applied by the child
+}
+
+// queuesOf reads rt's queues; false for the root or a chain whose gateway
+// cannot be read now.
+func queuesOf(rt *runtime) (childQueues, bool) {
+	if rt.parent == nil {
+		return childQueues{}, false
+	}
+	pgs, _, err := headGateway(rt.parent)
+	if err != nil {
+		return childQueues{}, false
+	}
+	gs, head, err := headGateway(&rt.chain)
+	if err != nil {
+		return childQueues{}, false
+	}
+	p := rt.parent.ID()
+	cp, _, _ := gateway.LastCheckpoint(pgs, p, rt.id)
+	return childQueues{id: rt.id,
+		checkpointLag: above(head.Height, cp),
+		up:            above(gateway.UpNonce(gs), gateway.UpApplied(pgs, p, rt.id)),
+		down:          above(gateway.TopDownNonce(pgs, p, rt.id), gateway.AppliedTopDown(gs)),
+	}, true
+}
+
+// above is a-b, or 0 when b is not below a.
+func above(a, b uint64) uint64 {
+	if a > b {
+		return a - b
+	}
+	return 0
+}
+
+// childQueues lists the queues of every served child, for the metrics.
+func (n *Node) childQueues() []childQueues {
+	var out []childQueues
+	for _, rt := range n.runtimeList() {
+		if q, ok := queuesOf(rt); ok {
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 // fillFromParent copies what the parent's gateway records about child s.

@@ -91,6 +91,7 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: log, metrics: newMetrics(), managerWake: make(chan struct{}, 1)}
+	n.metrics.tree.source(n.childQueues)
 	n.children = newReconciler(reconcilerConfig{seated: n.holdsSeat, running: func(id types.SubnetID) bool { return n.runtime(id) != nil },
 		start: n.startChild, stop: func(id types.SubnetID) { n.stopChild(id, true) }, now: time.Now, log: log})
 	n.mu.runtimes = map[types.SubnetID]*runtime{}
