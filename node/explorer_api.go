@@ -1,14 +1,19 @@
 package node
 
 import (
+	"errors"
+	"fmt"
 	"math/big"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/store"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -200,4 +205,74 @@ func nonNilBig(b *big.Int) *big.Int {
 		return new(big.Int)
 	}
 	return b
+}
+
+var errAddressTxs = errors.New("node: aspen_getAddressTxs")
+
+// AddressTx is one transaction of aspen_getAddressTxs.
+type AddressTx struct {
+	Hash        common.Hash    `json:"hash"`
+	BlockNumber hexutil.Uint64 `json:"blockNumber"`
+	Index       hexutil.Uint64 `json:"transactionIndex"`
+}
+
+// AddressTxs is a page of aspen_getAddressTxs; Next, when set, is the
+// cursor of the following (older) page.
+type AddressTxs struct {
+	Txs  []AddressTx `json:"txs"`
+	Next string      `json:"next,omitempty"`
+}
+
+// Page sizes of aspen_getAddressTxs.
+const (
+	addressTxsDefault = 25
+	addressTxsMax     = 100
+)
+
+// GetAddressTxs is aspen_getAddressTxs: the transactions address sent,
+// received or created on subnet, newest first, from the store's index.
+// cursor is a previous page's next ("" or omitted: the newest).
+func (a *aspenAPI) GetAddressTxs(subnet string, address common.Address, cursor *string, limit *hexutil.Uint64) (*AddressTxs, error) {
+	rt := a.n.runtime(types.SubnetID(subnet))
+	if rt == nil {
+		return nil, fmt.Errorf("%w: this node does not serve subnet %q", errAddressTxs, subnet)
+	}
+	n := addressTxsDefault
+	if limit != nil {
+		if *limit == 0 || *limit > addressTxsMax {
+			return nil, fmt.Errorf("%w: limit %d: give 1 to %d", errAddressTxs, *limit, addressTxsMax)
+		}
+		n = int(*limit)
+	}
+	var from *store.AddrTx
+	if cursor != nil && *cursor != "" {
+		c, err := parseAddressCursor(*cursor)
+		if err != nil {
+			return nil, err
+		}
+		from = c
+	}
+	txs, next, err := rt.store.AddressTxs(address, from, n)
+	if err != nil {
+		return nil, err
+	}
+	out := &AddressTxs{Txs: make([]AddressTx, len(txs))}
+	for i, e := range txs {
+		out.Txs[i] = AddressTx{Hash: e.Hash, BlockNumber: hexutil.Uint64(e.Height), Index: hexutil.Uint64(e.Index)}
+	}
+	if next != nil {
+		out.Next = fmt.Sprintf("%d.%d", next.Height, next.Index)
+	}
+	return out, nil
+}
+
+// parseAddressCursor reads a cursor "HEIGHT.INDEX" as GetAddressTxs wrote it.
+func parseAddressCursor(s string) (*store.AddrTx, error) {
+	h, i, ok := strings.Cut(s, ".")
+	height, err1 := strconv.ParseUint(h, 10, 64)
+	index, err2 := strconv.ParseUint(i, 10, 32)
+	if !ok || err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("%w: cursor %q: pass the next of a previous page (HEIGHT.INDEX), or none for the newest", errAddressTxs, s)
+	}
+	return &store.AddrTx{Height: height, Index: uint32(index)}, nil
 }

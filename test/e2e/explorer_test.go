@@ -168,7 +168,8 @@ func (p *page) text(sel string) string {
 // TestExplorer drives the explorer node1 serves on the default devnet in
 // headless Chromium: the tree shows the four subnets and follows new
 // blocks, a fund made during the test shows as a gateway call on the root
-// and as applied on the child with both hops on its message page, search
+// and as applied on the child with both hops on its message page, its
+// sender's address page lists it from the node's index, search
 // finds the fund's transaction, the node's metrics count the child's queues,
 // a subnet created during the test appears and leaves the tree once killed,
 // the page fits a phone's width, and nothing logs an error.
@@ -258,6 +259,22 @@ func TestExplorer(t *testing.T) {
 	if balances["/devnet/alpha"] != "3 coins" || balances["/devnet"] != "0 coins" {
 		t.Fatalf("address page balances %v: want 3 coins on /devnet/alpha and none on /devnet", balances)
 	}
+
+	// The fund's sender lists it on the root, from the node's index of
+	// transactions by address, decoded as a gateway fund.
+	var sender struct {
+		From common.Address `json:"from"`
+	}
+	if err := ws.Call(&sender, "eth_getTransactionByHash", fund.Tx); err != nil {
+		t.Fatal(err)
+	}
+	p.goTo("/address?s=/devnet&a=" + sender.From.Hex())
+	row := fmt.Sprintf(`document.querySelector('tr[data-tx=%q]')`, strings.ToLower(fund.Tx.Hex()))
+	p.waitJS("the fund among its sender's transactions", 30*time.Second, `!!`+row)
+	if cells := eval[[]string](p, `Array.from(`+row+`.cells, c => c.innerText)`); len(cells) != 5 || cells[2] != "out" || cells[3] != "fund" || cells[4] != "3 coins" {
+		t.Fatalf("the fund's row on its sender's page reads %v, want out, fund, 3 coins", cells)
+	}
+	p.screenshot("address")
 
 	// Search, from the keyboard: "/" focuses the box, the fund's hash finds
 	// its transaction, decoded as a gateway fund.
