@@ -166,7 +166,8 @@ type syncProgress struct {
 	meter  *progress.Meter // nil until the node found itself behind
 	logged time.Time
 	target uint64
-	quiet  bool // a gap of a few blocks, as a follower often has: debug lines only
+	quiet  bool             // a gap of a few blocks, as a follower often has: debug lines only
+	now    func() time.Time // nil: time.Now
 }
 
 // syncLogEvery spaces the progress lines of a sync; a sync that starts
@@ -180,16 +181,19 @@ func (p *syncProgress) log(log *slog.Logger, height uint64, claims []peerClaim) 
 	for _, c := range claims {
 		p.target = max(p.target, c.height)
 	}
+	if p.now == nil {
+		p.now = time.Now
+	}
 	if p.meter == nil {
-		p.meter, p.logged = progress.NewMeter(time.Now, int64(height)), time.Now()
+		p.meter, p.logged = progress.NewMeter(p.now, int64(height)), p.now()
 		p.quiet = p.target < height+syncQuietGap
 		p.level(log)("block sync started", "height", height, "target", p.target)
 		return
 	}
-	if p.quiet || time.Since(p.logged) < syncLogEvery {
+	if p.quiet || p.now().Sub(p.logged) < syncLogEvery {
 		return
 	}
-	p.logged = time.Now()
+	p.logged = p.now()
 	st := p.meter.At(int64(height), int64(p.target))
 	attrs := []any{"height", height, "target", p.target, "blocks_per_sec", progress.FormatRate(st.Rate)}
 	if st.HaveETA {
@@ -210,7 +214,7 @@ func (p *syncProgress) caughtUp(log *slog.Logger, height uint64) {
 		return
 	}
 	st := p.meter.At(int64(height), 0)
-	p.level(log)("block sync caught up", "height", height, "took", st.Elapsed.Round(time.Millisecond), "blocks_per_sec", progress.FormatRate(st.Rate))
+	p.level(log)("block sync done", "height", height, "took", st.Elapsed.Round(time.Millisecond), "blocks_per_sec", progress.FormatRate(st.Rate))
 }
 
 // banned reports a ban the peer book just gave (d > 0).

@@ -79,7 +79,8 @@ func (o *lightOpts) open(ctx context.Context) (*light.Client, *light.Remote, err
 }
 
 // showSync draws the root headers c verifies on out while it syncs: the
-// first run from a genesis can have a long way to go.
+// first run from a genesis can have a long way to go. A sync done within a
+// second prints nothing.
 func (o *lightOpts) showSync(c *light.Client, out io.Writer) {
 	if o.json {
 		return
@@ -87,7 +88,7 @@ func (o *lightOpts) showSync(c *light.Client, out io.Writer) {
 	var bar *progress.Reporter
 	c.OnSync = func(trusted, target uint64) {
 		if bar == nil && trusted < target {
-			bar = progress.New(out, "verifying root headers", "blocks", int64(target), progress.Options{Base: int64(trusted)})
+			bar = progress.New(out, "verifying root headers", "blocks", int64(target), progress.Options{Base: int64(trusted), Delay: time.Second})
 		}
 		if bar == nil {
 			return

@@ -56,15 +56,10 @@ func watchBlocks(ctx context.Context, out io.Writer, url, label string) (stop fu
 		if !ok {
 			return
 		}
-		bar := progress.New(out, label+": waiting for a block", "blocks", 0, progress.Options{})
-		began := time.Now()
-		shown := false
-		defer func() {
-			if shown {
-				bar.Finish()
-			}
-		}()
-		start, last, lastAt := first, first, began
+		// A quick inclusion needs no progress: nothing shows within a second.
+		bar := progress.New(out, label+": waiting for a block", "blocks", 0, progress.Options{Delay: time.Second})
+		defer bar.Finish()
+		start, last, lastAt := first, first, time.Now()
 		t := time.NewTicker(250 * time.Millisecond)
 		defer t.Stop()
 		for {
@@ -84,9 +79,7 @@ func watchBlocks(ctx context.Context, out io.Writer, url, label string) (stop fu
 				note += ", next block in ~" + progress.FormatETA(max(due, 0))
 			}
 			bar.Note(note)
-			if shown = shown || time.Since(began) >= time.Second; shown { // a quick inclusion needs no progress
-				bar.Set(int64(last - start))
-			}
+			bar.Set(int64(last - start))
 		}
 	}()
 	return func() { cancel(); <-done }

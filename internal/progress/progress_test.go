@@ -168,3 +168,31 @@ func TestIsTerminal(t *testing.T) {
 		t.Errorf("auto mode on a file wrote %q, want a plain line", b)
 	}
 }
+
+func TestDelayKeepsQuickWorkQuiet(t *testing.T) {
+	c := newClock()
+	var out bytes.Buffer
+	quick := New(&out, "headers", "blocks", 48, Options{Mode: Terminal, Now: c.now, Delay: time.Second})
+	quick.Set(0)
+	c.advance(300 * time.Millisecond)
+	quick.Set(48) // complete within the delay: still nothing
+	quick.Finish()
+	if out.Len() != 0 {
+		t.Fatalf("work done within the delay printed %q", out.String())
+	}
+
+	slow := New(&out, "headers", "blocks", 100, Options{Mode: Plain, Now: c.now, Delay: time.Second})
+	c.advance(500 * time.Millisecond)
+	slow.Set(10)
+	if out.Len() != 0 {
+		t.Fatalf("drew within the delay: %q", out.String())
+	}
+	c.advance(500 * time.Millisecond)
+	slow.Set(20)
+	slow.Set(100) // complete: drawn at once, however soon
+	slow.Finish() // already shown complete: no copy
+	want := "headers: 20/100 blocks (20%), 20 blocks/s, ETA 4s\nheaders: 100/100 blocks (100%), 100 blocks/s, done in 1s\n"
+	if out.String() != want {
+		t.Fatalf("got %q, want %q", out.String(), want)
+	}
+}

@@ -33,6 +33,9 @@ type Options struct {
 	// Base is what was done before this run (a sync resumed at a height):
 	// the rate counts from it.
 	Base int64
+	// Delay keeps the reporter quiet for this long after it starts: work
+	// that ends sooner prints nothing at all.
+	Delay time.Duration
 }
 
 // Reporter draws the progress of one job on a writer. Its methods may be
@@ -42,6 +45,7 @@ type Reporter struct {
 	label, unit string
 	tty         bool
 	every       time.Duration
+	delay       time.Duration
 	now         func() time.Time
 	meter       *Meter
 
@@ -49,8 +53,10 @@ type Reporter struct {
 		sync.Mutex
 		done, total int64
 		note        string
-		drawn       time.Time // last draw; zero: none yet
+		drawn       time.Time // last draw; zero: none yet (or cleared)
 		last        string    // what it showed
+		shown       bool      // anything was drawn
+		shownDone   bool      // a draw showed the work complete
 		finished    bool
 		hidden      bool // cleared: Tick stays quiet until the next Set or Add
 	}
@@ -69,7 +75,7 @@ func New(w io.Writer, label, unit string, total int64, o Options) *Reporter {
 			o.Every = 200 * time.Millisecond
 		}
 	}
-	r := &Reporter{w: w, label: label, unit: unit, tty: tty, every: o.Every, now: o.Now, meter: NewMeter(o.Now, o.Base)}
+	r := &Reporter{w: w, label: label, unit: unit, tty: tty, every: o.Every, delay: o.Delay, now: o.Now, meter: NewMeter(o.Now, o.Base)}
 	r.mu.total, r.mu.done = total, o.Base
 	return r
 }
@@ -165,21 +171,21 @@ func (r *Reporter) Keepalive(interval time.Duration) (stop func()) {
 	return func() { once.Do(func() { close(done) }) }
 }
 
-// Finish draws the last state and ends the line. Later calls do nothing.
+// Finish draws the last state, unless a draw already showed the work
+// complete, and ends the line. Nothing is printed for work that never drew
+// (it ended within Delay). Later calls do nothing.
 func (r *Reporter) Finish() {
 	r.mu.Lock()
 	line := ""
-	if !r.mu.finished {
-		last := r.mu.last
-		line = r.lineLocked(true)
-		if r.mu.last == last { // the last draw already showed it
-			line = ""
+	if !r.mu.finished && r.mu.shown {
+		if !r.mu.shownDone {
+			line = r.lineLocked(true)
 		}
 		if r.tty {
 			line += "\n"
 		}
-		r.mu.finished = true
 	}
+	r.mu.finished = true
 	r.mu.Unlock()
 	r.write(line)
 }
@@ -203,11 +209,15 @@ func (r *Reporter) lineLocked(force bool) string {
 		return ""
 	}
 	now := r.now()
-	complete := r.mu.total > 0 && r.mu.done >= r.mu.total
-	if !force && !complete && !r.mu.drawn.IsZero() && now.Sub(r.mu.drawn) < r.every {
+	if !r.mu.shown && now.Sub(r.meter.start) < r.delay {
 		return ""
 	}
-	r.mu.drawn = now
+	complete := r.mu.total > 0 && r.mu.done >= r.mu.total
+	due := r.mu.drawn.IsZero() || now.Sub(r.mu.drawn) >= r.every
+	if !force && !due && !(complete && !r.mu.shownDone) {
+		return ""
+	}
+	r.mu.drawn, r.mu.shown, r.mu.shownDone = now, true, complete
 	r.mu.last = r.format(r.meter.At(r.mu.done, r.mu.total), r.tty)
 	if r.tty {
 		return "\r\033[K" + r.mu.last
