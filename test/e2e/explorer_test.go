@@ -323,6 +323,7 @@ func TestExplorer(t *testing.T) {
 	// shows in the tree, and leaves it once killed.
 	scratch := "/devnet/scratch"
 	node1 := filepath.Join(d.home, "node1")
+	comeAndGo := time.Now()
 	p.goTo("/")
 	p.waitJS("the tree", 30*time.Second, `document.querySelectorAll('li.node[data-subnet]').length === 4`)
 	aspen(t, "subnet", "create", scratch, "--engine", "bft", "--min-validators", "1", "--min-collateral", "1", "--block-time", "200ms", "--home", node1, "--json")
@@ -336,6 +337,7 @@ func TestExplorer(t *testing.T) {
 	if note := p.text("main section > p.muted"); !strings.Contains(note, "1 killed (hidden)") {
 		t.Fatalf("the tree's summary after the kill says %q, want it to count 1 killed subnet", note)
 	}
+	t.Logf("%s created, started, shown, killed and gone from the tree in %s", scratch, time.Since(comeAndGo).Round(time.Millisecond))
 	p.screenshot("tree-killed")
 
 	// A phone's width: nothing wider than the screen.
