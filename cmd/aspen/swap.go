@@ -399,12 +399,18 @@ func lockedID(c *chainConn, tx *client.SentTx) (common.Hash, error) {
 func (s *session) poll(what string, check func() (bool, error)) error {
 	ctx, cancel := context.WithTimeout(s.ctx, s.f.wait)
 	defer cancel()
+	announced := false
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		done, err := check()
 		if done || err != nil {
 			return err
+		}
+		if !announced {
+			// On stderr even with --json: a script may wait for this line.
+			fmt.Fprintf(s.cmd.ErrOrStderr(), "waiting for %s (Ctrl-C stops; the same command goes on later)\n", what)
+			announced = true
 		}
 		select {
 		case <-ctx.Done():
@@ -591,18 +597,10 @@ func swapTakeCmd() *cobra.Command {
 			case offer.Amount.Cmp(wantWei) < 0:
 				return fmt.Errorf("swap %s on %s locks %s coins, less than the %s you --want", id, a, formatCoins(offer.Amount), want)
 			}
-			t := now()
-			dstTimeout := t + (offer.Timeout-min(offer.Timeout, t))/2
-			if timeout > 0 {
-				dstTimeout = t + uint64(timeout/time.Second)
-			}
 			m := uint64(margin / time.Second)
-			if offer.Timeout < dstTimeout+m {
-				return fmt.Errorf("unsafe timeouts: your lock on %s would end at %d, less than --margin %s before the maker's on %s (%d); once the maker claims yours, you need that long to claim theirs. Ask for a longer offer or give a shorter --lock-time",
-					b, dstTimeout, margin, a, offer.Timeout)
-			}
-			if dstTimeout < t+m {
-				return fmt.Errorf("unsafe timeouts: your lock on %s would end in %ds, less than --margin %s from now; the maker would have no time to claim it. The offer ends too soon (at %d)", b, dstTimeout-min(dstTimeout, t), margin, offer.Timeout)
+			dstTimeout, err := counterLockTimeout(offer.Timeout, now(), uint64(timeout/time.Second), m)
+			if err != nil {
+				return fmt.Errorf("%w (your lock on %s, the maker's on %s)", err, b, a)
 			}
 			st := &swapState{Role: "taker", Hashlock: offer.Hashlock, Src: a, Dst: b, Maker: offer.Sender, Taker: me,
 				Give: offer.Amount, Want: giveWei, MarginSec: m, SrcID: id, SrcTimeout: offer.Timeout, DstTimeout: dstTimeout}
@@ -636,6 +634,34 @@ func swapTakeCmd() *cobra.Command {
 		_ = cmd.MarkFlagRequired(n)
 	}
 	return cmd
+}
+
+// errUnsafeTimeouts: a counter-lock's timeout leaves one party too little time.
+var errUnsafeTimeouts = errors.New("unsafe timeouts")
+
+// counterLockTimeout is the taker's timeout against an offer timing out at
+// offer, at time t: lockTime seconds from t, or halfway to the offer's
+// timeout when lockTime is 0. It must end at least margin before the offer
+// (once the maker claims the counter-lock, the taker needs that long to
+// claim the offer) and at least margin after t (the maker needs time to
+// claim).
+func counterLockTimeout(offer, t, lockTime, margin uint64) (uint64, error) {
+	if offer <= t {
+		return 0, fmt.Errorf("%w: the offer timed out at %d already", errUnsafeTimeouts, offer)
+	}
+	mine := t + (offer-t)/2
+	if lockTime > 0 {
+		mine = t + lockTime
+	}
+	if mine+margin > offer {
+		return 0, fmt.Errorf("%w: yours would end at %d, %ds before the offer's %d, less than the margin of %ds; once the maker claims yours you need that long to claim theirs: ask for a longer offer or give a shorter --lock-time",
+			errUnsafeTimeouts, mine, int64(offer)-int64(mine), offer, margin)
+	}
+	if mine < t+margin {
+		return 0, fmt.Errorf("%w: yours would end in %ds, less than the margin of %ds, leaving the maker no time to claim it; the offer ends too soon (at %d)",
+			errUnsafeTimeouts, mine-t, margin, offer)
+	}
+	return mine, nil
 }
 
 func swapClaimCmd() *cobra.Command {
