@@ -877,10 +877,13 @@ func swapRefundCmd() *cobra.Command {
 func swapStatusCmd() *cobra.Command {
 	var f swapFlags
 	cmd := &cobra.Command{
-		Use:   "status HASHLOCK|SRCID",
-		Short: "Show a swap: your state file and both locks as the chains have them",
-		Args:  cobra.ExactArgs(1),
+		Use:   "status [HASHLOCK|SRCID]",
+		Short: "Show a swap: your state file and both locks as the chains have them; without an argument, list your swaps",
+		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return listSwaps(cmd, &f)
+			}
 			s, done, err := newSession(cmd, &f)
 			if err != nil {
 				return err
@@ -921,4 +924,50 @@ func swapStatusCmd() *cobra.Command {
 	}
 	f.register(cmd, false)
 	return cmd
+}
+
+// listSwaps prints every swap in the state directory, as the files have them.
+func listSwaps(cmd *cobra.Command, f *swapFlags) error {
+	dir, err := f.dir()
+	if err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	all := []swapState{}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return err
+		}
+		var st swapState
+		if err := json.Unmarshal(b, &st); err != nil {
+			return fmt.Errorf("%s: %w", filepath.Join(dir, e.Name()), err)
+		}
+		st.Preimage = nil
+		all = append(all, st)
+	}
+	if f.asJSON {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(all)
+	}
+	if len(all) == 0 {
+		fmt.Fprintf(cmd.OutOrStdout(), "no swaps in %s\n", dir)
+	}
+	for _, st := range all {
+		steps := []string{}
+		for _, step := range []string{"lock", "claim", "refund"} {
+			if _, ok := st.Txs[step]; ok {
+				steps = append(steps, step)
+			} else if _, ok := st.Pending[step]; ok {
+				steps = append(steps, step+"(sent)")
+			}
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%s  %-5s  %s -> %s  %s\n", st.Hashlock, st.Role, st.Src, st.Dst, strings.Join(steps, ","))
+	}
+	return nil
 }

@@ -171,4 +171,8 @@ func TestSwapBetweenSiblings(t *testing.T) {
 	check("maker on beta after refund", after.mb, before.mb)
 	check("taker on alpha after refund", after.ta, before.ta)
 	t.Logf("refund gas: maker %d, taker %d", makerBack.Txs["refund"].GasUsed, takerBack.Txs["refund"].GasUsed)
+	var listed []swapState
+	if err := json.Unmarshal([]byte(aspen(t, append([]string{"swap", "status"}, maker...)...)), &listed); err != nil || len(listed) != 2 {
+		t.Fatalf("the maker's swap list: %v, %+v; want the two swaps", err, listed)
+	}
 }
