@@ -61,6 +61,7 @@ func swapRun(t *testing.T, party []string, args ...string) swapState {
 // Ctrl-C, and every balance moves by exactly the swap and the fees. Then a
 // swap nobody claims is refunded on both sides after its timeouts.
 func TestSwapBetweenSiblings(t *testing.T) {
+	t.Parallel()
 	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
 	rpc := d.m.Nodes[1].RPC // node1 validates both alpha and beta
 	const alpha, beta = "/devnet/alpha", "/devnet/beta"
