@@ -430,14 +430,15 @@ func djBooks(t *testing.T, d *devnet) {
 // quorum (3 of 4), and alpha/one needs all three of its validators. No
 // ValidatorSlashed is ever logged for either chain.
 //
-// Why it cannot sign a conflicting vote although its consensus WAL went
-// with the data: the other three of alpha (and, for alpha/one, the same
-// argument needs them all, which is why node7 is paused only after the
-// catch-up) finalize the height node5 last voted at within a block time,
-// long before it is back; it syncs certified blocks up to the head and votes
-// only above them, at heights it never saw. A validator whose vote was
-// needed for the quorum at the height it crashed in has no such guarantee:
-// that takes signing state kept beside its keys.
+// Why it cannot sign a conflicting vote on alpha although its consensus
+// WAL went with the data: the other three finalize the height node5 last
+// voted at within a block time, long before it is back; it syncs certified
+// blocks up to the head and votes only above them, at heights it never
+// saw. alpha/one has no such margin (it needs all three validators): had it
+// been mid-height when node5 died, it would wait there, and node5 would
+// come back to a height it voted at with no record of its vote. The test
+// shows no evidence was logged, which is not a proof; the guarantee needs
+// the signing state kept beside the keys, not in the data directory.
 // The restarted node lives as long as parent, the devnet's test.
 func disjointWipedValidator(t, parent *testing.T, d *devnet) {
 	const wiped, other = 5, 7
