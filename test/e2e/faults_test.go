@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	gonet "net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,6 +56,7 @@ func TestDisjoint(t *testing.T) {
 	t.Run("WipedValidator", func(st *testing.T) { disjointWipedValidator(st, t, d) })
 	t.Run("ChildSplit", func(t *testing.T) { disjointChildSplit(t, d, net) })
 	t.Run("SlowLevels", func(t *testing.T) { disjointSlowLevels(t, d, net) })
+	t.Run("PartitionedLevels", func(t *testing.T) { disjointPartitionedLevels(t, d, net) })
 }
 
 // behindProxies stops the devnet d, puts a proxy on every directed link
@@ -72,8 +74,15 @@ func behindProxies(t *testing.T, d *devnet, args []string) (*devnet, *faults.Net
 	t.Cleanup(func() { net.Close() })
 	names := make([]string, len(d.m.Nodes))
 	listen := make([]int, len(d.m.Nodes))
+	var held []gonet.Listener
 	for i, n := range d.m.Nodes {
-		names[i], listen[i] = n.Name, freePort(t)
+		// Held until every proxy has its port, so that no proxy takes one.
+		l, err := gonet.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, l)
+		names[i], listen[i] = n.Name, l.Addr().(*gonet.TCPAddr).Port
 	}
 	for i, n := range d.m.Nodes {
 		cfg, err := config.LoadNode(n.Home)
@@ -100,6 +109,9 @@ func behindProxies(t *testing.T, d *devnet, args []string) (*devnet, *faults.Net
 		if err := cfg.Save(); err != nil {
 			t.Fatal(err)
 		}
+	}
+	for _, l := range held {
+		l.Close()
 	}
 	return startDevnet(t, d.home, args...), net
 }
@@ -649,5 +661,72 @@ func disjointSlowLevels(t *testing.T, d *devnet, net *faults.Network) {
 	if err := net.Heal(); err != nil {
 		t.Fatal(err)
 	}
+	djBooks(t, d)
+}
+
+// disjointPartitionedLevels: every link between the root's nodes and
+// alpha's cut for a while (longer than gossip remembers a message): alpha
+// keeps finalizing, a release sent meanwhile queues, and after the heal it
+// is applied on the root exactly once.
+//
+// Known to fail today: a transaction that enters a node's pool while the
+// node is cut from the chain's validators (the release's checkpoint, which
+// alpha's nodes submit to the root through their own pools as followers)
+// is gossiped to nobody and never again, and every later transaction of
+// the same account waits behind its nonce: bottom-up from alpha stops for
+// good. Set ASPEN_FAULTS_STRICT=1 to run it.
+func disjointPartitionedLevels(t *testing.T, d *devnet, net *faults.Network) {
+	if os.Getenv("ASPEN_FAULTS_STRICT") != "1" {
+		t.Skip("a pool does not gossip again what it accepted while cut off (see the doc comment); ASPEN_FAULTS_STRICT=1 runs it")
+	}
+	ctx := context.Background()
+	top, bottom := nodeNames(d, 0, 1, 2, 3), nodeNames(d, 4, 5, 6, 7)
+	if err := net.Partition(top, bottom); err != nil {
+		t.Fatal(err)
+	}
+	healed := false
+	defer func() {
+		if !healed {
+			net.Heal()
+		}
+	}()
+	cut := time.Now()
+	to := common.HexToAddress("0x00000000000000000000000000000000cafe0001")
+	var m sentMsg
+	if err := json.Unmarshal([]byte(aspen(t, "xfer", "release", djAlpha, "--to", to.Hex(), "--value", "1", "--home", home(d, 4), "--json")), &m); err != nil {
+		t.Fatal(err)
+	}
+	alpha := djClient(t, d, 6, djAlpha)
+	for time.Since(cut) < 8*time.Second {
+		localTx(t, d, alpha, 1, 20*time.Second)
+	}
+	if err := net.Heal(); err != nil {
+		t.Fatal(err)
+	}
+	healed = true
+	heal := time.Now()
+	root := djClient(t, d, 0, djRoot)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b, err := root.BalanceAt(ctx, to, nil)
+		if err == nil && b.Sign() > 0 {
+			if b.Cmp(big.NewInt(1e18)) != 0 {
+				t.Fatalf("the release paid %v, want exactly 1 coin", b)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			for i := 4; i < 8; i++ {
+				acct := d.m.Nodes[i].Account
+				mined, _ := root.NonceAt(ctx, acct, nil)
+				pending, _ := djClient(t, d, i, djRoot).PendingNonceAt(ctx, acct)
+				t.Logf("node%d's account on the root: %d mined (node0), %d pending in its own pool", i, mined, pending)
+			}
+			info := subnetInfo(t, d.m.Nodes[0].RPC, djAlpha)
+			t.Fatalf("the release sent during the partition is not applied 60s after the heal; the root's last checkpoint of alpha is %d", info.LastCheckpointHeight)
+		}
+		<-time.After(200 * time.Millisecond)
+	}
+	t.Logf("levels cut %s; the release sent meanwhile applied %s after the heal", heal.Sub(cut).Round(time.Millisecond), time.Since(heal).Round(time.Millisecond))
 	djBooks(t, d)
 }
