@@ -115,3 +115,28 @@ func TestTopologyFileErrors(t *testing.T) {
 		t.Fatalf("a missing file: %v", err)
 	}
 }
+
+// TestResolveTree: --subnets disjoint and --topology pick their trees;
+// --topology does not mix with --profile or --subnets.
+func TestResolveTree(t *testing.T) {
+	o := devnetOptions{Subnets: "disjoint", Profile: profileDefault}
+	if err := o.resolveTree(false); err != nil || o.Profile != profileDisjoint || o.Subnets != "default" || o.tree != trees[profileDisjoint] {
+		t.Fatalf("--subnets disjoint: %v, profile %q subnets %q", err, o.Profile, o.Subnets)
+	}
+	o = devnetOptions{Subnets: "disjoint", Profile: profileLayered}
+	if err := o.resolveTree(true); err == nil {
+		t.Fatal("--subnets disjoint with --profile accepted")
+	}
+	o = devnetOptions{Subnets: "default", Profile: profileDefault, Topology: "testdata/disjoint.toml"}
+	if err := o.resolveTree(false); err != nil || o.Profile != profileFile || o.tree.nodes != 8 {
+		t.Fatalf("--topology: %v, profile %q", err, o.Profile)
+	}
+	o = devnetOptions{Subnets: "none", Profile: profileDefault, Topology: "testdata/disjoint.toml"}
+	if err := o.resolveTree(false); err == nil {
+		t.Fatal("--topology with --subnets none accepted")
+	}
+	o = devnetOptions{Subnets: "default", Profile: profileLayered}
+	if err := o.resolveTree(true); err != nil || o.tree != trees[profileLayered] {
+		t.Fatalf("--profile layered: %v", err)
+	}
+}
