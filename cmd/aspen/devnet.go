@@ -92,7 +92,7 @@ func devnetCmd() *cobra.Command {
 					o.Subnets = "none"
 				}
 			}
-			if o.tree != nil && !f.Changed("validators") && o.Validators < o.tree.nodes {
+			if o.tree != nil && o.Subnets != "none" && !f.Changed("validators") && o.Validators < o.tree.nodes {
 				o.Validators = o.tree.nodes // the tree's nodes, unless asked otherwise
 			}
 			if o.tree != nil && o.Validators < o.tree.nodes && !f.Changed("subnets") && o.Topology == "" {
