@@ -71,7 +71,7 @@ func openHost(cfg *config.Node, log *slog.Logger, reg prometheus.Registerer) (*l
 		return nil, err
 	}
 	h, err := libp2p.New(context.Background(), libp2p.Config{
-		Key: key, ListenAddrs: cfg.P2P.Listen, Bootstrap: cfg.P2P.Bootstrap, Registerer: reg, Log: log,
+		Key: key, ListenAddrs: cfg.P2P.Listen, AnnounceAddrs: cfg.P2P.Announce, Bootstrap: cfg.P2P.Bootstrap, Registerer: reg, Log: log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start p2p on %v: %w", cfg.P2P.Listen, err)

@@ -272,7 +272,7 @@ func validatorKey(cfg *config.Node, hexKey string) (*crypto.BLSSecretKey, error)
 	return crypto.LoadBLSKey(cfg.Path(cfg.Keys.Validator))
 }
 
-// homeP2PAddr is where the home's node is dialled: its first listen address
+// homeP2PAddr is where the home's node is dialled: its first announce or listen address
 // and its libp2p peer ID.
 func homeP2PAddr(cfg *config.Node) (string, error) {
 	if cfg == nil {
@@ -284,6 +284,9 @@ func homeP2PAddr(cfg *config.Node) (string, error) {
 	peerID, err := libp2p.LoadIdentity(cfg.Path(cfg.Keys.Identity))
 	if err != nil {
 		return "", err
+	}
+	if len(cfg.P2P.Announce) > 0 { // where peers reach it, not where it listens
+		return cfg.P2P.Announce[0] + "/p2p/" + peerID, nil
 	}
 	return cfg.P2P.Listen[0] + "/p2p/" + peerID, nil
 }

@@ -7,7 +7,7 @@ package archtest
 // package fails the tests until someone decides where it belongs.
 var layers = [][]string{
 	// 0: leaves and packages that import nothing of Aspen.
-	{"types", "crypto", "consensus/wal", "rpc/rpctest", "internal/archtest", "internal/progress"},
+	{"types", "crypto", "consensus/wal", "rpc/rpctest", "internal/archtest", "internal/progress", "internal/faults"},
 	// 1: contracts and plain stores over the leaves.
 	{"consensus", "execution", "store", "p2p", "xnet", "internal/testkeys"},
 	// 2: engines, the gateway, transports, pools, configuration.
@@ -34,6 +34,7 @@ var allowed = map[string][]string{
 	"rpc/rpctest":       {},
 	"internal/archtest": {},
 	"internal/progress": {},
+	"internal/faults":   {},
 
 	"consensus":         {"types", "crypto"},
 	"execution":         {"types"},
@@ -101,6 +102,6 @@ var testAllowed = map[string][]string{
 	"light":             {"internal/testkeys", "consensus/bft", "consensus/engines", "crypto"},
 	"sim":               {"internal/testkeys"},
 	"cmd/aspen":         {"internal/testkeys"},
-	"test/e2e":          {"internal/testkeys", "consensus", "consensus/bft", "p2p", "p2p/libp2p", "blocksync"},
+	"test/e2e":          {"internal/testkeys", "internal/faults", "consensus", "consensus/bft", "p2p", "p2p/libp2p", "blocksync"},
 	"internal/archtest": {},
 }
