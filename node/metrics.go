@@ -23,6 +23,7 @@ type metrics struct {
 	heightSeconds *prometheus.HistogramVec
 	received      *prometheus.CounterVec
 	dropped       *prometheus.CounterVec
+	rebroadcast   *prometheus.CounterVec
 	rejected      *prometheus.CounterVec
 	stepErrors    *prometheus.CounterVec
 	synced        *prometheus.CounterVec
@@ -77,6 +78,9 @@ func newMetrics() *metrics {
 	m.dropped = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aspen_p2p_messages_dropped_total", Help: "Accepted messages dropped because the consumer was full.",
 	}, []string{"subnet", "topic"})
+	m.rebroadcast = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aspen_p2p_txs_rebroadcast_total", Help: "Pool transactions published again after waiting (rebroadcast.go).",
+	}, []string{"subnet"})
 	m.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aspen_p2p_messages_rejected_total", Help: "Messages rejected as invalid; their senders are penalised.",
 	}, []string{"subnet", "topic"})
@@ -95,7 +99,7 @@ func newMetrics() *metrics {
 	}, []string{"subnet"})
 	m.tree = newTreeCollector()
 	m.reg.MustRegister(m.subnetFailures, m.tree)
-	m.reg.MustRegister(m.stage, m.round, m.heightSeconds, m.received, m.dropped, m.rejected, m.stepErrors, m.synced)
+	m.reg.MustRegister(m.stage, m.round, m.heightSeconds, m.received, m.dropped, m.rebroadcast, m.rejected, m.stepErrors, m.synced)
 	m.reg.MustRegister(m.height, m.txs, m.gas, m.blockTxs, m.baseFee, m.poolPending, m.poolQueued, m.droppedEvent,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

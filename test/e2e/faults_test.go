@@ -671,18 +671,11 @@ func disjointSlowLevels(t *testing.T, d *devnet, net *faults.Network) {
 // disjointPartitionedLevels: every link between the root's nodes and
 // alpha's cut for a while (longer than gossip remembers a message): alpha
 // keeps finalizing, a release sent meanwhile queues, and after the heal it
-// is applied on the root exactly once.
-//
-// Known to fail today: a transaction that enters a node's pool while the
-// node is cut from the chain's validators (the release's checkpoint, which
-// alpha's nodes submit to the root through their own pools as followers)
-// is gossiped to nobody and never again, and every later transaction of
-// the same account waits behind its nonce: bottom-up from alpha stops for
-// good. Set ASPEN_FAULTS_STRICT=1 to run it.
+// is applied on the root exactly once. It failed until nodes published
+// again what waited in their pools (node/rebroadcast.go): the checkpoint
+// alpha's followers submit to the root while cut off went out to nobody,
+// and every later transaction of the same account waited behind its nonce.
 func disjointPartitionedLevels(t *testing.T, d *devnet, net *faults.Network) {
-	if os.Getenv("ASPEN_FAULTS_STRICT") != "1" {
-		t.Skip("a pool does not gossip again what it accepted while cut off (see the doc comment); ASPEN_FAULTS_STRICT=1 runs it")
-	}
 	ctx := context.Background()
 	top, bottom := nodeNames(d, 0, 1, 2, 3), nodeNames(d, 4, 5, 6, 7)
 	if err := net.Partition(top, bottom); err != nil {
