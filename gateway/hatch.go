@@ -1,0 +1,214 @@
+package gateway
+
+import (
+	"bytes"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/aspen-chain/aspen/types"
+)
+
+// The escape hatch (CROSSNET.md, "Escape hatch"): a child that was killed,
+// or that committed no checkpoint for its stall window of parent blocks, is
+// frozen. It takes no checkpoint, fund or message again, and every account
+// of it may claim here, once, its native balance in the state root of the
+// last checkpoint committed, proven with the trie nodes of eth_getProof.
+// What all claims pay is bounded by the child's circulating supply, as a
+// checkpoint's messages are (the firewall).
+//
+// A frozen child is never unfrozen: once a claim paid an account what it
+// held at the last checkpoint, a chain that came back would let it spend
+// the same coins again below. Its validators can still leave (their
+// collateral comes back at once: no checkpoint will ever show a new set
+// applied) and its creator can still kill it.
+//
+// A stall is judged at the height of the block being executed, so a child
+// is frozen from the first parent block past its window on, whether or not
+// anybody noticed; the first claim records it (fFrozenAt) and emits
+// SubnetFrozen. The window counts from the parent block that committed the
+// last checkpoint, or from the activation before the first.
+
+// Bounds of a stall window, in parent blocks.
+const (
+	DefaultStallWindow = 100_000
+	MinStallWindow     = 10
+	MaxStallWindow     = 1 << 40
+)
+
+// heightReader is a state that knows the height of the block being
+// executed (State does); frozen can judge stalls only with it.
+type heightReader interface{ BlockNumber() uint64 }
+
+// stallWindowOf is name's stall window.
+func stallWindowOf(st StateReader, name string) uint64 {
+	if w := getU64(st, name, fStallWindow); w != 0 {
+		return w
+	}
+	return DefaultStallWindow
+}
+
+// frozen says why the child name takes no more checkpoints, or "" if it is
+// live. Without the block height only a kill freezes it.
+func frozen(st StateReader, name string) string {
+	switch statusOf(st, name) {
+	case StatusKilled:
+		return "it was killed"
+	case StatusRegistered:
+		return ""
+	}
+	if at := getU64(st, name, fFrozenAt); at != 0 {
+		return fmt.Sprintf("it stalled, frozen since parent block %d", at)
+	}
+	hr, ok := st.(heightReader)
+	if !ok {
+		return ""
+	}
+	since := max(getU64(st, name, fLastCkptAt), getU64(st, name, fActivatedAt))
+	window, now := stallWindowOf(st, name), hr.BlockNumber()
+	if now <= since+window {
+		return ""
+	}
+	what := "its last checkpoint was committed"
+	if getU64(st, name, fLastCkptHeight) == 0 {
+		what = "it was activated, and has committed no checkpoint since,"
+	}
+	return fmt.Sprintf("it stalled: %s at parent block %d, more than its stall window of %d blocks before this block %d", what, since, window, now)
+}
+
+// refuseFrozen reverts a call that would make the frozen child name take
+// something new.
+func (x *call) refuseFrozen(name, what string) error {
+	if why := frozen(x.st, name); why != "" {
+		return reverted("gateway: %s is frozen (%s); it %s. Its accounts claim their balances with claim(id, account, proof)", x.id(name), why, what)
+	}
+	return nil
+}
+
+// setStallWindow is IGateway.setStallWindow.
+func (x *call) setStallWindow(id string, blocks uint64) error {
+	if err := x.noValue("setStallWindow"); err != nil {
+		return err
+	}
+	name, err := x.resolve(id)
+	if err != nil {
+		return err
+	}
+	creator := common.BytesToAddress(x.st.GetState(fieldSlot(name, fCreator)).Bytes())
+	switch {
+	case x.c.Caller != creator:
+		return reverted("gateway: only the creator of %s can set its stall window (%s, not %s)", id, creator, x.c.Caller)
+	case statusOf(x.st, name) != StatusRegistered:
+		return reverted("gateway: %s is %s; its stall window is fixed once it is active, so its users can rely on it", id, statusOf(x.st, name))
+	case blocks < MinStallWindow || blocks > MaxStallWindow:
+		return reverted("gateway: stall window %d must be between %d and %d parent blocks", blocks, MinStallWindow, uint64(MaxStallWindow))
+	}
+	setU64(x.st, name, fStallWindow, blocks)
+	return nil
+}
+
+// claimRoot is IGateway.claimRoot.
+func (x *call) claimRoot(id string) ([]any, error) {
+	name, err := x.resolve(id)
+	if err != nil {
+		return nil, err
+	}
+	height, root := getU64(x.st, name, fLastCkptHeight), x.st.GetState(fieldSlot(name, fLastCkptRoot))
+	return []any{frozen(x.st, name) != "", height, [32]byte(root)}, nil
+}
+
+// claimedBy is IGateway.claimed.
+func (x *call) claimedBy(id string, account common.Address) ([]any, error) {
+	name, err := x.resolve(id)
+	if err != nil {
+		return nil, err
+	}
+	return []any{wordBig(x.st.GetState(claimedSlot(name, account)))}, nil
+}
+
+// claim is IGateway.claim.
+func (x *call) claim(id string, account common.Address, proof []byte) ([]any, error) {
+	if err := x.noValue("claim"); err != nil {
+		return nil, err
+	}
+	name, err := x.resolve(id)
+	if err != nil {
+		return nil, err
+	}
+	why := frozen(x.st, name)
+	if why == "" {
+		since := max(getU64(x.st, name, fLastCkptAt), getU64(x.st, name, fActivatedAt))
+		return nil, reverted("gateway: %s is live (%s, last progress at parent block %d, stall window %d blocks): claims open once it is killed or stalls",
+			id, statusOf(x.st, name), since, stallWindowOf(x.st, name))
+	}
+	if delivering(x.st) {
+		return nil, reverted("gateway: claim cannot run inside a cross-message call; claim in a transaction of its own")
+	}
+	height, root := getU64(x.st, name, fLastCkptHeight), x.st.GetState(fieldSlot(name, fLastCkptRoot))
+	switch {
+	case height == 0:
+		return nil, reverted("gateway: %s committed no checkpoint, so there is no state root to prove balances against", id)
+	case root == (common.Hash{}):
+		return nil, reverted("gateway: the last checkpoint of %s (height %d) was committed before state roots were recorded; there is no root to prove balances against", id, height)
+	case account == (common.Address{}) || account == Address:
+		return nil, reverted("gateway: %s cannot claim: the zero address and the gateway hold nothing of their own", account)
+	}
+	if paid := wordBig(x.st.GetState(claimedSlot(name, account))); paid.Sign() > 0 {
+		return nil, reverted("gateway: %s already claimed %s wei from %s; an account claims once", account, paid, id)
+	}
+	p, err := decodePowProof(proof)
+	if err != nil {
+		return nil, reverted("gateway: claim of %s from %s: %v", account, id, err)
+	}
+	acc, err := proveAccount(p, root, account)
+	if err != nil {
+		return nil, reverted("gateway: claim of %s from %s: %v; the proof must be eth_getProof's accountProof at height %d, whose state root is %s", account, id, err, height, root)
+	}
+	if acc == nil {
+		return nil, reverted("gateway: %s has no account in the state of %s at its last checkpoint (height %d, state root %s); nothing to claim", account, id, height, root)
+	}
+	if !bytes.Equal(acc.CodeHash, gethtypes.EmptyCodeHash[:]) {
+		return nil, reverted("gateway: %s is a contract in %s; its address on %s need not be its own, so its balance cannot be claimed", account, id, x.g.subnet)
+	}
+	amount := acc.Balance.ToBig()
+	if amount.Sign() == 0 {
+		return nil, reverted("gateway: %s held nothing in %s at its last checkpoint (height %d); nothing to claim", account, id, height)
+	}
+	circ := getBig(x.st, name, fCirculating)
+	if amount.Cmp(circ) > 0 {
+		return nil, reverted("gateway: firewall: %s claims %s wei, more than the %s wei still circulating in %s", account, amount, circ, id)
+	}
+	if statusOf(x.st, name) == StatusActive && getU64(x.st, name, fFrozenAt) == 0 {
+		setU64(x.st, name, fFrozenAt, x.st.BlockNumber())
+		x.emit("SubnetFrozen", nil, id, height, [32]byte(root))
+	}
+	x.st.SetState(claimedSlot(name, account), bigWord(amount))
+	setBig(x.st, name, fCirculating, new(big.Int).Sub(circ, amount))
+	if err := x.st.Transfer(Address, account, amount); err != nil {
+		return nil, fmt.Errorf("gateway: paying the claim of %s from %s: %w", account, id, err)
+	}
+	x.emit("Claimed", []common.Hash{addrTopic(account)}, id, amount)
+	return []any{amount}, nil
+}
+
+// claimGas prices claim: the reads of the frozen check and the claim, the
+// proof hashed when decoded and walked once, the writes (claim record,
+// supply, freeze), the payout and both events.
+func claimGas(proof []byte) uint64 {
+	words := uint64((len(proof) + 31) / 32)
+	return gasRead*10 + 2*(gasHash+gasHashWord*words) + gasProofSlot + gasWrite*3 + gasPayout + 2*gasEvent
+}
+
+// ClaimRoot is what claims on the child id of the chain self are proven
+// against: whether it is frozen at the height of st (without one, only a
+// kill counts), and the height and state root of its last committed
+// checkpoint.
+func ClaimRoot(st StateReader, self, id types.SubnetID) (isFrozen bool, height uint64, root common.Hash) {
+	name, err := childName(self, id)
+	if err != nil || !exists(st, name) {
+		return false, 0, common.Hash{}
+	}
+	return frozen(st, name) != "", getU64(st, name, fLastCkptHeight), st.GetState(fieldSlot(name, fLastCkptRoot))
+}
