@@ -212,3 +212,22 @@ func ClaimRoot(st StateReader, self, id types.SubnetID) (isFrozen bool, height u
 	}
 	return frozen(st, name) != "", getU64(st, name, fLastCkptHeight), st.GetState(fieldSlot(name, fLastCkptRoot))
 }
+
+// VerifyClaimProof checks a claim's proof (EncodePowProof of eth_getProof's
+// accountProof) of account against root, as claim will, and returns the
+// balance it proves (0 for an account the proof shows absent): a client
+// checks its proof before it pays for a transaction.
+func VerifyClaimProof(root common.Hash, account common.Address, proof []byte) (*big.Int, error) {
+	p, err := decodePowProof(proof)
+	if err != nil {
+		return nil, err
+	}
+	acc, err := proveAccount(p, root, account)
+	if err != nil || acc == nil {
+		return new(big.Int), err
+	}
+	if !bytes.Equal(acc.CodeHash, gethtypes.EmptyCodeHash[:]) {
+		return nil, fmt.Errorf("gateway: %s is a contract; contracts cannot claim", account)
+	}
+	return acc.Balance.ToBig(), nil
+}
