@@ -91,6 +91,7 @@ func (x *call) commitCheckpoint(name string, cp *types.Checkpoint, hash common.H
 	x.st.SetState(fieldSlot(name, fLastCkptHash), hash)
 	x.st.SetState(fieldSlot(name, fLastCkptRoot), cp.StateRoot)
 	setU64(x.st, name, fLastCkptAt, x.st.BlockNumber())
+	setU64(x.st, name, fLastCkptDown, cp.DownApplied)
 	setU64(x.st, name, fLastCkptConfig, cp.Config)
 	setU64(x.st, name, fLastAppliedConfig, cp.AppliedConfig)
 	setU64(x.st, name, fUpApplied, getU64(x.st, name, fUpApplied)+uint64(len(cp.Messages)))

@@ -42,7 +42,7 @@ import (
 //	send, release   base + write + event + the route of the message (routeGas)
 //	submitCheckpoint  base + keccak of the checkpoint + read × 15, then, if it can be
 //	                  committed: read × (config set + its power) + (read × 2 + BLS key) × signers
-//	                  + BLS aggregate + write × 9 + event + the releases it pays + for
+//	                  + BLS aggregate + write × 10 + event + the releases it pays + for
 //	                  each message routeGas. A resubmission of the last
 //	                  committed checkpoint stops after the reads.
 //	submitPowCheckpoint  base + keccak of the checkpoint + read × 17, then, if it can be

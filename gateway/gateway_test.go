@@ -43,6 +43,7 @@ func TestABIMatchesSolidity(t *testing.T) {
 		"claimRoot":           "claimRoot(string)",
 		"claimed":             "claimed(string,address)",
 		"claim":               "claim(string,address,bytes)",
+		"reclaim":             "reclaim(string,uint64)",
 	}
 	if len(parsed.Methods) != len(functions) {
 		t.Errorf("ABI has %d functions, IGateway.sol has %d", len(parsed.Methods), len(functions))

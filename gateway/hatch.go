@@ -7,6 +7,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rlp"
 
 	"github.com/aspen-chain/aspen/types"
 )
@@ -230,4 +231,99 @@ func VerifyClaimProof(root common.Hash, account common.Address, proof []byte) (*
 		return nil, fmt.Errorf("gateway: %s is a contract; contracts cannot claim", account)
 	}
 	return acc.Balance.ToBig(), nil
+}
+
+// unappliedFrom is the first top-down message of the frozen child name that
+// the state claims are proven against does not hold: the one after its last
+// checkpoint's DownApplied, or after its genesis's before any checkpoint.
+// ok is false when the parent does not know it (a checkpoint committed
+// before checkpoints' applied nonces were recorded).
+func unappliedFrom(st StateReader, name string) (uint64, bool) {
+	if getU64(st, name, fLastCkptHeight) == 0 {
+		return getU64(st, name, fGenesisNonce) + 1, true
+	}
+	if st.GetState(fieldSlot(name, fLastCkptRoot)) == (common.Hash{}) {
+		return 0, false
+	}
+	return getU64(st, name, fLastCkptDown) + 1, true
+}
+
+// reclaim is IGateway.reclaim: top-down message nonce of the frozen child
+// id, which the state of its last checkpoint does not show applied, bounces
+// as if the child had refused it: its value goes back to its sender, the
+// way of every refund. No claim can pay it (no state root holds it), so it
+// is never paid twice.
+func (x *call) reclaim(id string, nonce uint64) error {
+	if err := x.noValue("reclaim"); err != nil {
+		return err
+	}
+	name, err := x.resolve(id)
+	if err != nil {
+		return err
+	}
+	why := frozen(x.st, name)
+	if why == "" {
+		return reverted("gateway: %s is live: its top-down messages are applied there; reclaim is for a killed or stalled subnet", id)
+	}
+	if delivering(x.st) {
+		return reverted("gateway: reclaim cannot run inside a cross-message call; reclaim in a transaction of its own")
+	}
+	first, ok := unappliedFrom(x.st, name)
+	if !ok {
+		return reverted("gateway: the last checkpoint of %s was committed before the parent recorded which top-down messages it applied; none can be reclaimed", id)
+	}
+	last := getU64(x.st, name, fDownNonce)
+	switch {
+	case nonce < first:
+		return reverted("gateway: top-down message %d of %s is applied in the state of its last checkpoint (it applied up to %d); claim the balance instead", nonce, id, first-1)
+	case nonce > last:
+		return reverted("gateway: %s has no top-down message %d; the newest is %d", id, nonce, last)
+	case x.st.GetState(reclaimedSlot(name, nonce)) != (common.Hash{}):
+		return reverted("gateway: top-down message %d of %s was already reclaimed", nonce, id)
+	}
+	var r topDownRLP
+	if err := rlp.DecodeBytes(readBlob(x.st, downSlot(name, nonce)), &r); err != nil {
+		return fmt.Errorf("gateway: stored top-down message %d of %s: %w", nonce, id, err)
+	}
+	m := r.Msg
+	if r.Kind == KindConfig || m.Value == nil || m.Value.Sign() == 0 {
+		return reverted("gateway: top-down message %d of %s carries no value to reclaim", nonce, id)
+	}
+	circ := getBig(x.st, name, fCirculating)
+	if m.Value.Cmp(circ) > 0 {
+		return reverted("gateway: firewall: top-down message %d carries %s wei, more than the %s wei still circulating in %s", nonce, m.Value, circ, id)
+	}
+	x.st.SetState(reclaimedSlot(name, nonce), u64Word(1))
+	setBig(x.st, name, fCirculating, new(big.Int).Sub(circ, m.Value))
+	reason := fmt.Sprintf("gateway: %s is frozen (%s) and never applied it", id, why)
+	if m.Kind == KindRefund {
+		// A refund is not refunded again (refund): it is paid here to the
+		// account it was for, as a claim would pay it.
+		x.emitApplied(m.ID, false, []byte(reason))
+		if err := x.st.Transfer(Address, m.To, m.Value); err != nil {
+			return fmt.Errorf("gateway: paying reclaimed refund %s to %s: %w", m.ID, m.To, err)
+		}
+		return nil
+	}
+	return x.bounce(m, reason)
+}
+
+// reclaimGas prices reclaim: the reads, the message, two writes, the bounce
+// (its event with reason and the refund's route).
+func reclaimGas(g *Gateway, st StateReader, args []any) uint64 {
+	gas := gasRead*(10+messageSlots) + gasWrite*2 + 2*gasEvent + gasLogByte*maxReasonBytes
+	name := g.childName(args)
+	nonce := args[1].(uint64)
+	if name == "" || !exists(st, name) || nonce == 0 || nonce > getU64(st, name, fDownNonce) {
+		return gas
+	}
+	var r topDownRLP
+	if rlp.DecodeBytes(readBlob(st, downSlot(name, nonce)), &r) != nil || r.Kind == KindConfig || r.Msg.Value == nil {
+		return gas
+	}
+	if r.Msg.Kind == KindRefund {
+		return gas + gasPayout
+	}
+	refund := CrossMsg{SrcSubnet: string(g.subnet), From: Address, DstSubnet: r.Msg.SrcSubnet, To: r.Msg.From, Value: r.Msg.Value, Kind: KindRefund, Ref: r.Msg.ID}
+	return gas + gasWrite + routeGas(st, g.subnet, refund)
 }

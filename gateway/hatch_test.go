@@ -260,3 +260,39 @@ func TestStalledChildFreezes(t *testing.T) {
 	h.fails("already claimed", relayer, 0, "claim", id, alice, claimProof(t, st, alice))
 	h.conserved()
 }
+
+// TestReclaimUnappliedTopDown: top-down messages the frozen child's last
+// checkpoint does not show applied are in no state a claim proves, so
+// reclaim bounces them back to their senders, once each; those it applied
+// are refused (their value is in the state claims pay from), as are config
+// changes, which carry none.
+func TestReclaimUnappliedTopDown(t *testing.T) {
+	h := newXH(t, "/devnet")
+	c := h.newChild("games", 10, 10)
+	id := string(c.id)
+	funder := common.Address{0xf9}
+	h.ok(funder, 100*gwei, "fund", id, alice)
+	applied := TopDownNonce(h.st, "/devnet", c.id)
+	cp := c.next()
+	cp.StateRoot, cp.DownApplied = childState(t, map[common.Address]childAccount{alice: {balance: 100 * gwei}}).Hash(), applied
+	c.commit(cp)
+	h.ok(funder, 7*gwei, "fund", id, bob)
+	late := applied + 1
+	h.fails("is live", relayer, 0, "reclaim", id, late)
+	c.join(10) // a config change, queued after the fund
+	h.ok(common.Address{0xc0}, 0, "kill", id)
+
+	h.fails("is applied in the state of its last checkpoint", relayer, 0, "reclaim", id, applied)
+	h.fails("carries no value", relayer, 0, "reclaim", id, late+1)
+	h.fails("has no top-down message 9", relayer, 0, "reclaim", id, uint64(9))
+	before := h.st.Balance(funder)
+	h.ok(relayer, 0, "reclaim", id, late)
+	if got := new(big.Int).Sub(h.st.Balance(funder), before); got.Int64() != 7*gwei {
+		t.Fatalf("the funder got %s back, want the 7 gwei of its unapplied fund", got)
+	}
+	if got := c.circ(); got != 100*gwei {
+		t.Fatalf("circulating supply %d after the reclaim, want the 100 gwei the checkpointed state holds", got)
+	}
+	h.conserved()
+	h.fails("already reclaimed", relayer, 0, "reclaim", id, late)
+}

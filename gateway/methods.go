@@ -181,6 +181,10 @@ var methods = map[string]method{
 		},
 		gas: func(_ *Gateway, _ StateReader, _ Call, args []any) uint64 { return claimGas(args[2].([]byte)) },
 	},
+	"reclaim": {
+		run: func(x *call, args []any) ([]any, error) { return nil, x.reclaim(args[0].(string), args[1].(uint64)) },
+		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 { return reclaimGas(g, st, args) },
+	},
 	"submitEvidence": {
 		run: func(x *call, args []any) ([]any, error) {
 			return nil, x.submitEvidence(args[0].(string), args[1].([]byte))

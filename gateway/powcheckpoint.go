@@ -414,7 +414,7 @@ func powCheckpointGas(g *Gateway, st StateReader, enc, headers, proof []byte) ui
 	if total.Cmp(getBig(st, name, fCirculating)) > 0 {
 		return gas + gasEvent + gasLogByte*maxReasonBytes
 	}
-	gas += gasWrite*11 + gasEvent
+	gas += gasWrite*12 + gasEvent
 	due, slots := releasesDue(st, name, cp.AppliedConfig, false)
 	gas += (gasPayout+gasEvent)*due + gasWrite*slots
 	for _, m := range cp.Messages {

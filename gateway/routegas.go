@@ -153,7 +153,7 @@ func checkpointGas(st StateReader, self types.SubnetID, enc, bitmap []byte) uint
 	if total.Cmp(getBig(st, name, fCirculating)) > 0 {
 		return gas + gasEvent + gasLogByte*maxReasonBytes // CheckpointRejected
 	}
-	gas += gasWrite*9 + gasEvent
+	gas += gasWrite*10 + gasEvent
 	due, slots := releasesDue(st, name, cp.AppliedConfig, false)
 	gas += (gasPayout+gasEvent)*due + gasWrite*slots
 	for _, m := range cp.Messages {

@@ -128,6 +128,7 @@ const (
 	fLastCkptAt                                // uint64: parent height at which the last checkpoint was committed (0: none)
 	fStallWindow                               // uint64: parent blocks without a committed checkpoint before the child is frozen (0: DefaultStallWindow)
 	fFrozenAt                                  // uint64: parent height at which a claim first froze a stalled child (0: not yet)
+	fLastCkptDown                              // uint64: DownApplied of the last committed checkpoint
 )
 
 func recordSlot(name string, r uint64) common.Hash {
@@ -158,7 +159,15 @@ func originSlot() common.Hash         { return slotOf(tagOrigin) }
 // Tag of the escape hatch (hatch.go):
 //
 //	claimed            keccak("aspen/gw/claimed" ‖ name ‖ account)            -> wei paid to account from the frozen child (0: not claimed)
-const tagClaimed = "aspen/gw/claimed"
+//	reclaimed          keccak("aspen/gw/reclaimed" ‖ name ‖ nonce)            -> 1 once top-down message nonce, never applied by the frozen child, was refunded
+const (
+	tagClaimed   = "aspen/gw/claimed"
+	tagReclaimed = "aspen/gw/reclaimed"
+)
+
+func reclaimedSlot(name string, nonce uint64) common.Hash {
+	return slotOf(tagReclaimed, nameWord(name).Bytes(), u64Word(nonce).Bytes())
+}
 
 func claimedSlot(name string, account common.Address) common.Hash {
 	return slotOf(tagClaimed, nameWord(name).Bytes(), account.Bytes())
