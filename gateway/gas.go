@@ -51,6 +51,12 @@ import (
 //	                  built) + 2 keccaks of the proof + 5 slot lookups + for each message
 //	                  its leaf and accumulator keccaks, then as submitCheckpoint's commit
 //	                  with 2 more writes (the next segment's anchor, the up accumulator)
+//	claim           base + read × 10 + 2 keccaks of the proof + proof lookup + write × 3
+//	                  + payout + 2 events (hatch.go)
+//	reclaim         base + read × (10 + message record) + write × 3 + 2 events with a
+//	                  reason + the route of the refund (a payout for a refund message)
+//	setStallWindow  base + read × 2 + write; stallWindow, claimed: base + read × 2;
+//	claimRoot       base + read × 8
 //	submitEvidence  base + keccak of the evidence × 2 + read × 3, then, unless the
 //	                  offence was punished already: read × (the slots searched for
 //	                  the key's seat and pending releases, records included), and if
