@@ -203,16 +203,25 @@ func claimGas(proof []byte) uint64 {
 }
 
 // ClaimRoot is what claims on the child id of the chain self are proven
-// against: whether it is frozen at the height of st (without one, only a
-// kill counts), and the height and state root of its last committed
-// checkpoint.
-func ClaimRoot(st StateReader, self, id types.SubnetID) (isFrozen bool, height uint64, root common.Hash) {
+// against: whether it is frozen in the state st of self's block at, and
+// the height and state root of its last committed checkpoint. A node can
+// stop a frozen child as it stops a killed one: nothing it makes will be
+// taken again.
+func ClaimRoot(st StateReader, at uint64, self, id types.SubnetID) (isFrozen bool, height uint64, root common.Hash) {
 	name, err := childName(self, id)
 	if err != nil || !exists(st, name) {
 		return false, 0, common.Hash{}
 	}
-	return frozen(st, name) != "", getU64(st, name, fLastCkptHeight), st.GetState(fieldSlot(name, fLastCkptRoot))
+	return frozen(stateAt{st, at}, name) != "", getU64(st, name, fLastCkptHeight), st.GetState(fieldSlot(name, fLastCkptRoot))
 }
+
+// stateAt is a StateReader of the block at, for frozen.
+type stateAt struct {
+	StateReader
+	at uint64
+}
+
+func (s stateAt) BlockNumber() uint64 { return s.at }
 
 // VerifyClaimProof checks a claim's proof (EncodePowProof of eth_getProof's
 // accountProof) of account against root, as claim will, and returns the

@@ -229,6 +229,11 @@ func TestStalledChildFreezes(t *testing.T) {
 		t.Fatal("frozen inside its window")
 	}
 
+	for at, want := range map[uint64]bool{90: false, 91: true} {
+		if got, height, root := ClaimRoot(h.st, at, "/devnet", c.id); got != want || height != 10 || root != st.Hash() {
+			t.Fatalf("ClaimRoot at %d: frozen %v, height %d, root %s; want frozen %v at height 10, root %s", at, got, height, root, want, st.Hash())
+		}
+	}
 	h.st.height = 91
 	if out := h.ok(relayer, 0, "claimRoot", id); out[0] != true || common.Hash(out[2].([32]byte)) != st.Hash() {
 		t.Fatalf("claimRoot past the window: %v", out)
