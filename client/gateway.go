@@ -30,6 +30,7 @@ type Gateway struct {
 	url      string
 	home     string // for advice in errors; "" with --rpc
 	rpc      *gethrpc.Client
+	addr     common.Address // the contract called: the gateway unless Options.Contract
 	abi      abi.ABI
 	key      *ecdsa.PrivateKey // nil: read-only
 	from     common.Address
@@ -48,6 +49,15 @@ type Options struct {
 	// Home is the node's home, named in the advice of a connection error
 	// ("start it with aspen node --home HOME"); "" names none.
 	Home string
+	// Contract is another system contract to call instead of the gateway
+	// (such as the HTLC swap contract); nil: the gateway.
+	Contract *Contract
+}
+
+// Contract is a native contract the client may call in place of the gateway.
+type Contract struct {
+	Address common.Address
+	ABI     abi.ABI
 }
 
 // DialGateway connects to the chain served at url (a node's RPC URL with
@@ -88,7 +98,7 @@ func (g *Gateway) Call(ctx context.Context, method string, args ...any) ([]any, 
 		return nil, fmt.Errorf("%s: encoding the arguments: %w", method, err)
 	}
 	var out hexutil.Bytes
-	if err := g.rpc.CallContext(ctx, &out, "eth_call", callArgs{To: gateway.Address, Input: data}, "latest"); err != nil {
+	if err := g.rpc.CallContext(ctx, &out, "eth_call", callArgs{To: g.addr, Input: data}, "latest"); err != nil {
 		return nil, fmt.Errorf("%s: %w", method, g.rpcErr(err))
 	}
 	res, err := g.abi.Unpack(method, out)
@@ -122,6 +132,9 @@ type PendingTx struct {
 	est    callArgs
 }
 
+// Hash is the transaction's hash, known before it is confirmed.
+func (p *PendingTx) Hash() common.Hash { return p.tx.Hash() }
+
 // Send signs and sends method(args) without waiting: several sends from one
 // key take consecutive nonces (the node's pending nonce counts its pool), so
 // a batch can be confirmed at once.
@@ -147,7 +160,7 @@ func (g *Gateway) Send(ctx context.Context, method string, value *big.Int, args 
 	if err := g.rpc.CallContext(ctx, &nonce, "eth_getTransactionCount", g.from, "pending"); err != nil {
 		return nil, g.rpcErr(err)
 	}
-	est := callArgs{From: &g.from, To: gateway.Address, Value: (*hexutil.Big)(value), Input: data}
+	est := callArgs{From: &g.from, To: g.addr, Value: (*hexutil.Big)(value), Input: data}
 	if err := g.rpc.CallContext(ctx, &gas, "eth_estimateGas", est); err != nil {
 		return nil, fmt.Errorf("%s: %w", method, g.rpcErr(err))
 	}
@@ -164,7 +177,7 @@ func (g *Gateway) Send(ctx context.Context, method string, value *big.Int, args 
 	tx, err := gethtypes.SignNewTx(g.key, gethtypes.LatestSignerForChainID(new(big.Int).SetUint64(uint64(chainID))), &gethtypes.DynamicFeeTx{
 		ChainID: new(big.Int).SetUint64(uint64(chainID)), Nonce: uint64(nonce),
 		GasTipCap: tip.ToInt(), GasFeeCap: feeCap, Gas: uint64(gas) + uint64(gas)/5,
-		To: &gateway.Address, Value: value, Data: data,
+		To: &g.addr, Value: value, Data: data,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: signing: %w", method, err)
@@ -238,7 +251,7 @@ func (g *Gateway) Event(rec *gethtypes.Receipt, name string) (values map[string]
 		return nil, nil, false
 	}
 	for _, l := range rec.Logs {
-		if l.Address != gateway.Address || len(l.Topics) == 0 || l.Topics[0] != ev.ID {
+		if l.Address != g.addr || len(l.Topics) == 0 || l.Topics[0] != ev.ID {
 			continue
 		}
 		values = map[string]any{}
@@ -295,7 +308,10 @@ func NewGateway(c *gethrpc.Client, url string, o Options) (*Gateway, error) {
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
-	g := &Gateway{url: url, home: o.Home, rpc: c, abi: parsed, key: o.Key, timeout: o.Timeout, progress: o.Progress}
+	g := &Gateway{url: url, home: o.Home, rpc: c, addr: gateway.Address, abi: parsed, key: o.Key, timeout: o.Timeout, progress: o.Progress}
+	if o.Contract != nil {
+		g.addr, g.abi = o.Contract.Address, o.Contract.ABI
+	}
 	if o.Key != nil {
 		g.from = gethcrypto.PubkeyToAddress(o.Key.PublicKey)
 	}

@@ -15,7 +15,7 @@ var genesisHeader = &types.Header{SubnetID: "/t", TimeMs: 1000}
 
 // chainOf makes n blocks on parent at difficulty d (retargeted from the
 // parent), a second apart, each mined; tag tells branches apart.
-func chainOf(t *testing.T, parent *types.Header, n int, minD uint64, tag byte) []*types.Block {
+func chainOf(t testing.TB, parent *types.Header, n int, minD uint64, tag byte) []*types.Block {
 	t.Helper()
 	var out []*types.Block
 	for i := 0; i < n; i++ {

@@ -21,6 +21,7 @@ import (
 	"github.com/aspen-chain/aspen/config"
 	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/htlc"
 	"github.com/aspen-chain/aspen/store"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -80,6 +81,7 @@ type Executor struct {
 	signer      gethtypes.Signer
 	precompiles vm.PrecompiledContracts // the standard ones; newEVM adds the gateway
 	gateway     *gateway.Gateway
+	htlc        *htlc.Contract
 	triedb      *triedb.Database
 	statedb     state.Database
 
@@ -101,6 +103,9 @@ func New(st *store.Store, gen *config.Genesis, opts Options) (*Executor, error) 
 	if _, ok := gen.Alloc[gateway.Address]; ok {
 		return nil, fmt.Errorf("%w: alloc must not include the gateway address %s", config.ErrInvalidGenesis, gateway.Address)
 	}
+	if err := checkHTLCAlloc(gen); err != nil {
+		return nil, err
+	}
 	if opts.GasCap == 0 {
 		opts.GasCap = defaultGasCap
 	}
@@ -114,8 +119,13 @@ func New(st *store.Store, gen *config.Genesis, opts Options) (*Executor, error) 
 	if err != nil {
 		return nil, err
 	}
+	swaps, err := htlc.New(gen.ID())
+	if err != nil {
+		return nil, err
+	}
 	cfg := ChainConfig(gen.ChainIDBig())
 	e := &Executor{
+		htlc:    swaps,
 		store:   st,
 		genesis: gen,
 		opts:    opts,
@@ -189,6 +199,9 @@ func GenesisHeader(gen *config.Genesis) (*types.Header, error) {
 	if _, ok := gen.Alloc[gateway.Address]; ok {
 		return nil, fmt.Errorf("%w: alloc must not include the gateway address %s", config.ErrInvalidGenesis, gateway.Address)
 	}
+	if err := checkHTLCAlloc(gen); err != nil {
+		return nil, err
+	}
 	sdb, err := state.New(gethtypes.EmptyRootHash, state.NewDatabase(triedb.NewDatabase(rawdb.NewMemoryDatabase(), nil), nil))
 	if err != nil {
 		return nil, err
@@ -231,6 +244,8 @@ func buildGenesis(sdb *state.StateDB, gen *config.Genesis, cfg *params.ChainConf
 	// Nonce 1 and code keep the gateway from being "empty", so EIP-161 never deletes it.
 	sdb.SetNonce(gateway.Address, 1, tracing.NonceChangeGenesis)
 	sdb.SetCode(gateway.Address, gatewayCode, tracing.CodeChangeGenesis)
+	sdb.SetNonce(htlc.Address, 1, tracing.NonceChangeGenesis)
+	sdb.SetCode(htlc.Address, htlcCode, tracing.CodeChangeGenesis)
 
 	var proposer common.Address
 	if len(gen.Validators) > 0 {

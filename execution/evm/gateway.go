@@ -12,6 +12,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/htlc"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -62,12 +63,13 @@ func (f *frames) enter(depth int, typ byte, from, to common.Address, value *big.
 }
 
 // gatewayCalling reports whether a call from `from` is the gateway running a
-// delivered cross-message call (gatewayState.CallContract). A precompile runs
-// at its caller's depth, so when a transaction calls the gateway directly
-// that call also enters at depth 0, and must not wipe the stack.
+// delivered cross-message call (gatewayState.CallContract) or the HTLC
+// contract calling a token (htlcState.CallContract). A precompile runs at
+// its caller's depth, so when a transaction calls one directly that call
+// also enters at depth 0, and must not wipe the stack.
 func (f *frames) gatewayCalling(from common.Address) bool {
 	n := len(f.stack)
-	return from == gateway.Address && n > 0 && f.stack[n-1].to == gateway.Address
+	return (from == gateway.Address || from == htlc.Address) && n > 0 && f.stack[n-1].to == from
 }
 
 func (f *frames) exit() {
@@ -240,17 +242,20 @@ func (s gatewayState) Burn(amount *big.Int) error {
 	return nil
 }
 
-// newEVM makes an EVM with the gateway installed and bound to it.
+// newEVM makes an EVM with the gateway and the HTLC contract installed and
+// bound to it.
 func (e *Executor) newEVM(ctx vm.BlockContext, statedb vm.StateDB, cfg vm.Config) *vm.EVM {
 	p := &gatewayPrecompile{gw: e.gateway, frames: &frames{}}
 	cfg.Tracer = p.frames.hooks(cfg.Tracer)
 	evm := vm.NewEVM(ctx, statedb, e.config, cfg)
 	p.evm = evm
-	pcs := make(vm.PrecompiledContracts, len(e.precompiles)+1)
+	h := &htlcPrecompile{c: e.htlc, frames: p.frames, evm: evm}
+	pcs := make(vm.PrecompiledContracts, len(e.precompiles)+2)
 	for addr, c := range e.precompiles {
 		pcs[addr] = c
 	}
 	pcs[gateway.Address] = p
+	pcs[htlc.Address] = h
 	evm.SetPrecompiles(pcs)
 	return evm
 }

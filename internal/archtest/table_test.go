@@ -12,7 +12,7 @@ var layers = [][]string{
 	{"consensus", "execution", "store", "p2p", "xnet", "internal/testkeys"},
 	// 2: engines, the gateway, transports, pools, configuration.
 	{"consensus/solo", "consensus/bft", "consensus/pow", "consensus/consensustest",
-		"gateway", "mempool", "p2p/libp2p", "blocksync", "rpc/internal/memback", "config"},
+		"gateway", "htlc", "mempool", "p2p/libp2p", "blocksync", "rpc/internal/memback", "config"},
 	// 3: what composes one chain: execution, the driver, the RPC server, the
 	// client, and the registry of built-in engines.
 	{"execution/evm", "consensus/driver", "rpc", "client", "consensus/engines", "explorer", "light"},
@@ -46,13 +46,14 @@ var allowed = map[string][]string{
 	"consensus/pow":           {"consensus", "types", "crypto"},
 	"consensus/consensustest": {"consensus", "types", "crypto"},
 	"gateway":                 {"types", "crypto", "xnet"},
+	"htlc":                    {"types"},
 	"mempool":                 {"execution", "types"},
 	"p2p/libp2p":              {"p2p", "types"},
 	"blocksync":               {"p2p", "types"},
 	"rpc/internal/memback":    {"execution", "types"},
 	"config":                  {"types", "consensus"},
 
-	"execution/evm":     {"config", "execution", "gateway", "store", "types", "xnet", "crypto", "consensus"},
+	"execution/evm":     {"config", "execution", "gateway", "htlc", "store", "types", "xnet", "crypto", "consensus"},
 	"consensus/driver":  {"consensus", "execution", "types"},
 	"consensus/engines": {"consensus", "consensus/solo", "consensus/bft", "consensus/pow"},
 	"rpc":               {"execution", "types", "rpc/internal/memback"},
@@ -67,8 +68,8 @@ var allowed = map[string][]string{
 		"consensus/wal", "crypto", "types", "config", "execution", "execution/evm", "gateway", "store", "xnet",
 		"mempool"},
 
-	"cmd/aspen": {"node", "client", "light", "config", "consensus", "consensus/engines", "crypto", "gateway", "p2p/libp2p", "types", "xnet"},
-	"test/e2e":  {"client", "types", "crypto", "gateway", "xnet", "config", "light"},
+	"cmd/aspen": {"node", "client", "light", "config", "consensus", "consensus/engines", "crypto", "gateway", "htlc", "p2p/libp2p", "types", "xnet"},
+	"test/e2e":  {"client", "types", "crypto", "gateway", "htlc", "xnet", "config", "light"},
 }
 
 // testAllowed adds, per package, what its _test.go files may import beyond

@@ -45,6 +45,7 @@ func call(method string, params ...any) []byte {
 // TestBadInputGetsClearErrors: every kind of bad input gets a JSON-RPC error
 // that says what was wrong, and the node keeps serving afterwards.
 func TestBadInputGetsClearErrors(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	d := startDevnet(t, home, "--engine", "solo", "--port", strconv.Itoa(freePort(t)), "--block-time", "200ms")
 	url := d.m.Subnets[0].RPC[0]

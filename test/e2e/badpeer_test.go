@@ -47,6 +47,7 @@ func metric(t *testing.T, rpcURL, prefix string) float64 {
 // far-future heights and a flood. Every one is rejected and counted, the peer
 // is penalised by gossipsub scoring, and the validators keep finalizing.
 func TestHostilePeerIsPenalisedAndChainGoesOn(t *testing.T) {
+	t.Parallel()
 	n := startBFT(t)
 	all := []int{0, 1, 2, 3}
 	n.waitHeight(t, 3, time.Minute, all...)

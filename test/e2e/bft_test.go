@@ -106,6 +106,7 @@ func ints(xs []int) string {
 // after a restart; with two killed nothing is finalized and nobody
 // disagrees; with them back, progress resumes.
 func TestBFTFourValidators(t *testing.T) {
+	t.Parallel()
 	n := startBFT(t)
 	all := []int{0, 1, 2, 3}
 	n.waitHeight(t, 5, time.Minute, all...)

@@ -19,6 +19,7 @@ import (
 // TestKill9KeepsCommittedData: a transaction whose receipt the node returned
 // survives SIGKILL of the node (ARCHITECTURE §10, durability).
 func TestKill9KeepsCommittedData(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	port := freePort(t)
 	d := startDevnet(t, home, "--engine", "solo", "--port", strconv.Itoa(port), "--block-time", "200ms")
@@ -112,6 +113,7 @@ func TestKill9KeepsCommittedData(t *testing.T) {
 // TestDevnetResumes: a devnet stopped with SIGINT exits 0, and started again
 // with the same home continues the same chain.
 func TestDevnetResumes(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	port := freePort(t)
 	d := startDevnet(t, home, "--engine", "solo", "--port", strconv.Itoa(port), "--block-time", "100ms", "--idle-interval", "100ms")

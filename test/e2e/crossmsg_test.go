@@ -71,6 +71,7 @@ func subnetInfo(t *testing.T, url, child string) *gateway.ABISubnetInfo {
 // one top-down hop), each exactly once, with the root's circulating supplies
 // moving by exactly the values (the firewall's books).
 func TestCrossMessagesThroughTheTree(t *testing.T) {
+	t.Parallel()
 	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
 	home := func(i int) string { return filepath.Join(d.home, "node"+strconv.Itoa(i)) }
 	root := d.m.Nodes[1].RPC
@@ -170,6 +171,7 @@ func TestCrossMessagesThroughTheTree(t *testing.T) {
 // restarted are applied exactly once all the same, and the books of every
 // edge still balance.
 func TestCrossMessagesSurviveAValidatorCrash(t *testing.T) {
+	t.Parallel()
 	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
 	n := &bftNet{devnet: d}
 	home := func(i int) string { return filepath.Join(d.home, "node"+strconv.Itoa(i)) }
@@ -267,6 +269,7 @@ func checkEdges(t *testing.T, d *devnet, edges []treeEdge) {
 // every one, exactly once (aspen bench --release-to checks the recipient's
 // balance on the root).
 func TestReleaseBurstCarriesOver(t *testing.T) {
+	t.Parallel()
 	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--checkpoint-period", "20", "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
 	root := d.m.Nodes[0].RPC
 	out := aspen(t, "bench", "--rpc", root+"/devnet/alpha", "--release-to", root, "--txs", "2000", "--accounts", "40", "--timeout", "2m", "--json")

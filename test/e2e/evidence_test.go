@@ -25,6 +25,7 @@ import (
 // carries it, the node that proposed that block reports it to the root's
 // gateway by itself, and node3 loses its seat there — nobody submits by hand.
 func TestChildEquivocationIsReportedAndSlashed(t *testing.T) {
+	t.Parallel()
 	n := startBFT(t)
 	home := func(i int) string { return filepath.Join(n.home, "node"+strconv.Itoa(i)) }
 	const games = "/devnet/games"

@@ -170,6 +170,7 @@ func (p *page) text(sel string) string {
 // finds the fund's transaction, the page fits a phone's width, and nothing
 // logs an error.
 func TestExplorer(t *testing.T) {
+	t.Parallel()
 	browserPath(t) // skip before starting a devnet for nothing
 	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
 	base := d.m.Nodes[1].RPC

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -55,13 +56,48 @@ type devnet struct {
 	m    *client.Devnet
 }
 
+// freePort returns the first of portSpan consecutive ports that are free
+// now and handed to no other test of this run: a devnet's node i listens on
+// port+i (RPC and p2p alike), and tests run in parallel. Ports come from
+// below Linux's ephemeral range (32768 up), so an outgoing connection of
+// another process does not take one between this check and the bind.
 func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	t.Helper()
+	ports.Lock()
+	defer ports.Unlock()
+	if ports.next == 0 {
+		ports.next = 12000 + (os.Getpid()%200)*50 // apart from a concurrent run's
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	for tries := 0; tries < 400; tries++ {
+		base := ports.next
+		ports.next += portSpan
+		if ports.next > 32000 {
+			ports.next = 12000
+		}
+		if spanFree(base) {
+			return base
+		}
+	}
+	t.Fatal("no free run of ports below 32000")
+	return 0
+}
+
+const portSpan = 10
+
+var ports struct {
+	sync.Mutex
+	next int
+}
+
+func spanFree(base int) bool {
+	for p := base; p < base+portSpan; p++ {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			return false
+		}
+		l.Close()
+	}
+	return true
 }
 
 // startDevnet runs `aspen devnet` in home and waits for devnet.json.

@@ -171,6 +171,7 @@ func (n *bftNet) keepsRate(t *testing.T, evil *hostile, window time.Duration, at
 // validator, and a validator restarted while the liar claims to be far ahead
 // must still catch up through honest peers.
 func TestHostilePeerCannotSlowOrSplitTheChain(t *testing.T) {
+	t.Parallel()
 	n := startBFT(t)
 	all := []int{0, 1, 2, 3}
 	n.waitHeight(t, 5, time.Minute, all...)

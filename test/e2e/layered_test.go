@@ -51,6 +51,7 @@ func blockAt(t *testing.T, url, tag string) blockTag {
 // applied exactly once, a miner killed with SIGKILL and restarted that
 // catches up to the same chain, and the books of every edge afterwards.
 func TestLayeredDevnet(t *testing.T) {
+	t.Parallel()
 	const confirmations = 3
 	d := startDevnet(t, t.TempDir(), "--profile", "layered", "--block-time", "200ms", "--pow-block-time", "1s",
 		"--confirmations", strconv.Itoa(confirmations), "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))

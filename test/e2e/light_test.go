@@ -34,6 +34,7 @@ type lightBalance struct {
 // height; a second run resumes from the headers it verified; `aspen light
 // serve` answers eth_getBalance for a wallet with the same proven value.
 func TestLightClientOnTheDefaultTree(t *testing.T) {
+	t.Parallel()
 	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--checkpoint-period", "2",
 		"--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
 	const subnet = "/devnet/alpha/one"

@@ -44,6 +44,7 @@ func subnetInfoVia(t *testing.T, c *ethclient.Client, id string) *gateway.ABISub
 // child applies the change and keeps finalizing without node3's vote, and
 // the same evidence submitted again changes nothing.
 func TestSlashDoubleVote(t *testing.T) {
+	t.Parallel()
 	n := startBFT(t)
 	n.waitHeight(t, 2, time.Minute, 0, 1, 2, 3)
 	home := func(i int) string { return filepath.Join(n.home, "node"+strconv.Itoa(i)) }

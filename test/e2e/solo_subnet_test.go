@@ -19,6 +19,7 @@ import (
 // from the root, and sends value back up through checkpoints its sequencer
 // alone signs.
 func TestSoloSubnet(t *testing.T) {
+	t.Parallel()
 	n := startBFT(t)
 	home := func(i int) string { return filepath.Join(n.home, "node"+strconv.Itoa(i)) }
 	const app = "/devnet/app"

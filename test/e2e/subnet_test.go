@@ -65,6 +65,7 @@ func servedSubnets(t *testing.T, rpcURL string) map[string]string {
 // from every node, storage included, and its collateral comes back; so does
 // games once it has burned fees (subtest KillAfterTraffic).
 func TestSubnetLifecycle(t *testing.T) {
+	t.Parallel()
 	n := startBFT(t)
 	n.waitHeight(t, 2, time.Minute, 0, 1, 2, 3)
 	home := func(i int) string { return filepath.Join(n.home, "node"+string(rune('0'+i))) }

@@ -25,6 +25,7 @@ import (
 // chain IDs, funds the dev accounts on every one, and keeps one connection
 // per pair of nodes however many subnets they share.
 func TestDefaultDevnetTree(t *testing.T) {
+	t.Parallel()
 	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
 	want := map[string][]int{"/devnet": {0, 1, 2, 3}, "/devnet/alpha": {0, 1, 2}, "/devnet/beta": {1, 2, 3}, "/devnet/alpha/one": {0, 1, 2}}
 	if len(d.m.Subnets) != len(want) {
