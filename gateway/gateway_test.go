@@ -38,6 +38,12 @@ func TestABIMatchesSolidity(t *testing.T) {
 		"submitCheckpoint":    "submitCheckpoint(bytes,bytes,bytes)",
 		"submitPowCheckpoint": "submitPowCheckpoint(bytes,bytes,bytes)",
 		"submitEvidence":      "submitEvidence(string,bytes)",
+		"setStallWindow":      "setStallWindow(string,uint64)",
+		"stallWindow":         "stallWindow(string)",
+		"claimRoot":           "claimRoot(string)",
+		"claimed":             "claimed(string,address)",
+		"claim":               "claim(string,address,bytes)",
+		"reclaim":             "reclaim(string,uint64)",
 	}
 	if len(parsed.Methods) != len(functions) {
 		t.Errorf("ABI has %d functions, IGateway.sol has %d", len(parsed.Methods), len(functions))
@@ -69,6 +75,8 @@ func TestABIMatchesSolidity(t *testing.T) {
 		"CheckpointRejected":  "CheckpointRejected(string,uint64,string)",
 		"CrossMsgForwarded":   "CrossMsgForwarded(bytes32,string)",
 		"ValidatorSlashed":    "ValidatorSlashed(string,address,uint256,string)",
+		"SubnetFrozen":        "SubnetFrozen(string,uint64,bytes32)",
+		"Claimed":             "Claimed(string,address,uint256)",
 	}
 	if len(parsed.Events) != len(events) {
 		t.Errorf("ABI has %d events, IGateway.sol has %d", len(parsed.Events), len(events))

@@ -84,6 +84,7 @@ type createOptions struct {
 	checkpointPeriod uint32
 	gasLimit         uint64
 	confirmations    uint32 // pow only; 0: the gateway's default
+	stallWindow      uint64 // parent blocks; 0: the gateway's default
 }
 
 // params checks the flags and builds the gateway's SubnetParams; the gateway
@@ -151,6 +152,12 @@ func subnetCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if o.stallWindow > 0 {
+				// Only the creator may set it, and only while the subnet is Registered.
+				if _, err := g.Transact(ctx, "setStallWindow", nil, string(id), o.stallWindow); err != nil {
+					return fmt.Errorf("%s was created, but its stall window was not set: %w", id, err)
+				}
+			}
 			res := createResult{ID: string(id), ChainID: gateway.ChainIDFor(id), Engine: gateway.Engine(p.Engine).String(),
 				Status: gateway.StatusRegistered.String(), Tx: tx.Hash, Block: tx.Receipt.BlockNumber.Uint64()}
 			if ev, _, ok := g.Event(tx.Receipt, "SubnetCreated"); ok {
@@ -174,6 +181,7 @@ func subnetCreateCmd() *cobra.Command {
 	fl.DurationVar(&o.blockTime, "block-time", time.Second, "target block interval of the subnet")
 	fl.Uint32Var(&o.checkpointPeriod, "checkpoint-period", 10, "subnet blocks between bottom-up checkpoints")
 	fl.Uint64Var(&o.gasLimit, "gas-limit", 30_000_000, "block gas limit of the subnet")
+	fl.Uint64Var(&o.stallWindow, "stall-window", 0, fmt.Sprintf("parent blocks without a committed checkpoint after which the subnet is frozen and its accounts claim their balances on the parent (default %d)", gateway.DefaultStallWindow))
 	fl.Uint32Var(&o.confirmations, "confirmations", 0, fmt.Sprintf("pow: blocks deep a block must be to be final (default %d)", gateway.DefaultConfirmations))
 	return cmd
 }
