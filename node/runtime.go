@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/ecdsa"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -49,6 +50,8 @@ type runtime struct {
 	gossip
 	sync *syncer // nil without networking
 	wal  *wal.WAL
+	// walPath is where wal lives: beside the node's keys (signedLog).
+	walPath string
 
 	sys        *systemTxs     // the only sender of the node's system transactions to this chain
 	account    sequencerKey   // this node's account: pays what the node submits to the parent
@@ -159,7 +162,10 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 		if rt.host == nil {
 			return fmt.Errorf("node: engine %s needs networking: set p2p.listen in %s", gen.Engine, cfg.Path(config.ConfigFile))
 		}
-		if rt.wal, err = wal.Open(filepath.Join(dir, "consensus.wal")); err != nil {
+		if rt.walPath, err = signedLog(cfg, rt.id, dir, rt.store); err != nil {
+			return err
+		}
+		if rt.wal, err = wal.Open(rt.walPath); err != nil {
 			return err
 		}
 		dcfg.WAL, dcfg.Replay = rt.wal, rt.wal.Entries(head.Height)
@@ -383,4 +389,32 @@ func (rt *runtime) tentativeBlocks(head *types.Header) (*types.Header, []*types.
 		out = append(out, b)
 	}
 	return final, out, nil
+}
+
+// signedLog is the path of the subnet's consensus WAL — what this node
+// signed since the last final block — beside the node's keys rather than
+// in the subnet's data directory: a validator whose data was lost or wiped
+// restarts at genesis, syncs, and still refuses to sign anything that
+// conflicts with what it signed before (bft keeps the entries of heights it
+// has not reached until it gets there). The name carries the chain's
+// genesis hash, so a subnet re-created under an old name starts afresh. A
+// log left in the data directory by an older release is moved there.
+func signedLog(cfg *config.Node, id types.SubnetID, dataDir string, st *store.Store) (string, error) {
+	gen, err := st.HeaderByNumber(0)
+	if err != nil {
+		return "", fmt.Errorf("node: genesis of %s: %w", id, err)
+	}
+	keys := filepath.Dir(cfg.Path(cfg.Keys.Validator))
+	name := strings.ReplaceAll(strings.TrimPrefix(string(id), "/"), "/", ".") + "-" + gen.Hash().Hex()[2:18] + ".wal"
+	path := filepath.Join(keys, "signed", name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", err
+	}
+	old := filepath.Join(dataDir, "consensus.wal")
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if err := os.Rename(old, path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("node: move %s's consensus log beside the keys: %w", id, err)
+		}
+	}
+	return path, nil
 }

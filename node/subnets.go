@@ -290,6 +290,11 @@ func (n *Node) stopChild(id types.SubnetID, wipe bool) {
 		if err := os.RemoveAll(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
 			n.log.Error("cannot delete killed subnet's storage", "subnet", id, "dir", dir, "err", err)
 		}
+		if rt.walPath != "" { // the chain is gone for good: nothing it signed matters
+			if err := os.Remove(rt.walPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+				n.log.Warn("cannot delete killed subnet's consensus log", "subnet", id, "path", rt.walPath, "err", err)
+			}
+		}
 	}
 	n.log.Info("subnet stopped", "subnet", id, "deleted", wipe)
 }

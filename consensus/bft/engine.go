@@ -73,8 +73,12 @@ type Engine struct {
 	blocks       map[common.Hash]*blockInfo
 	signed       map[signKey][]byte // own encoded votes at this height
 	ownProposals map[uint32][]byte  // own encoded proposals at this height
-	building     bool               // a BuildRequest for this height is unanswered
-	timers       []timer
+	// ahead holds own WAL entries of later heights, from Replay, until the
+	// engine reaches them (restoreAhead); nAhead counts them.
+	ahead    map[uint64][][]byte
+	nAhead   int
+	building bool // a BuildRequest for this height is unanswered
+	timers   []timer
 
 	checked  map[common.Hash]error // signature check results by keccak(message)
 	evidence evidencePool
@@ -321,6 +325,7 @@ func (e *Engine) enterHeight(h uint64, head common.Hash) {
 	e.building, e.timers = false, nil
 	e.checked = map[common.Hash]error{}
 	e.ready.Build = nil
+	e.restoreAhead()
 	for _, m := range e.sync.enter(h) {
 		e.apply(m.msg, m.enc)
 	}

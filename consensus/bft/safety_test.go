@@ -225,3 +225,50 @@ func TestOwnVoteFromTheWire(t *testing.T) {
 		t.Fatalf("signed %d new prevotes in a round it had already prevoted in", n)
 	}
 }
+
+// TestReplayOfLaterHeightsSurvivesAWipe: a validator prevoted block b at
+// height 3, then lost its data directory but kept its WAL (the node keeps
+// it beside its keys). It restarts at genesis, so its replay holds entries
+// of a height it has not reached; block sync takes it to height 2, and a
+// byzantine proposer then offers another block at height 3, round 0. The
+// validator must keep its old prevote; an engine that dropped the entries
+// of later heights signs the other block: a double sign.
+func TestReplayOfLaterHeightsSurvivesAWipe(t *testing.T) {
+	s := newScript(t)
+	b2 := testBlock(2, common.HexToHash("0x0b1"), 1)
+	e, err := New(testConfig(s.vs, s.keys[s.me]), 2, b2.Hash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.e = e
+	b, other := testBlock(3, b2.Hash(), 1), testBlock(3, b2.Hash(), 2)
+	if p := s.vs.Proposer(3, 0); p == s.me {
+		t.Skip("this key set makes the validator under test the proposer of height 3")
+	}
+	s.propose(0, -1, b)
+	s.wantVote(Prevote, 0, b.Hash())
+	wal := s.persist
+
+	for _, keep := range []bool{true, false} {
+		r := &script{t: t, keys: s.keys, vs: s.vs, me: s.me}
+		r.e = r.fresh() // data wiped: back at genesis
+		entries := wal
+		if !keep {
+			entries = nil
+		}
+		if err := r.e.Step(consensus.Replay{Entries: entries}); err != nil {
+			t.Fatal(err)
+		}
+		r.drain()
+		if err := r.e.Step(consensus.Synced{Height: 2, Hash: b2.Hash()}); err != nil {
+			t.Fatal(err)
+		}
+		r.drain()
+		r.propose(0, -1, other)
+		if keep {
+			r.wantVote(Prevote, 0, b.Hash())
+		} else {
+			r.wantVote(Prevote, 0, other.Hash())
+		}
+	}
+}

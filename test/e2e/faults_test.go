@@ -443,15 +443,14 @@ func djBooks(t *testing.T, d *devnet) {
 // quorum (3 of 4), and alpha/one needs all three of its validators. No
 // ValidatorSlashed is ever logged for either chain.
 //
-// Why it cannot sign a conflicting vote on alpha although its consensus
-// WAL went with the data: the other three finalize the height node5 last
-// voted at within a block time, long before it is back; it syncs certified
-// blocks up to the head and votes only above them, at heights it never
-// saw. alpha/one has no such margin (it needs all three validators): had it
-// been mid-height when node5 died, it would wait there, and node5 would
-// come back to a height it voted at with no record of its vote. The test
-// shows no evidence was logged, which is not a proof; the guarantee needs
-// the signing state kept beside the keys, not in the data directory.
+// Why it cannot sign a conflicting vote: its consensus WAL (what it signed
+// since each chain's last final block) lives beside its keys, not in the
+// data directory, so the wipe keeps it (checked below); the restarted node
+// replays it at genesis, and bft keeps the entries of heights it has not
+// reached until block sync takes it there (consensus/bft
+// TestReplayOfLaterHeightsSurvivesAWipe). That matters most on alpha/one,
+// which needs all three validators: had it been mid-height when node5
+// died, it waits there, and node5 comes back to a height it voted at.
 // The restarted node lives as long as parent, the devnet's test.
 func disjointWipedValidator(t, parent *testing.T, d *devnet) {
 	const wiped, other = 5, 7
@@ -459,6 +458,9 @@ func disjointWipedValidator(t, parent *testing.T, d *devnet) {
 	n.kill(t, wiped, d.m.Nodes[wiped].PID)
 	if err := faults.WipeData(home(d, wiped)); err != nil {
 		t.Fatal(err)
+	}
+	if logs, _ := filepath.Glob(filepath.Join(home(d, wiped), "keys", "signed", "*.wal")); len(logs) < 3 {
+		t.Fatalf("after the wipe node5 keeps %d consensus logs beside its keys, want the root's, alpha's and alpha/one's: %v", len(logs), logs)
 	}
 	// The chains move on without it meanwhile.
 	localTx(t, d, djClient(t, d, 4, djAlpha), 4, 30*time.Second)
