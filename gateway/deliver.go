@@ -78,6 +78,9 @@ func (g *Gateway) Deliver(st State, m CrossMsg) error {
 
 func (x *call) deliver(m CrossMsg) error {
 	m.Value = nonNil(m.Value)
+	if m.To == AtomicAddress {
+		return x.deliverAtomic(m)
+	}
 	if m.To == Address {
 		return x.bounce(m, "the gateway accepts no cross-messages")
 	}

@@ -90,6 +90,9 @@ func routeWork(st StateReader, self types.SubnetID, m CrossMsg, payQueuedCall bo
 
 // deliverGas prices deliver(m) on the chain self.
 func deliverGas(st StateReader, self types.SubnetID, m CrossMsg) uint64 {
+	if m.To == AtomicAddress {
+		return atomicDeliverGas(st, self, m)
+	}
 	if m.To == Address {
 		return bounceGas(st, self, m)
 	}
