@@ -37,6 +37,6 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(initCmd(), nodeCmd(), keysCmd(), devnetCmd(), benchCmd(), subnetCmd(), xferCmd(), statusCmd(), lightCmd(), swapCmd())
+	root.AddCommand(initCmd(), nodeCmd(), keysCmd(), devnetCmd(), benchCmd(), subnetCmd(), xferCmd(), statusCmd(), lightCmd(), swapCmd(), atomicCmd())
 	return root
 }
