@@ -55,12 +55,12 @@ func writePlan(t *testing.T, dir, name string, deadline int, alphaTo, betaTo com
 	return p
 }
 
-// TestAtomicSiblingPlan: on the default devnet, a plan paying on
-// /devnet/alpha and /devnet/beta, mediated by /devnet, commits: both
-// recipients are paid. A second plan whose votes cannot arrive within its
+// TestAtomicPlans: on the default devnet, the plans of docs/examples
+// commit: a plan paying on /devnet/alpha and /devnet/beta, mediated by
+// /devnet, and one adding /devnet/alpha/one; every recipient is paid. A plan whose votes cannot arrive within its
 // one-block deadline aborts: nobody is paid and the escrow comes back to
 // the submitter on /devnet.
-func TestAtomicSiblingPlan(t *testing.T) {
+func TestAtomicPlans(t *testing.T) {
 	t.Parallel()
 	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
 	rpc := d.m.Nodes[1].RPC // node1 runs /devnet and validates alpha and beta
@@ -68,7 +68,7 @@ func TestAtomicSiblingPlan(t *testing.T) {
 	who := []string{"--rpc", rpc, "--key", sub.PrivateKey, "--json", "--wait", "50s"}
 	ctx := context.Background()
 	clients := map[string]*ethclient.Client{}
-	for _, c := range []string{"/devnet", "/devnet/alpha", "/devnet/beta"} {
+	for _, c := range []string{"/devnet", "/devnet/alpha", "/devnet/beta", "/devnet/alpha/one"} {
 		ec, err := ethclient.Dial(rpc + c)
 		if err != nil {
 			t.Fatal(err)
@@ -86,19 +86,31 @@ func TestAtomicSiblingPlan(t *testing.T) {
 	coins := func(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
 	dir := t.TempDir()
 
-	bob, carol := common.Address{0xb0, 0xb0}, common.Address{0xca, 0x10}
-	ok := atomicCLI(t, append([]string{"submit", writePlan(t, dir, "ok.json", 300, bob, carol, "2", "3")}, who...)...)
+	// The examples of docs/examples: two siblings, then three subnets with a cousin.
+	alice, bob, one := common.HexToAddress("0xa11ce"), common.HexToAddress("0xb0b"), common.HexToAddress("0xc01")
+	ok := atomicCLI(t, append([]string{"submit", "../../docs/examples/atomic-siblings.json"}, who...)...)
 	if ok.Status != "committed" || ok.Mediator != "/devnet" || len(ok.Legs) != 2 || ok.Legs[0].State != "committed" || ok.Legs[1].State != "committed" {
 		t.Fatalf("plan %+v, want committed on every leg", ok)
 	}
-	if b, c := balance("/devnet/alpha", bob), balance("/devnet/beta", carol); b.Cmp(coins(2)) != 0 || c.Cmp(coins(3)) != 0 {
-		t.Fatalf("bob holds %s on alpha, carol %s on beta; want 2 and 3 coins", b, c)
+	if a, b := balance("/devnet/alpha", alice), balance("/devnet/beta", bob); a.Cmp(coins(2)) != 0 || b.Cmp(coins(3)) != 0 {
+		t.Fatalf("alice holds %s on alpha, bob %s on beta; want 2 and 3 coins", a, b)
 	}
 	st := atomicCLI(t, "status", ok.ID.Hex(), "--rpc", rpc, "--json")
 	if st.Status != "committed" || st.Legs[0].Vote != "yes" || st.Legs[1].State != "committed" {
 		t.Fatalf("status %+v", st)
 	}
 	t.Logf("sibling plan, submit to every leg final: %d ms; gas on /devnet: submit %d, decide %d", ok.ElapsedMs, ok.SubmitGas, ok.DecideGas)
+
+	three := atomicCLI(t, append([]string{"submit", "../../docs/examples/atomic-three-subnets.json"}, who...)...)
+	if three.Status != "committed" || len(three.Legs) != 3 {
+		t.Fatalf("three-subnet plan %+v", three)
+	}
+	half := new(big.Int).Div(coins(1), big.NewInt(2))
+	if a, b, c := balance("/devnet/alpha", alice), balance("/devnet/beta", bob), balance("/devnet/alpha/one", one); a.Cmp(coins(3)) != 0 ||
+		b.Cmp(new(big.Int).Add(coins(4), half)) != 0 || c.Cmp(half) != 0 {
+		t.Fatalf("after the three-subnet plan: alice %s, bob %s, %s %s", a, b, one, c)
+	}
+	t.Logf("three-subnet plan (alpha, alpha/one, beta): %d ms; gas: submit %d, decide %d", three.ElapsedMs, three.SubmitGas, three.DecideGas)
 
 	// A deadline of one block: the votes come later, the plan aborts.
 	before := balance("/devnet", sub.Address)
