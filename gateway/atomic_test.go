@@ -282,6 +282,17 @@ func TestAtomicDecisionAppliedOnce(t *testing.T) {
 		t.Fatalf("queue %v %v", msgs, err)
 	}
 	commit := msgs[0].Msg
+	prepares, err := ReadTopDown(n.m.st, "/devnet", n.kids["alpha"].id, 1, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prepare CrossMsg
+	for _, m := range prepares {
+		var op atomicOp
+		if m.Msg.To == AtomicAddress && rlp.DecodeBytes(m.Msg.Data, &op) == nil && op.Op == opPrepare {
+			prepare = m.Msg
+		}
+	}
 	n.down("alpha")
 	alpha := n.legs["alpha"]
 	if n.balance("alpha", bob) != 30 {
@@ -300,6 +311,14 @@ func TestAtomicDecisionAppliedOnce(t *testing.T) {
 	}
 	if UpNonce(alpha.st) != UpNonce(&memState{slots: before.slots}) {
 		t.Fatal("a replayed decision sent something")
+	}
+	// The prepare again: the leg stays finished and votes no second time.
+	ups := UpNonce(alpha.st)
+	if err := alpha.g.Deliver(alpha.st, prepare); err != nil {
+		t.Fatal(err)
+	}
+	if l := n.leg("alpha", id, 0); l.State != LegCommitted || UpNonce(alpha.st) != ups {
+		t.Fatalf("a replayed prepare made the leg %s and sent %d messages", l.State, UpNonce(alpha.st)-ups)
 	}
 	// An abort for the same leg from anyone else: other mediator, or an account.
 	abort := commit
