@@ -13,8 +13,61 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 )
+
+// Participants in EVM code (docs/IAtomicParticipant.sol) that answer every
+// call with one word, accepting any value: 1 (prepare votes yes; commit and
+// abort succeed) or 0 (prepare votes no).
+const (
+	yesParticipant = "600160005260206000f3" // mstore(0, 1); return(0, 32)
+	noParticipant  = "600060005260206000f3" // mstore(0, 0); return(0, 32)
+)
+
+// deploy creates a contract with runtime code runtime (hex) on chain,
+// signed by key, and returns its address.
+func deploy(t *testing.T, c *ethclient.Client, keyHex, runtime string) common.Address {
+	t.Helper()
+	ctx := context.Background()
+	key, err := crypto.HexToECDSA(strings.TrimPrefix(keyHex, "0x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := common.FromHex(runtime)
+	// PUSH10 code, PUSH1 0, MSTORE, PUSH1 10, PUSH1 22, RETURN: the 10 bytes end the stored word.
+	initCode := append(append([]byte{0x69}, code...), 0x60, 0x00, 0x52, 0x60, 0x0a, 0x60, 0x16, 0xf3)
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := crypto.PubkeyToAddress(key.PublicKey)
+	nonce, err := c.PendingNonceAt(ctx, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := gethtypes.SignNewTx(key, gethtypes.LatestSignerForChainID(chainID), &gethtypes.DynamicFeeTx{
+		ChainID: chainID, Nonce: nonce, GasTipCap: big.NewInt(1_000_000_000), GasFeeCap: big.NewInt(100_000_000_000),
+		Gas: 100_000, Data: initCode,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendTransaction(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	var rec *gethtypes.Receipt
+	waitFor(t, "the participant's deployment", 30*time.Second, func() bool {
+		rec, err = c.TransactionReceipt(ctx, tx.Hash())
+		return err == nil && rec != nil
+	})
+	if rec.Status != 1 {
+		t.Fatalf("deploying a participant failed: %+v", rec)
+	}
+	return rec.ContractAddress
+}
 
 // atomicRun is what aspen atomic prints with --json.
 type atomicRun struct {
@@ -57,7 +110,9 @@ func writePlan(t *testing.T, dir, name string, deadline int, alphaTo, betaTo com
 
 // TestAtomicPlans: on the default devnet, the plans of docs/examples
 // commit: a plan paying on /devnet/alpha and /devnet/beta, mediated by
-// /devnet, and one adding /devnet/alpha/one; every recipient is paid. A plan whose votes cannot arrive within its
+// /devnet, and one adding /devnet/alpha/one; every recipient is paid. With
+// participant contracts on the EVM, a yes commits (the contract gets the
+// value) and a no aborts every leg. A plan whose votes cannot arrive within its
 // one-block deadline aborts: nobody is paid and the escrow comes back to
 // the submitter on /devnet.
 func TestAtomicPlans(t *testing.T) {
@@ -111,6 +166,34 @@ func TestAtomicPlans(t *testing.T) {
 		t.Fatalf("after the three-subnet plan: alice %s, bob %s, %s %s", a, b, one, c)
 	}
 	t.Logf("three-subnet plan (alpha, alpha/one, beta): %d ms; gas: submit %d, decide %d", three.ElapsedMs, three.SubmitGas, three.DecideGas)
+
+	// Participant legs on the EVM: a yes commits and the contract gets its
+	// value with commit(id); one no aborts every leg.
+	yes := deploy(t, clients["/devnet/beta"], sub.PrivateKey, yesParticipant)
+	no := deploy(t, clients["/devnet/alpha"], sub.PrivateKey, noParticipant)
+	participantPlan := func(name string, alphaTo, betaTo common.Address, alphaData, betaData string) string {
+		p := filepath.Join(dir, name)
+		plan := fmt.Sprintf(`{"deadline": 300, "legs": [
+  {"subnet": "/devnet/alpha", "to": "%s", "value": "1", "data": "%s"},
+  {"subnet": "/devnet/beta", "to": "%s", "value": "1", "data": "%s"}]}`, alphaTo.Hex(), alphaData, betaTo.Hex(), betaData)
+		if err := os.WriteFile(p, []byte(plan), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	dvp := atomicCLI(t, append([]string{"submit", participantPlan("dvp.json", alice, yes, "", hexutil.Encode([]byte("deliver")))}, who...)...)
+	if dvp.Status != "committed" || balance("/devnet/beta", yes).Cmp(coins(1)) != 0 {
+		t.Fatalf("plan with a yes participant: %+v; the participant holds %s", dvp, balance("/devnet/beta", yes))
+	}
+	aliceBefore := balance("/devnet/alpha", alice)
+	refused := atomicCLI(t, append([]string{"submit", participantPlan("no.json", no, bob, "0x01", "")}, who...)...)
+	if refused.Status != "aborted" || refused.Legs[0].Vote != "no" || refused.Legs[1].State != "aborted" {
+		t.Fatalf("plan with a no participant: %+v", refused)
+	}
+	if balance("/devnet/alpha", no).Sign() != 0 || balance("/devnet/alpha", alice).Cmp(aliceBefore) != 0 {
+		t.Fatal("a plan a participant refused paid a leg")
+	}
+	t.Logf("participant plans: committed in %d ms, refused (aborted on a no) in %d ms", dvp.ElapsedMs, refused.ElapsedMs)
 
 	// A deadline of one block: the votes come later, the plan aborts.
 	before := balance("/devnet", sub.Address)
