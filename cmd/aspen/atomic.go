@@ -177,6 +177,11 @@ func runPlan(ctx context.Context, cmd *cobra.Command, f *gwFlags, g *client.Gate
 	res := atomicResult{ID: id, Mediator: string(mediator)}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	raw, err := gethrpc.DialContext(ctx, g.URL())
+	if err != nil {
+		return res, client.RPCError(g.URL(), f.home, err)
+	}
+	defer raw.Close()
 	legGW := map[string]*client.Gateway{}
 	defer func() {
 		for _, lg := range legGW {
@@ -194,7 +199,7 @@ func runPlan(ctx context.Context, cmd *cobra.Command, f *gwFlags, g *client.Gate
 			res.Legs = append(res.Legs, legResult{Subnet: subnets[i], To: targets[i], Value: formatCoins(values[i]), Vote: gateway.AtomicVote(votes[i]).String()})
 		}
 		if gateway.AtomicStatus(status) == gateway.AtomicPreparing {
-			if ready(votes) || pastDeadline(ctx, g, deadline) {
+			if ready(votes) || pastDeadline(ctx, raw, deadline) {
 				tx, err := g.Transact(ctx, "atomicDecide", new(big.Int), id)
 				switch {
 				case err != nil && strings.Contains(err.Error(), "waits for the votes"):
@@ -254,12 +259,7 @@ func ready(votes []uint8) bool {
 }
 
 // pastDeadline: the mediator's next block is past the plan's deadline.
-func pastDeadline(ctx context.Context, g *client.Gateway, deadline uint64) bool {
-	c, err := gethrpc.DialContext(ctx, g.URL())
-	if err != nil {
-		return false
-	}
-	defer c.Close()
+func pastDeadline(ctx context.Context, c *gethrpc.Client, deadline uint64) bool {
 	var h hexutil.Uint64
 	if err := c.CallContext(ctx, &h, "eth_blockNumber"); err != nil {
 		return false
