@@ -98,7 +98,7 @@ func atomicCmd() *cobra.Command {
 			"which mediates: every leg's subnet escrows its value and votes; the mediator commits only if every\n" +
 			"leg voted yes before the deadline, and every leg then pays out, or returns the escrow to you.",
 	}
-	cmd.AddCommand(atomicSubmitCmd(), atomicStatusCmd())
+	cmd.AddCommand(atomicSubmitCmd(), atomicStatusCmd(), atomicDecideCmd())
 	return cmd
 }
 
@@ -333,5 +333,55 @@ func atomicStatusCmd() *cobra.Command {
 		},
 	}
 	f.register(cmd, false)
+	return cmd
+}
+
+func atomicDecideCmd() *cobra.Command {
+	var f gwFlags
+	var mediator string
+	var wait time.Duration
+	cmd := &cobra.Command{
+		Use:   "decide ID --mediator SUBNET",
+		Short: "Decide a submitted plan (anyone may) once its votes are in or its deadline passed, and wait for every leg",
+		Long: "decide is what submit does after submitting, for a plan whose submitter stopped waiting (Ctrl-C,\n" +
+			"--no-wait): it waits for the votes or the deadline, decides, and waits until every leg finished.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			raw, err := hexutil.Decode(args[0])
+			if err != nil || len(raw) != 32 {
+				return fmt.Errorf("%q is not a plan ID (0x and 64 hex digits, as submit prints)", args[0])
+			}
+			m, err := types.ParseSubnetID(mediator)
+			if err != nil {
+				return fmt.Errorf("--mediator %q: %w", mediator, err)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), wait)
+			defer cancel()
+			g, _, err := chainGateway(ctx, cmd, &f, m, true)
+			if err != nil {
+				return err
+			}
+			defer g.Close()
+			id := common.BytesToHash(raw)
+			out, err := g.Call(ctx, "atomicPlan", id)
+			if err != nil {
+				return err
+			}
+			if gateway.AtomicStatus(out[0].(uint8)) == gateway.AtomicNone {
+				return fmt.Errorf("%s has no plan %s (the mediator is the legs' lowest common ancestor)", m, id)
+			}
+			start := time.Now()
+			res, err := runPlan(ctx, cmd, &f, g, m, id, len(out[4].([]string)))
+			if err != nil {
+				return fmt.Errorf("plan %s: %w", id, err)
+			}
+			res.ElapsedMs = time.Since(start).Milliseconds()
+			return printAtomic(cmd, &f, res)
+		},
+	}
+	f.register(cmd, true)
+	cmd.Flags().StringVar(&mediator, "mediator", "", "the subnet the plan was submitted on (required)")
+	cmd.Flags().DurationVar(&wait, "wait", 10*time.Minute, "how long to wait for the plan to finish")
+	_ = cmd.MarkFlagRequired("mediator")
 	return cmd
 }

@@ -198,7 +198,12 @@ func TestAtomicPlans(t *testing.T) {
 	// A deadline of one block: the votes come later, the plan aborts.
 	before := balance("/devnet", sub.Address)
 	dave, erin := common.Address{0xda, 0x7e}, common.Address{0xe1}
-	late := atomicCLI(t, append([]string{"submit", writePlan(t, dir, "late.json", 1, dave, erin, "4", "1")}, who...)...)
+	// Submitted without waiting; anyone decides it later (here: the submitter).
+	sent := atomicCLI(t, append([]string{"submit", writePlan(t, dir, "late.json", 1, dave, erin, "4", "1"), "--no-wait"}, who...)...)
+	if sent.Status != "preparing" {
+		t.Fatalf("submit --no-wait: %+v", sent)
+	}
+	late := atomicCLI(t, append([]string{"decide", sent.ID.Hex(), "--mediator", "/devnet"}, who...)...)
 	if late.Status != "aborted" || late.Legs[0].State != "aborted" || late.Legs[1].State != "aborted" {
 		t.Fatalf("plan %+v, want aborted on every leg", late)
 	}
@@ -210,5 +215,5 @@ func TestAtomicPlans(t *testing.T) {
 	waitFor(t, "the aborted plan's escrow back on /devnet", 30*time.Second, func() bool {
 		return new(big.Int).Sub(before, balance("/devnet", sub.Address)).Cmp(fees) < 0
 	})
-	t.Logf("plan aborted by its deadline: every leg aborted %d ms after submit", late.ElapsedMs)
+	t.Logf("plan aborted by its deadline: every leg aborted %d ms after decide started", late.ElapsedMs)
 }
