@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/aspen
 HOME_DIR ?= .devnet
 
-.PHONY: build devnet test test-go test-client bench lint fuzz fuzz-short fuzz-ci
+.PHONY: build devnet test test-go test-client bench lint fuzz fuzz-short fuzz-ci chaos
 
 build:
 	$(GO) build -o $(BIN) ./cmd/aspen
@@ -39,3 +39,13 @@ fuzz-short:
 # What CI runs after the tests: every target for 3 s (about 90 s in all).
 fuzz-ci:
 	GO=$(GO) FUZZTIME=3s FUZZMINTIME=2s tools/fuzz/run.sh
+
+# Random fault schedules (pause, kill -9, wiped restarts, partitions, slow
+# and lossy links) against the disjoint devnet under cross-subnet load, then
+# a check of the history (test/e2e/chaos_test.go). SEED=N fixes the
+# schedule, REPLAY=schedule.json runs a recorded one; OUT=DIR keeps the
+# schedule and history.
+DURATION ?= 1m
+chaos: build
+	ASPEN_BIN=$(CURDIR)/$(BIN) ASPEN_CHAOS=$(DURATION) ASPEN_CHAOS_SEED=$(SEED) ASPEN_CHAOS_REPLAY=$(REPLAY) ASPEN_CHAOS_OUT=$(OUT) \
+		$(GO) test -count=1 -run '^TestChaos$$' -timeout 0 -v ./test/e2e/

@@ -24,7 +24,9 @@ var ErrNoSubnet = errors.New("client: devnet.json lists no such subnet")
 type Devnet struct {
 	Network string `json:"network"`
 	// Profile is the shape of the tree: "default", "layered" (a pow
-	// subnet with bft subnets below it) or "" for the root alone.
+	// subnet with bft subnets below it), "disjoint" (no validator of the
+	// root validates /NET/alpha's subtree), "topology" (a --topology
+	// file) or "" for the root alone.
 	Profile  string          `json:"profile,omitempty"`
 	Gateway  string          `json:"gateway"`
 	Mnemonic string          `json:"mnemonic"`
@@ -50,15 +52,21 @@ func (a DevnetAccount) Key() (*ecdsa.PrivateKey, error) {
 
 // DevnetNode is one node process of the devnet.
 type DevnetNode struct {
-	Name        string         `json:"name"`
-	Home        string         `json:"home"`
-	PID         int            `json:"pid"`
-	RPC         string         `json:"rpc"`
-	WS          string         `json:"ws"`
-	Account     common.Address `json:"account"`
-	PeerID      string         `json:"peerId"`
-	P2P         string         `json:"p2p,omitempty"`
-	ValidatorOf []string       `json:"validatorOf"`
+	Name    string         `json:"name"`
+	Home    string         `json:"home"`
+	PID     int            `json:"pid"`
+	RPC     string         `json:"rpc"`
+	WS      string         `json:"ws"`
+	Account common.Address `json:"account"`
+	PeerID  string         `json:"peerId"`
+	P2P     string         `json:"p2p,omitempty"`
+	// ValidatorOf lists the chains the node validates (root first, then
+	// parents before children); Follows those it runs without a seat:
+	// the root if it does not validate it, and the parent of each subnet
+	// it validates (it verifies their commits to execute top-down
+	// messages). The node runs no other chain.
+	ValidatorOf []string `json:"validatorOf"`
+	Follows     []string `json:"follows"`
 	// Mines says the node mines on the devnet's proof-of-work chains.
 	Mines bool   `json:"mines,omitempty"`
 	Log   string `json:"log"`

@@ -72,6 +72,10 @@ type Node struct {
 	P2P struct {
 		Listen    []string `toml:"listen"`    // multiaddrs, e.g. /ip4/127.0.0.1/tcp/26656
 		Bootstrap []string `toml:"bootstrap"` // multiaddrs ending in /p2p/<peer id>
+		// Announce, when set, is what the node advertises to peers instead
+		// of its listen addresses (a NAT, a proxy, a port forward), and the
+		// address a join publishes. Multiaddrs without /p2p/.
+		Announce []string `toml:"announce,omitempty"`
 	} `toml:"p2p"`
 
 	Log struct {

@@ -20,10 +20,11 @@ type atomicNet struct {
 	sent map[string]uint64 // up messages of each child checkpointed so far
 }
 
+// Accounts of the atomic tests: who submits plans on the mediator, and two recipients.
 var (
-	submitter = common.Address{0x5b}
-	bob       = common.Address{0xb0}
-	carol     = common.Address{0xca}
+	planSubmitter = common.Address{0x5b}
+	legBob        = common.Address{0xb0}
+	legCarol      = common.Address{0xca}
 )
 
 func newAtomicNet(t *testing.T) *atomicNet {
@@ -65,7 +66,7 @@ func (n *atomicNet) up(name string) {
 
 func (n *atomicNet) submit(value int64, deadline uint64, legs ...AtomicLeg) common.Hash {
 	n.t.Helper()
-	out := n.m.ok(submitter, value, "atomicSubmit", legs, deadline)
+	out := n.m.ok(planSubmitter, value, "atomicSubmit", legs, deadline)
 	return common.Hash(out[0].([32]byte))
 }
 
@@ -146,7 +147,7 @@ func TestAtomicCommitsEveryLeg(t *testing.T) {
 	pAddr := common.Address{0x9a}
 	var p participantLog
 	n.legs["beta"].st.contracts[pAddr] = participant(&p, true, false)
-	id := n.submit(60, 100, valueLeg("alpha", bob, 30), valueLeg("beta", carol, 20),
+	id := n.submit(60, 100, valueLeg("alpha", legBob, 30), valueLeg("beta", legCarol, 20),
 		AtomicLeg{Subnet: "/devnet/beta", To: pAddr, Value: big.NewInt(10), Data: []byte("lock 5 tokens")})
 	if id != AtomicID("/devnet", 1) {
 		t.Fatalf("plan ID %s, want AtomicID(/devnet, 1)", id)
@@ -159,10 +160,10 @@ func TestAtomicCommitsEveryLeg(t *testing.T) {
 	if p.prepared != 1 || p.origin != "/devnet" {
 		t.Fatalf("participant prepared %d times, origin %q", p.prepared, p.origin)
 	}
-	if n.balance("alpha", bob) != 0 || n.balance("beta", carol) != 0 || n.balance("beta", pAddr) != 0 {
+	if n.balance("alpha", legBob) != 0 || n.balance("beta", legCarol) != 0 || n.balance("beta", pAddr) != 0 {
 		t.Fatal("a leg paid out before the decision")
 	}
-	if l := n.leg("alpha", id, 0); l.State != LegPrepared || !l.Yes || l.Value.Int64() != 30 || l.To != bob {
+	if l := n.leg("alpha", id, 0); l.State != LegPrepared || !l.Yes || l.Value.Int64() != 30 || l.To != legBob {
 		t.Fatalf("alpha's leg %+v", l)
 	}
 	n.up("alpha")
@@ -178,8 +179,8 @@ func TestAtomicCommitsEveryLeg(t *testing.T) {
 	n.down("alpha")
 	n.down("beta")
 	n.sameOutcome(id, LegCommitted, "alpha", "beta", "beta")
-	if n.balance("alpha", bob) != 30 || n.balance("beta", carol) != 20 || p.committed != 1 || p.paid != 10 || p.aborted != 0 {
-		t.Fatalf("bob %d, carol %d, participant committed %d paid %d", n.balance("alpha", bob), n.balance("beta", carol), p.committed, p.paid)
+	if n.balance("alpha", legBob) != 30 || n.balance("beta", legCarol) != 20 || p.committed != 1 || p.paid != 10 || p.aborted != 0 {
+		t.Fatalf("bob %d, carol %d, participant committed %d paid %d", n.balance("alpha", legBob), n.balance("beta", legCarol), p.committed, p.paid)
 	}
 	if n.balance("alpha", Address) != 0 || n.balance("beta", Address) != 0 {
 		t.Fatal("escrow left with a leg's gateway after commit")
@@ -197,8 +198,8 @@ func TestAtomicAbortsOnNo(t *testing.T) {
 	n.legs["alpha"].st.contracts[yesAddr] = participant(&yes, true, false)
 	n.legs["beta"].st.contracts[noAddr] = participant(&no, false, false)
 	id := n.submit(30, 100, AtomicLeg{Subnet: "/devnet/alpha", To: yesAddr, Value: big.NewInt(10), Data: []byte{1}},
-		valueLeg("alpha", bob, 5), AtomicLeg{Subnet: "/devnet/beta", To: noAddr, Value: big.NewInt(15), Data: []byte{2}})
-	before := n.balance("", submitter)
+		valueLeg("alpha", legBob, 5), AtomicLeg{Subnet: "/devnet/beta", To: noAddr, Value: big.NewInt(15), Data: []byte{2}})
+	before := n.balance("", planSubmitter)
 	for _, c := range []string{"alpha", "beta"} {
 		n.down(c)
 		n.up(c)
@@ -217,11 +218,11 @@ func TestAtomicAbortsOnNo(t *testing.T) {
 	if yes.aborted != 1 || yes.committed != 0 || no.aborted != 0 || no.committed != 0 {
 		t.Fatalf("yes voter aborted %d committed %d; no voter aborted %d committed %d", yes.aborted, yes.committed, no.aborted, no.committed)
 	}
-	if n.balance("alpha", bob) != 0 || n.balance("alpha", yesAddr) != 0 || n.balance("beta", noAddr) != 0 {
+	if n.balance("alpha", legBob) != 0 || n.balance("alpha", yesAddr) != 0 || n.balance("beta", noAddr) != 0 {
 		t.Fatal("an aborted leg paid out")
 	}
-	if got := n.balance("", submitter) - before; got != 30 {
-		t.Fatalf("submitter got %d back, want the 30 escrowed", got)
+	if got := n.balance("", planSubmitter) - before; got != 30 {
+		t.Fatalf("the submitter got %d back, want the 30 escrowed", got)
 	}
 	n.m.conserved()
 }
@@ -231,8 +232,8 @@ func TestAtomicAbortsOnNo(t *testing.T) {
 // yes that arrives after the deadline does not count.
 func TestAtomicDeadline(t *testing.T) {
 	n := newAtomicNet(t)
-	id := n.submit(50, 5, valueLeg("alpha", bob, 30), valueLeg("beta", carol, 20))
-	before := n.balance("", submitter)
+	id := n.submit(50, 5, valueLeg("alpha", legBob, 30), valueLeg("beta", legCarol, 20))
+	before := n.balance("", planSubmitter)
 	n.down("alpha")
 	n.up("alpha")
 	n.m.st.height = 6 // the deadline: votes still count
@@ -251,13 +252,13 @@ func TestAtomicDeadline(t *testing.T) {
 		n.up(c)
 	}
 	n.sameOutcome(id, LegAborted, "alpha", "beta")
-	if got := n.balance("", submitter) - before; got != 50 || n.balance("alpha", bob) != 0 || n.balance("beta", carol) != 0 {
-		t.Fatalf("submitter got %d back, bob %d, carol %d", got, n.balance("alpha", bob), n.balance("beta", carol))
+	if got := n.balance("", planSubmitter) - before; got != 50 || n.balance("alpha", legBob) != 0 || n.balance("beta", legCarol) != 0 {
+		t.Fatalf("the submitter got %d back, bob %d, carol %d", got, n.balance("alpha", legBob), n.balance("beta", legCarol))
 	}
 	n.m.conserved()
 
 	// A leg that never hears at all: the plan aborts at its deadline anyway.
-	id2 := n.submit(7, 1, valueLeg("alpha", bob, 3), valueLeg("beta", carol, 4))
+	id2 := n.submit(7, 1, valueLeg("alpha", legBob, 3), valueLeg("beta", legCarol, 4))
 	n.m.st.height = 9
 	if n.decide(id2) {
 		t.Fatal("a plan without votes committed")
@@ -271,7 +272,7 @@ func TestAtomicDeadline(t *testing.T) {
 // from another mediator, and one sent by an account change nothing.
 func TestAtomicDecisionAppliedOnce(t *testing.T) {
 	n := newAtomicNet(t)
-	id := n.submit(31, 100, valueLeg("alpha", bob, 30), valueLeg("beta", carol, 1))
+	id := n.submit(31, 100, valueLeg("alpha", legBob, 30), valueLeg("beta", legCarol, 1))
 	for _, c := range []string{"alpha", "beta"} {
 		n.down(c)
 		n.up(c)
@@ -295,16 +296,16 @@ func TestAtomicDecisionAppliedOnce(t *testing.T) {
 	}
 	n.down("alpha")
 	alpha := n.legs["alpha"]
-	if n.balance("alpha", bob) != 30 {
-		t.Fatalf("bob %d", n.balance("alpha", bob))
+	if n.balance("alpha", legBob) != 30 {
+		t.Fatalf("bob %d", n.balance("alpha", legBob))
 	}
 	// The same decision again, as a replayed delivery.
 	before := alpha.st.snapshot()
 	if err := alpha.g.Deliver(alpha.st, commit); err != nil {
 		t.Fatal(err)
 	}
-	if n.balance("alpha", bob) != 30 || n.balance("alpha", Address) != 0 {
-		t.Fatalf("a second commit paid again: bob %d", n.balance("alpha", bob))
+	if n.balance("alpha", legBob) != 30 || n.balance("alpha", Address) != 0 {
+		t.Fatalf("a second commit paid again: bob %d", n.balance("alpha", legBob))
 	}
 	if ev := alpha.event(-1, "CrossMsgApplied"); ev["success"] != false || !strings.Contains(string(ev["result"].([]byte)), "no prepared leg") {
 		t.Fatalf("replay reported %v", ev)
@@ -331,8 +332,8 @@ func TestAtomicDecisionAppliedOnce(t *testing.T) {
 	if err := alpha.g.Deliver(alpha.st, abort); err != nil {
 		t.Fatal(err)
 	}
-	if l := n.leg("alpha", id, 0); l.State != LegCommitted || n.balance("alpha", bob) != 30 {
-		t.Fatalf("leg %s after forged aborts, bob %d", l.State, n.balance("alpha", bob))
+	if l := n.leg("alpha", id, 0); l.State != LegCommitted || n.balance("alpha", legBob) != 30 {
+		t.Fatalf("leg %s after forged aborts, bob %d", l.State, n.balance("alpha", legBob))
 	}
 }
 
@@ -340,7 +341,7 @@ func TestAtomicDecisionAppliedOnce(t *testing.T) {
 // and a second vote of a leg is not counted.
 func TestAtomicVotesOnlyFromTheLegSubnet(t *testing.T) {
 	n := newAtomicNet(t)
-	id := n.submit(5, 100, valueLeg("alpha", bob, 2), valueLeg("beta", carol, 3))
+	id := n.submit(5, 100, valueLeg("alpha", legBob, 2), valueLeg("beta", legCarol, 3))
 	forged := CrossMsg{ID: MsgID("/devnet/beta", 1), SrcSubnet: "/devnet/beta", SrcNonce: 1, From: Address, DstSubnet: "/devnet",
 		To: AtomicAddress, Value: new(big.Int), Data: mustRLP(&atomicOp{Op: opVote, Plan: id, Leg: 0, Yes: true}), Kind: KindCall}
 	n.kids["beta"].commit(n.kids["beta"].next(forged))
@@ -376,8 +377,8 @@ func TestAtomicCommitReverts(t *testing.T) {
 	bad := common.Address{0x9c}
 	var p participantLog
 	n.legs["beta"].st.contracts[bad] = participant(&p, true, true)
-	id := n.submit(12, 100, valueLeg("alpha", bob, 4), AtomicLeg{Subnet: "/devnet/beta", To: bad, Value: big.NewInt(8), Data: []byte{1}})
-	before := n.balance("", submitter)
+	id := n.submit(12, 100, valueLeg("alpha", legBob, 4), AtomicLeg{Subnet: "/devnet/beta", To: bad, Value: big.NewInt(8), Data: []byte{1}})
+	before := n.balance("", planSubmitter)
 	for _, c := range []string{"alpha", "beta"} {
 		n.down(c)
 		n.up(c)
@@ -392,8 +393,8 @@ func TestAtomicCommitReverts(t *testing.T) {
 	if n.leg("alpha", id, 0).State != LegCommitted || n.leg("beta", id, 1).State != LegCommitFailed {
 		t.Fatalf("legs %s %s", n.leg("alpha", id, 0).State, n.leg("beta", id, 1).State)
 	}
-	if got := n.balance("", submitter) - before; got != 8 || n.balance("beta", bad) != 0 || n.balance("alpha", bob) != 4 {
-		t.Fatalf("submitter got %d back, participant holds %d", got, n.balance("beta", bad))
+	if got := n.balance("", planSubmitter) - before; got != 8 || n.balance("beta", bad) != 0 || n.balance("alpha", legBob) != 4 {
+		t.Fatalf("the submitter got %d back, participant holds %d", got, n.balance("beta", bad))
 	}
 	n.m.conserved()
 }
@@ -402,7 +403,7 @@ func TestAtomicCommitReverts(t *testing.T) {
 // submission and finishes at the decision.
 func TestAtomicLocalLeg(t *testing.T) {
 	n := newAtomicNet(t)
-	id := n.submit(9, 100, valueLeg("alpha", bob, 4), AtomicLeg{Subnet: "/devnet", To: carol, Value: big.NewInt(5), Data: []byte{}})
+	id := n.submit(9, 100, valueLeg("alpha", legBob, 4), AtomicLeg{Subnet: "/devnet", To: legCarol, Value: big.NewInt(5), Data: []byte{}})
 	if v := ReadAtomicPlan(n.m.st, id).Votes; v[1] != VoteYes || v[0] != VoteNone {
 		t.Fatalf("votes %v", v)
 	}
@@ -410,8 +411,8 @@ func TestAtomicLocalLeg(t *testing.T) {
 	n.up("alpha")
 	n.decide(id)
 	n.down("alpha")
-	if n.balance("", carol) != 5 || n.balance("alpha", bob) != 4 || ReadAtomicLeg(n.m.st, "/devnet", id, 1).State != LegCommitted {
-		t.Fatalf("carol %d, bob %d", n.balance("", carol), n.balance("alpha", bob))
+	if n.balance("", legCarol) != 5 || n.balance("alpha", legBob) != 4 || ReadAtomicLeg(n.m.st, "/devnet", id, 1).State != LegCommitted {
+		t.Fatalf("carol %d, bob %d", n.balance("", legCarol), n.balance("alpha", legBob))
 	}
 	n.m.conserved()
 }
@@ -420,7 +421,7 @@ func TestAtomicLocalLeg(t *testing.T) {
 // sends nothing.
 func TestAtomicSubmitRefusals(t *testing.T) {
 	n := newAtomicNet(t)
-	two := []AtomicLeg{valueLeg("alpha", bob, 1), valueLeg("beta", bob, 1)}
+	two := []AtomicLeg{valueLeg("alpha", legBob, 1), valueLeg("beta", legBob, 1)}
 	tests := []struct {
 		name     string
 		value    int64
@@ -431,12 +432,12 @@ func TestAtomicSubmitRefusals(t *testing.T) {
 		{"no legs", 0, 10, []AtomicLeg{}, "needs at least one leg"},
 		{"no deadline", 2, 0, two, "deadline of 0 blocks"},
 		{"value short", 1, 10, two, "the legs carry 2 wei in all; send exactly that (sent 1)"},
-		{"not the LCA", 1, 10, []AtomicLeg{valueLeg("alpha", bob, 1)}, "lowest common ancestor is /devnet/alpha; submit the plan there"},
-		{"to the gateway", 1, 10, []AtomicLeg{valueLeg("alpha", Address, 1), valueLeg("beta", bob, 0)}, "cannot be a leg's target"},
-		{"empty leg", 1, 10, []AtomicLeg{valueLeg("alpha", bob, 1), valueLeg("beta", bob, 0)}, "leg 1 carries neither value nor participant data"},
-		{"unknown subnet", 2, 10, []AtomicLeg{valueLeg("alpha", bob, 1), valueLeg("nope", bob, 1)}, "/devnet/nope does not exist"},
-		{"other network", 2, 10, []AtomicLeg{valueLeg("alpha", bob, 1), {Subnet: "/test/x", To: bob, Value: big.NewInt(1)}}, "in network /test"},
-		{"same leg twice", 2, 10, []AtomicLeg{valueLeg("alpha", bob, 1), valueLeg("alpha", bob, 1)}, "legs 0 and 1 are the same"},
+		{"not the LCA", 1, 10, []AtomicLeg{valueLeg("alpha", legBob, 1)}, "lowest common ancestor is /devnet/alpha; submit the plan there"},
+		{"to the gateway", 1, 10, []AtomicLeg{valueLeg("alpha", Address, 1), valueLeg("beta", legBob, 0)}, "cannot be a leg's target"},
+		{"empty leg", 1, 10, []AtomicLeg{valueLeg("alpha", legBob, 1), valueLeg("beta", legBob, 0)}, "leg 1 carries neither value nor participant data"},
+		{"unknown subnet", 2, 10, []AtomicLeg{valueLeg("alpha", legBob, 1), valueLeg("nope", legBob, 1)}, "/devnet/nope does not exist"},
+		{"other network", 2, 10, []AtomicLeg{valueLeg("alpha", legBob, 1), {Subnet: "/test/x", To: legBob, Value: big.NewInt(1)}}, "in network /test"},
+		{"same leg twice", 2, 10, []AtomicLeg{valueLeg("alpha", legBob, 1), valueLeg("alpha", legBob, 1)}, "legs 0 and 1 are the same"},
 		{"too many legs", 9, 10, func() []AtomicLeg {
 			var l []AtomicLeg
 			for i := range 9 {
@@ -448,11 +449,11 @@ func TestAtomicSubmitRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n.m.t = t
-			n.m.fails(tt.want, submitter, tt.value, "atomicSubmit", tt.legs, tt.deadline)
+			n.m.fails(tt.want, planSubmitter, tt.value, "atomicSubmit", tt.legs, tt.deadline)
 		})
 	}
 	n.m.t = t
-	n.m.fails("no plan", submitter, 0, "atomicDecide", common.Hash{1})
+	n.m.fails("no plan", planSubmitter, 0, "atomicDecide", common.Hash{1})
 }
 
 // TestAtomicGas reports and bounds the gas of each phase of a leg: what a
@@ -464,8 +465,8 @@ func TestAtomicGas(t *testing.T) {
 	pAddr := common.Address{0x9a}
 	var p participantLog
 	n.legs["alpha"].st.contracts[pAddr] = participant(&p, true, false)
-	legs := []AtomicLeg{valueLeg("alpha", bob, 3), {Subnet: "/devnet/alpha", To: pAddr, Value: big.NewInt(1), Data: make([]byte, 100)}, valueLeg("beta", carol, 1)}
-	submitGas := n.m.g.RequiredGas(n.m.st, Call{Caller: submitter, Value: big.NewInt(5), Input: mustPack(t, n.m.g, "atomicSubmit", legs, uint64(10))})
+	legs := []AtomicLeg{valueLeg("alpha", legBob, 3), {Subnet: "/devnet/alpha", To: pAddr, Value: big.NewInt(1), Data: make([]byte, 100)}, valueLeg("beta", legCarol, 1)}
+	submitGas := n.m.g.RequiredGas(n.m.st, Call{Caller: planSubmitter, Value: big.NewInt(5), Input: mustPack(t, n.m.g, "atomicSubmit", legs, uint64(10))})
 	id := n.submit(5, 10, legs...)
 	alpha := n.legs["alpha"]
 	queued, _ := ReadTopDown(n.m.st, "/devnet", n.kids["alpha"].id, AppliedTopDown(alpha.st)+1, 10)

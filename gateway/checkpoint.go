@@ -36,6 +36,9 @@ func (x *call) submitCheckpoint(enc, aggSig, bitmap []byte) error {
 	case StatusRegistered:
 		return reverted("gateway: %s is not active yet; it has no validators to sign checkpoints", id)
 	}
+	if err := x.refuseFrozen(name, "takes no more checkpoints"); err != nil {
+		return err
+	}
 	if Engine(getU64(x.st, name, fEngine)) == EnginePoW {
 		return reverted("gateway: %s is a PoW subnet: its checkpoints are proven by work, not signed; use submitPowCheckpoint(checkpoint, headers, proof)", id)
 	}
@@ -86,6 +89,9 @@ func (x *call) commitCheckpoint(name string, cp *types.Checkpoint, hash common.H
 
 	setU64(x.st, name, fLastCkptHeight, cp.Height)
 	x.st.SetState(fieldSlot(name, fLastCkptHash), hash)
+	x.st.SetState(fieldSlot(name, fLastCkptRoot), cp.StateRoot)
+	setU64(x.st, name, fLastCkptAt, x.st.BlockNumber())
+	setU64(x.st, name, fLastCkptDown, cp.DownApplied)
 	setU64(x.st, name, fLastCkptConfig, cp.Config)
 	setU64(x.st, name, fLastAppliedConfig, cp.AppliedConfig)
 	setU64(x.st, name, fUpApplied, getU64(x.st, name, fUpApplied)+uint64(len(cp.Messages)))

@@ -44,6 +44,12 @@
 //     (CROSSNET SrcNonce, the one the msgId hashes); the position in a
 //     child's queue is TopDownMsg.Nonce, which also counts config changes;
 //     the position in the up queue is the up nonce (UpNonce).
+//   - A killed child, or one that committed no checkpoint for its stall
+//     window of parent blocks, is frozen for good (hatch.go): no more
+//     checkpoints, funds or messages; each account claims its balance in
+//     the last checkpoint's state root with a Merkle proof, once, within the
+//     child's circulating supply, and reclaim bounces the top-down messages
+//     that state does not hold.
 //   - A delivered call runs under CrossMsgCallGas; while it runs, the
 //     gateway refuses submitCheckpoint and kill.
 //   - Atomic plans (atomic.go) are two-phase commit mediated by the legs'

@@ -26,6 +26,9 @@ func (x *call) fund(id string, to common.Address) ([]any, error) {
 	case to == Address:
 		return nil, reverted("gateway: fund %s: the gateway cannot receive cross-messages; give another recipient", id)
 	}
+	if err := x.refuseFrozen(name, "cannot receive funds"); err != nil {
+		return nil, err
+	}
 	msg := CrossMsg{
 		SrcSubnet: string(x.g.subnet), From: x.c.Caller, DstSubnet: id, To: to,
 		Value: new(big.Int).Set(value), Kind: KindTransfer,

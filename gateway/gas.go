@@ -40,17 +40,23 @@ import (
 //	                  + (payout + event + write × release record) × pending releases + write × 3 + event
 //	fund            base + write × (message record + 3) + event
 //	send, release   base + write + event + the route of the message (routeGas)
-//	submitCheckpoint  base + keccak of the checkpoint + read × 12, then, if it can be
+//	submitCheckpoint  base + keccak of the checkpoint + read × 15, then, if it can be
 //	                  committed: read × (config set + its power) + (read × 2 + BLS key) × signers
-//	                  + BLS aggregate + write × 7 + event + the releases it pays + for
+//	                  + BLS aggregate + write × 10 + event + the releases it pays + for
 //	                  each message routeGas. A resubmission of the last
 //	                  committed checkpoint stops after the reads.
-//	submitPowCheckpoint  base + keccak of the checkpoint + read × 14, then, if it can be
+//	submitPowCheckpoint  base + keccak of the checkpoint + read × 17, then, if it can be
 //	                  committed: read × (subnet record + 4) + for each header its check
 //	                  and 3 keccaks of it + (first segment: the child's genesis read and
 //	                  built) + 2 keccaks of the proof + 5 slot lookups + for each message
 //	                  its leaf and accumulator keccaks, then as submitCheckpoint's commit
 //	                  with 2 more writes (the next segment's anchor, the up accumulator)
+//	claim           base + read × 10 + 2 keccaks of the proof + proof lookup + write × 3
+//	                  + payout + 2 events (hatch.go)
+//	reclaim         base + read × (10 + message record) + write × 3 + 2 events with a
+//	                  reason + the route of the refund (a payout for a refund message)
+//	setStallWindow  base + read × 2 + write; stallWindow, claimed: base + read × 2;
+//	claimRoot       base + read × 8
 //	submitEvidence  base + keccak of the evidence × 2 + read × 3, then, unless the
 //	                  offence was punished already: read × (the slots searched for
 //	                  the key's seat and pending releases, records included), and if

@@ -42,6 +42,12 @@ func TestABIMatchesSolidity(t *testing.T) {
 		"atomicDecide":        "atomicDecide(bytes32)",
 		"atomicPlan":          "atomicPlan(bytes32)",
 		"atomicLeg":           "atomicLeg(string,bytes32,uint64)",
+		"setStallWindow":      "setStallWindow(string,uint64)",
+		"stallWindow":         "stallWindow(string)",
+		"claimRoot":           "claimRoot(string)",
+		"claimed":             "claimed(string,address)",
+		"claim":               "claim(string,address,bytes)",
+		"reclaim":             "reclaim(string,uint64)",
 	}
 	if len(parsed.Methods) != len(functions) {
 		t.Errorf("ABI has %d functions, IGateway.sol has %d", len(parsed.Methods), len(functions))
@@ -78,6 +84,8 @@ func TestABIMatchesSolidity(t *testing.T) {
 		"AtomicVoted":         "AtomicVoted(bytes32,uint64,uint8)",
 		"AtomicDecided":       "AtomicDecided(bytes32,bool)",
 		"AtomicFinished":      "AtomicFinished(bytes32,uint64,uint8,bytes)",
+		"SubnetFrozen":        "SubnetFrozen(string,uint64,bytes32)",
+		"Claimed":             "Claimed(string,address,uint256)",
 	}
 	if len(parsed.Events) != len(events) {
 		t.Errorf("ABI has %d events, IGateway.sol has %d", len(parsed.Events), len(events))

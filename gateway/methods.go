@@ -182,6 +182,42 @@ var methods = map[string]method{
 		},
 		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasRead * legRecordSlots },
 	},
+	"setStallWindow": {
+		run: func(x *call, args []any) ([]any, error) {
+			return nil, x.setStallWindow(args[0].(string), args[1].(uint64))
+		},
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasRead*2 + gasWrite },
+	},
+	"stallWindow": {
+		run: func(x *call, args []any) ([]any, error) {
+			name, err := x.resolve(args[0].(string))
+			if err != nil {
+				return nil, err
+			}
+			return []any{stallWindowOf(x.st, name)}, nil
+		},
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasRead * 2 },
+	},
+	"claimRoot": {
+		run: func(x *call, args []any) ([]any, error) { return x.claimRoot(args[0].(string)) },
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasRead * 8 },
+	},
+	"claimed": {
+		run: func(x *call, args []any) ([]any, error) {
+			return x.claimedBy(args[0].(string), args[1].(common.Address))
+		},
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasRead * 2 },
+	},
+	"claim": {
+		run: func(x *call, args []any) ([]any, error) {
+			return x.claim(args[0].(string), args[1].(common.Address), args[2].([]byte))
+		},
+		gas: func(_ *Gateway, _ StateReader, _ Call, args []any) uint64 { return claimGas(args[2].([]byte)) },
+	},
+	"reclaim": {
+		run: func(x *call, args []any) ([]any, error) { return nil, x.reclaim(args[0].(string), args[1].(uint64)) },
+		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 { return reclaimGas(g, st, args) },
+	},
 	"submitEvidence": {
 		run: func(x *call, args []any) ([]any, error) {
 			return nil, x.submitEvidence(args[0].(string), args[1].([]byte))

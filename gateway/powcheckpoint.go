@@ -81,7 +81,8 @@ func PowProofSlots(upApplied uint64, messages int) []common.Hash {
 	return slots
 }
 
-// EncodePowProof is the proof argument of submitPowCheckpoint: the RLP list
+// EncodePowProof is the proof argument of submitPowCheckpoint (and of
+// claim, which proves one account the same way): the RLP list
 // of trie nodes proving the gateway account in a state trie and the slots
 // in its storage trie (eth_getProof's accountProof and storageProof nodes,
 // in any order; duplicates may be left out).
@@ -161,19 +162,32 @@ func decodePowProof(enc []byte) (proofNodes, error) {
 	return p, nil
 }
 
+// proveAccount reads addr's account in the state with root, through the
+// proof's nodes; nil if the proof shows it absent.
+func proveAccount(p proofNodes, root common.Hash, addr common.Address) (*gethtypes.StateAccount, error) {
+	enc, err := trie.VerifyProof(root, crypto.Keccak256(addr.Bytes()), p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: account %s: %v", ErrPowProof, addr, err)
+	}
+	if len(enc) == 0 {
+		return nil, nil
+	}
+	var acc gethtypes.StateAccount
+	if err := rlp.DecodeBytes(enc, &acc); err != nil {
+		return nil, fmt.Errorf("%w: account %s: %v", ErrPowProof, addr, err)
+	}
+	return &acc, nil
+}
+
 // proveSlots reads slots of the gateway's storage in the state with root,
 // through the proof's nodes. A slot the proof shows absent reads zero.
 func proveSlots(p proofNodes, root common.Hash, slots []common.Hash) ([]common.Hash, error) {
-	accEnc, err := trie.VerifyProof(root, crypto.Keccak256(Address.Bytes()), p)
+	acc, err := proveAccount(p, root, Address)
 	if err != nil {
-		return nil, fmt.Errorf("%w: gateway account: %v", ErrPowProof, err)
+		return nil, err
 	}
-	if len(accEnc) == 0 {
+	if acc == nil {
 		return nil, fmt.Errorf("%w: the state has no gateway account", ErrPowProof)
-	}
-	var acc gethtypes.StateAccount
-	if err := rlp.DecodeBytes(accEnc, &acc); err != nil {
-		return nil, fmt.Errorf("%w: gateway account: %v", ErrPowProof, err)
 	}
 	out := make([]common.Hash, len(slots))
 	for i, s := range slots {
@@ -209,6 +223,9 @@ func (x *call) submitPowCheckpoint(enc, headersEnc, proofEnc []byte) error {
 		return reverted("gateway: %s was killed; it takes no more checkpoints", id)
 	case StatusRegistered:
 		return reverted("gateway: %s is not active yet; it has no chain to checkpoint", id)
+	}
+	if err := x.refuseFrozen(name, "takes no more checkpoints"); err != nil {
+		return err
 	}
 	if Engine(getU64(x.st, name, fEngine)) != EnginePoW {
 		return reverted("gateway: %s is not a PoW subnet: its validators sign its checkpoints; use submitCheckpoint(checkpoint, aggregateSignature, signerBitmap)", id)
@@ -368,7 +385,7 @@ func powCheckpointGas(g *Gateway, st StateReader, enc, headers, proof []byte) ui
 	if err != nil || !exists(st, name) || statusOf(st, name) != StatusActive {
 		return gas
 	}
-	gas += gasRead * 14
+	gas += gasRead * 17 // 14, and 3 for the stall check
 	lastHeight := getU64(st, name, fLastCkptHeight)
 	if lastHeight > 0 && cp.Height == lastHeight && cp.Hash() == st.GetState(fieldSlot(name, fLastCkptHash)) {
 		return gas
@@ -397,7 +414,7 @@ func powCheckpointGas(g *Gateway, st StateReader, enc, headers, proof []byte) ui
 	if total.Cmp(getBig(st, name, fCirculating)) > 0 {
 		return gas + gasEvent + gasLogByte*maxReasonBytes
 	}
-	gas += gasWrite*9 + gasEvent
+	gas += gasWrite*12 + gasEvent
 	due, slots := releasesDue(st, name, cp.AppliedConfig, false)
 	gas += (gasPayout+gasEvent)*due + gasWrite*slots
 	for _, m := range cp.Messages {

@@ -151,6 +151,9 @@ func (x *call) join(id string, key, pop []byte, p2pAddr string) error {
 	case p2pAddr == "" || len(p2pAddr) > MaxP2PAddrLen || !strings.HasPrefix(p2pAddr, "/") || !strings.Contains(p2pAddr, "/p2p/"):
 		return reverted("gateway: p2pAddr %q must be a libp2p multiaddr of at most %d bytes ending in /p2p/<peer id>", p2pAddr, MaxP2PAddrLen)
 	}
+	if err := x.refuseFrozen(name, "takes no validators"); err != nil {
+		return err
+	}
 	if _, err := crypto.ParseBLSPublicKey(key); err != nil {
 		return reverted("gateway: BLS public key %s is not a valid G1 point: %v", hexutil.Encode(key), err)
 	}
@@ -242,6 +245,9 @@ func (x *call) stake(id string) error {
 	if value.Sign() == 0 {
 		return reverted("gateway: stake on %s needs a value greater than 0", id)
 	}
+	if err := x.refuseFrozen(name, "takes no stake"); err != nil {
+		return err
+	}
 	i, ok := ownerIndex(x.st, name, x.c.Caller)
 	if !ok {
 		return reverted("gateway: %s is not a validator of %s; use join first", x.c.Caller, id)
@@ -262,8 +268,8 @@ func (x *call) stake(id string) error {
 	return x.maybeActivate(name)
 }
 
-// leave removes the caller from id. The collateral of a Registered subnet's
-// validator is returned at once; an Active subnet's leaver is out of the set
+// leave removes the caller from id. The collateral of a Registered or
+// frozen subnet's validator is returned at once; an Active subnet's leaver is out of the set
 // at once (a new config), but its collateral becomes a pending release, paid
 // when a committed checkpoint shows the child applied that config
 // (release.go).
@@ -283,8 +289,11 @@ func (x *call) leave(id string) error {
 	if !ok {
 		return reverted("gateway: %s is not a validator of %s; nothing to leave", x.c.Caller, id)
 	}
+	// An Active child's leaver waits for a checkpoint showing the new set
+	// applied; a frozen one's never will, so its collateral comes back at once.
+	waits := status == StatusActive && frozen(x.st, name) == ""
 	n, minVals := validatorCount(x.st, name), readParams(x.st, name).MinValidators
-	if status == StatusActive && n-1 < uint64(minVals) {
+	if waits && n-1 < uint64(minVals) {
 		return reverted("gateway: leaving would drop %s to %d validators, below its minValidators %d; another validator must join first", id, n-1, minVals)
 	}
 	v, err := readValidator(x.st, name, i)
@@ -295,7 +304,7 @@ func (x *call) leave(id string) error {
 		return err
 	}
 	setBig(x.st, name, fTotalCollateral, new(big.Int).Sub(getBig(x.st, name, fTotalCollateral), v.Collateral))
-	if status == StatusActive {
+	if waits {
 		number := queueConfig(x.st, name, OpLeave, Validator{Owner: v.Owner, BLSPublicKey: v.BLSPublicKey, Collateral: new(big.Int)})
 		queueRelease(x.st, name, PendingRelease{Owner: v.Owner, Amount: v.Collateral, Config: number})
 		return nil

@@ -49,6 +49,8 @@ func downTarget(st StateReader, self types.SubnetID, m *CrossMsg) (string, error
 		return "", reverted("gateway: %s does not exist (no child %s of %s); children() lists the subnets of %s", dst, child, self, self)
 	case statusOf(st, name) == StatusKilled:
 		return "", reverted("gateway: %s was killed; it cannot receive messages", child)
+	case frozen(st, name) != "":
+		return "", reverted("gateway: %s is frozen (%s); it cannot receive messages", child, frozen(st, name))
 	case statusOf(st, name) == StatusRegistered && (dst != child || m.Kind == KindCall):
 		return "", reverted("gateway: %s is not active yet; until it is, only plain transfers to %s itself are queued (for its genesis)", child, child)
 	}

@@ -132,7 +132,7 @@ func checkpointGas(st StateReader, self types.SubnetID, enc, bitmap []byte) uint
 	if err != nil || !exists(st, name) || statusOf(st, name) != StatusActive {
 		return gas
 	}
-	gas += gasRead * 12
+	gas += gasRead * 15 // 12, and 3 for the stall check
 	lastHeight := getU64(st, name, fLastCkptHeight)
 	if lastHeight > 0 && cp.Height == lastHeight && cp.Hash() == st.GetState(fieldSlot(name, fLastCkptHash)) {
 		return gas
@@ -156,7 +156,7 @@ func checkpointGas(st StateReader, self types.SubnetID, enc, bitmap []byte) uint
 	if total.Cmp(getBig(st, name, fCirculating)) > 0 {
 		return gas + gasEvent + gasLogByte*maxReasonBytes // CheckpointRejected
 	}
-	gas += gasWrite*7 + gasEvent
+	gas += gasWrite*10 + gasEvent
 	due, slots := releasesDue(st, name, cp.AppliedConfig, false)
 	gas += (gasPayout+gasEvent)*due + gasWrite*slots
 	for _, m := range cp.Messages {

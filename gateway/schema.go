@@ -124,6 +124,11 @@ const (
 	fSeatPower                                 // uint256: total power of the current seats
 	fPowAnchor                                 // bytes32: PoW child: hash of its block at the last committed checkpoint, where the next header segment starts (0: its genesis)
 	fPowUpAcc                                  // bytes32: PoW child: its up accumulator at upApplied (acc(upApplied))
+	fLastCkptRoot                              // bytes32: StateRoot of the last committed checkpoint (what claims are proven against)
+	fLastCkptAt                                // uint64: parent height at which the last checkpoint was committed (0: none)
+	fStallWindow                               // uint64: parent blocks without a committed checkpoint before the child is frozen (0: DefaultStallWindow)
+	fFrozenAt                                  // uint64: parent height at which a claim first froze a stalled child (0: not yet)
+	fLastCkptDown                              // uint64: DownApplied of the last committed checkpoint
 )
 
 func recordSlot(name string, r uint64) common.Hash {
@@ -176,6 +181,23 @@ func atomicVoteSlot(id common.Hash, leg uint64) common.Hash {
 // one mediator, and no other chain can claim its legs.
 func atomicLegSlot(mediator string, id common.Hash, leg uint64) common.Hash {
 	return slotOf(tagAtomicLeg, crypto.Keccak256([]byte(mediator)), id[:], u64Word(leg).Bytes())
+}
+
+// Tag of the escape hatch (hatch.go):
+//
+//	claimed            keccak("aspen/gw/claimed" ‖ name ‖ account)            -> wei paid to account from the frozen child (0: not claimed)
+//	reclaimed          keccak("aspen/gw/reclaimed" ‖ name ‖ nonce)            -> 1 once top-down message nonce, never applied by the frozen child, was refunded
+const (
+	tagClaimed   = "aspen/gw/claimed"
+	tagReclaimed = "aspen/gw/reclaimed"
+)
+
+func reclaimedSlot(name string, nonce uint64) common.Hash {
+	return slotOf(tagReclaimed, nameWord(name).Bytes(), u64Word(nonce).Bytes())
+}
+
+func claimedSlot(name string, account common.Address) common.Hash {
+	return slotOf(tagClaimed, nameWord(name).Bytes(), account.Bytes())
 }
 
 // Tags of slashing (slash.go):

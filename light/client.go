@@ -47,7 +47,10 @@ type Client struct {
 	// Fresh is how long a verified root head answers queries before the
 	// client asks the remote for a newer one; 0: every query syncs.
 	Fresh time.Duration
-	now   func() time.Time
+	// OnSync, when set, hears the trusted root height and the remote's
+	// head each time a sync moves (a long sync skips by bisection).
+	OnSync func(trusted, target uint64)
+	now    func() time.Time
 
 	mu struct {
 		sync.Mutex
@@ -111,7 +114,7 @@ func (c *Client) Trusted() Trusted {
 // saves the result. It returns the header bytes it needed.
 func (c *Client) Sync(ctx context.Context) (int, error) {
 	t := c.Trusted()
-	n, err := Sync(ctx, c.remote, &t)
+	n, err := syncShowing(ctx, c.remote, &t, c.OnSync)
 	if err != nil {
 		return n, err
 	}

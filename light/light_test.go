@@ -41,9 +41,22 @@ func TestHonestServer(t *testing.T) {
 	srv := f.server(t, nil)
 	dir := t.TempDir()
 	c := openClient(t, f, srv.URL, dir, Limits{})
+	type step struct{ trusted, target uint64 }
+	var steps []step
+	c.OnSync = func(trusted, target uint64) { steps = append(steps, step{trusted, target}) }
 	p, err := c.Account(context.Background(), childID, user, userSlot)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The sync reports from the genesis up to the head, through the set
+	// change it had to verify on the way, never going back.
+	if len(steps) < 3 || steps[0] != (step{0, headAt}) || steps[len(steps)-1] != (step{headAt, headAt}) {
+		t.Fatalf("sync progress %v: want (0,%d) first, (%d,%d) last, a step between", steps, headAt, headAt, headAt)
+	}
+	for i := 1; i < len(steps); i++ {
+		if steps[i].trusted < steps[i-1].trusted || steps[i].target != headAt {
+			t.Fatalf("sync progress %v went back or changed target", steps)
+		}
 	}
 	if p.Account.Balance.Cmp(userBalance) != 0 || p.Storage[0] != userWord || p.Anchor.Height != f.cp.Height || p.Anchor.RootHeight != headAt {
 		t.Fatalf("proved %+v, storage %v at %+v", p.Account, p.Storage, p.Anchor)

@@ -156,11 +156,13 @@ func sameSet(a, b []types.Validator) bool {
 
 // syncer moves a Trusted forward with headers from a remote.
 type syncer struct {
-	remote  *Remote
-	kind    consensus.Kind
-	t       *Trusted
-	fetches int
-	bytes   int // header bytes verified in this sync, for measurements
+	remote   *Remote
+	kind     consensus.Kind
+	t        *Trusted
+	fetches  int
+	bytes    int    // header bytes verified in this sync, for measurements
+	target   uint64 // the remote's head this sync moves to
+	progress func(trusted, target uint64)
 }
 
 func (s *syncer) fetch(ctx context.Context, height uint64) (*header, error) {
@@ -180,6 +182,9 @@ func (s *syncer) fetch(ctx context.Context, height uint64) (*header, error) {
 func (s *syncer) accept(h *header) {
 	if h.Height > s.t.Height {
 		s.t.Height, s.t.Hash, s.t.StateRoot = h.Height, h.Hash(), h.StateRoot
+	}
+	if s.progress != nil {
+		s.progress(s.t.Height, s.target)
 	}
 	if len(h.NextValidators) > 0 && h.Height >= s.t.SetHeight {
 		s.t.Validators, s.t.SetHeight = types.CopyValidators(h.NextValidators), h.Height
@@ -252,6 +257,12 @@ func (s *syncer) findChange(ctx context.Context, target uint64) (*header, error)
 // Sync brings t up to the remote's newest final root block. It returns the
 // number of header bytes it verified.
 func Sync(ctx context.Context, remote *Remote, t *Trusted) (int, error) {
+	return syncShowing(ctx, remote, t, nil)
+}
+
+// syncShowing is Sync telling progress (when not nil) the trusted height
+// and the target each time it moves.
+func syncShowing(ctx context.Context, remote *Remote, t *Trusted, progress func(trusted, target uint64)) (int, error) {
 	kind, err := consensus.LookupKind(t.Engine)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrGenesis, err)
@@ -259,10 +270,13 @@ func Sync(ctx context.Context, remote *Remote, t *Trusted) (int, error) {
 	if kind.VerifyCommit == nil {
 		return 0, fmt.Errorf("%w: engine %s makes no commit certificates", ErrGenesis, t.Engine)
 	}
-	s := &syncer{remote: remote, kind: kind, t: t}
+	s := &syncer{remote: remote, kind: kind, t: t, progress: progress}
 	head, err := s.fetch(ctx, 0)
 	if err != nil {
 		return s.bytes, err
+	}
+	if s.target = head.Height; progress != nil {
+		progress(t.Height, head.Height)
 	}
 	if head.Height < t.Height {
 		return s.bytes, fmt.Errorf("%w: the server's newest root block is %d, below the %d already verified: it is behind or on another chain", ErrResponse, head.Height, t.Height)

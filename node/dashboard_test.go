@@ -1,8 +1,12 @@
 package node
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -10,6 +14,8 @@ import (
 	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/aspen-chain/aspen/p2p/libp2p"
 )
 
 // TestDashboardNamesRegisteredMetrics: every metric a query of the Grafana
@@ -31,7 +37,13 @@ func TestDashboardNamesRegisteredMetrics(t *testing.T) {
 	if err := json.Unmarshal(raw, &dash); err != nil {
 		t.Fatalf("deploy/grafana/aspen.json: %v", err)
 	}
-	known := registeredMetrics(t, newMetrics())
+	m := newMetrics()
+	known := registeredMetrics(t, m)
+	// The p2p host registers its own series (bytes per gossip topic) in
+	// the node's registry when it opens.
+	for name := range hostMetrics(t) {
+		known[name] = true
+	}
 	name := regexp.MustCompile(`\b(aspen|go|process)_[a-z0-9_]+`)
 	seen := 0
 	for _, p := range dash.Panels {
@@ -99,4 +111,97 @@ func registeredMetrics(t *testing.T, m *metrics) map[string]bool {
 	}
 	t.Fatal("found no aspen_ metric in the node's registry")
 	return nil
+}
+
+// hostMetrics opens a libp2p host as the node does and returns the names of
+// the series it registers.
+func hostMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	key, err := libp2p.LoadOrGenerateIdentityKey(filepath.Join(t.TempDir(), "identity"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &describing{Registerer: prometheus.NewRegistry(), names: map[string]bool{}}
+	h, err := libp2p.New(context.Background(), libp2p.Config{Key: key, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Registerer: rec,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if !rec.names["aspen_p2p_gossip_bytes_total"] {
+		t.Fatalf("the p2p host registers %v, without its bytes per topic", rec.names)
+	}
+	return rec.names
+}
+
+// describing records the names of what is registered through it.
+type describing struct {
+	prometheus.Registerer
+	names map[string]bool
+}
+
+func (d *describing) Register(c prometheus.Collector) error {
+	fq := regexp.MustCompile(`fqName: "([^"]+)"`)
+	ch := make(chan *prometheus.Desc, 16)
+	go func() { c.Describe(ch); close(ch) }()
+	for desc := range ch {
+		if sub := fq.FindStringSubmatch(desc.String()); sub != nil {
+			d.names[sub[1]] = true
+		}
+	}
+	return d.Registerer.Register(c)
+}
+
+// TestTreeMetrics: the checkpoint lag and queue depths read at a scrape
+// come out under the names and labels the dashboard queries.
+func TestTreeMetrics(t *testing.T) {
+	m := newMetrics()
+	if got := treeSeries(t, m); len(got) != 0 {
+		t.Fatalf("before the node sets a source the tree collector exports %v", got)
+	}
+	m.tree.source(func() []childQueues {
+		return []childQueues{{id: "/r/a", checkpointLag: 7, up: 2, down: 3}, {id: "/r/b", checkpointLag: 0, up: 0, down: 1}}
+	})
+	want := map[string]float64{
+		`aspen_checkpoint_lag_blocks{subnet="/r/a"}`:                 7,
+		`aspen_checkpoint_lag_blocks{subnet="/r/b"}`:                 0,
+		`aspen_crossmsg_queue_depth{direction="up",subnet="/r/a"}`:   2,
+		`aspen_crossmsg_queue_depth{direction="down",subnet="/r/a"}`: 3,
+		`aspen_crossmsg_queue_depth{direction="up",subnet="/r/b"}`:   0,
+		`aspen_crossmsg_queue_depth{direction="down",subnet="/r/b"}`: 1,
+	}
+	if got := treeSeries(t, m); !reflect.DeepEqual(got, want) {
+		t.Fatalf("exported %v\nwant %v", got, want)
+	}
+}
+
+// treeSeries gathers the tree collector's series as name{labels} -> value.
+func treeSeries(t *testing.T, m *metrics) map[string]float64 {
+	t.Helper()
+	families, err := m.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "aspen_checkpoint_lag_blocks" && f.GetName() != "aspen_crossmsg_queue_depth" {
+			continue
+		}
+		for _, mt := range f.GetMetric() {
+			var labels []string
+			for _, l := range mt.GetLabel() {
+				labels = append(labels, l.GetName()+`="`+l.GetValue()+`"`)
+			}
+			out[f.GetName()+"{"+strings.Join(labels, ",")+"}"] = mt.GetGauge().GetValue()
+		}
+	}
+	return out
+}
+
+func TestAbove(t *testing.T) {
+	for _, c := range []struct{ a, b, want uint64 }{{10, 4, 6}, {4, 4, 0}, {3, 9, 0}} {
+		if got := above(c.a, c.b); got != c.want {
+			t.Errorf("above(%d, %d) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
 }

@@ -1,14 +1,20 @@
 package node
 
 import (
+	"errors"
+	"fmt"
 	"math/big"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/store"
+	"github.com/aspen-chain/aspen/types"
 )
 
 // TreeValidator is one seat of a subnet in aspen_tree.
@@ -94,33 +100,11 @@ func (a *aspenAPI) Tree() ([]TreeSubnet, error) {
 			fillFromParent(s, rec)
 		}
 	}
-	// Up queues: a served child's messages sent up and not yet applied by
-	// its parent (whose records were read above).
+	// Queues each way between a served child and its parent.
 	for _, rt := range served {
-		if rt.parent == nil {
-			continue
-		}
-		pgs, _, err := headGateway(rt.parent)
-		if err != nil {
-			continue
-		}
-		gs, _, err := headGateway(&rt.chain)
-		if err != nil {
-			continue
-		}
-		sent, applied := gateway.UpNonce(gs), gateway.UpApplied(pgs, rt.parent.ID(), rt.id)
-		q := hexutil.Uint64(0)
-		if sent > applied {
-			q = hexutil.Uint64(sent - applied)
-		}
-		byID[string(rt.id)].UpQueued = &q
-		down := gateway.TopDownNonce(pgs, rt.parent.ID(), rt.id)
-		if done := gateway.AppliedTopDown(gs); down > done {
-			d := hexutil.Uint64(down - done)
-			byID[string(rt.id)].DownQueued = &d
-		} else {
-			d := hexutil.Uint64(0)
-			byID[string(rt.id)].DownQueued = &d
+		if q, ok := queuesOf(rt); ok {
+			up, down := hexutil.Uint64(q.up), hexutil.Uint64(q.down)
+			byID[string(rt.id)].UpQueued, byID[string(rt.id)].DownQueued = &up, &down
 		}
 	}
 	out := make([]TreeSubnet, 0, len(byID))
@@ -129,6 +113,59 @@ func (a *aspenAPI) Tree() ([]TreeSubnet, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
+}
+
+// childQueues is what a served child's chain and its parent's say of the
+// traffic between them, each at its final block.
+type childQueues struct {
+	id types.SubnetID
+	// checkpointLag is the child's final height minus the height of the
+	// last checkpoint of it the parent committed.
+	checkpointLag uint64
+	up            uint64 // sent up by the child, not yet applied by the parent
+	down          uint64 // queued down by the parent, not yet applied by the child
+}
+
+// queuesOf reads rt's queues; false for the root or a chain whose gateway
+// cannot be read now.
+func queuesOf(rt *runtime) (childQueues, bool) {
+	if rt.parent == nil {
+		return childQueues{}, false
+	}
+	pgs, _, err := headGateway(rt.parent)
+	if err != nil {
+		return childQueues{}, false
+	}
+	gs, head, err := headGateway(&rt.chain)
+	if err != nil {
+		return childQueues{}, false
+	}
+	p := rt.parent.ID()
+	cp, _, _ := gateway.LastCheckpoint(pgs, p, rt.id)
+	return childQueues{id: rt.id,
+		checkpointLag: above(head.Height, cp),
+		up:            above(gateway.UpNonce(gs), gateway.UpApplied(pgs, p, rt.id)),
+		down:          above(gateway.TopDownNonce(pgs, p, rt.id), gateway.AppliedTopDown(gs)),
+	}, true
+}
+
+// above is a-b, or 0 when b is not below a.
+func above(a, b uint64) uint64 {
+	if a > b {
+		return a - b
+	}
+	return 0
+}
+
+// childQueues lists the queues of every served child, for the metrics.
+func (n *Node) childQueues() []childQueues {
+	var out []childQueues
+	for _, rt := range n.runtimeList() {
+		if q, ok := queuesOf(rt); ok {
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 // fillFromParent copies what the parent's gateway records about child s.
@@ -168,4 +205,74 @@ func nonNilBig(b *big.Int) *big.Int {
 		return new(big.Int)
 	}
 	return b
+}
+
+var errAddressTxs = errors.New("node: aspen_getAddressTxs")
+
+// AddressTx is one transaction of aspen_getAddressTxs.
+type AddressTx struct {
+	Hash        common.Hash    `json:"hash"`
+	BlockNumber hexutil.Uint64 `json:"blockNumber"`
+	Index       hexutil.Uint64 `json:"transactionIndex"`
+}
+
+// AddressTxs is a page of aspen_getAddressTxs; Next, when set, is the
+// cursor of the following (older) page.
+type AddressTxs struct {
+	Txs  []AddressTx `json:"txs"`
+	Next string      `json:"next,omitempty"`
+}
+
+// Page sizes of aspen_getAddressTxs.
+const (
+	addressTxsDefault = 25
+	addressTxsMax     = 100
+)
+
+// GetAddressTxs is aspen_getAddressTxs: the transactions address sent,
+// received or created on subnet, newest first, from the store's index.
+// cursor is a previous page's next ("" or omitted: the newest).
+func (a *aspenAPI) GetAddressTxs(subnet string, address common.Address, cursor *string, limit *hexutil.Uint64) (*AddressTxs, error) {
+	rt := a.n.runtime(types.SubnetID(subnet))
+	if rt == nil {
+		return nil, fmt.Errorf("%w: this node does not serve subnet %q", errAddressTxs, subnet)
+	}
+	n := addressTxsDefault
+	if limit != nil {
+		if *limit == 0 || *limit > addressTxsMax {
+			return nil, fmt.Errorf("%w: limit %d: give 1 to %d", errAddressTxs, *limit, addressTxsMax)
+		}
+		n = int(*limit)
+	}
+	var from *store.AddrTx
+	if cursor != nil && *cursor != "" {
+		c, err := parseAddressCursor(*cursor)
+		if err != nil {
+			return nil, err
+		}
+		from = c
+	}
+	txs, next, err := rt.store.AddressTxs(address, from, n)
+	if err != nil {
+		return nil, err
+	}
+	out := &AddressTxs{Txs: make([]AddressTx, len(txs))}
+	for i, e := range txs {
+		out.Txs[i] = AddressTx{Hash: e.Hash, BlockNumber: hexutil.Uint64(e.Height), Index: hexutil.Uint64(e.Index)}
+	}
+	if next != nil {
+		out.Next = fmt.Sprintf("%d.%d", next.Height, next.Index)
+	}
+	return out, nil
+}
+
+// parseAddressCursor reads a cursor "HEIGHT.INDEX" as GetAddressTxs wrote it.
+func parseAddressCursor(s string) (*store.AddrTx, error) {
+	h, i, ok := strings.Cut(s, ".")
+	height, err1 := strconv.ParseUint(h, 10, 64)
+	index, err2 := strconv.ParseUint(i, 10, 32)
+	if !ok || err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("%w: cursor %q: pass the next of a previous page (HEIGHT.INDEX), or none for the newest", errAddressTxs, s)
+	}
+	return &store.AddrTx{Height: height, Index: uint32(index)}, nil
 }

@@ -1,6 +1,8 @@
 package node
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -21,6 +23,7 @@ type metrics struct {
 	heightSeconds *prometheus.HistogramVec
 	received      *prometheus.CounterVec
 	dropped       *prometheus.CounterVec
+	rebroadcast   *prometheus.CounterVec
 	rejected      *prometheus.CounterVec
 	stepErrors    *prometheus.CounterVec
 	synced        *prometheus.CounterVec
@@ -28,6 +31,9 @@ type metrics struct {
 	// subnetFailures counts child runtimes stopped by a failure (and
 	// restarted later); the root's failure stops the node instead.
 	subnetFailures *prometheus.CounterVec
+	// tree reads, at each scrape, the queues between served children and
+	// their parents: checkpoint lag and messages queued each way.
+	tree *treeCollector
 }
 
 func newMetrics() *metrics {
@@ -72,6 +78,9 @@ func newMetrics() *metrics {
 	m.dropped = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aspen_p2p_messages_dropped_total", Help: "Accepted messages dropped because the consumer was full.",
 	}, []string{"subnet", "topic"})
+	m.rebroadcast = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aspen_p2p_txs_rebroadcast_total", Help: "Pool transactions published again after waiting (rebroadcast.go).",
+	}, []string{"subnet"})
 	m.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aspen_p2p_messages_rejected_total", Help: "Messages rejected as invalid; their senders are penalised.",
 	}, []string{"subnet", "topic"})
@@ -88,9 +97,51 @@ func newMetrics() *metrics {
 	m.subnetFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aspen_subnet_failures_total", Help: "Child subnet runtimes stopped by a failure; each is restarted after a backoff.",
 	}, []string{"subnet"})
-	m.reg.MustRegister(m.subnetFailures)
-	m.reg.MustRegister(m.stage, m.round, m.heightSeconds, m.received, m.dropped, m.rejected, m.stepErrors, m.synced)
+	m.tree = newTreeCollector()
+	m.reg.MustRegister(m.subnetFailures, m.tree)
+	m.reg.MustRegister(m.stage, m.round, m.heightSeconds, m.received, m.dropped, m.rebroadcast, m.rejected, m.stepErrors, m.synced)
 	m.reg.MustRegister(m.height, m.txs, m.gas, m.blockTxs, m.baseFee, m.poolPending, m.poolQueued, m.droppedEvent,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// treeCollector exports what childQueues reads when Prometheus scrapes:
+// gateway state is read at most once a scrape, not at every block.
+type treeCollector struct {
+	lag, queue *prometheus.Desc
+	read       atomic.Pointer[func() []childQueues] // nil until the node sets it
+}
+
+var _ prometheus.Collector = (*treeCollector)(nil)
+
+func newTreeCollector() *treeCollector {
+	return &treeCollector{
+		lag: prometheus.NewDesc("aspen_checkpoint_lag_blocks",
+			"Blocks final on a child subnet and not yet covered by a checkpoint its parent committed (child final height minus the last committed checkpoint's height).",
+			[]string{"subnet"}, nil),
+		queue: prometheus.NewDesc("aspen_crossmsg_queue_depth",
+			"Cross-subnet messages queued and not yet applied, by child subnet: direction=up sent by the child to its parent, down sent by the parent to the child.",
+			[]string{"subnet", "direction"}, nil),
+	}
+}
+
+// source sets what Collect reads.
+func (c *treeCollector) source(read func() []childQueues) { c.read.Store(&read) }
+
+func (c *treeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.lag
+	ch <- c.queue
+}
+
+func (c *treeCollector) Collect(ch chan<- prometheus.Metric) {
+	read := c.read.Load()
+	if read == nil {
+		return
+	}
+	for _, q := range (*read)() {
+		id := string(q.id)
+		ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, float64(q.checkpointLag), id)
+		ch <- prometheus.MustNewConstMetric(c.queue, prometheus.GaugeValue, float64(q.up), id, "up")
+		ch <- prometheus.MustNewConstMetric(c.queue, prometheus.GaugeValue, float64(q.down), id, "down")
+	}
 }

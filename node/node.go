@@ -71,7 +71,7 @@ func openHost(cfg *config.Node, log *slog.Logger, reg prometheus.Registerer) (*l
 		return nil, err
 	}
 	h, err := libp2p.New(context.Background(), libp2p.Config{
-		Key: key, ListenAddrs: cfg.P2P.Listen, Bootstrap: cfg.P2P.Bootstrap, Registerer: reg, Log: log,
+		Key: key, ListenAddrs: cfg.P2P.Listen, AnnounceAddrs: cfg.P2P.Announce, Bootstrap: cfg.P2P.Bootstrap, Registerer: reg, Log: log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start p2p on %v: %w", cfg.P2P.Listen, err)
@@ -91,6 +91,7 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: log, metrics: newMetrics(), managerWake: make(chan struct{}, 1)}
+	n.metrics.tree.source(n.childQueues)
 	n.children = newReconciler(reconcilerConfig{seated: n.holdsSeat, running: func(id types.SubnetID) bool { return n.runtime(id) != nil },
 		start: n.startChild, stop: func(id types.SubnetID) { n.stopChild(id, true) }, now: time.Now, log: log})
 	n.mu.runtimes = map[types.SubnetID]*runtime{}

@@ -209,6 +209,7 @@ func (rt *runtime) run(ctx context.Context) error {
 		rt.spawn(func() { rt.readConsensus(ctx) })
 		rt.spawn(func() { rt.readTxs(ctx) })
 		rt.spawn(func() { rt.gossipTxs(ctx) })
+		rt.spawn(func() { rt.rebroadcastTxs(ctx) })
 		rt.spawn(func() { rt.sync.loop(ctx) })
 	}
 	return rt.driver.Run(ctx)

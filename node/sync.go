@@ -10,6 +10,7 @@ import (
 	"github.com/aspen-chain/aspen/blocksync"
 	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/consensus/driver"
+	"github.com/aspen-chain/aspen/internal/progress"
 	"github.com/aspen-chain/aspen/p2p"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -82,14 +83,18 @@ func (s *syncer) claims(ctx context.Context) []peerClaim {
 
 // once fetches and hands the driver verified blocks until no peer is ahead.
 func (s *syncer) once(ctx context.Context) {
+	var shown syncProgress
 	for ctx.Err() == nil {
 		// Peers serve their final blocks, and so does this node's base: under
 		// probabilistic finality the blocks above its final block may be a
 		// branch the network left, which the driver replaces (applySynced).
-		peer, ok := s.book.pick(s.claims(ctx), s.final().Height)
+		claims := s.claims(ctx)
+		peer, ok := s.book.pick(claims, s.final().Height)
 		if !ok {
+			shown.caughtUp(s.log, s.final().Height)
 			return
 		}
+		shown.log(s.log, s.final().Height, claims)
 		// The set that checks the blocks is the one deciding `from`, read
 		// with the head now: read after the fetch, a commit meanwhile could
 		// have moved it and banned an honest peer as a liar. vals moves after
@@ -154,6 +159,62 @@ func (s *syncer) once(ctx context.Context) {
 		}
 		timeout.Stop()
 	}
+}
+
+// syncProgress logs a long sync's height, rate and time left now and then.
+type syncProgress struct {
+	meter  *progress.Meter // nil until the node found itself behind
+	logged time.Time
+	target uint64
+	quiet  bool             // a gap of a few blocks, as a follower often has: debug lines only
+	now    func() time.Time // nil: time.Now
+}
+
+// syncLogEvery spaces the progress lines of a sync; a sync that starts
+// fewer than syncQuietGap blocks behind logs at debug level.
+const (
+	syncLogEvery = 5 * time.Second
+	syncQuietGap = 32
+)
+
+func (p *syncProgress) log(log *slog.Logger, height uint64, claims []peerClaim) {
+	for _, c := range claims {
+		p.target = max(p.target, c.height)
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.meter == nil {
+		p.meter, p.logged = progress.NewMeter(p.now, int64(height)), p.now()
+		p.quiet = p.target < height+syncQuietGap
+		p.level(log)("block sync started", "height", height, "target", p.target)
+		return
+	}
+	if p.quiet || p.now().Sub(p.logged) < syncLogEvery {
+		return
+	}
+	p.logged = p.now()
+	st := p.meter.At(int64(height), int64(p.target))
+	attrs := []any{"height", height, "target", p.target, "blocks_per_sec", progress.FormatRate(st.Rate)}
+	if st.HaveETA {
+		attrs = append(attrs, "eta", progress.FormatETA(st.ETA))
+	}
+	log.Info("block sync progress", attrs...)
+}
+
+func (p *syncProgress) level(log *slog.Logger) func(string, ...any) {
+	if p.quiet {
+		return log.Debug
+	}
+	return log.Info
+}
+
+func (p *syncProgress) caughtUp(log *slog.Logger, height uint64) {
+	if p.meter == nil {
+		return
+	}
+	st := p.meter.At(int64(height), 0)
+	p.level(log)("block sync done", "height", height, "took", st.Elapsed.Round(time.Millisecond), "blocks_per_sec", progress.FormatRate(st.Rate))
 }
 
 // banned reports a ban the peer book just gave (d > 0).

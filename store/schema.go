@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethdb"
 	"github.com/ethereum/go-ethereum/rlp"
 
@@ -32,6 +33,7 @@ var (
 	lookupPrefix = []byte("a/l")       // + tx hash -> rlp(TxLocation)
 	canonPrefix  = []byte("a/n")       // + 8-byte big-endian height -> block hash
 	ckptPrefix   = []byte("a/k")       // + 8-byte big-endian height -> hash of the checkpoint this node's BLS key signed there
+	addrTxPrefix = []byte("a/x")       // + address + 8-byte big-endian ^height + 4-byte big-endian ^index -> tx hash (newest first)
 )
 
 // ErrNotFound is returned when a key is absent.
@@ -293,4 +295,74 @@ func WriteSystemLogs(db ethdb.KeyValueWriter, hash common.Hash, logs []*gethtype
 		return err
 	}
 	return db.Put(key(sysLogPrefix, hash[:]), enc)
+}
+
+// AddrTx is one entry of the index of transactions by address: a
+// transaction the address sent, received, or created as a contract.
+type AddrTx struct {
+	Height uint64
+	Index  uint32
+	Hash   common.Hash
+}
+
+// addrTxKey orders an address's entries newest first: heights and indexes
+// are stored inverted, so an ascending scan walks back through the chain.
+func addrTxKey(a common.Address, height uint64, index uint32) []byte {
+	k := make([]byte, 0, len(addrTxPrefix)+common.AddressLength+12)
+	k = append(append(k, addrTxPrefix...), a[:]...)
+	k = binary.BigEndian.AppendUint64(k, ^height)
+	return binary.BigEndian.AppendUint32(k, ^index)
+}
+
+// WriteAddrTx indexes e under address a.
+func WriteAddrTx(db ethdb.KeyValueWriter, a common.Address, e AddrTx) error {
+	return db.Put(addrTxKey(a, e.Height, e.Index), e.Hash[:])
+}
+
+// DeleteAddrTx removes a's entry at height and index.
+func DeleteAddrTx(db ethdb.KeyValueWriter, a common.Address, height uint64, index uint32) error {
+	return db.Delete(addrTxKey(a, height, index))
+}
+
+// ReadAddrTxs returns up to limit of a's entries, newest first, starting
+// at the entry at (height, index) or the first older one; from nil starts
+// at the newest. next is where the following page starts (nil: no more).
+func ReadAddrTxs(db ethdb.Iteratee, a common.Address, from *AddrTx, limit int) (out []AddrTx, next *AddrTx, err error) {
+	prefix := key(addrTxPrefix, a[:])
+	var start []byte
+	if from != nil {
+		start = addrTxKey(a, from.Height, from.Index)[len(prefix):]
+	}
+	it := db.NewIterator(prefix, start)
+	defer it.Release()
+	for it.Next() {
+		k, v := it.Key(), it.Value()
+		if len(k) != len(prefix)+12 || len(v) != common.HashLength {
+			return nil, nil, fmt.Errorf("store: index entry %x of %s is corrupt", k, a)
+		}
+		e := AddrTx{Height: ^binary.BigEndian.Uint64(k[len(prefix):]), Index: ^binary.BigEndian.Uint32(k[len(prefix)+8:]), Hash: common.BytesToHash(v)}
+		if len(out) == limit {
+			return out, &e, it.Error()
+		}
+		out = append(out, e)
+	}
+	return out, nil, it.Error()
+}
+
+// txAddresses are the addresses a transaction touches for the index: its
+// sender (when its signature recovers one), its recipient, or the contract
+// it creates; each once.
+func txAddresses(tx *gethtypes.Transaction) []common.Address {
+	var out []common.Address
+	from, err := gethtypes.Sender(gethtypes.LatestSignerForChainID(tx.ChainId()), tx)
+	if err == nil {
+		out = append(out, from)
+	}
+	switch to := tx.To(); {
+	case to != nil && (err != nil || *to != from):
+		out = append(out, *to)
+	case to == nil && err == nil:
+		out = append(out, crypto.CreateAddress(from, tx.Nonce()))
+	}
+	return out
 }

@@ -253,6 +253,13 @@ func DeriveSystemLogFields(logs []*gethtypes.Log, h *types.Header, txs int, txLo
 	}
 }
 
+// AddressTxs lists up to limit of the committed transactions that address
+// a sent, received or created, newest first, from the entry at from (nil:
+// the newest); next is where the following page starts (nil: no more).
+func (s *Store) AddressTxs(a common.Address, from *AddrTx, limit int) (txs []AddrTx, next *AddrTx, err error) {
+	return ReadAddrTxs(s.db, a, from, limit)
+}
+
 // TxLookup finds a committed transaction; found is false if it is unknown.
 func (s *Store) TxLookup(txHash common.Hash) (loc TxLocation, found bool, err error) {
 	l, err := ReadTxLookup(s.db, txHash)

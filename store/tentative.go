@@ -181,10 +181,16 @@ func (s *Store) Rewind(height uint64) ([]*types.Block, error) {
 }
 
 // deleteBlock removes everything WriteBlock wrote for b except the state
-// (a tx lookup only if it still points at b).
+// (a tx lookup only if it still points at b; the address index entries at
+// b's height, which no other block holds).
 func (s *Store) deleteBlock(batch ethdb.KeyValueWriter, b *types.Block) error {
 	hash := b.Hash()
-	for _, tx := range b.Txs {
+	for i, tx := range b.Txs {
+		for _, a := range txAddresses(tx) {
+			if err := DeleteAddrTx(batch, a, b.Height(), uint32(i)); err != nil {
+				return err
+			}
+		}
 		loc, err := ReadTxLookup(s.db, tx.Hash())
 		if errors.Is(err, ErrNotFound) {
 			continue

@@ -65,6 +65,11 @@ func (s *Store) WriteBlock(w *BlockWrite, writeState func() error) error {
 		if err := WriteTxLookup(batch, tx.Hash(), TxLocation{BlockHash: hash, Height: b.Height(), Index: uint64(i)}); err != nil {
 			return err
 		}
+		for _, a := range txAddresses(tx) {
+			if err := WriteAddrTx(batch, a, AddrTx{Height: b.Height(), Index: uint32(i), Hash: tx.Hash()}); err != nil {
+				return err
+			}
+		}
 	}
 	if err := WriteCanonicalHash(batch, b.Height(), hash); err != nil {
 		return err

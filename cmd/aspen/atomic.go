@@ -132,7 +132,7 @@ func atomicSubmitCmd() *cobra.Command {
 				return fmt.Errorf("atomicSubmit: transaction %s emitted no AtomicSubmitted event", tx.Hash)
 			}
 			id := topics[0]
-			progress(cmd, &f, "submitted plan %s on %s (tx %s, block %d, gas %d)\n", id, mediator, tx.Hash, tx.Receipt.BlockNumber, tx.Receipt.GasUsed)
+			atomicProgress(cmd, &f, "submitted plan %s on %s (tx %s, block %d, gas %d)\n", id, mediator, tx.Hash, tx.Receipt.BlockNumber, tx.Receipt.GasUsed)
 			if noWait {
 				return printAtomic(cmd, &f, atomicResult{ID: id, Mediator: string(mediator), Status: "preparing", SubmitGas: tx.Receipt.GasUsed})
 			}
@@ -209,7 +209,7 @@ func runPlan(ctx context.Context, cmd *cobra.Command, f *gwFlags, g *client.Gate
 				}
 				if err == nil {
 					res.DecideGas = tx.Receipt.GasUsed
-					progress(cmd, f, "decided at block %d (gas %d)\n", tx.Receipt.BlockNumber, tx.Receipt.GasUsed)
+					atomicProgress(cmd, f, "decided at block %d (gas %d)\n", tx.Receipt.BlockNumber, tx.Receipt.GasUsed)
 					continue
 				}
 			}
@@ -267,7 +267,7 @@ func pastDeadline(ctx context.Context, c *gethrpc.Client, deadline uint64) bool 
 	return uint64(h) >= deadline
 }
 
-func progress(cmd *cobra.Command, f *gwFlags, format string, args ...any) {
+func atomicProgress(cmd *cobra.Command, f *gwFlags, format string, args ...any) {
 	if !f.asJSON {
 		fmt.Fprintf(cmd.ErrOrStderr(), format, args...)
 	}

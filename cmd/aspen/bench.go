@@ -17,6 +17,8 @@ import (
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 	"github.com/spf13/cobra"
+
+	"github.com/aspen-chain/aspen/internal/progress"
 )
 
 type benchOptions struct {
@@ -99,7 +101,7 @@ type benchTx struct {
 	submitted time.Time
 }
 
-func runBench(ctx context.Context, progress io.Writer, o benchOptions) (*benchResult, error) {
+func runBench(ctx context.Context, progressOut io.Writer, o benchOptions) (*benchResult, error) {
 	if o.Txs <= 0 || o.Accounts <= 0 || o.Conns <= 0 || o.Batch <= 0 || o.Window < o.Batch {
 		return nil, fmt.Errorf("--txs, --accounts, --conns and --batch must be positive and --window at least --batch")
 	}
@@ -133,7 +135,7 @@ func runBench(ctx context.Context, progress io.Writer, o benchOptions) (*benchRe
 	// Full blocks raise the base fee 12.5% each: 20x covers ~25 full blocks in a row.
 	feeCap := new(big.Int).Add(new(big.Int).Mul(baseFee.ToInt(), big.NewInt(20)), tip)
 
-	fmt.Fprintf(progress, "funding %d accounts…\n", o.Accounts)
+	fmt.Fprintf(progressOut, "funding %d accounts…\n", o.Accounts)
 	gasEach := uint64(21000)
 	var release *common.Address
 	var parent *gethrpc.Client
@@ -154,7 +156,7 @@ func runBench(ctx context.Context, progress io.Writer, o benchOptions) (*benchRe
 		return nil, err
 	}
 
-	fmt.Fprintf(progress, "signing %d transactions…\n", o.Txs)
+	fmt.Fprintf(progressOut, "signing %d transactions…\n", o.Txs)
 	signStart := time.Now()
 	txs, err := signTransfers(ctx, c, signer, keys, o.Txs, feeCap, tip, release)
 	if err != nil {
@@ -164,7 +166,7 @@ func runBench(ctx context.Context, progress io.Writer, o benchOptions) (*benchRe
 
 	res := &benchResult{Txs: len(txs), Accounts: o.Accounts, Connections: o.Conns, Batch: o.Batch, SignedPerSec: signRate}
 	w := newInclusionWatcher(c, txs)
-	w.progress = progress
+	w.progress = progress.New(progressOut, "committed", "tx", int64(len(txs)), progress.Options{})
 	start := time.Now()
 	watchErr := make(chan error, 1)
 	go func() { watchErr <- w.run(ctx) }()
@@ -175,13 +177,14 @@ func runBench(ctx context.Context, progress io.Writer, o benchOptions) (*benchRe
 	res.SubmitSeconds = time.Since(start).Seconds()
 	res.Rejected, res.FirstRejection = rejected, firstRej
 	if rejected > 0 {
-		fmt.Fprintf(progress, "\n%d transactions rejected (first: %s); waiting for the %d that can still be included\n", rejected, firstRej, includable)
+		fmt.Fprintf(progressOut, "\n%d transactions rejected (first: %s); waiting for the %d that can still be included\n", rejected, firstRej, includable)
 	}
+	w.progress.SetTotal(int64(includable))
 	w.expect(includable)
 	if err := <-watchErr; err != nil {
 		return nil, err
 	}
-	fmt.Fprintln(progress)
+	w.progress.Finish()
 	res.CommitSeconds = w.lastSeen.Sub(start).Seconds()
 	res.SubmittedTPS = float64(len(txs)) / res.SubmitSeconds
 	res.Committed = includable
@@ -191,7 +194,7 @@ func runBench(ctx context.Context, progress io.Writer, o benchOptions) (*benchRe
 	res.LatencyP50Ms, res.LatencyP99Ms = percentile(lat, 50), percentile(lat, 99)
 	if release != nil {
 		want := new(big.Int).Add(paidBefore, new(big.Int).Mul(big.NewInt(int64(includable)), big.NewInt(1e9)))
-		shown := int64(-1)
+		applied := progress.New(progressOut, "applied", "msgs", int64(includable), progress.Options{})
 		for {
 			got, err := balanceOf(ctx, parent, *release)
 			if err != nil {
@@ -201,17 +204,14 @@ func runBench(ctx context.Context, progress io.Writer, o benchOptions) (*benchRe
 				break
 			}
 			done := new(big.Int).Div(new(big.Int).Sub(got, paidBefore), big.NewInt(1e9)).Int64()
-			if done != shown { // redraw on change only: logs of a long wait stay short
-				progressBar(progress, "applied", int(done), includable, float64(done)/time.Since(start).Seconds())
-				shown = done
-			}
+			applied.Set(done)
 			select {
 			case <-ctx.Done():
 				return nil, fmt.Errorf("the parent paid %d of %d releases before the timeout", done, includable)
 			case <-time.After(100 * time.Millisecond):
 			}
 		}
-		fmt.Fprintln(progress)
+		applied.Finish()
 		res.AppliedSeconds = time.Since(start).Seconds()
 		res.AppliedPerSec = float64(includable) / res.AppliedSeconds
 	}
@@ -261,11 +261,4 @@ func percentile(sorted []time.Duration, p float64) float64 {
 	}
 	i := int(float64(len(sorted)-1) * p / 100)
 	return float64(sorted[i].Microseconds()) / 1000
-}
-
-// progressBar redraws one line on w.
-func progressBar(w io.Writer, label string, done, total int, rate float64) {
-	const width = 30
-	n := width * done / max(total, 1)
-	fmt.Fprintf(w, "\r%-10s [%s%s] %d/%d  %.0f tx/s ", label, strings.Repeat("=", n), strings.Repeat(" ", width-n), done, total, rate)
 }

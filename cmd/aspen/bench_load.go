@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"runtime"
@@ -19,6 +18,7 @@ import (
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/internal/progress"
 )
 
 // releaseCall is the calldata of IGateway.release(to).
@@ -254,7 +254,7 @@ type inclusionWatcher struct {
 	lat      []time.Duration
 	lastSeen time.Time
 	blocks   int
-	progress io.Writer
+	progress *progress.Reporter // nil: none
 }
 
 func newInclusionWatcher(c *gethrpc.Client, txs []*benchTx) *inclusionWatcher {
@@ -309,8 +309,6 @@ func (w *inclusionWatcher) run(ctx context.Context) error {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	defer func() { w.mu.Lock(); w.mu.cond.Broadcast(); w.mu.Unlock() }()
-	start := time.Now()
-	var lastDraw time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -350,9 +348,8 @@ func (w *inclusionWatcher) run(ctx context.Context) error {
 		w.mu.Lock()
 		inc, exp := w.mu.included, w.mu.expected
 		w.mu.Unlock()
-		if w.progress != nil && (time.Since(lastDraw) >= 250*time.Millisecond || (exp >= 0 && inc >= exp)) {
-			progressBar(w.progress, "committed", inc, w.total, float64(inc)/time.Since(start).Seconds())
-			lastDraw = time.Now()
+		if w.progress != nil {
+			w.progress.Set(int64(inc)) // it draws only as often as its output wants
 		}
 		if exp >= 0 && inc >= exp {
 			return nil

@@ -49,15 +49,18 @@ type devnetOptions struct {
 	ChainID          uint64
 	Network          string
 	StartTimeout     time.Duration
-	Subnets          string // "default": build the profile's tree; "none": the root alone
-	// Profile is the tree's shape (trees); "" once Subnets says none.
+	Subnets          string // "default": build the profile's tree; "disjoint": the disjoint one; "none": the root alone
+	// Profile is the tree's shape (trees, or profileFile); "" once Subnets says none.
 	Profile string
+	// Topology is a --topology file; tree is the resolved shape.
+	Topology string
+	tree     *topology
 	// PowBlockTime and Confirmations are those of the devnet's pow chains.
 	PowBlockTime  time.Duration
 	Confirmations uint32
 	MineThreads   int
-	// WanEngine replaces the engine of the layered tree's /NET/wan (to
-	// compare two-tier finality with an all-bft tree).
+	// WanEngine replaces the engine of the tree's pow subnets (to compare
+	// the layered tree with one whose /NET/wan is bft).
 	WanEngine string
 }
 
@@ -81,15 +84,21 @@ func devnetCmd() *cobra.Command {
 			"A node that dies is not restarted: devnet.json holds the exact command that restarts it.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := cmd.Flags()
+			if err := o.resolveTree(f.Changed("profile")); err != nil {
+				return err
+			}
 			if k, err := consensus.LookupKind(o.Engine); err == nil && k.SingleSequencer {
 				if !f.Changed("validators") {
 					o.Validators = 1
 				}
-				if !f.Changed("subnets") {
+				if !f.Changed("subnets") && o.Topology == "" {
 					o.Subnets = "none"
 				}
 			}
-			if o.Validators < len(treeNodes) && !f.Changed("subnets") {
+			if o.tree != nil && o.Subnets != "none" && !f.Changed("validators") && o.Validators < o.tree.nodes {
+				o.Validators = o.tree.nodes // the tree's nodes, unless asked otherwise
+			}
+			if o.tree != nil && o.Validators < o.tree.nodes && !f.Changed("subnets") && o.Topology == "" {
 				o.Subnets = "none"
 			}
 			if o.Profile == profileLayered && !f.Changed("engine") {
@@ -102,13 +111,15 @@ func devnetCmd() *cobra.Command {
 	f.StringVar(&o.Home, "home", ".devnet", "directory for every node's home and devnet.json")
 	f.IntVar(&o.Validators, "validators", 4, "number of validator nodes (1 with --engine solo)")
 	f.StringVar(&o.Engine, "engine", treeEngine, "consensus engine of the root chain: "+strings.Join(consensus.KindNames(), " or "))
-	f.StringVar(&o.Subnets, "subnets", "default", "default: also run the --profile's subnets, every dev and node account funded on each; none: the root alone")
+	f.StringVar(&o.Subnets, "subnets", "default", "default: also run the --profile's subnets, every dev and node account funded on each; "+
+		"disjoint: 8 nodes, the root on node0-3 and /NET/beta on node0-3, /NET/alpha on node4-7 (which only follow the root), /NET/alpha/one on node4-6; none: the root alone")
 	f.StringVar(&o.Profile, "profile", profileDefault, "the tree: default = /NET/alpha (node0-2), /NET/beta (node1-3), /NET/alpha/one (node0-2), all bft; "+
 		"layered = a pow /NET/wan (node0-3, all mining) with bft /NET/wan/lan1 (node0-2) and /NET/wan/lan2 (node1-3) at 200ms blocks")
+	f.StringVar(&o.Topology, "topology", "", "build the tree a JSON or TOML file describes: its nodes, the root's validators and each subnet's (see docs/topology.md)")
 	f.DurationVar(&o.PowBlockTime, "pow-block-time", 2*time.Second, "target block time of the devnet's pow chains (the root with --engine pow, /NET/wan)")
 	f.Uint32Var(&o.Confirmations, "confirmations", 6, "blocks deep a block of a pow chain must be to be final (safe: half)")
 	f.IntVar(&o.MineThreads, "mine-threads", 1, "cores each node's miner may use per pow chain")
-	f.StringVar(&o.WanEngine, "wan-engine", powEngine, "engine of /NET/wan in the layered profile (bft: the same tree without a pow level, for comparison)")
+	f.StringVar(&o.WanEngine, "wan-engine", powEngine, "engine of the tree's pow subnets, /NET/wan in the layered profile (bft: the same tree without a pow level, for comparison)")
 	f.DurationVar(&o.BlockTime, "block-time", time.Second, "block time")
 	f.DurationVar(&o.IdleInterval, "idle-interval", 10*time.Second, "longest gap between empty blocks when idle")
 	f.Uint32Var(&o.CheckpointPeriod, "checkpoint-period", 10, "blocks between two checkpoints of each default subnet (bottom-up messages wait for one)")
@@ -130,12 +141,14 @@ func runDevnet(ctx context.Context, out io.Writer, o devnetOptions) error {
 	case o.Validators < 1 || o.Validators > 100:
 		return fmt.Errorf("--validators %d: want 1 to 100", o.Validators)
 	case o.Subnets != "default" && o.Subnets != "none":
-		return fmt.Errorf("--subnets %q: use default or none", o.Subnets)
-	case trees[o.Profile] == nil:
+		return fmt.Errorf("--subnets %q: use default, disjoint or none", o.Subnets)
+	case o.tree == nil:
 		return fmt.Errorf("--profile %q: use %s or %s", o.Profile, profileDefault, profileLayered)
-	case o.Subnets == "default" && (kind.SingleSequencer || o.Validators < len(treeNodes)):
+	case o.Subnets == "default" && o.Validators < o.tree.nodes:
+		return fmt.Errorf("--validators %d: the %s tree needs %d nodes; drop --validators or use --subnets none", o.Validators, o.Profile, o.tree.nodes)
+	case o.Subnets == "default" && (kind.SingleSequencer || len(o.tree.subnets) > 0 && o.Validators < 2):
 		// The tree's subnets have several validators each, and need peers.
-		return fmt.Errorf("--subnets default needs a root of several validators (--engine %s or pow) and at least %d of them; use --subnets none", treeEngine, len(treeNodes))
+		return fmt.Errorf("--subnets %s needs a root of several validators (--engine %s or pow); use --subnets none", o.Profile, treeEngine)
 	case o.Confirmations < 1 || o.Confirmations > config.MaxConfirmations:
 		return fmt.Errorf("--confirmations %d: want 1 to %d", o.Confirmations, config.MaxConfirmations)
 	case o.MineThreads < 1 || o.MineThreads > config.MaxMiningThreads:
@@ -143,9 +156,6 @@ func runDevnet(ctx context.Context, out io.Writer, o devnetOptions) error {
 	}
 	if o.Subnets == "none" {
 		o.Profile = ""
-	}
-	if _, err := consensus.LookupKind(o.WanEngine); err != nil || o.WanEngine == "solo" {
-		return fmt.Errorf("--wan-engine %q: use %s or %s", o.WanEngine, powEngine, treeEngine)
 	}
 	home, err := filepath.Abs(o.Home)
 	if err != nil {
@@ -182,7 +192,11 @@ func runDevnet(ctx context.Context, out io.Writer, o devnetOptions) error {
 	}
 	if o.Profile != "" {
 		root := types.SubnetID(m.Network)
-		if built := builtProfile(home); built == "" {
+		built, builtTree, err := builtProfile(home)
+		if err != nil {
+			return err
+		}
+		if built == "" {
 			fundees, err := devFundees(homes)
 			if err != nil {
 				return err
@@ -191,8 +205,8 @@ func runDevnet(ctx context.Context, out io.Writer, o devnetOptions) error {
 				return fmt.Errorf("build the subnet tree: %w", err)
 			}
 		} else {
-			o.Profile = built // a resumed devnet keeps its shape
-			for _, s := range o.tree() {
+			o.Profile, o.tree = built, builtTree // a resumed devnet keeps its shape
+			for _, s := range o.tree.subnets {
 				for _, i := range s.members {
 					if err := waitServes(ctx, homes[i], subnetOf(root, s.name)); err != nil {
 						return err
@@ -256,7 +270,7 @@ func prepareDevnet(o devnetOptions) (homes []*config.Node, resumed bool, err err
 			cfg.P2P.Listen = []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", o.P2PPort+i)}
 		}
 		// Every node mines on the devnet's pow chains, if it has any.
-		cfg.Mining.Enabled = o.Engine == powEngine || (o.Profile == profileLayered && o.WanEngine == powEngine)
+		cfg.Mining.Enabled = o.Engine == powEngine || o.Profile != "" && o.tree.mines()
 		cfg.Mining.Threads = o.MineThreads
 		homes, keys = append(homes, cfg), append(keys, k)
 	}
@@ -282,6 +296,13 @@ func prepareDevnet(o devnetOptions) (homes []*config.Node, resumed bool, err err
 	validators := keys
 	if kind.SingleSequencer {
 		validators = keys[:1]
+	} else if o.Profile != "" && o.tree.root != nil {
+		validators = nil // the others follow the root
+		for i, k := range keys {
+			if o.tree.validatesRoot(i) {
+				validators = append(validators, k)
+			}
+		}
 	}
 	blockTime := o.BlockTime
 	if o.Engine == powEngine {
@@ -341,7 +362,7 @@ func buildManifest(o devnetOptions, self string, procs []*nodeProc) (*manifest, 
 		rpc, ws := "http://"+p.cfg.RPC.Listen, "ws://"+p.cfg.RPC.Listen
 		m.Nodes = append(m.Nodes, manifestNode{
 			Name: p.name, Home: p.cfg.Home, PID: p.cmd.Process.Pid, RPC: rpc, WS: ws,
-			Account: keys.Account, PeerID: keys.PeerID, P2P: p2pAddr, ValidatorOf: validatorOf(gen, keys), Mines: p.cfg.Mining.Enabled,
+			Account: keys.Account, PeerID: keys.PeerID, P2P: p2pAddr, ValidatorOf: validatorOf(gen, keys), Follows: []string{}, Mines: p.cfg.Mining.Enabled,
 			Log: p.logPath, Restart: p.restart,
 		})
 		sub.RPC = append(sub.RPC, rpc+gen.SubnetID)
@@ -364,6 +385,41 @@ func writeJSONFile(path string, v any) error {
 }
 
 var errNodeDied = errors.New("node exited before the first block")
+
+// resolveTree sets o.tree from --subnets, --profile and --topology.
+func (o *devnetOptions) resolveTree(profileSet bool) error {
+	switch {
+	case o.Topology != "" && (profileSet || o.Subnets != "default"):
+		return fmt.Errorf("--topology %s describes the whole tree: drop --profile and --subnets", o.Topology)
+	case o.Topology != "":
+		t, err := readTopology(o.Topology)
+		if err != nil {
+			return err
+		}
+		o.Profile, o.tree = profileFile, t
+	case o.Subnets == profileDisjoint && profileSet:
+		return fmt.Errorf("--subnets disjoint is a tree of its own: drop --profile")
+	case o.Subnets == profileDisjoint:
+		o.Subnets, o.Profile = "default", profileDisjoint
+		o.tree = trees[o.Profile]
+	default:
+		o.tree = trees[o.Profile]
+	}
+	if o.tree != nil && o.WanEngine != "" && o.WanEngine != powEngine {
+		if k, err := consensus.LookupKind(o.WanEngine); err != nil || k.SingleSequencer {
+			return fmt.Errorf("--wan-engine %q: use %s or %s", o.WanEngine, powEngine, treeEngine)
+		}
+		t := *o.tree
+		t.subnets = append([]treeSubnet(nil), t.subnets...)
+		for i := range t.subnets {
+			if t.subnets[i].engineName() == powEngine {
+				t.subnets[i].engine = o.WanEngine
+			}
+		}
+		o.tree = &t
+	}
+	return nil
+}
 
 // validatorOf lists the subnets whose genesis gives k a seat.
 func validatorOf(gen *config.Genesis, k nodeKeys) []string {

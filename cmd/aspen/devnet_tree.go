@@ -30,29 +30,38 @@ type treeSubnet struct {
 	block   time.Duration // 0: the devnet's --block-time
 }
 
-// treeNodes are the nodes every tree needs.
-var treeNodes = []int{0, 1, 2, 3}
-
-// Profiles: the shapes of tree `aspen devnet --profile` builds.
+// Profiles: the shapes of tree `aspen devnet --profile` builds
+// (`--subnets disjoint` is the disjoint one); a --topology file is
+// profileFile.
 const (
-	profileDefault = "default"
-	profileLayered = "layered"
+	profileDefault  = "default"
+	profileLayered  = "layered"
+	profileDisjoint = "disjoint"
+	profileFile     = "topology"
 )
 
-var trees = map[string][]treeSubnet{
-	profileDefault: {
+var trees = map[string]*topology{
+	profileDefault: {nodes: 4, subnets: []treeSubnet{
 		{name: "alpha", members: []int{0, 1, 2}},
 		{name: "beta", members: []int{1, 2, 3}},
 		{name: "alpha/one", members: []int{0, 1, 2}},
-	},
+	}},
 	// Layered consensus: fast local bft subnets ("microblocks") under a
 	// wide-area pow chain that folds their checkpoints into its blocks
 	// ("macroblocks"), under a bft root. Every node mines on wan.
-	profileLayered: {
+	profileLayered: {nodes: 4, subnets: []treeSubnet{
 		{name: "wan", members: []int{0, 1, 2, 3}, engine: powEngine, block: 2 * time.Second},
 		{name: "wan/lan1", members: []int{0, 1, 2}, block: 200 * time.Millisecond},
 		{name: "wan/lan2", members: []int{1, 2, 3}, block: 200 * time.Millisecond},
-	},
+	}},
+	// Disjoint validator sets: no node of alpha's subtree validates the
+	// root, so a fault of the root's validators is not a fault of alpha.
+	// node4-7 follow the root; node0-3 never run alpha.
+	profileDisjoint: {nodes: 8, root: []int{0, 1, 2, 3}, subnets: []treeSubnet{
+		{name: "alpha", members: []int{4, 5, 6, 7}},
+		{name: "beta", members: []int{0, 1, 2, 3}},
+		{name: "alpha/one", members: []int{4, 5, 6}},
+	}},
 }
 
 func (s treeSubnet) engineName() string {
@@ -60,17 +69,6 @@ func (s treeSubnet) engineName() string {
 		return treeEngine
 	}
 	return s.engine
-}
-
-// tree is the devnet's tree: its profile's, with --wan-engine applied.
-func (o devnetOptions) tree() []treeSubnet {
-	t := append([]treeSubnet(nil), trees[o.Profile]...)
-	for i := range t {
-		if t[i].engine == powEngine && o.WanEngine != "" {
-			t[i].engine = o.WanEngine
-		}
-	}
-	return t
 }
 
 // treeMarker is written once the tree is built, holding its profile: a
@@ -93,7 +91,7 @@ func subnetOf(root types.SubnetID, name string) types.SubnetID {
 func buildTree(ctx context.Context, out io.Writer, homes []*config.Node, root types.SubnetID, o devnetOptions, fundees []common.Address) error {
 	coin := big.NewInt(1e18)
 	coins := func(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), coin) }
-	tree := o.tree()
+	tree := o.tree.subnets
 	for _, s := range tree {
 		id := subnetOf(root, s.name)
 		parent := id.Parent()
@@ -148,20 +146,27 @@ func buildTree(ctx context.Context, out io.Writer, homes []*config.Node, root ty
 			}
 		}
 	}
-	return os.WriteFile(filepath.Join(filepath.Dir(homes[0].Home), treeMarker), []byte(o.Profile+"\n"), 0o644)
+	if err := saveTopology(o.Home, o.tree); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(o.Home, treeMarker), []byte(o.Profile+"\n"), 0o644)
 }
 
-// builtProfile is the profile of the tree already built under home, or ""
-// if none was.
-func builtProfile(home string) string {
+// builtProfile is the profile and topology of the tree already built under
+// home, or "" if none was.
+func builtProfile(home string) (string, *topology, error) {
 	data, err := os.ReadFile(filepath.Join(home, treeMarker))
 	if err != nil {
-		return ""
+		return "", nil, nil
 	}
-	if p := strings.TrimSpace(string(data)); trees[p] != nil {
-		return p
+	p := strings.TrimSpace(string(data))
+	if t, err := savedTopology(home); t != nil || err != nil {
+		return p, t, err
 	}
-	return profileDefault // written before there were profiles
+	if trees[p] != nil {
+		return p, trees[p], nil
+	}
+	return profileDefault, trees[profileDefault], nil // written before there were profiles
 }
 
 // subnetBlockTime is s's block time: its own, else the devnet's; a pow
@@ -262,10 +267,14 @@ const treeEngine = "bft"
 // devnet root started with --engine pow: nodes mine on it.
 const powEngine = "pow"
 
-// treeManifest adds the tree's subnets to m and each node's seats.
+// treeManifest adds the tree's subnets to m and each node's seats and the
+// chains it follows.
 func treeManifest(m *manifest, root types.SubnetID, o devnetOptions) {
 	m.Profile = o.Profile
-	for _, s := range o.tree() {
+	for i := range m.Nodes {
+		m.Nodes[i].ValidatorOf, m.Nodes[i].Follows = o.tree.roles(root, i)
+	}
+	for _, s := range o.tree.subnets {
 		id := subnetOf(root, s.name)
 		sub := manifestSubnet{ID: string(id), Engine: s.engineName(), ChainID: gateway.ChainIDFor(id),
 			BlockTimeMs: uint64(o.subnetBlockTime(s).Milliseconds())}
@@ -274,7 +283,6 @@ func treeManifest(m *manifest, root types.SubnetID, o devnetOptions) {
 		}
 		for _, i := range s.members {
 			n := &m.Nodes[i]
-			n.ValidatorOf = append(n.ValidatorOf, string(id))
 			sub.RPC = append(sub.RPC, n.RPC+string(id))
 			sub.WS = append(sub.WS, n.WS+string(id))
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aspen-chain/aspen/config"
+	"github.com/aspen-chain/aspen/internal/progress"
 	"github.com/aspen-chain/aspen/light"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -76,6 +78,30 @@ func (o *lightOpts) open(ctx context.Context) (*light.Client, *light.Remote, err
 	return c, remote, err
 }
 
+// showSync draws the root headers c verifies on out while it syncs: the
+// first run from a genesis can have a long way to go. A sync done within a
+// second prints nothing.
+func (o *lightOpts) showSync(c *light.Client, out io.Writer) {
+	if o.json {
+		return
+	}
+	var bar *progress.Reporter
+	c.OnSync = func(trusted, target uint64) {
+		if bar == nil && trusted < target {
+			bar = progress.New(out, "verifying root headers", "blocks", int64(target), progress.Options{Base: int64(trusted), Delay: time.Second})
+		}
+		if bar == nil {
+			return
+		}
+		bar.SetTotal(int64(target))
+		bar.Set(int64(trusted))
+		if trusted >= target {
+			bar.Finish()
+			bar = nil
+		}
+	}
+}
+
 func lightBalanceCmd(o *lightOpts) *cobra.Command {
 	var subnet string
 	cmd := &cobra.Command{
@@ -91,6 +117,7 @@ func lightBalanceCmd(o *lightOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			o.showSync(c, cmd.ErrOrStderr())
 			id := types.SubnetID(subnet)
 			if subnet == "" {
 				id = c.Trusted().Subnet
@@ -135,6 +162,7 @@ func lightMsgCmd(o *lightOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			o.showSync(c, cmd.ErrOrStderr())
 			m, err := c.Message(ctx, common.HexToHash(args[0]))
 			if err != nil {
 				return err

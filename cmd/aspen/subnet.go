@@ -84,6 +84,7 @@ type createOptions struct {
 	checkpointPeriod uint32
 	gasLimit         uint64
 	confirmations    uint32 // pow only; 0: the gateway's default
+	stallWindow      uint64 // parent blocks; 0: the gateway's default
 }
 
 // params checks the flags and builds the gateway's SubnetParams; the gateway
@@ -144,12 +145,18 @@ func subnetCreateCmd() *cobra.Command {
 			defer g.Close()
 			var tx *client.SentTx
 			if o.confirmations > 0 {
-				tx, err = g.Transact(ctx, "createPowSubnet", nil, id.Name(), p, o.confirmations)
+				tx, err = transactShowing(ctx, cmd, &f, g, "createPowSubnet", nil, id.Name(), p, o.confirmations)
 			} else {
-				tx, err = g.Transact(ctx, "createSubnet", nil, id.Name(), p)
+				tx, err = transactShowing(ctx, cmd, &f, g, "createSubnet", nil, id.Name(), p)
 			}
 			if err != nil {
 				return err
+			}
+			if o.stallWindow > 0 {
+				// Only the creator may set it, and only while the subnet is Registered.
+				if _, err := g.Transact(ctx, "setStallWindow", nil, string(id), o.stallWindow); err != nil {
+					return fmt.Errorf("%s was created, but its stall window was not set: %w", id, err)
+				}
 			}
 			res := createResult{ID: string(id), ChainID: gateway.ChainIDFor(id), Engine: gateway.Engine(p.Engine).String(),
 				Status: gateway.StatusRegistered.String(), Tx: tx.Hash, Block: tx.Receipt.BlockNumber.Uint64()}
@@ -174,6 +181,7 @@ func subnetCreateCmd() *cobra.Command {
 	fl.DurationVar(&o.blockTime, "block-time", time.Second, "target block interval of the subnet")
 	fl.Uint32Var(&o.checkpointPeriod, "checkpoint-period", 10, "subnet blocks between bottom-up checkpoints")
 	fl.Uint64Var(&o.gasLimit, "gas-limit", 30_000_000, "block gas limit of the subnet")
+	fl.Uint64Var(&o.stallWindow, "stall-window", 0, fmt.Sprintf("parent blocks without a committed checkpoint after which the subnet is frozen and its accounts claim their balances on the parent (default %d)", gateway.DefaultStallWindow))
 	fl.Uint32Var(&o.confirmations, "confirmations", 0, fmt.Sprintf("pow: blocks deep a block must be to be final (default %d)", gateway.DefaultConfirmations))
 	return cmd
 }
@@ -223,7 +231,7 @@ func subnetJoinCmd() *cobra.Command {
 				}
 			}
 			pub := bls.PublicKey()
-			tx, err := g.Transact(ctx, "join", value, string(id), pub.Bytes(), bls.ProofOfPossession(), p2pAddr)
+			tx, err := transactShowing(ctx, cmd, &f, g, "join", value, string(id), pub.Bytes(), bls.ProofOfPossession(), p2pAddr)
 			if err != nil {
 				return err
 			}
@@ -272,7 +280,7 @@ func validatorKey(cfg *config.Node, hexKey string) (*crypto.BLSSecretKey, error)
 	return crypto.LoadBLSKey(cfg.Path(cfg.Keys.Validator))
 }
 
-// homeP2PAddr is where the home's node is dialled: its first listen address
+// homeP2PAddr is where the home's node is dialled: its first announce or listen address
 // and its libp2p peer ID.
 func homeP2PAddr(cfg *config.Node) (string, error) {
 	if cfg == nil {
@@ -284,6 +292,9 @@ func homeP2PAddr(cfg *config.Node) (string, error) {
 	peerID, err := libp2p.LoadIdentity(cfg.Path(cfg.Keys.Identity))
 	if err != nil {
 		return "", err
+	}
+	if len(cfg.P2P.Announce) > 0 { // where peers reach it, not where it listens
+		return cfg.P2P.Announce[0] + "/p2p/" + peerID, nil
 	}
 	return cfg.P2P.Listen[0] + "/p2p/" + peerID, nil
 }

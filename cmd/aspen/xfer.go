@@ -10,7 +10,7 @@ func xferCmd() *cobra.Command {
 		Use:   "xfer",
 		Short: "Move coins between subnets through the gateways",
 	}
-	cmd.AddCommand(xferFundCmd(), xferReleaseCmd(), xferSendCmd(), xferStatusCmd())
+	cmd.AddCommand(xferFundCmd(), xferReleaseCmd(), xferSendCmd(), xferStatusCmd(), xferClaimCmd())
 	return cmd
 }
 

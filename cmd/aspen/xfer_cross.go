@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aspen-chain/aspen/client"
+	"github.com/aspen-chain/aspen/internal/progress"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -200,8 +202,20 @@ func xferStatusCmd() *cobra.Command {
 				fmt.Fprintf(out, "message %s: %s -> %s via %s\n", id, from, r.Dst, strings.Join(pathStrings(r.Path), " -> "))
 				fmt.Fprintf(out, "  %-24s sent      block %d\n", from, r.Sent.Block)
 			}
-			for _, chain := range r.Path[1:] {
+			// Hops take a checkpoint period or a block each: the line says
+			// which chain it waits for, the rate and when the rest should land.
+			progressOut := cmd.ErrOrStderr()
+			if f.asJSON {
+				progressOut = io.Discard
+			}
+			bar := progress.New(progressOut, "following "+shortHash(id), "hops", int64(len(r.Path)-1), progress.Options{})
+			stop := bar.Keepalive(time.Second)
+			defer stop()
+			for i, chain := range r.Path[1:] {
+				bar.Note("waiting for " + string(chain))
+				bar.Set(int64(i))
 				h, err := tr.Wait(ctx, r, chain)
+				bar.Clear()
 				if err != nil && ctx.Err() != nil {
 					hops = append(hops, client.Hop{Chain: string(chain), State: client.HopWaiting})
 					if f.asJSON {
@@ -217,6 +231,10 @@ func xferStatusCmd() *cobra.Command {
 					fmt.Fprintf(out, "  %-24s %-9s block %d\n", chain, h.State, h.Block)
 				}
 			}
+			stop()
+			bar.Note("")
+			bar.Set(int64(len(r.Path) - 1))
+			bar.Finish()
 			if f.asJSON {
 				return json.NewEncoder(out).Encode(hops)
 			}
@@ -228,6 +246,12 @@ func xferStatusCmd() *cobra.Command {
 	cmd.Flags().DurationVar(&wait, "wait", 2*time.Minute, "how long to follow the message")
 	_ = cmd.MarkFlagRequired("src")
 	return cmd
+}
+
+// shortHash abbreviates a message ID for a progress line.
+func shortHash(h common.Hash) string {
+	x := h.Hex()
+	return x[:10] + "…"
 }
 
 func pathStrings(p []types.SubnetID) []string {

@@ -146,7 +146,7 @@ function keys(e) {
 }
 
 async function start() {
-  state.heads = new Heads(onHead, onLive);
+  state.heads = new Heads(onHead, onLive, () => refreshTree());
   document.getElementById('search').addEventListener('submit', (e) => {
     e.preventDefault();
     search(document.getElementById('q').value).catch((err) => document.getElementById('main').replaceChildren(errorBox(err)));

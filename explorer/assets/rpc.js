@@ -43,9 +43,12 @@ export async function batch(subnet, calls) {
 // and polling for a subnet whose WebSocket the node refuses (a page opened
 // from another machine than rpc.ws_origins allows).
 export class Heads {
-  constructor(onHead, onState) {
+  // onLost(id) is asked, when a working socket closes, whether the node
+  // still serves id (a promise); polling starts only if it still follows id.
+  constructor(onHead, onState, onLost) {
     this.onHead = onHead;
     this.onState = onState;
+    this.onLost = onLost;
     this.subs = new Map(); // subnet -> {ws, timer}
     this.mode = 'connecting';
   }
@@ -87,10 +90,14 @@ export class Heads {
     };
     s.ws.onclose = () => {
       s.ws = null;
-      // A subnet the node stopped serving closes its sockets; the tree's
-      // next refresh drops it. Otherwise keep the page current by polling.
-      if (!s.closed && !opened) this.poll(s);
-      else if (!s.closed) this.poll(s);
+      if (s.closed) return;
+      if (!opened || !this.onLost) { this.poll(s); return; }
+      // A subnet the node stopped serving (killed, left) closes its sockets:
+      // refresh the tree first, which drops it, rather than poll an
+      // endpoint that is gone. Otherwise keep the page current by polling.
+      Promise.resolve().then(() => this.onLost(id)).catch(() => {}).finally(() => {
+        if (!s.closed) this.poll(s);
+      });
     };
     return s;
   }

@@ -10,7 +10,7 @@ import {
 
 const RECENT = 20;        // blocks on a subnet's page
 const LOG_WINDOW = 9000;  // blocks eth_getLogs scans back (the node caps a range at 10,000)
-const ADDR_SCAN = 64;     // blocks scanned for an address's transactions (no index yet)
+const ADDR_PAGE = 25;     // an address's transactions per page (aspen_getAddressTxs)
 
 const depth = (id) => id.split('/').length - 2;
 const hrefSubnet = (s) => `#/subnet?${q({ s })}`;
@@ -353,34 +353,43 @@ export async function address(params) {
     el('h2', null, 'On every subnet this node serves'),
     table(['subnet', 'balance', 'nonce', 'code'], rows),
     code ? el('details', null, el('summary', null, `code on ${s}`), el('pre.raw', null, code)) : null);
-  if (served(s)) out.append(el('h2', null, `Recent transactions on ${s}`), ...(await recentTxs(s, a)));
+  if (served(s)) out.append(el('h2', null, `Transactions on ${s}`), ...(await addressTxs(s, a)));
   return out;
 }
 
-// recentTxs scans the last blocks for a's transactions: the node keeps no
-// index by address yet.
-async function recentTxs(s, a) {
-  const head = num(await call(s, 'eth_blockNumber'));
-  const nums = [];
-  for (let n = head; n >= 0 && nums.length < ADDR_SCAN; n--) nums.push(n);
-  const blocks = await batch(s, nums.map((n) => ['eth_getBlockByNumber', ['0x' + n.toString(16), true]]));
+// addressTxs lists a's transactions on s from the node's index
+// (aspen_getAddressTxs), newest first, a page at a time: "Older" loads the next.
+async function addressTxs(s, a) {
   const lower = a.toLowerCase();
-  const rows = [];
-  for (const b of blocks) {
-    if (!b || b instanceof Error) continue;
-    for (const t of b.transactions) {
-      if (t.from.toLowerCase() !== lower && (t.to || '').toLowerCase() !== lower) continue;
+  const tbl = table(['hash', 'block', 'way', 'method', 'value'], []);
+  const body = tbl.querySelector('tbody');
+  const note = el('p.muted');
+  const more = el('button', { type: 'button', id: 'older' }, 'Older transactions');
+  let cursor = null;
+  const load = async () => {
+    more.disabled = true;
+    const page = await call(s, 'aspen_getAddressTxs', [s, a, cursor, '0x' + ADDR_PAGE.toString(16)]);
+    const txs = await batch(s, page.txs.map((x) => ['eth_getTransactionByHash', [x.hash]]));
+    for (const t of txs) {
+      if (!t || t instanceof Error) continue;
       const c = isGateway(t.to) ? decodeCall(t.input) : null;
-      rows.push(el('tr', { 'data-row': '' },
+      const way = t.from.toLowerCase() === lower ? (t.to ? 'out' : 'create') : (t.to ? 'in' : 'created');
+      body.append(el('tr', { 'data-row': '', 'data-tx': t.hash },
         el('td', null, link(hrefTx(s, t.hash), short(t.hash, 10), { class: 'mono', title: t.hash })),
-        el('td', null, link(hrefBlock(s, b.number), num(b.number).toLocaleString('en-US'))),
-        el('td', null, t.from.toLowerCase() === lower ? 'out' : 'in'),
-        el('td', null, c ? c.name : 'transfer'),
+        el('td', null, link(hrefBlock(s, t.blockNumber), num(t.blockNumber).toLocaleString('en-US'))),
+        el('td', null, way),
+        el('td', null, c ? c.name : t.to ? 'transfer' : 'contract creation'),
         el('td', null, coins(t.value))));
     }
-  }
-  const note = el('p.muted', null, `Scanned blocks ${Math.max(0, head - ADDR_SCAN + 1)}–${head}: the node keeps no index of transactions by address.`);
-  return rows.length ? [note, table(['hash', 'block', 'way', 'method', 'value'], rows)] : [note, el('p.muted', null, 'None in those blocks.')];
+    cursor = page.next || null;
+    more.hidden = !cursor;
+    more.disabled = false;
+    const n = body.children.length;
+    note.textContent = n ? `${n} shown, newest first${cursor ? '; older ones below' : ''}.` : 'None on this subnet.';
+  };
+  more.addEventListener('click', () => load().catch((e) => more.replaceWith(errorBox(e))));
+  await load();
+  return [note, tbl, more];
 }
 
 // ---------------------------------------------------------------- message

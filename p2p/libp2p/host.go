@@ -39,6 +39,10 @@ type Config struct {
 	// ListenAddrs, e.g. /ip4/0.0.0.0/tcp/9000 and /ip4/0.0.0.0/udp/9000/quic-v1.
 	// Empty means listen on nothing (the host can still dial out).
 	ListenAddrs []string
+	// AnnounceAddrs, when set, are the addresses the host advertises to
+	// peers (identify, Addrs) instead of its listen addresses: where others
+	// reach it through a NAT, a proxy or a port forward. Without /p2p/.
+	AnnounceAddrs []string
 	// Bootstrap are multiaddrs ending in /p2p/<ID> that the host dials at
 	// start and redials whenever they drop.
 	Bootstrap []string
@@ -168,6 +172,20 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if len(cfg.ListenAddrs) == 0 {
 		opts = append(opts, golibp2p.NoListenAddrs)
 	}
+	if len(cfg.AnnounceAddrs) > 0 {
+		announce := make([]ma.Multiaddr, 0, len(cfg.AnnounceAddrs))
+		for _, s := range cfg.AnnounceAddrs {
+			a, err := ma.NewMultiaddr(s)
+			if err != nil {
+				return nil, fmt.Errorf("%w: announce address %q: %w (want one like /ip4/203.0.113.7/tcp/26656)", ErrConfig, s, err)
+			}
+			if _, err := a.ValueForProtocol(ma.P_P2P); err == nil {
+				return nil, fmt.Errorf("%w: announce address %q: leave out /p2p/<ID>, the host adds its own", ErrConfig, s)
+			}
+			announce = append(announce, a)
+		}
+		opts = append(opts, golibp2p.AddrsFactory(func([]ma.Multiaddr) []ma.Multiaddr { return announce }))
+	}
 	if cfg.Registerer != nil {
 		opts = append(opts, golibp2p.PrometheusRegisterer(cfg.Registerer))
 	} else {
@@ -213,7 +231,8 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 // ID is the host's peer ID.
 func (h *Host) ID() string { return h.host.ID().String() }
 
-// Addrs are the host's listen addresses, each ending in /p2p/<ID>.
+// Addrs are the addresses the host advertises (its listen addresses, or
+// Config.AnnounceAddrs), each ending in /p2p/<ID>.
 func (h *Host) Addrs() []string {
 	suffix := "/p2p/" + h.host.ID().String()
 	var out []string

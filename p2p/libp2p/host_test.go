@@ -191,3 +191,41 @@ func TestMetricsRegisterer(t *testing.T) {
 		t.Fatalf("second host on one registerer: got %v, want ErrConfig", err)
 	}
 }
+
+// TestAnnounceAddrs: a host with announce addresses advertises them, and
+// only them, instead of its listen addresses: in Addrs and, through
+// identify, to the peers that connect to it. Bad ones are refused.
+func TestAnnounceAddrs(t *testing.T) {
+	const announced = "/ip4/192.0.2.1/tcp/4001" // TEST-NET-1: where a proxy would be
+	b := newHost(t, Config{ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, AnnounceAddrs: []string{announced}})
+	if got := b.Addrs(); len(got) != 1 || got[0] != announced+"/p2p/"+b.ID() {
+		t.Fatalf("addrs %v, want only %s/p2p/%s", got, announced, b.ID())
+	}
+	var listen string
+	for _, l := range b.host.Network().ListenAddresses() {
+		if strings.HasPrefix(l.String(), "/ip4/127.0.0.1/tcp/") {
+			listen = l.String()
+		}
+	}
+	a := newHost(t, Config{})
+	if err := a.Connect(context.Background(), listen+"/p2p/"+b.ID()); err != nil {
+		t.Fatal(err)
+	}
+	learned := func() bool {
+		for _, p := range a.Peers() {
+			for _, addr := range p.Addrs {
+				if p.ID == b.ID() && addr == announced {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	waitFor(t, "a to learn b's announced address through identify", learned)
+
+	for _, bad := range []string{"nope", "/ip4/127.0.0.1/tcp/1/p2p/" + b.ID()} {
+		if _, err := New(context.Background(), Config{Key: newKey(t), AnnounceAddrs: []string{bad}}); !errors.Is(err, ErrConfig) {
+			t.Errorf("announce %q: got %v, want ErrConfig", bad, err)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -166,9 +168,11 @@ func (p *page) text(sel string) string {
 // TestExplorer drives the explorer node1 serves on the default devnet in
 // headless Chromium: the tree shows the four subnets and follows new
 // blocks, a fund made during the test shows as a gateway call on the root
-// and as applied on the child with both hops on its message page, search
-// finds the fund's transaction, the page fits a phone's width, and nothing
-// logs an error.
+// and as applied on the child with both hops on its message page, its
+// sender's address page lists it from the node's index, search
+// finds the fund's transaction, the node's metrics count the child's queues,
+// a subnet created during the test appears and leaves the tree once killed,
+// the page fits a phone's width, and nothing logs an error.
 func TestExplorer(t *testing.T) {
 	t.Parallel()
 	browserPath(t) // skip before starting a devnet for nothing
@@ -257,6 +261,22 @@ func TestExplorer(t *testing.T) {
 		t.Fatalf("address page balances %v: want 3 coins on /devnet/alpha and none on /devnet", balances)
 	}
 
+	// The fund's sender lists it on the root, from the node's index of
+	// transactions by address, decoded as a gateway fund.
+	var sender struct {
+		From common.Address `json:"from"`
+	}
+	if err := ws.Call(&sender, "eth_getTransactionByHash", fund.Tx); err != nil {
+		t.Fatal(err)
+	}
+	p.goTo("/address?s=/devnet&a=" + sender.From.Hex())
+	row := fmt.Sprintf(`document.querySelector('tr[data-tx=%q]')`, strings.ToLower(fund.Tx.Hex()))
+	p.waitJS("the fund among its sender's transactions", 30*time.Second, `!!`+row)
+	if cells := eval[[]string](p, `Array.from(`+row+`.cells, c => c.innerText)`); len(cells) != 5 || cells[2] != "out" || cells[3] != "fund" || cells[4] != "3 coins" {
+		t.Fatalf("the fund's row on its sender's page reads %v, want out, fund, 3 coins", cells)
+	}
+	p.screenshot("address")
+
 	// Search, from the keyboard: "/" focuses the box, the fund's hash finds
 	// its transaction, decoded as a gateway fund.
 	p.goTo("/")
@@ -282,6 +302,45 @@ func TestExplorer(t *testing.T) {
 	}
 	p.screenshot("tx")
 
+	// The node's metrics: each child's checkpoint lag and queues, and the
+	// fund, applied on alpha, no longer queued down to it.
+	metrics := scrape(t, base+"/metrics")
+	for _, id := range want[1:] {
+		for _, series := range []string{
+			`aspen_checkpoint_lag_blocks{subnet="` + id + `"}`,
+			`aspen_crossmsg_queue_depth{direction="up",subnet="` + id + `"}`,
+			`aspen_crossmsg_queue_depth{direction="down",subnet="` + id + `"}`,
+		} {
+			if _, ok := metrics[series]; !ok {
+				t.Fatalf("node1's /metrics lacks %s", series)
+			}
+		}
+	}
+	if q := metrics[`aspen_crossmsg_queue_depth{direction="down",subnet="/devnet/alpha"}`]; q != 0 {
+		t.Fatalf("the fund was applied on /devnet/alpha, yet node1 counts %v messages queued down to it", q)
+	}
+
+	// Subnets come and go: one created, joined and started during the test
+	// shows in the tree, and leaves it once killed.
+	scratch := "/devnet/scratch"
+	node1 := filepath.Join(d.home, "node1")
+	comeAndGo := time.Now()
+	p.goTo("/")
+	p.waitJS("the tree", 30*time.Second, `document.querySelectorAll('li.node[data-subnet]').length === 4`)
+	aspen(t, "subnet", "create", scratch, "--engine", "bft", "--min-validators", "1", "--min-collateral", "1", "--block-time", "200ms", "--home", node1, "--json")
+	aspen(t, "subnet", "join", scratch, "--collateral", "1", "--home", node1, "--json")
+	scratchCard := fmt.Sprintf(`document.querySelector('li.node[data-subnet=%q]')`, scratch)
+	p.waitJS(scratch+" in the tree, served by node1", 30*time.Second, `!!`+scratchCard+`?.querySelector('h3 a')`)
+	p.screenshot("tree-created")
+	aspen(t, "subnet", "kill", scratch, "--home", node1, "--json")
+	p.waitJS(scratch+" to leave the tree", 30*time.Second,
+		`!`+scratchCard+` && document.querySelectorAll('li.node[data-subnet]').length === 4`)
+	if note := p.text("main section > p.muted"); !strings.Contains(note, "1 killed (hidden)") {
+		t.Fatalf("the tree's summary after the kill says %q, want it to count 1 killed subnet", note)
+	}
+	t.Logf("%s created, started, shown, killed and gone from the tree in %s", scratch, time.Since(comeAndGo).Round(time.Millisecond))
+	p.screenshot("tree-killed")
+
 	// A phone's width: nothing wider than the screen.
 	p.run("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile))
 	p.goTo("/")
@@ -302,6 +361,34 @@ func TestExplorer(t *testing.T) {
 	if errs := p.errors(); len(errs) > 0 {
 		t.Fatalf("the page reported errors:\n%s", strings.Join(errs, "\n"))
 	}
+}
+
+// scrape reads a Prometheus text page as series -> value, series written
+// as name{labels} the way the page prints them.
+func scrape(t *testing.T, url string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %v", url, resp.Status, err)
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(body), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if i < 0 || err != nil {
+			t.Fatalf("GET %s: unreadable line %q", url, line)
+		}
+		out[line[:i]] = v
+	}
+	return out
 }
 
 // fundAnswer is what `aspen xfer fund --json` prints, as far as this test reads it.
