@@ -624,6 +624,18 @@ func atomicDecideGas(st StateReader, self types.SubnetID, id common.Hash) uint64
 	return gas
 }
 
+// refundTo is who gets the value of the failed message m back on its
+// source: its sender, except for an atomic leg's prepare, sent by the
+// mediator's gateway, whose escrow belongs to the plan's submitter (a leg
+// whose subnet is gone, or frozen and reclaimed, returns it so).
+func refundTo(m CrossMsg) common.Address {
+	var op atomicOp
+	if m.To == AtomicAddress && m.From == Address && rlp.DecodeBytes(m.Data, &op) == nil && op.Op == opPrepare && op.Payer != (common.Address{}) {
+		return op.Payer
+	}
+	return m.From
+}
+
 // Views.
 
 // atomicPlanView is IGateway.atomicPlan.

@@ -513,3 +513,28 @@ func TestAtomicOpEncoding(t *testing.T) {
 		t.Fatalf("a parent refuses a vote in a checkpoint: %v", err)
 	}
 }
+
+// TestAtomicPrepareBouncedReturnsEscrow: a prepare that cannot reach its
+// leg (here: /devnet/alpha has no child one) comes back to the plan's
+// submitter, not to the mediator's gateway that sent it; the plan aborts
+// at its deadline.
+func TestAtomicPrepareBouncedReturnsEscrow(t *testing.T) {
+	n := newAtomicNet(t)
+	id := n.submit(9, 3, AtomicLeg{Subnet: "/devnet/alpha/one", To: legBob, Value: big.NewInt(4), Data: []byte{}}, valueLeg("beta", legCarol, 5))
+	before := n.balance("", planSubmitter)
+	n.down("alpha") // alpha finds no child one: the prepare bounces
+	n.up("alpha")
+	if got := n.balance("", planSubmitter) - before; got != 4 {
+		t.Fatalf("the submitter got %d back for the unreachable leg, want 4", got)
+	}
+	n.m.st.height = 10
+	if n.decide(id) {
+		t.Fatal("a plan with an unreachable leg committed")
+	}
+	n.down("beta")
+	n.up("beta")
+	if got := n.balance("", planSubmitter) - before; got != 9 || n.balance("beta", legCarol) != 0 {
+		t.Fatalf("the submitter got %d back in all, want 9", got)
+	}
+	n.m.conserved()
+}

@@ -142,7 +142,7 @@ func (x *call) refund(m CrossMsg) error {
 		return nil
 	}
 	r := CrossMsg{
-		SrcSubnet: string(x.g.subnet), From: Address, DstSubnet: m.SrcSubnet, To: m.From,
+		SrcSubnet: string(x.g.subnet), From: Address, DstSubnet: m.SrcSubnet, To: refundTo(m),
 		Value: new(big.Int).Set(m.Value), Kind: KindRefund, Ref: m.ID,
 	}
 	x.stamp(&r)

@@ -115,7 +115,7 @@ func refundGas(st StateReader, self types.SubnetID, m CrossMsg) uint64 {
 	if m.Value.Sign() == 0 || m.Kind == KindRefund {
 		return 0
 	}
-	r := CrossMsg{SrcSubnet: string(self), From: Address, DstSubnet: m.SrcSubnet, To: m.From, Value: m.Value, Kind: KindRefund, Ref: m.ID}
+	r := CrossMsg{SrcSubnet: string(self), From: Address, DstSubnet: m.SrcSubnet, To: refundTo(m), Value: m.Value, Kind: KindRefund, Ref: m.ID}
 	return gasWrite + gasEvent + routeGas(st, self, r)
 }
 
