@@ -78,6 +78,9 @@ func (g *Gateway) Deliver(st State, m CrossMsg) error {
 
 func (x *call) deliver(m CrossMsg) error {
 	m.Value = nonNil(m.Value)
+	if m.To == AtomicAddress {
+		return x.deliverAtomic(m)
+	}
 	if m.To == Address {
 		return x.bounce(m, "the gateway accepts no cross-messages")
 	}
@@ -139,7 +142,7 @@ func (x *call) refund(m CrossMsg) error {
 		return nil
 	}
 	r := CrossMsg{
-		SrcSubnet: string(x.g.subnet), From: Address, DstSubnet: m.SrcSubnet, To: m.From,
+		SrcSubnet: string(x.g.subnet), From: Address, DstSubnet: m.SrcSubnet, To: refundTo(m),
 		Value: new(big.Int).Set(m.Value), Kind: KindRefund, Ref: m.ID,
 	}
 	x.stamp(&r)

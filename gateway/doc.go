@@ -52,4 +52,8 @@
 //     that state does not hold.
 //   - A delivered call runs under CrossMsgCallGas; while it runs, the
 //     gateway refuses submitCheckpoint and kill.
+//   - Atomic plans (atomic.go) are two-phase commit mediated by the legs'
+//     lowest common ancestor; their phases are ordinary Call messages from
+//     one gateway to another's AtomicAddress, which no account can send.
+//     Readers: ReadAtomicPlan (mediator), ReadAtomicLeg (a leg's subnet).
 package gateway

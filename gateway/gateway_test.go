@@ -38,6 +38,10 @@ func TestABIMatchesSolidity(t *testing.T) {
 		"submitCheckpoint":    "submitCheckpoint(bytes,bytes,bytes)",
 		"submitPowCheckpoint": "submitPowCheckpoint(bytes,bytes,bytes)",
 		"submitEvidence":      "submitEvidence(string,bytes)",
+		"atomicSubmit":        "atomicSubmit((string,address,uint256,bytes)[],uint64)",
+		"atomicDecide":        "atomicDecide(bytes32)",
+		"atomicPlan":          "atomicPlan(bytes32)",
+		"atomicLeg":           "atomicLeg(string,bytes32,uint64)",
 		"setStallWindow":      "setStallWindow(string,uint64)",
 		"stallWindow":         "stallWindow(string)",
 		"claimRoot":           "claimRoot(string)",
@@ -53,7 +57,7 @@ func TestABIMatchesSolidity(t *testing.T) {
 			t.Errorf("function %s: got %q, want %q", name, m.Sig, sig)
 		}
 	}
-	payable := map[string]bool{"join": true, "stake": true, "fund": true, "release": true, "send": true}
+	payable := map[string]bool{"join": true, "stake": true, "fund": true, "release": true, "send": true, "atomicSubmit": true}
 	for name, m := range parsed.Methods {
 		if m.IsPayable() != payable[name] {
 			t.Errorf("function %s: payable = %v", name, m.IsPayable())
@@ -75,6 +79,11 @@ func TestABIMatchesSolidity(t *testing.T) {
 		"CheckpointRejected":  "CheckpointRejected(string,uint64,string)",
 		"CrossMsgForwarded":   "CrossMsgForwarded(bytes32,string)",
 		"ValidatorSlashed":    "ValidatorSlashed(string,address,uint256,string)",
+		"AtomicSubmitted":     "AtomicSubmitted(bytes32,address,uint64,uint64)",
+		"AtomicPrepared":      "AtomicPrepared(bytes32,uint64,bool,bytes)",
+		"AtomicVoted":         "AtomicVoted(bytes32,uint64,uint8)",
+		"AtomicDecided":       "AtomicDecided(bytes32,bool)",
+		"AtomicFinished":      "AtomicFinished(bytes32,uint64,uint8,bytes)",
 		"SubnetFrozen":        "SubnetFrozen(string,uint64,bytes32)",
 		"Claimed":             "Claimed(string,address,uint256)",
 	}

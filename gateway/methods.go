@@ -149,6 +149,39 @@ var methods = map[string]method{
 			return powCheckpointGas(g, st, args[0].([]byte), args[1].([]byte), args[2].([]byte))
 		},
 	},
+	"atomicSubmit": {
+		run: func(x *call, args []any) ([]any, error) {
+			var legs []AtomicLeg
+			convert(args[0], &legs)
+			return x.atomicSubmit(legs, args[1].(uint64))
+		},
+		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 {
+			var legs []AtomicLeg
+			convert(args[0], &legs)
+			if len(legs) > MaxAtomicLegs {
+				return 0
+			}
+			return atomicSubmitGas(st, g.subnet, legs)
+		},
+	},
+	"atomicDecide": {
+		run: func(x *call, args []any) ([]any, error) { return x.atomicDecide(args[0].([32]byte)) },
+		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 {
+			return atomicDecideGas(st, g.subnet, args[0].([32]byte))
+		},
+	},
+	"atomicPlan": {
+		run: func(x *call, args []any) ([]any, error) { return x.atomicPlanView(args[0].([32]byte)), nil },
+		gas: func(_ *Gateway, st StateReader, _ Call, args []any) uint64 {
+			return gasRead * (5 + 2*MaxAtomicLegs + blobSlots(len(readBlob(st, atomicLegsSlot(args[0].([32]byte))))))
+		},
+	},
+	"atomicLeg": {
+		run: func(x *call, args []any) ([]any, error) {
+			return x.atomicLegView(args[0].(string), args[1].([32]byte), args[2].(uint64)), nil
+		},
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasRead * legRecordSlots },
+	},
 	"setStallWindow": {
 		run: func(x *call, args []any) ([]any, error) {
 			return nil, x.setStallWindow(args[0].(string), args[1].(uint64))

@@ -90,6 +90,9 @@ func routeWork(st StateReader, self types.SubnetID, m CrossMsg, payQueuedCall bo
 
 // deliverGas prices deliver(m) on the chain self.
 func deliverGas(st StateReader, self types.SubnetID, m CrossMsg) uint64 {
+	if m.To == AtomicAddress {
+		return atomicDeliverGas(st, self, m)
+	}
 	if m.To == Address {
 		return bounceGas(st, self, m)
 	}
@@ -112,7 +115,7 @@ func refundGas(st StateReader, self types.SubnetID, m CrossMsg) uint64 {
 	if m.Value.Sign() == 0 || m.Kind == KindRefund {
 		return 0
 	}
-	r := CrossMsg{SrcSubnet: string(self), From: Address, DstSubnet: m.SrcSubnet, To: m.From, Value: m.Value, Kind: KindRefund, Ref: m.ID}
+	r := CrossMsg{SrcSubnet: string(self), From: Address, DstSubnet: m.SrcSubnet, To: refundTo(m), Value: m.Value, Kind: KindRefund, Ref: m.ID}
 	return gasWrite + gasEvent + routeGas(st, self, r)
 }
 

@@ -156,6 +156,33 @@ func upNonceSlot() common.Hash        { return slotOf(tagUpNonce) }
 func upAccSlot(n uint64) common.Hash  { return slotOf(tagUpAcc, u64Word(n).Bytes()) }
 func originSlot() common.Hash         { return slotOf(tagOrigin) }
 
+// Tags of atomic plans (atomic.go):
+//
+//	plan count         keccak("aspen/gw/atomiccount")                        -> plans submitted here (mediator side)
+//	plan record        keccak("aspen/gw/atomic" ‖ id) + field                -> one word per field (planField)
+//	plan legs          keccak("aspen/gw/atomiclegs" ‖ id)                    -> blob rlp([]AtomicLeg)
+//	plan vote          keccak("aspen/gw/atomicvote" ‖ id ‖ leg)              -> AtomicVote of the leg
+//	leg escrow         keccak("aspen/gw/atomicleg" ‖ mediator ‖ id ‖ leg)    -> blob rlp(legRecord) (leg side)
+const (
+	tagAtomic      = "aspen/gw/atomic"
+	tagAtomicCount = "aspen/gw/atomiccount"
+	tagAtomicLegs  = "aspen/gw/atomiclegs"
+	tagAtomicVote  = "aspen/gw/atomicvote"
+	tagAtomicLeg   = "aspen/gw/atomicleg"
+)
+
+func atomicCountSlot() common.Hash              { return slotOf(tagAtomicCount) }
+func atomicLegsSlot(id common.Hash) common.Hash { return slotOf(tagAtomicLegs, id[:]) }
+func atomicVoteSlot(id common.Hash, leg uint64) common.Hash {
+	return slotOf(tagAtomicVote, id[:], u64Word(leg).Bytes())
+}
+
+// atomicLegSlot keys a leg by its mediator too: a plan ID names a plan of
+// one mediator, and no other chain can claim its legs.
+func atomicLegSlot(mediator string, id common.Hash, leg uint64) common.Hash {
+	return slotOf(tagAtomicLeg, crypto.Keccak256([]byte(mediator)), id[:], u64Word(leg).Bytes())
+}
+
 // Tag of the escape hatch (hatch.go):
 //
 //	claimed            keccak("aspen/gw/claimed" ‖ name ‖ account)            -> wei paid to account from the frozen child (0: not claimed)
