@@ -41,6 +41,10 @@ func (rt *runtime) parentRef() types.ParentRef {
 	return types.ParentRef{Height: h.Height, Hash: h.Hash()}
 }
 
+// checkpointsAhead is how many checkpoint periods past the parent's last
+// committed checkpoint a child with up messages in flight makes blocks.
+const checkpointsAhead = 2
+
 // parentWork reports whether child has work its parent gives it: messages
 // the parent's newest final block queued that the child's head has not
 // applied, or something for the parent that no committed checkpoint carries
@@ -67,7 +71,15 @@ func parentWork(child, parent chainView, period uint64) bool {
 		return false
 	}
 	if gateway.UpNonce(now) > gateway.UpApplied(pgs, parent.ID(), child.ID()) {
-		return true
+		// ...but only while the parent keeps up: checkpoints are committed
+		// one after the other, so heights more than checkpointsAhead periods
+		// past the parent's last make checkpoints that wait in line. Under a
+		// slow parent (pow, 12 s to finality) a child that kept making
+		// blocks at 200 ms would queue checkpoints faster than they commit
+		// and fall further behind for good (seen on the layered devnet); it
+		// goes on once the parent has taken the next one.
+		last, _, _ := gateway.LastCheckpoint(pgs, parent.ID(), child.ID())
+		return head.Height < last+checkpointsAhead*period
 	}
 	if head.Height%period == 0 {
 		return false

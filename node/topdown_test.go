@@ -61,6 +61,16 @@ func TestParentWork(t *testing.T) {
 	if !parentWork(child, parent, 10) {
 		t.Fatal("an up message the parent has not applied is no work")
 	}
+	// ...until the child is checkpointsAhead periods past the parent's last
+	// checkpoint: more blocks would only queue more checkpoints.
+	child.commitTo(19)
+	if !parentWork(child, parent, 10) {
+		t.Fatal("at 19, one checkpoint ahead of the parent: no work")
+	}
+	child.commitTo(checkpointsAhead * 10)
+	if parentWork(child, parent, 10) {
+		t.Fatalf("at %d, %d checkpoints ahead of a parent that has none: still work", checkpointsAhead*10, checkpointsAhead)
+	}
 
 	// A config change since the last checkpoint height is work, until the
 	// next checkpoint height.
