@@ -73,6 +73,10 @@ func TestProvenCallReportsWhatItNeeds(t *testing.T) {
 	if common.BytesToHash(ret) != want {
 		t.Fatalf("returned %x, want %s", ret, want)
 	}
+	// The sender, the two contracts and the proposer (paid the fee): nothing else.
+	if want := []common.Address{{}, args.From, reader, store}; !slices.Equal(touched2.Accounts, want) {
+		t.Fatalf("touched %v, want %v", touched2.Accounts, want)
+	}
 	if !slices.Equal(touched2.Accounts, touched.Accounts) || !slices.Equal(touched2.Slots[store], touched.Slots[store]) {
 		t.Fatalf("touched %v after all was supplied, %v before", touched2, touched)
 	}
