@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math/big"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/execution/evm"
+	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -60,6 +62,21 @@ func TestCallProvesWhatItReads(t *testing.T) {
 	proxy.Exec = evmExec
 	if got := proxyCall(t, proxy, `{"to":"`+viewer.Hex()+`"}`); got.Error != nil || got.Result != hexutil.Encode(userWord[:]) {
 		t.Fatalf("proxy eth_call: %s %s", got.Result, got.Error)
+	}
+	// A revert keeps its code and data: the gateway has no child "nope".
+	abi, err := gateway.ParseABI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := abi.Pack("subnet", "nope")
+	got := proxyCall(t, proxy, `{"to":"`+gateway.Address.Hex()+`","input":"`+hexutil.Encode(data)+`"}`)
+	var perr struct {
+		Code    int
+		Message string
+		Data    string
+	}
+	if err := json.Unmarshal(got.Error, &perr); err != nil || perr.Code != 3 || !strings.Contains(perr.Message, "execution reverted") || len(perr.Data) < 10 {
+		t.Fatalf("a reverting call answered %s %s", got.Result, got.Error)
 	}
 	// A call that cannot run (value the sender lacks) is an error.
 	if got := proxyCall(t, proxy, `{"to":"`+holder.Hex()+`","value":"0x1"}`); got.Error == nil {
