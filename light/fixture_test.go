@@ -46,6 +46,13 @@ var (
 	userBalance = big.NewInt(123456789)
 	userSlot    = common.HexToHash("0x07")
 	userWord    = common.HexToHash("0x2a")
+
+	// viewer calls holder, which returns its slot 0 (userWord).
+	viewer     = common.HexToAddress("0x00000000000000000000000000000000000000c1")
+	holder     = common.HexToAddress("0x00000000000000000000000000000000000000c2")
+	holderCode = common.FromHex("0x60005460005260206000f3") // return sload(0)
+	// staticcall(gas, holder, 0, 0, 0, 32); return mem[0:32]
+	viewerCode = append(append(common.FromHex("0x602060006000600073"), holder.Bytes()...), common.FromHex("0x5afa5060206000f3")...)
 )
 
 type fixture struct {
@@ -67,20 +74,27 @@ type fixture struct {
 type stateTrie struct {
 	accounts *trie.Trie
 	storage  map[common.Address]*trie.Trie
+	code     map[common.Address][]byte
 }
 
 func newStateTrie() *stateTrie {
-	return &stateTrie{accounts: trie.NewEmpty(nil), storage: map[common.Address]*trie.Trie{}}
+	return &stateTrie{accounts: trie.NewEmpty(nil), storage: map[common.Address]*trie.Trie{}, code: map[common.Address][]byte{}}
 }
 
 func (s *stateTrie) set(addr common.Address, balance *big.Int, slots map[common.Hash]common.Hash) {
+	s.setContract(addr, balance, nil, slots)
+}
+
+// setContract sets an account with code.
+func (s *stateTrie) setContract(addr common.Address, balance *big.Int, code []byte, slots map[common.Hash]common.Hash) {
 	st := trie.NewEmpty(nil)
 	for k, v := range slots {
 		enc, _ := rlp.EncodeToBytes(common.TrimLeftZeroes(v[:]))
 		st.MustUpdate(gethcrypto.Keccak256(k[:]), enc)
 	}
 	s.storage[addr] = st
-	acc, _ := rlp.EncodeToBytes(&gethtypes.StateAccount{Nonce: 1, Balance: uint256.MustFromBig(balance), Root: st.Hash(), CodeHash: gethtypes.EmptyCodeHash[:]})
+	s.code[addr] = code
+	acc, _ := rlp.EncodeToBytes(&gethtypes.StateAccount{Nonce: 1, Balance: uint256.MustFromBig(balance), Root: st.Hash(), CodeHash: gethcrypto.Keccak256(code)})
 	s.accounts.MustUpdate(gethcrypto.Keccak256(addr[:]), acc)
 }
 
@@ -153,6 +167,8 @@ func newFixture(t testing.TB) *fixture {
 
 	f.childTrie = newStateTrie()
 	f.childTrie.set(user, userBalance, map[common.Hash]common.Hash{userSlot: userWord})
+	f.childTrie.setContract(viewer, new(big.Int), viewerCode, nil)
+	f.childTrie.setContract(holder, new(big.Int), holderCode, map[common.Hash]common.Hash{{}: userWord, {9}: {9}})
 	for i := range 20 { // other accounts, so proofs have branches
 		f.childTrie.set(common.BigToAddress(big.NewInt(int64(i+1))), big.NewInt(int64(i)), nil)
 	}
@@ -247,9 +263,17 @@ func (f *fixture) server(t testing.TB, lie lie) *httptest.Server {
 				http.Error(w, "no such subnet", http.StatusNotFound)
 				return
 			}
-			var slots []common.Hash
+			var (
+				addr  common.Address
+				slots []common.Hash
+			)
+			_ = json.Unmarshal(req.Params[0], &addr)
 			_ = json.Unmarshal(req.Params[1], &slots)
-			answer = f.childTrie.prove(user, slots)
+			answer = f.childTrie.prove(addr, slots)
+		case "eth_getCode":
+			var addr common.Address
+			_ = json.Unmarshal(req.Params[0], &addr)
+			answer = hexutil.Bytes(f.childTrie.code[addr])
 		case "aspen_getCrossMsgProof":
 			p, err := xnet.ProveMessage(f.cp, f.msg.ID)
 			if err != nil {

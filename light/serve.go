@@ -1,7 +1,10 @@
 package light
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,7 +12,9 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	gethtypes "github.com/ethereum/go-ethereum/core/types"
 
+	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -19,7 +24,12 @@ import (
 // It answers the reads it can verify, each at the newest state of the
 // chain the client can prove (a subnet's newest committed checkpoint), and
 // every other method, or any answer it cannot verify, with an error.
-type Proxy struct{ c *Client }
+type Proxy struct {
+	c *Client
+	// Exec runs eth_call on proven state (cmd/aspen: the EVM's
+	// ProvenCall); nil: eth_call is refused.
+	Exec Executor
+}
 
 // NewProxy serves c's verified answers.
 func NewProxy(c *Client) *Proxy { return &Proxy{c: c} }
@@ -36,6 +46,7 @@ type proxyRequest struct {
 type proxyError struct {
 	Code    int    `json:"code"`
 	Message string `json:"message"`
+	Data    any    `json:"data,omitempty"`
 }
 
 type proxyResponse struct {
@@ -63,7 +74,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if trimmed := strings.TrimSpace(string(body)); strings.HasPrefix(trimmed, "[") {
 		var reqs []proxyRequest
 		if err := json.Unmarshal(body, &reqs); err != nil || len(reqs) > 100 {
-			_ = json.NewEncoder(w).Encode(proxyResponse{Version: "2.0", ID: json.RawMessage("null"), Error: &proxyError{-32700, "invalid batch (at most 100 calls)"}})
+			_ = json.NewEncoder(w).Encode(proxyResponse{Version: "2.0", ID: json.RawMessage("null"), Error: &proxyError{Code: -32700, Message: "invalid batch (at most 100 calls)"}})
 			return
 		}
 		out := make([]proxyResponse, len(reqs))
@@ -75,7 +86,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var req proxyRequest
 	if err := json.Unmarshal(body, &req); err != nil {
-		_ = json.NewEncoder(w).Encode(proxyResponse{Version: "2.0", ID: json.RawMessage("null"), Error: &proxyError{-32700, "parse error: " + err.Error()}})
+		_ = json.NewEncoder(w).Encode(proxyResponse{Version: "2.0", ID: json.RawMessage("null"), Error: &proxyError{Code: -32700, Message: "parse error: " + err.Error()}})
 		return
 	}
 	_ = json.NewEncoder(w).Encode(p.handle(r, subnet, &req))
@@ -88,15 +99,25 @@ func (p *Proxy) handle(r *http.Request, subnet types.SubnetID, req *proxyRequest
 		out.ID = json.RawMessage("null")
 	}
 	if err != nil {
-		code := -32000
+		out.Error = &proxyError{Code: -32000, Message: err.Error()}
 		if ce, ok := err.(codedError); ok {
-			code = ce.code
+			out.Error.Code = ce.code
 		}
-		out.Error = &proxyError{code, err.Error()}
+		var de dataError
+		if errors.As(err, &de) {
+			out.Error.Code, out.Error.Data = de.ErrorCode(), de.ErrorData()
+		}
 		return out
 	}
 	out.Result = res
 	return out
+}
+
+// dataError is an error with a JSON-RPC code and data: a reverted call.
+type dataError interface {
+	error
+	ErrorCode() int
+	ErrorData() interface{}
 }
 
 type codedError struct {
@@ -167,8 +188,74 @@ func (p *Proxy) answer(r *http.Request, subnet types.SubnetID, req *proxyRequest
 			return nil, err
 		}
 		return proven.Storage[0], nil
+	case "eth_call":
+		if p.Exec == nil {
+			break
+		}
+		return p.call(ctx, subnet, req.Params)
 	}
-	return nil, codedError{-32601, fmt.Sprintf("method %s is not served by the light client: it answers only what it can verify (eth_chainId, eth_blockNumber, eth_getBalance, eth_getTransactionCount, eth_getCode, eth_getStorageAt)", req.Method)}
+	return nil, codedError{-32601, fmt.Sprintf("method %s is not served by the light client: it answers only what it can verify (eth_chainId, eth_blockNumber, eth_getBalance, eth_getTransactionCount, eth_getCode, eth_getStorageAt, eth_call)", req.Method)}
+}
+
+// callArgs is eth_call's transaction object.
+type callArgs struct {
+	From                 *common.Address       `json:"from"`
+	To                   *common.Address       `json:"to"`
+	Gas                  *hexutil.Uint64       `json:"gas"`
+	GasPrice             *hexutil.Big          `json:"gasPrice"`
+	MaxFeePerGas         *hexutil.Big          `json:"maxFeePerGas"`
+	MaxPriorityFeePerGas *hexutil.Big          `json:"maxPriorityFeePerGas"`
+	Value                *hexutil.Big          `json:"value"`
+	Nonce                *hexutil.Uint64       `json:"nonce"`
+	Data                 *hexutil.Bytes        `json:"data"`
+	Input                *hexutil.Bytes        `json:"input"`
+	AccessList           *gethtypes.AccessList `json:"accessList"`
+}
+
+func (p *Proxy) call(ctx context.Context, subnet types.SubnetID, params []json.RawMessage) (any, error) {
+	var a callArgs
+	if err := param(params, 0, &a); err != nil {
+		return nil, err
+	}
+	if err := checkBlock(params, 1); err != nil {
+		return nil, err
+	}
+	if len(params) > 2 {
+		return nil, badParams("state and block overrides are not served by the light client")
+	}
+	if a.Data != nil && a.Input != nil && !bytes.Equal(*a.Data, *a.Input) {
+		return nil, badParams("both \"data\" and \"input\" are set and differ")
+	}
+	var args execution.CallArgs
+	if a.From != nil {
+		args.From = *a.From
+	}
+	args.To = a.To
+	if a.Gas != nil {
+		args.Gas = uint64(*a.Gas)
+	}
+	args.GasPrice, args.MaxFeePerGas = a.GasPrice.ToInt(), a.MaxFeePerGas.ToInt()
+	args.MaxPriorityFeePerGas, args.Value = a.MaxPriorityFeePerGas.ToInt(), a.Value.ToInt()
+	if a.Nonce != nil {
+		n := uint64(*a.Nonce)
+		args.Nonce = &n
+	}
+	if a.Input != nil {
+		args.Data = *a.Input
+	} else if a.Data != nil {
+		args.Data = *a.Data
+	}
+	if a.AccessList != nil {
+		args.AccessList = *a.AccessList
+	}
+	out, err := p.c.Call(ctx, p.Exec, subnet, args)
+	if err != nil {
+		return nil, err
+	}
+	if out.Result.Err != nil {
+		return nil, out.Result.Err
+	}
+	return hexutil.Bytes(out.Result.ReturnData), nil
 }
 
 func (p *Proxy) account(r *http.Request, subnet types.SubnetID, addr common.Address, params []json.RawMessage, blockAt int, slots ...common.Hash) (*Proven, error) {

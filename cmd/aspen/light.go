@@ -190,8 +190,9 @@ func lightServeCmd(o *lightOpts) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve a local JSON-RPC endpoint that answers only what it verified",
-		Long: "serve answers eth_getBalance, eth_getTransactionCount, eth_getCode, eth_getStorageAt, eth_blockNumber and eth_chainId\n" +
-			"for the root at / and every subnet at /<subnet id>, each proven; everything else is an error.",
+		Long: "serve answers eth_getBalance, eth_getTransactionCount, eth_getCode, eth_getStorageAt, eth_blockNumber, eth_chainId\n" +
+			"and eth_call (run locally on the accounts and slots it reads, each proven) for the root at / and every subnet at\n" +
+			"/<subnet id>; everything else is an error.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -205,7 +206,9 @@ func lightServeCmd(o *lightOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			srv := &http.Server{Handler: light.NewProxy(c), ReadHeaderTimeout: 10 * time.Second}
+			proxy := light.NewProxy(c)
+			proxy.Exec = provenCall
+			srv := &http.Server{Handler: proxy, ReadHeaderTimeout: 10 * time.Second}
 			fmt.Fprintf(cmd.OutOrStdout(), "light client serving verified answers on http://%s\n", ln.Addr())
 			go func() {
 				<-ctx.Done()

@@ -61,7 +61,7 @@ var allowed = map[string][]string{
 	"rpc":               {"execution", "types", "rpc/internal/memback"},
 	"client":            {"types", "gateway", "crypto", "xnet"},
 	"explorer":          {"gateway"},
-	"light":             {"types", "config", "consensus", "gateway", "xnet"},
+	"light":             {"types", "config", "consensus", "execution", "gateway", "xnet"},
 
 	"node": {"blocksync", "config", "consensus", "consensus/engines",
 		"consensus/driver", "consensus/wal", "crypto", "execution", "execution/evm", "gateway",
@@ -70,7 +70,7 @@ var allowed = map[string][]string{
 		"consensus/wal", "crypto", "types", "config", "execution", "execution/evm", "gateway", "store", "xnet",
 		"mempool"},
 
-	"cmd/aspen": {"node", "client", "light", "config", "consensus", "consensus/engines", "crypto", "gateway", "htlc", "p2p/libp2p", "types", "xnet", "internal/progress"},
+	"cmd/aspen": {"node", "client", "light", "config", "execution", "execution/evm", "consensus", "consensus/engines", "crypto", "gateway", "htlc", "p2p/libp2p", "types", "xnet", "internal/progress"},
 	"test/e2e":  {"client", "types", "crypto", "gateway", "htlc", "xnet", "config", "light"},
 }
 
@@ -99,7 +99,7 @@ var testAllowed = map[string][]string{
 	"p2p/libp2p":        {"internal/testkeys"},
 	"config":            {"internal/testkeys", "crypto", "consensus/engines"},
 	"client":            {"internal/testkeys", "config"},
-	"light":             {"internal/testkeys", "consensus/bft", "consensus/engines", "crypto"},
+	"light":             {"internal/testkeys", "consensus/bft", "consensus/engines", "crypto", "execution/evm"},
 	"sim":               {"internal/testkeys"},
 	"cmd/aspen":         {"internal/testkeys"},
 	"test/e2e":          {"internal/testkeys", "internal/faults", "consensus", "consensus/bft", "p2p", "p2p/libp2p", "blocksync"},

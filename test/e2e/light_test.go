@@ -18,6 +18,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/aspen-chain/aspen/gateway"
 )
 
 type lightBalance struct {
@@ -179,6 +181,70 @@ func TestLightClientOnTheDefaultTree(t *testing.T) {
 		t.Fatalf("light serve says %s at %d, the node %s", bal.ToInt(), height, want.ToInt())
 	}
 	t.Logf("light serve eth_getBalance: cold %v, warm %v", coldTook, warmTook)
+
+	// eth_call, run locally on proven state: the gateway's views. subnetId()
+	// names the subnet; children() of /devnet/alpha reads the gateway's
+	// storage, and is what alpha's own node answers at the proven height.
+	gwABI, err := gateway.ParseABI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lightCall := func(path, method string) ([]byte, uint64) {
+		t.Helper()
+		data, err := gwABI.Pack(method)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := `[{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"` + gateway.Address.Hex() + `","data":"` + hexutil.Encode(data) + `"},"latest"]},` +
+			`{"jsonrpc":"2.0","id":2,"method":"eth_blockNumber","params":[]}]`
+		resp, err := http.Post("http://127.0.0.1:"+strconv.Itoa(port)+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var rs []struct {
+			Result json.RawMessage `json:"result"`
+			Error  *struct{ Message string }
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&rs); err != nil || len(rs) != 2 {
+			t.Fatalf("light serve answered eth_call %v %v", rs, err)
+		}
+		for _, r := range rs {
+			if r.Error != nil {
+				t.Fatalf("light serve eth_call %s on %s: %s", method, path, r.Error.Message)
+			}
+		}
+		var ret hexutil.Bytes
+		var at hexutil.Uint64
+		if err := json.Unmarshal(rs[0].Result, &ret); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(rs[1].Result, &at); err != nil {
+			t.Fatal(err)
+		}
+		return ret, uint64(at)
+	}
+	ret, _ := lightCall(subnet, "subnetId")
+	if out, err := gwABI.Unpack("subnetId", ret); err != nil || out[0].(string) != subnet {
+		t.Fatalf("light serve eth_call subnetId() on %s: %x (%v)", subnet, ret, err)
+	}
+	start := time.Now()
+	ret, at := lightCall("/devnet/alpha", "children")
+	callTook := time.Since(start)
+	alpha, err := gethrpc.Dial(node.RPC + "/devnet/alpha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alpha.Close()
+	data, _ := gwABI.Pack("children")
+	var nodeRet hexutil.Bytes
+	if err := alpha.Call(&nodeRet, "eth_call", map[string]any{"to": gateway.Address, "data": hexutil.Bytes(data)}, hexutil.Uint64(at)); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ret, nodeRet) || !bytes.Contains(ret, []byte("one")) {
+		t.Fatalf("light serve eth_call children() on /devnet/alpha at %d: %x, the node %x", at, ret, nodeRet)
+	}
+	t.Logf("light serve eth_call children() on /devnet/alpha: %v", callTook)
 
 	// A method it cannot verify is an error, never a forwarded answer.
 	resp, err := http.Post(url, "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"eth_gasPrice","params":[]}`))
