@@ -8,8 +8,9 @@ import (
 )
 
 // FuzzPeerMessage feeds a pow engine what a peer may send: every input must
-// be refused with an error that wraps consensus.ErrMalformed (the node
-// penalises the sender) or one of the engine's own sentinels, or taken; the
+// be refused with an error that wraps consensus.ErrMalformed or ErrBadBody
+// (the node penalises the sender) or one of the engine's own sentinels, or
+// taken; the
 // engine must never panic and never move its final block backwards. Seeds
 // are an honest announce, a blocks answer and a get-blocks. `make fuzz`
 // runs it (tools/fuzz).
@@ -27,7 +28,7 @@ func FuzzPeerMessage(f *testing.F) {
 		drain(e)
 		before := e.Final()
 		err = e.Step(consensus.PeerMessage{From: "p", Payload: payload})
-		if err != nil && !errors.Is(err, consensus.ErrMalformed) && !errors.Is(err, ErrBelowFinal) &&
+		if err != nil && !errors.Is(err, consensus.ErrMalformed) && !errors.Is(err, consensus.ErrBadBody) && !errors.Is(err, ErrBelowFinal) &&
 			!errors.Is(err, ErrInvalidBlock) && !errors.Is(err, ErrNotChild) {
 			t.Fatalf("peer bytes gave an error the node cannot classify: %v", err)
 		}
