@@ -43,6 +43,12 @@ type Config struct {
 	MinDifficulty uint64
 	MaxBlocks     int
 	MaxBytes      uint64
+	// QuietTicks is how long a node that mines waits after it starts,
+	// unless it hears a peer's block first, before it builds: a miner back
+	// from a crash or a long stop must not extend the branch it left alone
+	// and finalize it (confirmations deep) before it learns where the
+	// network went. A lone miner starts after it. 0: at once.
+	QuietTicks uint64
 	// CheckBody checks a peer block's body against its header (the EVM
 	// chain's transactions against TxRoot); nil: evidence only.
 	CheckBody func(*types.Block) error
@@ -76,9 +82,10 @@ type orphan struct {
 // Engine is the proof-of-work engine. It is not safe for concurrent use;
 // the driver's goroutine owns it.
 type Engine struct {
-	cfg  Config
-	tree *tree
-	best *node
+	heard bool // a peer's block arrived since start (QuietTicks)
+	cfg   Config
+	tree  *tree
+	best  *node
 	// final is the newest final block; finalHanded the one the driver was
 	// last told (in the Ready taken last), finalBefore the one before it:
 	// an invalid head block voids the finality of the Ready that carried
@@ -300,6 +307,7 @@ func (e *Engine) receive(from string, blocks []*types.Block) error {
 }
 
 func (e *Engine) receiveOne(from string, b *types.Block) error {
+	e.heard = true // a peer with blocks: the network is here, mining may start
 	hash := b.Hash()
 	if e.tree.nodes[hash] != nil || e.orphans[hash] != nil {
 		return nil
@@ -577,7 +585,7 @@ func (e *Engine) refresh() {
 		e.rd.Send = append(e.rd.Send, consensus.Outbound{Payload: encodeAnnounce(best.block)})
 	}
 	e.rd.Build = nil
-	if e.cfg.Mine && e.buildFor == nil && e.sealParent != best && !e.buildFailed {
+	if e.cfg.Mine && (e.heard || e.ticks >= e.cfg.QuietTicks) && e.buildFor == nil && e.sealParent != best && !e.buildFailed {
 		bt, minD := e.cfg.BlockTimeMs, e.cfg.MinDifficulty
 		e.rd.Build = &consensus.BuildRequest{Height: best.id.Height + 1, Parent: best.id.Hash,
 			Difficulty: func(parent *types.Header, timeMs uint64) uint64 { return NextDifficulty(parent, timeMs, bt, minD) }}

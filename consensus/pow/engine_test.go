@@ -232,3 +232,49 @@ func TestFarBehindAsksForBlockSync(t *testing.T) {
 		t.Fatalf("block 6 of a node at 0 with 2 confirmations: SyncTo %d, want the network's final height 4", rd.SyncTo)
 	}
 }
+
+// TestMinerListensBeforeMining: a node that mines does not build right
+// after it starts — back from a crash it would extend the branch it left
+// and could finalize it alone — until a peer's block arrives or QuietTicks
+// pass (a lone miner). Without QuietTicks it builds at once.
+func TestMinerListensBeforeMining(t *testing.T) {
+	start := func(quiet uint64) *Engine {
+		e, err := New(Config{Subnet: "/t", Mine: true, Confirmations: 2, BlockTimeMs: 1000, MinDifficulty: 1, QuietTicks: quiet}, 0, genesisHeader.Hash(), genesisHeader, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	builds := func(e *Engine) bool {
+		for _, rd := range drain(e) {
+			if rd.Build != nil {
+				return true
+			}
+		}
+		return false
+	}
+	if !builds(start(0)) {
+		t.Fatal("a miner without a quiet time did not build at start")
+	}
+	lone := start(3)
+	for i := 0; i < 2; i++ {
+		if builds(lone) {
+			t.Fatalf("built after %d ticks of a 3-tick quiet time", i)
+		}
+		lone.Tick()
+	}
+	lone.Tick()
+	if !builds(lone) {
+		t.Fatal("a lone miner did not build after its quiet time")
+	}
+	heard := start(100)
+	if builds(heard) {
+		t.Fatal("built at start with a quiet time")
+	}
+	if err := heard.Step(announce(chainOf(t, genesisHeader, 1, 1, 1)[0])); err != nil {
+		t.Fatal(err)
+	}
+	if !builds(heard) {
+		t.Fatal("did not build once a peer's block arrived")
+	}
+}

@@ -13,7 +13,9 @@ var Kind = consensus.Kind{
 	Name:     "pow",
 	Finality: consensus.Finality{Depth: DefaultConfirmations},
 	New: func(cfg consensus.Config) (consensus.Engine, error) {
-		return New(engineConfig(cfg), cfg.Height, cfg.Head, cfg.HeadHeader, cfg.Tentative)
+		c := engineConfig(cfg)
+		c.QuietTicks = quietBlocks * cfg.Timing.BlockTime
+		return New(c, cfg.Height, cfg.Head, cfg.HeadHeader, cfg.Tentative)
 	},
 	NewSealer:    func(threads int) consensus.Sealer { return NewMiner(threads) },
 	CheckMessage: CheckMessage,
@@ -32,3 +34,7 @@ func engineConfig(cfg consensus.Config) Config {
 		BlockTimeMs: cfg.BlockTimeMs, MinDifficulty: cfg.Difficulty, CheckBody: cfg.CheckBody,
 	}.withDefaults()
 }
+
+// quietBlocks is how many block times a node that mines listens for peers
+// after it starts before it mines alone (Config.QuietTicks).
+const quietBlocks = 3
