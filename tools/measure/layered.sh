@@ -42,4 +42,4 @@ d = [b - a for a, b in zip(ts, ts[1:])]
 print(f"/devnet/wan: {len(ts)} blocks, interval mean {statistics.mean(d):.2f} s, stdev {statistics.pstdev(d):.2f} s, longest {max(d)} s (1 s timestamps)")
 PY
 echo "reorgs (one line per node and rewind):"
-grep -h 'msg="head rewound"' "$home"/node*/node.log | grep 'subnet=/devnet/wan' | grep -o 'dropped=[0-9]*' | sort | uniq -c || true
+grep -h 'msg="head rewound"' "$home"/node*/node.log | grep 'subnet=/devnet/wan' | grep 'height=' | grep -o 'dropped=[0-9]*' | sort | uniq -c || true
