@@ -48,14 +48,21 @@ func TestPauseResumeKill(t *testing.T) {
 	}
 }
 
+// waitState waits, up to a deadline, for the kernel to show pid in state
+// want: a signal is delivered asynchronously, so the state is checked
+// again on each tick rather than read once.
 func waitState(t *testing.T, pid int, want string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.NewTimer(5 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	for state(t, pid) != want {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			t.Fatalf("process %d in state %s, want %s", pid, state(t, pid), want)
+		case <-tick.C:
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
