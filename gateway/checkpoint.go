@@ -21,22 +21,8 @@ import (
 
 // submitCheckpoint is IGateway.submitCheckpoint.
 func (x *call) submitCheckpoint(enc, aggSig, bitmap []byte) error {
-	cp, err := types.DecodeCheckpoint(enc)
+	cp, name, id, err := x.checkpointFor("submitCheckpoint", enc)
 	if err != nil {
-		return reverted("gateway: submitCheckpoint: %v", err)
-	}
-	name, err := x.resolve(cp.Subnet)
-	if err != nil {
-		return err
-	}
-	id := x.id(name)
-	switch statusOf(x.st, name) {
-	case StatusKilled:
-		return reverted("gateway: %s was killed; it takes no more checkpoints", id)
-	case StatusRegistered:
-		return reverted("gateway: %s is not active yet; it has no validators to sign checkpoints", id)
-	}
-	if err := x.refuseFrozen(name, "takes no more checkpoints"); err != nil {
 		return err
 	}
 	if Engine(getU64(x.st, name, fEngine)) == EnginePoW {
@@ -274,4 +260,27 @@ func TopDownNonce(st StateReader, self, id types.SubnetID) uint64 {
 		return 0
 	}
 	return getU64(st, name, fDownNonce)
+}
+
+// checkpointFor decodes a submitted checkpoint and resolves the child it
+// is for, which must be active and not frozen: what both submit paths
+// (signed and work-proven) check first.
+func (x *call) checkpointFor(fn string, enc []byte) (cp *types.Checkpoint, name, id string, err error) {
+	if cp, err = types.DecodeCheckpoint(enc); err != nil {
+		return nil, "", "", reverted("gateway: %s: %v", fn, err)
+	}
+	if name, err = x.resolve(cp.Subnet); err != nil {
+		return nil, "", "", err
+	}
+	id = x.id(name)
+	switch statusOf(x.st, name) {
+	case StatusKilled:
+		return nil, "", "", reverted("gateway: %s was killed; it takes no more checkpoints", id)
+	case StatusRegistered:
+		return nil, "", "", reverted("gateway: %s is not active yet; it takes checkpoints once enough validators joined", id)
+	}
+	if err := x.refuseFrozen(name, "takes no more checkpoints"); err != nil {
+		return nil, "", "", err
+	}
+	return cp, name, id, nil
 }

@@ -209,22 +209,8 @@ func proveSlots(p proofNodes, root common.Hash, slots []common.Hash) ([]common.H
 
 // submitPowCheckpoint is IGateway.submitPowCheckpoint.
 func (x *call) submitPowCheckpoint(enc, headersEnc, proofEnc []byte) error {
-	cp, err := types.DecodeCheckpoint(enc)
+	cp, name, id, err := x.checkpointFor("submitPowCheckpoint", enc)
 	if err != nil {
-		return reverted("gateway: submitPowCheckpoint: %v", err)
-	}
-	name, err := x.resolve(cp.Subnet)
-	if err != nil {
-		return err
-	}
-	id := x.id(name)
-	switch statusOf(x.st, name) {
-	case StatusKilled:
-		return reverted("gateway: %s was killed; it takes no more checkpoints", id)
-	case StatusRegistered:
-		return reverted("gateway: %s is not active yet; it has no chain to checkpoint", id)
-	}
-	if err := x.refuseFrozen(name, "takes no more checkpoints"); err != nil {
 		return err
 	}
 	if Engine(getU64(x.st, name, fEngine)) != EnginePoW {
