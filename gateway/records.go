@@ -251,6 +251,7 @@ func ReadSubnet(st StateReader, self, id types.SubnetID) (*Subnet, error) {
 		ActivatedAt:          getU64(st, name, fActivatedAt),
 		TopDownNonce:         getU64(st, name, fDownNonce),
 		GenesisNonce:         getU64(st, name, fGenesisNonce),
+		StallWindow:          stallWindowOf(st, name),
 	}, nil
 }
 

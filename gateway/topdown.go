@@ -95,6 +95,9 @@ type ChildGenesis struct {
 	// FirstTopDownNonce is the first nonce of the parent's queue the child
 	// applies after genesis (GenesisNonce + 1).
 	FirstTopDownNonce uint64
+	// StallWindow is Subnet.StallWindow: fixed at activation, it bounds how
+	// long the child's nodes may let it rest between checkpoints.
+	StallWindow uint64
 }
 
 // ReadChildGenesis returns the genesis inputs of the child id of the chain
@@ -114,7 +117,7 @@ func ReadChildGenesis(st StateReader, self, id types.SubnetID) (*ChildGenesis, e
 	}
 	g := &ChildGenesis{
 		ID: id, ChainID: sn.ChainID, Params: sn.Params, Creator: sn.Creator, ActivatedAt: sn.ActivatedAt,
-		Supply: new(big.Int), FirstTopDownNonce: sn.GenesisNonce + 1,
+		Supply: new(big.Int), FirstTopDownNonce: sn.GenesisNonce + 1, StallWindow: sn.StallWindow,
 	}
 	for _, v := range vals {
 		g.Validators = append(g.Validators, Validator(v))

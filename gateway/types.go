@@ -103,6 +103,10 @@ type Subnet struct {
 	ActivatedAt          uint64 // parent height of activation; 0 while Registered
 	TopDownNonce         uint64 // nonce of the newest queued top-down message; 0 if none
 	GenesisNonce         uint64 // top-down messages 1..GenesisNonce are part of the child's genesis
+	// StallWindow is how many parent blocks may pass without a committed
+	// checkpoint before the subnet is frozen (the escape hatch): the
+	// creator's setStallWindow, or DefaultStallWindow.
+	StallWindow uint64
 }
 
 // MsgKind, CrossMsg and MsgID are the cross-subnet message types of

@@ -58,6 +58,7 @@ type runtime struct {
 	parent     chainView      // the parent chain on this node; nil for the root
 	parentTxs  gatewayCaller  // the node's system transactions to the parent; nil for the root
 	period     uint64         // checkpoint period of a subnet; 0 for the root
+	blockTime  time.Duration  // the chain's target block time
 	onHead     func()         // called after every commit (the node's subnet manager)
 	cancel     func()         // stops run
 	done       chan struct{}  // closed when run returned
@@ -120,7 +121,7 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 	if err != nil {
 		return fmt.Errorf("open chain %s: %w", rt.id, err)
 	}
-	rt.kind = kind
+	rt.kind, rt.blockTime = kind, cfg.Consensus.BlockTime.Duration
 	opts := evm.Options{Senders: poolSenders{rt}, Evidence: kindEvidence, Pow: newPowVerifier(rt.store.HeaderByNumber)}
 	if rt.parent != nil {
 		opts.Parent = parentChain{parent: rt.parent, child: rt.id}

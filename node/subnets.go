@@ -33,8 +33,29 @@ const (
 	retryMax   = 16 * retryStart
 )
 
-// childIdleInterval is how often an idle subnet makes an empty block.
+// childIdleInterval is how often an idle subnet makes an empty block,
+// unless its stall window asks for more (childRest).
 const childIdleInterval = 30 * time.Second
+
+// childRest is the longest an idle subnet goes without a block. A resting
+// subnet still owes its parent a checkpoint within its stall window (the
+// escape hatch freezes it otherwise), and it cuts one only every period
+// blocks: so its heartbeats come often enough that a period of them spans
+// at most a quarter of the window's parent blocks. The rest of the window
+// is the relayer's, and a busy or fast parent's. A window too short for
+// even one block time per heartbeat gets block-time heartbeats: the
+// subnet then stays live only while its parent is slower than it.
+func childRest(blockTime, parentBlockTime time.Duration, period uint32, stallWindow uint64) time.Duration {
+	rest := max(childIdleInterval, blockTime)
+	if parentBlockTime <= 0 || stallWindow == 0 {
+		return rest
+	}
+	beat := stallWindow / uint64(max(period, 1)) / 4 // parent blocks per heartbeat
+	if beat >= uint64(rest/parentBlockTime) {
+		return rest // the window is long enough for the default heartbeat
+	}
+	return max(blockTime, time.Duration(beat)*parentBlockTime)
+}
 
 // wakeChildren tells the drivers of parent's children on this node that the
 // parent committed: it may have queued top-down messages for them.
@@ -242,7 +263,7 @@ func (n *Node) startChild(ctx context.Context, pv chainView, gs gateway.StateRea
 	cfg.Consensus.BlockTime = config.Duration{Duration: time.Duration(cg.Params.BlockTimeMs) * time.Millisecond}
 	// A subnet rests while it has neither transactions nor top-down
 	// messages, with an empty heartbeat block at most this often.
-	cfg.Consensus.IdleInterval = config.Duration{Duration: max(childIdleInterval, cfg.Consensus.BlockTime.Duration)}
+	cfg.Consensus.IdleInterval = config.Duration{Duration: childRest(cfg.Consensus.BlockTime.Duration, parent.blockTime, cg.Params.CheckpointPeriod, cg.StallWindow)}
 	rt, err := openRuntime(&cfg, gen, n.keys, n.hostOrNil(), n.log, n.metrics, parent)
 	if err != nil {
 		return err

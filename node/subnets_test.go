@@ -224,3 +224,31 @@ func TestReconcile(t *testing.T) {
 	root.broken = true
 	r.reconcile(ctx, []chainView{root})
 }
+
+// TestChildRest: an idle subnet's heartbeat leaves its parent a checkpoint
+// within the stall window (a period of heartbeats spans at most a quarter
+// of it), and never comes faster than its block time or slower than the
+// default rest.
+func TestChildRest(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		block, parent time.Duration
+		period        uint32
+		window        uint64
+		want          time.Duration
+	}{
+		{"default window", 200 * time.Millisecond, time.Second, 10, 100_000, childIdleInterval},
+		{"short window", 200 * time.Millisecond, 200 * time.Millisecond, 3, 60, time.Second},
+		{"window shorter than a block", 200 * time.Millisecond, 100 * time.Millisecond, 10, 10, 200 * time.Millisecond},
+		{"slow chain", time.Minute, time.Second, 1, 100_000, time.Minute},
+		{"no window recorded", 200 * time.Millisecond, time.Second, 3, 0, childIdleInterval},
+	} {
+		got := childRest(c.block, c.parent, c.period, c.window)
+		if got != c.want {
+			t.Errorf("%s: rest %v, want %v", c.name, got, c.want)
+		}
+		if c.window != 0 && got > c.block && time.Duration(c.period)*got > time.Duration(c.window)*c.parent/4 {
+			t.Errorf("%s: %d heartbeats of %v outlast a quarter of %d parent blocks of %v", c.name, c.period, got, c.window, c.parent)
+		}
+	}
+}

@@ -28,9 +28,8 @@ import (
 // by `aspen snapshot export` while beta ran, let anyone claim on the root:
 // a dev account submits the claim, the account receives its balance there, the
 // root's supply for beta shrinks by it, and a second claim is refused, as
-// is a snapshot whose balance was tampered with. (The issue's stall path —
-// stop every validator, wait the window — is the gateway's
-// TestStalledChildFreezes: with real processes it takes minutes.)
+// is a snapshot whose balance was tampered with. TestHatchStall is the
+// other way in: a subnet whose validators all stopped.
 func TestHatch(t *testing.T) {
 	t.Parallel()
 	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--idle-interval", "1s", "--checkpoint-period", "4", "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
@@ -73,28 +72,12 @@ func TestHatch(t *testing.T) {
 	// commit one more checkpoint before it, and the snapshot must hold the
 	// proof at whichever is last.
 	snap := filepath.Join(t.TempDir(), "beta.json")
-	aspen(t, "snapshot", "export", beta, "--home", home(1), "--account", who.Hex(), "--out", snap, "--json")
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			// Fails once beta is gone; the proofs saved before stay.
-			_ = exec.Command(aspenBin, "snapshot", "export", beta, "--home", home(1), "--account", who.Hex(), "--out", snap, "--json").Run()
-		}
-	}()
+	exported := keepExporting(t, beta, home(1), who, snap)
 	var kill struct {
 		Block uint64 `json:"block"`
 	}
 	out := aspen(t, "subnet", "kill", beta, "--home", home(1), "--json")
-	close(stop)
-	wg.Wait()
+	exported()
 	if json.Unmarshal([]byte(out), &kill) != nil || kill.Block == 0 {
 		t.Fatalf("kill output %q", out)
 	}
@@ -159,6 +142,32 @@ func TestHatch(t *testing.T) {
 	if out, err := exec.Command(aspenBin, "xfer", "claim", beta, "--home", home(3), "--key", dev, "--account", who.Hex(), "--snapshot", snap).CombinedOutput(); err == nil || !strings.Contains(string(out), "already claimed") {
 		t.Fatalf("second claim: %v\n%s\nwant a refusal saying it was claimed", err, out)
 	}
+}
+
+// keepExporting runs `aspen snapshot export` of who's proofs in subnet
+// into snap, once before it returns and then over and over until the
+// returned function is called: a proof at whichever checkpoint lands last
+// before the subnet dies is in the file.
+func keepExporting(t *testing.T, subnet, home string, who common.Address, snap string) (stop func()) {
+	t.Helper()
+	args := []string{"snapshot", "export", subnet, "--home", home, "--account", who.Hex(), "--out", snap, "--json"}
+	aspen(t, args...)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			// Fails once the subnet is gone; the proofs saved before stay.
+			_ = exec.Command(aspenBin, args...).Run()
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 // keepBusy sends 1-wei transfers on a chain, one after the other, from the

@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/aspen-chain/aspen/client"
+	"github.com/aspen-chain/aspen/gateway"
+)
+
+// TestHatchStall: the escape hatch's stall path with real processes. On a
+// 4-validator root at 200 ms blocks, /devnet/games (solo, sequenced by
+// node2 alone) is created with a stall window of 40 root blocks. Idle, it
+// stays live: its heartbeats come often enough that checkpoints keep
+// landing inside the window (two more commit with no transaction, and the
+// root never calls it frozen). Then node2 is killed — every validator of
+// games is gone, the root keeps going on three — and once 40 root blocks
+// pass without a checkpoint the root freezes games: an account funded
+// there claims its balance on the root from the snapshot it kept, the
+// root's books for games shrink by it, and a second claim and a forged
+// proof are refused.
+func TestHatchStall(t *testing.T) {
+	t.Parallel()
+	n := startBFT(t)
+	home := func(i int) string { return filepath.Join(n.home, "node"+strconv.Itoa(i)) }
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	const games, window = "/devnet/games", 40
+	aspen(t, "subnet", "create", games, "--engine", "solo", "--min-validators", "1", "--min-collateral", "1", "--block-time", "200ms",
+		"--checkpoint-period", "3", "--stall-window", strconv.Itoa(window), "--home", home(0), "--json")
+	aspen(t, "subnet", "join", games, "--collateral", "1", "--home", home(2), "--json")
+	waitFor(t, "node2 to sequence "+games, time.Minute, func() bool {
+		return servedSubnets(t, n.m.Nodes[2].RPC)[games] == "validator"
+	})
+	rootURL := n.m.Nodes[0].RPC
+	root := n.clients[0]
+	g, err := client.DialGateway(ctx, rootURL, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	frozen := func() bool {
+		out, err := g.Call(ctx, "claimRoot", games)
+		if err != nil {
+			t.Fatalf("claimRoot(%s): %v", games, err)
+		}
+		return out[0].(bool)
+	}
+
+	who := common.HexToAddress("0x00000000000000000000000000000000005a11ed")
+	three := new(big.Int).Mul(big.NewInt(3), big.NewInt(1e18))
+	aspen(t, "xfer", "fund", games, "--to", who.Hex(), "--value", "3", "--home", home(1), "--json")
+	child, err := ethclient.DialContext(ctx, n.m.Nodes[2].RPC+games)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var funded uint64
+	waitFor(t, "the fund to reach "+games, time.Minute, func() bool {
+		b, err := child.BalanceAt(ctx, who, nil)
+		if err != nil || b.Cmp(three) != 0 {
+			return false
+		}
+		funded, err = child.BlockNumber(ctx)
+		return err == nil
+	})
+	// Idle from here on: only heartbeat blocks carry the checkpoints.
+	var last uint64
+	for i := range 3 {
+		waitFor(t, "checkpoint "+strconv.Itoa(i+1)+" of the idle "+games+" past the fund", time.Minute, func() bool {
+			if frozen() {
+				t.Fatalf("the root froze %s while its sequencer ran (idle heartbeats too rare for a %d-block window)", games, window)
+			}
+			h := subnetInfo(t, rootURL, games).LastCheckpointHeight
+			if h >= funded && h > last {
+				last = h
+				return true
+			}
+			return false
+		})
+	}
+
+	snap := filepath.Join(t.TempDir(), "games.json")
+	exported := keepExporting(t, games, home(2), who, snap)
+	n.kill(t, 2, n.m.Nodes[2].PID)
+	exported()
+	stalledAt, err := root.BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the root to freeze "+games, time.Minute, frozen)
+	if now, _ := root.BlockNumber(ctx); now < stalledAt+window/2 {
+		t.Fatalf("the root froze %s at block %d, %d blocks after its sequencer died; its window is %d blocks", games, now, now-stalledAt, window)
+	}
+	before := subnetInfo(t, rootURL, games)
+	if gateway.Status(before.Status) != gateway.StatusActive {
+		t.Fatalf("%s has status %d; a stalled subnet stays active, only frozen", games, before.Status)
+	}
+
+	// A proof of a balance other than the checkpoint's is refused.
+	raw, err := os.ReadFile(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := filepath.Join(t.TempDir(), "forged.json")
+	if err := os.WriteFile(forged, []byte(strings.ReplaceAll(string(raw), `"balance": "0x29a2241af62c0000"`, `"balance": "0x53444835ec580000"`)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dev := n.m.Accounts[0].PrivateKey
+	if out, err := exec.Command(aspenBin, "xfer", "claim", games, "--home", home(1), "--key", dev, "--account", who.Hex(), "--snapshot", forged).CombinedOutput(); err == nil || !strings.Contains(string(out), "not the 6000000000000000000 given") {
+		t.Fatalf("claim with a forged snapshot: %v\n%s\nwant a refusal", err, out)
+	}
+
+	var res struct {
+		Amount string      `json:"amount"`
+		Height uint64      `json:"height"`
+		Tx     common.Hash `json:"tx"`
+	}
+	out := aspen(t, "xfer", "claim", games, "--home", home(1), "--key", dev, "--account", who.Hex(), "--snapshot", snap, "--json")
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("claim output %q: %v", out, err)
+	}
+	if res.Height != before.LastCheckpointHeight || res.Amount != "3" {
+		t.Fatalf("claim %+v; want 3 coins at the last checkpoint %d", res, before.LastCheckpointHeight)
+	}
+	if b, err := root.BalanceAt(ctx, who, nil); err != nil || b.Cmp(three) != 0 {
+		t.Fatalf("%s has %v on the root after its claim, want 3 coins (%v)", who, b, err)
+	}
+	r, err := root.TransactionReceipt(ctx, res.Tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("claim from the stalled %s: %d gas, checkpoint %d", games, r.GasUsed, res.Height)
+	if got := subnetInfo(t, rootURL, games).CirculatingSupply; new(big.Int).Sub(before.CirculatingSupply, got).Cmp(three) != 0 {
+		t.Fatalf("the root's supply for %s went from %v to %v; the claim took 3 coins", games, before.CirculatingSupply, got)
+	}
+	if out, err := exec.Command(aspenBin, "xfer", "claim", games, "--home", home(3), "--key", dev, "--account", who.Hex(), "--snapshot", snap).CombinedOutput(); err == nil || !strings.Contains(string(out), "already claimed") {
+		t.Fatalf("second claim: %v\n%s\nwant a refusal saying it was claimed", err, out)
+	}
+}
