@@ -1,42 +1,33 @@
 package light
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/aspen-chain/aspen/consensus"
 )
 
 // BenchmarkVerifyProof is the client's work for one steady-state proof at
-// depth 1, without the network: a root block (decode, commit certificate,
-// trusted stake), the checkpoint with the parent gateway's storage proof,
-// and the account proof.
+// depths 1 to 3, without the network (chainTree): a root block (decode,
+// commit certificate, trusted stake), per level a checkpoint with its
+// parent gateway's storage proof, and the account proof. It reports the
+// proof's size too.
 func BenchmarkVerifyProof(b *testing.B) {
-	f := newFixture(b)
 	kind, err := consensus.LookupKind("bft")
 	if err != nil {
 		b.Fatal(err)
 	}
-	lb := f.lightBlock(headAt)
-	cpp := f.checkpointProof(headAt)
-	ap := f.childTrie.prove(user, nil)
-	trusted := validators(f.keysB)
-	b.ResetTimer()
-	for range b.N {
-		h, err := decodeLightBlock(lb, kind, rootID, headAt)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := verifyAgainst(h, trusted); err != nil {
-			b.Fatal(err)
-		}
-		root := &Anchor{Subnet: rootID, Height: h.Height, StateRoot: h.StateRoot}
-		cps, _, err := verifyCheckpoints(root, childID, cpp, 0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		a := &Anchor{Subnet: childID, Height: cps[0].Height, StateRoot: cps[0].StateRoot}
-		if _, err := verifyAccount(a, user, nil, ap); err != nil {
-			b.Fatal(err)
-		}
+	for depth := 1; depth <= 3; depth++ {
+		b.Run("depth="+strconv.Itoa(depth), func(b *testing.B) {
+			tr := newChainTree(b, depth)
+			trusted := validators(tr.keys)
+			b.ReportMetric(float64(tr.size().Total()), "proof-bytes")
+			b.ResetTimer()
+			for range b.N {
+				if _, err := tr.verify(kind, trusted); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

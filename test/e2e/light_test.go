@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/ethclient"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/aspen-chain/aspen/gateway"
@@ -27,14 +29,25 @@ type lightBalance struct {
 	Height     uint64         `json:"height"`
 	RootHeight uint64         `json:"rootHeight"`
 	ProofBytes map[string]int `json:"proofBytes"`
+	BytesRead  int            `json:"bytesRead"`
 	Millis     int64          `json:"millis"`
 }
+
+// proof is the proof's size, without the transport's hex and JSON.
+func (b lightBalance) proof() int {
+	return b.ProofBytes["headers"] + b.ProofBytes["checkpoints"] + b.ProofBytes["state"]
+}
+
+// deep is the depth-3 subnet TestLightClientOnTheDefaultTree creates.
+const deep = "/devnet/alpha/one/deep"
 
 // TestLightClientOnTheDefaultTree: trusting only the root's genesis file,
 // `aspen light balance` proves a dev account's balance on the grandchild
 // /devnet/alpha/one, and it is what the subnet's own node says at that
 // height; a second run resumes from the headers it verified; `aspen light
 // serve` answers eth_getBalance for a wallet with the same proven value.
+// A solo subnet created below alpha/one at runtime (deep) gives the tree a
+// depth 3, where subtest ProofSizes measures the proofs.
 func TestLightClientOnTheDefaultTree(t *testing.T) {
 	t.Parallel()
 	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--checkpoint-period", "2",
@@ -54,21 +67,41 @@ func TestLightClientOnTheDefaultTree(t *testing.T) {
 		}
 		return b, json.Unmarshal(out, &b)
 	}
-	// Idle subnets rest, so move the tree along: a release from
-	// alpha/one, applied on alpha through one's checkpoint, then one from
-	// alpha, applied on the root through alpha's checkpoint, which then
-	// covers the alpha state that committed one's.
+	// depth 3: a solo subnet below alpha/one, created, sequenced and
+	// funded by node0 (it validates alpha/one).
 	home0 := filepath.Join(d.home, "node0")
+	owner := common.HexToAddress(strings.TrimSpace(jsonField(t, aspen(t, "keys", "show", "--home", home0, "--json"), "account")))
+	aspen(t, "subnet", "create", deep, "--engine", "solo", "--min-validators", "1", "--min-collateral", "1", "--block-time", "200ms",
+		"--checkpoint-period", "2", "--home", home0, "--json")
+	aspen(t, "subnet", "join", deep, "--collateral", "1", "--home", home0, "--json")
+	aspen(t, "xfer", "fund", deep, "--to", owner.Hex(), "--value", "3", "--home", home0, "--json")
+
+	// Idle subnets rest, so move the tree along: a release from
+	// alpha/one, applied on alpha through one's checkpoint, then a send
+	// from deep to the root, applied there through a checkpoint of each
+	// level, each covering the state that committed the one below (and
+	// alpha's the state that applied the release).
 	var up1, up2 sentMsg
 	to := "0x00000000000000000000000000000000000a1a01"
 	if err := json.Unmarshal([]byte(aspen(t, "xfer", "release", subnet, "--to", to, "--value", "1", "--home", home0, "--json")), &up1); err != nil {
 		t.Fatal(err)
 	}
 	followMsg(t, home0, up1)
-	if err := json.Unmarshal([]byte(aspen(t, "xfer", "release", "/devnet/alpha", "--to", to, "--value", "1", "--home", home0, "--json")), &up2); err != nil {
+	deepRPC, err := ethclient.Dial(node.RPC + deep)
+	if err != nil {
 		t.Fatal(err)
 	}
-	followMsg(t, home0, up2)
+	defer deepRPC.Close()
+	waitFor(t, "the fund on "+deep, time.Minute, func() bool {
+		b, err := deepRPC.BalanceAt(context.Background(), owner, nil)
+		return err == nil && b.Sign() > 0
+	})
+	if err := json.Unmarshal([]byte(aspen(t, "xfer", "send", "/devnet", "--src", deep, "--to", to, "--value", "1", "--home", home0, "--json")), &up2); err != nil {
+		t.Fatal(err)
+	}
+	if hops := followMsg(t, home0, up2); len(hops) != 4 || hops[3].State != "applied" {
+		t.Fatalf("send from %s to the root: %+v", deep, hops)
+	}
 
 	var first lightBalance
 	var lastErr error
@@ -106,10 +139,9 @@ func TestLightClientOnTheDefaultTree(t *testing.T) {
 		t.Fatalf("the client kept no verified root block (%v): %+v, then %+v", err, first, second)
 	}
 	t.Logf("steady state: %+v", second)
-	for _, id := range []string{"/devnet", "/devnet/alpha"} { // depths 0 and 1, for the record
-		out := aspen(t, "light", "balance", acct.Hex(), "--subnet", id, "--rpc", node.RPC, "--genesis", gen, "--home", lightHome, "--json")
-		t.Logf("%s: %s", id, strings.TrimSpace(out))
-	}
+	t.Run("ProofSizes", func(t *testing.T) {
+		proofSizes(t, node.RPC, gen, owner, deepRPC)
+	})
 
 	// The release from alpha/one is proven committed by alpha.
 	var msg struct {
@@ -259,5 +291,59 @@ func TestLightClientOnTheDefaultTree(t *testing.T) {
 	resp.Body.Close()
 	if r.Error == nil {
 		t.Fatalf("light serve answered eth_gasPrice: %v", r.Result)
+	}
+}
+
+// proofSizes: the full proof of owner's account at depths 1, 2 and 3
+// (root headers, the checkpoint chain, the account proof), from a client
+// that trusts only the genesis (first sync) and from the same client again
+// once the root has moved on (steady state). Each level down adds one
+// checkpoint with its parent gateway's storage proof; the depth-3 proof
+// stays under 10 KB (issue 14) and its balance is the subnet's own.
+func proofSizes(t *testing.T, rpc, gen string, owner common.Address, deepRPC *ethclient.Client) {
+	root, err := ethclient.Dial(rpc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	balance := func(home, id string) lightBalance {
+		t.Helper()
+		out := aspen(t, "light", "balance", owner.Hex(), "--subnet", id, "--rpc", rpc, "--genesis", gen, "--home", home, "--json")
+		var b lightBalance
+		if err := json.Unmarshal([]byte(out), &b); err != nil {
+			t.Fatalf("%s: %v", out, err)
+		}
+		return b
+	}
+	var last lightBalance
+	prevCheckpoints := 0
+	for depth, id := range []string{"/devnet/alpha", "/devnet/alpha/one", deep} {
+		home := t.TempDir()
+		first := balance(home, id)
+		waitFor(t, "three more root blocks", 30*time.Second, func() bool {
+			h, err := root.BlockNumber(context.Background())
+			return err == nil && h >= first.RootHeight+3
+		})
+		steady := balance(home, id)
+		if steady.RootHeight <= first.RootHeight {
+			t.Fatalf("%s: the second query verified root block %d, the first %d", id, steady.RootHeight, first.RootHeight)
+		}
+		if steady.ProofBytes["checkpoints"] <= prevCheckpoints {
+			t.Fatalf("%s: %d bytes of checkpoints, not more than the %d one level up", id, steady.ProofBytes["checkpoints"], prevCheckpoints)
+		}
+		prevCheckpoints = steady.ProofBytes["checkpoints"]
+		t.Logf("depth %d %s: first sync %v = %d bytes (%d read), steady state %v = %d bytes (%d read)",
+			depth+1, id, first.ProofBytes, first.proof(), first.BytesRead, steady.ProofBytes, steady.proof(), steady.BytesRead)
+		last = steady
+	}
+	if last.proof() >= 10<<10 {
+		t.Fatalf("the depth-3 proof is %d bytes, over 10 KB", last.proof())
+	}
+	want, err := deepRPC.BalanceAt(context.Background(), owner, new(big.Int).SetUint64(last.Height))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last.Balance != want.String() || want.Sign() == 0 {
+		t.Fatalf("light balance on %s: %s at height %d, the node says %s", deep, last.Balance, last.Height, want)
 	}
 }
