@@ -48,6 +48,10 @@ func TestABIMatchesSolidity(t *testing.T) {
 		"claimed":             "claimed(string,address)",
 		"claim":               "claim(string,address,bytes)",
 		"reclaim":             "reclaim(string,uint64)",
+		"registerClaimToken":  "registerClaimToken(string,address,uint256,uint256)",
+		"claimTokenOf":        "claimTokenOf(string,address)",
+		"tokenClaimed":        "tokenClaimed(string,address,address)",
+		"claimToken":          "claimToken(string,address,address,bytes)",
 	}
 	if len(parsed.Methods) != len(functions) {
 		t.Errorf("ABI has %d functions, IGateway.sol has %d", len(parsed.Methods), len(functions))
@@ -68,24 +72,26 @@ func TestABIMatchesSolidity(t *testing.T) {
 		t.Errorf("SubnetInfo = %s, want %s", info, want)
 	}
 	events := map[string]string{
-		"SubnetCreated":       "SubnetCreated(string,address,uint8)",
-		"ValidatorJoined":     "ValidatorJoined(string,address,uint256)",
-		"ValidatorLeft":       "ValidatorLeft(string,address,uint256)",
-		"SubnetActivated":     "SubnetActivated(string,uint64)",
-		"SubnetKilled":        "SubnetKilled(string)",
-		"CrossMsgSent":        "CrossMsgSent(bytes32,string,string,address,address,uint256,uint64)",
-		"CrossMsgApplied":     "CrossMsgApplied(bytes32,bool,bytes)",
-		"CheckpointCommitted": "CheckpointCommitted(string,uint64,bytes32,uint256)",
-		"CheckpointRejected":  "CheckpointRejected(string,uint64,string)",
-		"CrossMsgForwarded":   "CrossMsgForwarded(bytes32,string)",
-		"ValidatorSlashed":    "ValidatorSlashed(string,address,uint256,string)",
-		"AtomicSubmitted":     "AtomicSubmitted(bytes32,address,uint64,uint64)",
-		"AtomicPrepared":      "AtomicPrepared(bytes32,uint64,bool,bytes)",
-		"AtomicVoted":         "AtomicVoted(bytes32,uint64,uint8)",
-		"AtomicDecided":       "AtomicDecided(bytes32,bool)",
-		"AtomicFinished":      "AtomicFinished(bytes32,uint64,uint8,bytes)",
-		"SubnetFrozen":        "SubnetFrozen(string,uint64,bytes32)",
-		"Claimed":             "Claimed(string,address,uint256)",
+		"SubnetCreated":        "SubnetCreated(string,address,uint8)",
+		"ValidatorJoined":      "ValidatorJoined(string,address,uint256)",
+		"ValidatorLeft":        "ValidatorLeft(string,address,uint256)",
+		"SubnetActivated":      "SubnetActivated(string,uint64)",
+		"SubnetKilled":         "SubnetKilled(string)",
+		"CrossMsgSent":         "CrossMsgSent(bytes32,string,string,address,address,uint256,uint64)",
+		"CrossMsgApplied":      "CrossMsgApplied(bytes32,bool,bytes)",
+		"CheckpointCommitted":  "CheckpointCommitted(string,uint64,bytes32,uint256)",
+		"CheckpointRejected":   "CheckpointRejected(string,uint64,string)",
+		"CrossMsgForwarded":    "CrossMsgForwarded(bytes32,string)",
+		"ValidatorSlashed":     "ValidatorSlashed(string,address,uint256,string)",
+		"AtomicSubmitted":      "AtomicSubmitted(bytes32,address,uint64,uint64)",
+		"AtomicPrepared":       "AtomicPrepared(bytes32,uint64,bool,bytes)",
+		"AtomicVoted":          "AtomicVoted(bytes32,uint64,uint8)",
+		"AtomicDecided":        "AtomicDecided(bytes32,bool)",
+		"AtomicFinished":       "AtomicFinished(bytes32,uint64,uint8,bytes)",
+		"SubnetFrozen":         "SubnetFrozen(string,uint64,bytes32)",
+		"Claimed":              "Claimed(string,address,uint256)",
+		"ClaimTokenRegistered": "ClaimTokenRegistered(string,address,address,uint256,uint256)",
+		"TokenClaimed":         "TokenClaimed(string,address,address,uint256)",
 	}
 	if len(parsed.Events) != len(events) {
 		t.Errorf("ABI has %d events, IGateway.sol has %d", len(parsed.Events), len(events))

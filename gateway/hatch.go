@@ -129,32 +129,51 @@ func (x *call) claimedBy(id string, account common.Address) ([]any, error) {
 	return []any{wordBig(x.st.GetState(claimedSlot(name, account)))}, nil
 }
 
+// claimable checks a claim on the child id may be made for account: the
+// child is frozen, a checkpoint's state root is there to prove against, and
+// the account can hold something of its own. It returns the child's name and
+// that root and height.
+func (x *call) claimable(id string, account common.Address) (name string, root common.Hash, height uint64, err error) {
+	if name, err = x.resolve(id); err != nil {
+		return "", common.Hash{}, 0, err
+	}
+	if why := frozen(x.st, name); why == "" {
+		since := max(getU64(x.st, name, fLastCkptAt), getU64(x.st, name, fActivatedAt))
+		return "", common.Hash{}, 0, reverted("gateway: %s is live (%s, last progress at parent block %d, stall window %d blocks): claims open once it is killed or stalls",
+			id, statusOf(x.st, name), since, stallWindowOf(x.st, name))
+	}
+	if delivering(x.st) {
+		return "", common.Hash{}, 0, reverted("gateway: a claim cannot run inside a cross-message call; claim in a transaction of its own")
+	}
+	height, root = getU64(x.st, name, fLastCkptHeight), x.st.GetState(fieldSlot(name, fLastCkptRoot))
+	switch {
+	case height == 0:
+		return "", common.Hash{}, 0, reverted("gateway: %s committed no checkpoint, so there is no state root to prove balances against", id)
+	case root == (common.Hash{}):
+		return "", common.Hash{}, 0, reverted("gateway: the last checkpoint of %s (height %d) was committed before state roots were recorded; there is no root to prove balances against", id, height)
+	case account == (common.Address{}) || account == Address:
+		return "", common.Hash{}, 0, reverted("gateway: %s cannot claim: the zero address and the gateway hold nothing of their own", account)
+	}
+	return name, root, height, nil
+}
+
+// freezeOnFirstClaim records, on the first claim from a stalled child,
+// that it is frozen.
+func (x *call) freezeOnFirstClaim(name, id string, height uint64, root common.Hash) {
+	if statusOf(x.st, name) == StatusActive && getU64(x.st, name, fFrozenAt) == 0 {
+		setU64(x.st, name, fFrozenAt, x.st.BlockNumber())
+		x.emit("SubnetFrozen", nil, id, height, [32]byte(root))
+	}
+}
+
 // claim is IGateway.claim.
 func (x *call) claim(id string, account common.Address, proof []byte) ([]any, error) {
 	if err := x.noValue("claim"); err != nil {
 		return nil, err
 	}
-	name, err := x.resolve(id)
+	name, root, height, err := x.claimable(id, account)
 	if err != nil {
 		return nil, err
-	}
-	why := frozen(x.st, name)
-	if why == "" {
-		since := max(getU64(x.st, name, fLastCkptAt), getU64(x.st, name, fActivatedAt))
-		return nil, reverted("gateway: %s is live (%s, last progress at parent block %d, stall window %d blocks): claims open once it is killed or stalls",
-			id, statusOf(x.st, name), since, stallWindowOf(x.st, name))
-	}
-	if delivering(x.st) {
-		return nil, reverted("gateway: claim cannot run inside a cross-message call; claim in a transaction of its own")
-	}
-	height, root := getU64(x.st, name, fLastCkptHeight), x.st.GetState(fieldSlot(name, fLastCkptRoot))
-	switch {
-	case height == 0:
-		return nil, reverted("gateway: %s committed no checkpoint, so there is no state root to prove balances against", id)
-	case root == (common.Hash{}):
-		return nil, reverted("gateway: the last checkpoint of %s (height %d) was committed before state roots were recorded; there is no root to prove balances against", id, height)
-	case account == (common.Address{}) || account == Address:
-		return nil, reverted("gateway: %s cannot claim: the zero address and the gateway hold nothing of their own", account)
 	}
 	if paid := wordBig(x.st.GetState(claimedSlot(name, account))); paid.Sign() > 0 {
 		return nil, reverted("gateway: %s already claimed %s wei from %s; an account claims once", account, paid, id)
@@ -181,10 +200,7 @@ func (x *call) claim(id string, account common.Address, proof []byte) ([]any, er
 	if amount.Cmp(circ) > 0 {
 		return nil, reverted("gateway: firewall: %s claims %s wei, more than the %s wei still circulating in %s", account, amount, circ, id)
 	}
-	if statusOf(x.st, name) == StatusActive && getU64(x.st, name, fFrozenAt) == 0 {
-		setU64(x.st, name, fFrozenAt, x.st.BlockNumber())
-		x.emit("SubnetFrozen", nil, id, height, [32]byte(root))
-	}
+	x.freezeOnFirstClaim(name, id, height, root)
 	x.st.SetState(claimedSlot(name, account), bigWord(amount))
 	setBig(x.st, name, fCirculating, new(big.Int).Sub(circ, amount))
 	if err := x.st.Transfer(Address, account, amount); err != nil {

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"math/big"
+
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -213,6 +215,30 @@ var methods = map[string]method{
 			return x.claim(args[0].(string), args[1].(common.Address), args[2].([]byte))
 		},
 		gas: func(_ *Gateway, _ StateReader, _ Call, args []any) uint64 { return claimGas(args[2].([]byte)) },
+	},
+	"registerClaimToken": {
+		run: func(x *call, args []any) ([]any, error) {
+			return nil, x.registerClaimToken(args[0].(string), args[1].(common.Address), args[2].(*big.Int), args[3].(*big.Int))
+		},
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasRead*6 + gasWrite*3 + gasEvent },
+	},
+	"claimTokenOf": {
+		run: func(x *call, args []any) ([]any, error) {
+			return x.claimTokenOf(args[0].(string), args[1].(common.Address))
+		},
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasRead * 5 },
+	},
+	"tokenClaimed": {
+		run: func(x *call, args []any) ([]any, error) {
+			return x.tokenClaimedBy(args[0].(string), args[1].(common.Address), args[2].(common.Address))
+		},
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasRead * 2 },
+	},
+	"claimToken": {
+		run: func(x *call, args []any) ([]any, error) {
+			return x.claimToken(args[0].(string), args[1].(common.Address), args[2].(common.Address), args[3].([]byte))
+		},
+		gas: func(_ *Gateway, _ StateReader, _ Call, args []any) uint64 { return claimTokenGas(args[3].([]byte)) },
 	},
 	"reclaim": {
 		run: func(x *call, args []any) ([]any, error) { return nil, x.reclaim(args[0].(string), args[1].(uint64)) },

@@ -47,7 +47,7 @@ func TestStaticCallsFollowStateMutability(t *testing.T) {
 		"createSubnet": true, "createPowSubnet": true, "join": true, "stake": true, "leave": true, "kill": true,
 		"fund": true, "release": true, "send": true, "submitCheckpoint": true, "submitPowCheckpoint": true, "submitEvidence": true,
 		"atomicSubmit": true, "atomicDecide": true,
-		"setStallWindow": true, "claim": true, "reclaim": true,
+		"setStallWindow": true, "claim": true, "reclaim": true, "registerClaimToken": true, "claimToken": true,
 	}
 	for name, m := range g.ABI().Methods {
 		input := append(append([]byte{}, m.ID...), zeroArgs...)

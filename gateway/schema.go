@@ -187,10 +187,22 @@ func atomicLegSlot(mediator string, id common.Hash, leg uint64) common.Hash {
 //
 //	claimed            keccak("aspen/gw/claimed" ‖ name ‖ account)            -> wei paid to account from the frozen child (0: not claimed)
 //	reclaimed          keccak("aspen/gw/reclaimed" ‖ name ‖ nonce)            -> 1 once top-down message nonce, never applied by the frozen child, was refunded
+//	token registration keccak("aspen/gw/tokenreg" ‖ name ‖ token) + 0..3        -> child token address, balance slot, cap, paid so far (hatchtoken.go)
+//	token claimed      keccak("aspen/gw/tokenclaimed" ‖ name ‖ token ‖ account) -> token amount paid to account from the frozen child (0: not claimed)
 const (
-	tagClaimed   = "aspen/gw/claimed"
-	tagReclaimed = "aspen/gw/reclaimed"
+	tagClaimed      = "aspen/gw/claimed"
+	tagReclaimed    = "aspen/gw/reclaimed"
+	tagTokenReg     = "aspen/gw/tokenreg"
+	tagTokenClaimed = "aspen/gw/tokenclaimed"
 )
+
+func tokenRegSlot(name string, token common.Address) common.Hash {
+	return slotOf(tagTokenReg, nameWord(name).Bytes(), token.Bytes())
+}
+
+func tokenClaimedSlot(name string, token, account common.Address) common.Hash {
+	return slotOf(tagTokenClaimed, nameWord(name).Bytes(), token.Bytes(), account.Bytes())
+}
 
 func reclaimedSlot(name string, nonce uint64) common.Hash {
 	return slotOf(tagReclaimed, nameWord(name).Bytes(), u64Word(nonce).Bytes())
