@@ -49,9 +49,7 @@ type simPlan struct {
 // atomicKnobs break one part of an atomic run, for the tests that prove
 // each atomic check can fail. The zero value is the honest run.
 type atomicKnobs struct {
-	dropRefund  bool     // the relayer's quorum leaves the first refund out of a checkpoint (the escrow never comes back)
-	byzAsHonest bool     // the checker holds the compromised subnet to an honest leg's rules
-	kinds       []string // the forgeries a compromised quorum draws from; nil for all
+	dropRefund bool // the relayer's quorum leaves the first refund out of a checkpoint (the escrow never comes back)
 }
 
 // atomicRun is the atomic part of an EVM tree run.
@@ -384,7 +382,7 @@ func (t *evmTree) outcome(p *simPlan) (planOutcome, error) {
 			return o, err
 		}
 		l := gateway.ReadAtomicLeg(cs, string(evmRoot), p.id, uint64(j))
-		lo := legOutcome{subnet: t.ids[c], local: c == 0, honest: c != 1 || !t.sc.Compromised || t.atom.knobs.byzAsHonest,
+		lo := legOutcome{subnet: t.ids[c], local: c == 0, honest: c != 1 || !t.sc.Compromised,
 			state: l.State, value: p.legs[j].Value, paid: paid}
 		if h, _, _ := gateway.LastCheckpoint(atDecision, evmRoot, t.ids[c]); c > 0 && h > 0 && h <= b.app.height() {
 			then, err := b.app.real.exec.GatewayState(b.app.chain[h].Block.Header)

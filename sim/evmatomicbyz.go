@@ -84,9 +84,6 @@ func (t *evmTree) tamper(c int, cp *types.Checkpoint, cs, rs gateway.StateReader
 	}
 	a.first[c][cp.Height] = true
 	kinds := forgeryKinds
-	if a.knobs.kinds != nil {
-		kinds = a.knobs.kinds
-	}
 	var kind string
 	var m types.CrossMsg
 	ok := false
