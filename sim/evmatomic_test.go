@@ -2,8 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"testing"
 )
 
@@ -28,23 +26,7 @@ func replayAtomic(seed uint64) string {
 // sent counted, conservation and the firewall. 4 seeds by default (one per
 // scenario), ASPEN_SIM_ATOMIC_SEEDS=N for N, -seed N for one.
 func TestEVMAtomicSeeds(t *testing.T) {
-	var seeds []uint64
-	switch {
-	case *seedFlag >= 0:
-		seeds = append(seeds, uint64(*seedFlag))
-	default:
-		n := len(atomicRotation)
-		if v := os.Getenv("ASPEN_SIM_ATOMIC_SEEDS"); v != "" {
-			var err error
-			if n, err = strconv.Atoi(v); err != nil || n < 1 {
-				t.Fatalf("ASPEN_SIM_ATOMIC_SEEDS=%q: want a positive number of seeds", v)
-			}
-		}
-		for i := 0; i < n; i++ {
-			seeds = append(seeds, uint64(i))
-		}
-	}
-	for _, seed := range seeds {
+	for _, seed := range seedList(t, len(atomicRotation), "ASPEN_SIM_ATOMIC_SEEDS") {
 		sc := atomicRotation[seed%uint64(len(atomicRotation))]
 		t.Run(fmt.Sprintf("%d-%s", seed, sc.Name), func(t *testing.T) {
 			t.Parallel()
