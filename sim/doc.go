@@ -57,6 +57,26 @@
 // only a model can do: switching one honest rule of the gateway or the
 // executor off at a time.
 //
+// An EVM tree may run atomic plans (EVMScenario.Plans, evmatomic.go): plans
+// of 2–3 plain value legs on the root and its children, each submitted on
+// the root (their lowest common ancestor) by an account of its own and
+// decided by a harness once every leg voted, one voted no or the deadline
+// passed. Stall crashes two of the last child's four validators as a plan
+// with a leg there is submitted, until the root decided it; Compromised
+// gives the first child a byzantine quorum that signs into each checkpoint
+// one forged message (evmatomicbyz.go): a yes for another subnet's leg,
+// from a made-up subnet below it, for a plan never submitted, for its own
+// leg before it prepared it, a second contrary vote, a commit for a
+// sibling's leg, a payout over its circulating supply. Once settled, every
+// plan must be decided with all its legs committed or all aborted; commit
+// only with a yes from every leg, each honest leg's yes prepared on its
+// subnet by the last checkpoint the root held at the decision; each target
+// paid its value once on commit and nothing on abort; each submitter's
+// balance its funds less fee and value plus the escrow of its aborted legs;
+// no escrow left in a child's gateway; the stalled subnet's plan aborted;
+// and conservation and the firewall as above (TestEVMAtomicSeeds;
+// evmatomic_checker_test.go breaks each rule).
+//
 // An EVM tree's root may be a pow chain (EVMScenario.Pow, pow.go): the
 // real pow engine on every node, mining at difficulty 1 through a virtual
 // sealer that finds each block after a seeded exponential delay in virtual

@@ -48,6 +48,9 @@ func (t *evmTree) schedule() {
 			t.work[c].add(20+t.rng.Uint64N(40), t.acct(t.user(c, j)), tx)
 		}
 	}
+	if t.atom != nil {
+		t.scheduleAtomic()
+	}
 }
 
 // run advances virtual time until every chain made its progress and every
@@ -58,6 +61,9 @@ func (t *evmTree) run() (*EVMResult, error) {
 		if t.fail == nil && t.now%5 == 0 {
 			for c := 1; c < len(t.chains) && t.fail == nil; c++ {
 				t.relay(c)
+			}
+			if t.atom != nil && t.fail == nil {
+				t.atomicTick()
 			}
 		}
 		if t.fail != nil || (t.allDone() && t.settled() == "") {
@@ -82,6 +88,10 @@ func (t *evmTree) run() (*EVMResult, error) {
 		t.failed(s)
 		res.Chains = append(res.Chains, s.res)
 	}
+	if t.fail == nil && t.atom != nil {
+		t.checkAtomic()
+		res.Atomic = t.atom.stats
+	}
 	if t.fail == nil {
 		t.checkValue()
 	}
@@ -96,8 +106,10 @@ func (t *evmTree) run() (*EVMResult, error) {
 	for c := range t.chains {
 		var q, a, sent, paid, ck uint64
 		if c > 0 && err == nil {
+			t.syncOffsets(rs)
 			q, paid = gateway.TopDownNonce(rs, evmRoot, t.ids[c]), gateway.UpApplied(rs, evmRoot, t.ids[c])
 			ck, _, _ = gateway.LastCheckpoint(rs, evmRoot, t.ids[c])
+			paid = uint64(int64(paid) - t.upOffset(c, ck))
 			if cs, err := t.finalState(c); err == nil {
 				sent = gateway.UpNonce(cs)
 			}
@@ -148,6 +160,7 @@ func (t *evmTree) settled() string {
 	if err != nil {
 		return err.Error()
 	}
+	t.syncOffsets(rs)
 	for c, w := range t.work {
 		b := t.best(c)
 		if p := w.pendingAt(b.app.real.exec, b.app.head().Header, w.forgotten); len(p) > 0 || t.now < w.last() {
@@ -165,9 +178,13 @@ func (t *evmTree) settled() string {
 				return fmt.Sprintf("node %d of %s applied top-down messages up to %d of %d", t.members[c][i], t.ids[c], n.app.real.downApplied, queued)
 			}
 		}
-		if sent, paid := gateway.UpNonce(cs), gateway.UpApplied(rs, evmRoot, t.ids[c]); paid < sent {
+		lastH, _, _ := gateway.LastCheckpoint(rs, evmRoot, t.ids[c])
+		if sent, paid := gateway.UpNonce(cs), int64(gateway.UpApplied(rs, evmRoot, t.ids[c]))-t.upOffset(c, lastH); paid < int64(sent) {
 			return fmt.Sprintf("the root paid up messages of %s up to %d of %d", t.ids[c], paid, sent)
 		}
+	}
+	if t.atom != nil {
+		return t.atomicSettled(rs)
 	}
 	return ""
 }
@@ -212,12 +229,13 @@ func (t *evmTree) relay(c int) {
 			return
 		}
 	}
+	t.syncOffsets(rs)
 	lastH, lastHash, _ := gateway.LastCheckpoint(rs, evmRoot, id)
 	next := lastH + t.sc.Period
 	if cn.app.height() < next || (t.submitAt[c][next] > 0 && t.now < t.submitAt[c][next]+30) {
 		return
 	}
-	link := xnet.Link{Height: lastH, Hash: lastHash, UpNonce: gateway.UpApplied(rs, evmRoot, id)}
+	link := xnet.Link{Height: lastH, Hash: lastHash, UpNonce: uint64(int64(gateway.UpApplied(rs, evmRoot, id)) - t.upOffset(c, lastH))}
 	cp, enc, _, err := xnet.Build(childView(cn.app, id), xnet.Params{Subnet: id, Period: t.sc.Period}, next, link)
 	if err != nil {
 		t.failf(ErrValidity, "node %d builds checkpoint %d of %s: %v", r.index, next, id, err)
@@ -238,6 +256,21 @@ func (t *evmTree) relay(c int) {
 			return
 		}
 		t.forged, forged = true, true
+	}
+	if t.atom != nil {
+		cs, err := childView(cn.app, id).StateAt(next)
+		if err != nil {
+			t.failf(ErrValidity, "%v", err)
+			return
+		}
+		if f, ok := t.tamper(c, cp, cs, rs); ok {
+			if enc, err = types.EncodeCheckpoint(cp); err != nil {
+				t.failf(ErrValidity, "%v", err)
+				return
+			}
+			t.atom.tampered[c][cp.Hash()] = f
+			forged = true
+		}
 	}
 	set, err := gateway.ReadConfigSet(rs, evmRoot, id, cp.Config)
 	if err != nil {
@@ -298,7 +331,7 @@ func (t *evmTree) checkValue() {
 		}
 		return total
 	}
-	accts := []common.Address{gateway.Address}
+	accts := append([]common.Address{gateway.Address}, t.atomicAddrs()...)
 	for k := range t.keys {
 		accts = append(accts, t.acct(k))
 	}

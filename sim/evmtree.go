@@ -52,6 +52,17 @@ type EVMScenario struct {
 	// Transfers are plain transfers between root accounts, drawn over the
 	// run (default 0; 8 with Pow), so reorgs drop transactions.
 	Transfers int
+	// Plans is the number of atomic plans (evmatomic.go) submitted on the
+	// root, each by an account of its own, of 2–3 plain value legs on the
+	// root and its children; a harness decides each once it can be.
+	Plans int
+	// Stall crashes two of the last child's four validators as plan 0,
+	// which has a leg there, is submitted, and restarts them once the root
+	// decided it: past its deadline, so it must abort.
+	Stall bool
+	// Compromised gives the first child a byzantine quorum that forges
+	// messages between gateways into its checkpoints (evmatomicbyz.go).
+	Compromised bool
 }
 
 // DefaultEVMTree is two children of a root validated by five nodes, on
@@ -73,7 +84,8 @@ type EVMResult struct {
 	// the root's upApplied); Checkpoints the root's last checkpoint height.
 	Queued, Applied, Sent, Paid, Checkpoints []uint64
 	Ticks                                    uint64
-	Pow                                      PowStats // a pow root's sealing and reorgs
+	Pow                                      PowStats    // a pow root's sealing and reorgs
+	Atomic                                   AtomicStats // the atomic plans, with EVMScenario.Plans
 }
 
 const (
@@ -108,7 +120,8 @@ type evmTree struct {
 	// first message worth forge more, which the relayer submits instead.
 	forge  func(circulating *big.Int) *big.Int
 	forged bool
-	knobs  powKnobs // break one part of a pow run (tests)
+	knobs  powKnobs   // break one part of a pow run (tests)
+	atom   *atomicRun // the atomic plans; nil without
 }
 
 // user is the account of child c's j-th user.
@@ -123,7 +136,7 @@ func RunEVMTree(seed uint64, sc EVMScenario, dir string) (*EVMResult, error) {
 }
 
 func runEVMTree(seed uint64, sc EVMScenario, dir string, knobs powKnobs) (*EVMResult, error) {
-	t, err := newEVMTree(seed, sc, dir, knobs)
+	t, err := newEVMTree(seed, sc, dir, knobs, atomicKnobs{})
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +144,7 @@ func runEVMTree(seed uint64, sc EVMScenario, dir string, knobs powKnobs) (*EVMRe
 	return t.run()
 }
 
-func newEVMTree(seed uint64, sc EVMScenario, dir string, knobs powKnobs) (*evmTree, error) {
+func newEVMTree(seed uint64, sc EVMScenario, dir string, knobs powKnobs, ak atomicKnobs) (*evmTree, error) {
 	sc.Scenario = sc.Scenario.withDefaults()
 	if sc.Period == 0 {
 		sc.Period = 4
@@ -184,7 +197,17 @@ func newEVMTree(seed uint64, sc EVMScenario, dir string, knobs powKnobs) (*evmTr
 		t.releases = append(t.releases, map[common.Address]*big.Int{})
 		t.submitAt = append(t.submitAt, map[uint64]uint64{})
 	}
-	for k := 0; k < t.user(len(chains), 0); k++ {
+	if sc.Plans > 0 || sc.Stall || sc.Compromised {
+		if sc.Plans < 1 || sc.Pow != nil || len(chains) < 3 || (sc.Stall && len(chains[len(chains)-1].Validators) != 4) {
+			return nil, fmt.Errorf("%w: atomic plans run on a bft root with at least two children, Stall with four validators on the last", ErrScenario)
+		}
+		t.atom = newAtomicRun(sc, t.user(len(chains), 0), len(chains), ak)
+	}
+	keys := t.user(len(chains), 0)
+	if t.atom != nil {
+		keys += sc.Plans + 1 // submitters, then the decider
+	}
+	for k := 0; k < keys; k++ {
 		var in [16]byte
 		binary.BigEndian.PutUint64(in[:8], seed)
 		binary.BigEndian.PutUint64(in[8:], uint64(k))
@@ -265,6 +288,11 @@ func (t *evmTree) genesis() (*config.Genesis, error) {
 	}
 	for k := 0; k < t.sc.Nodes+4; k++ {
 		g.Alloc[t.acct(k)] = config.GenesisAccount{Balance: (*math.HexOrDecimal256)(eth(1000))}
+	}
+	if t.atom != nil {
+		for k := t.atom.firstKey; k <= t.atom.firstKey+t.sc.Plans; k++ {
+			g.Alloc[t.acct(k)] = config.GenesisAccount{Balance: (*math.HexOrDecimal256)(eth(planFunds))}
+		}
 	}
 	g.SetDefaults()
 	return g, g.Validate()

@@ -71,7 +71,7 @@ func TestEVMTreeSeeds(t *testing.T) {
 // runForged runs sc with a compromised child whose validators all sign a
 // checkpoint paying forge(circulating) more than its first message carries.
 func runForged(t *testing.T, seed uint64, sc EVMScenario, forge func(*big.Int) *big.Int) (*EVMResult, bool, error) {
-	tr, err := newEVMTree(seed, sc, t.TempDir(), powKnobs{})
+	tr, err := newEVMTree(seed, sc, t.TempDir(), powKnobs{}, atomicKnobs{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,7 +96,7 @@ func TestPowChecksCanFail(t *testing.T) {
 		// finished run is told one transaction came back that never
 		// became final.
 		t.Parallel()
-		tr, err := newEVMTree(0, powRotation[0], t.TempDir(), powKnobs{})
+		tr, err := newEVMTree(0, powRotation[0], t.TempDir(), powKnobs{}, atomicKnobs{})
 		if err != nil {
 			t.Fatal(err)
 		}
