@@ -33,6 +33,7 @@ type claimFlags struct {
 	childRPC string
 	account  string
 	snapshot string
+	token    string // the token's contract on the parent: claim its balance, not the native one
 }
 
 func (c *claimFlags) register(cmd *cobra.Command, signs bool) {
@@ -42,6 +43,7 @@ func (c *claimFlags) register(cmd *cobra.Command, signs bool) {
 	fl.StringVar(&f.rpcURL, "parent-rpc", "", "the parent's node, http://HOST:PORT, instead of the home's")
 	fl.StringVar(&c.childRPC, "rpc", "", "a node of the subnet that has its state at the checkpoint (an archive node), http://HOST:PORT or the subnet's own URL")
 	fl.StringVar(&c.account, "account", "", "the account whose balance is proven (default: the signing key's)")
+	fl.StringVar(&c.token, "token", "", "claim the balance of this token (its contract on the parent, registered with registerClaimToken) instead of the native coin")
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON")
 	fl.StringVar(&f.keyHex, "key", "", "sign with this account private key (hex) instead of the home's keystore")
 	fl.StringVar(&f.keystore, "keystore", "", "sign with this keystore v3 file instead of the home's")
@@ -90,6 +92,7 @@ type snapshotProof struct {
 	StateRoot    common.Hash     `json:"stateRoot"`
 	Balance      *hexutil.Big    `json:"balance"`
 	AccountProof []hexutil.Bytes `json:"accountProof"`
+	tokenProof
 }
 
 // claimSnapshot is the file snapshot export writes and xfer claim
@@ -98,6 +101,7 @@ type snapshotProof struct {
 type claimSnapshot struct {
 	Subnet  types.SubnetID  `json:"subnet"`
 	Account common.Address  `json:"account"`
+	Token   common.Address  `json:"token,omitempty"` // the token's contract on the parent, for a token's proofs
 	Proofs  []snapshotProof `json:"proofs"`
 }
 
@@ -106,7 +110,7 @@ const maxSnapshotProofs = 64
 
 // fetchProof is account's proof at height from the subnet's node, checked
 // against that block's state root.
-func fetchProof(ctx context.Context, rc *gethrpc.Client, url string, account common.Address, height uint64) (snapshotProof, error) {
+func fetchProof(ctx context.Context, rc *gethrpc.Client, url string, account common.Address, height uint64, tk *tokenTarget) (snapshotProof, error) {
 	var block struct {
 		StateRoot common.Hash `json:"stateRoot"`
 	}
@@ -121,21 +125,30 @@ func fetchProof(ctx context.Context, rc *gethrpc.Client, url string, account com
 		return snapshotProof{}, fmt.Errorf("eth_getProof of %s at block %d from %s (a node that pruned that state cannot answer; use an archive node or a snapshot): %w", account, height, url, err)
 	}
 	p := snapshotProof{Height: height, StateRoot: block.StateRoot, Balance: res.Balance, AccountProof: res.AccountProof}
-	if _, err := p.encoded(account); err != nil {
+	if tk != nil {
+		var err error
+		if p.tokenProof, err = fetchTokenProof(ctx, rc, url, account, height, tk); err != nil {
+			return snapshotProof{}, err
+		}
+	}
+	if _, err := p.encoded(account, tk); err != nil {
 		return snapshotProof{}, fmt.Errorf("%s answered a proof of %s at block %d that does not verify: %w", url, account, height, err)
 	}
 	return p, nil
 }
 
 // encoded is the proof as claim takes it, checked against its state root.
-func (p snapshotProof) encoded(account common.Address) ([]byte, error) {
-	nodes := make([][]byte, len(p.AccountProof))
-	for i, n := range p.AccountProof {
-		nodes[i] = n
+func (p snapshotProof) encoded(account common.Address, tk *tokenTarget) ([]byte, error) {
+	nodes := make([][]byte, 0, len(p.AccountProof)+len(p.TokenProof)+len(p.StorageProof))
+	for _, n := range slices.Concat(p.AccountProof, p.TokenProof, p.StorageProof) {
+		nodes = append(nodes, n)
 	}
 	enc, err := gateway.EncodePowProof(nodes)
 	if err != nil {
 		return nil, err
+	}
+	if tk != nil {
+		return p.tokenProof.check(enc, p.StateRoot, account, tk)
 	}
 	bal, err := gateway.VerifyClaimProof(p.StateRoot, account, enc)
 	if err != nil {
@@ -205,9 +218,13 @@ func runClaim(cmd *cobra.Command, c *claimFlags, id types.SubnetID) error {
 	case height == 0 || root == (common.Hash{}):
 		return fmt.Errorf("%s is frozen, but %s records no checkpoint state root of it to prove balances against", id, id.Parent())
 	}
+	tk, err := c.tokenTarget(ctx, g, id)
+	if err != nil {
+		return err
+	}
 	var p snapshotProof
 	if c.snapshot != "" {
-		if p, err = proofFromSnapshot(c.snapshot, id, account, height); err != nil {
+		if p, err = proofFromSnapshot(c.snapshot, id, account, tk.parent(), height); err != nil {
 			return err
 		}
 	} else {
@@ -216,16 +233,19 @@ func runClaim(cmd *cobra.Command, c *claimFlags, id types.SubnetID) error {
 			return err
 		}
 		defer rc.Close()
-		if p, err = fetchProof(ctx, rc, url, account, height); err != nil {
+		if p, err = fetchProof(ctx, rc, url, account, height, tk); err != nil {
 			return err
 		}
 	}
 	if p.StateRoot != root {
 		return fmt.Errorf("the proof is against state root %s at height %d, but %s's last checkpoint of %s has state root %s: the source is on another fork or lied", p.StateRoot, height, id.Parent(), id, root)
 	}
-	enc, err := p.encoded(account)
+	enc, err := p.encoded(account, tk)
 	if err != nil {
 		return err
+	}
+	if tk != nil {
+		return submitTokenClaim(cmd, c, g, id, account, tk, p, enc)
 	}
 	if p.Balance == nil || p.Balance.ToInt().Sign() == 0 {
 		return fmt.Errorf("%s held nothing in %s at its last checkpoint (height %d); nothing to claim", account, id, height)
@@ -249,7 +269,7 @@ func runClaim(cmd *cobra.Command, c *claimFlags, id types.SubnetID) error {
 	return nil
 }
 
-func proofFromSnapshot(path string, id types.SubnetID, account common.Address, height uint64) (snapshotProof, error) {
+func proofFromSnapshot(path string, id types.SubnetID, account, token common.Address, height uint64) (snapshotProof, error) {
 	s, err := readSnapshot(path)
 	if err != nil {
 		return snapshotProof{}, err
@@ -259,6 +279,8 @@ func proofFromSnapshot(path string, id types.SubnetID, account common.Address, h
 		return snapshotProof{}, fmt.Errorf("snapshot %s is of %s, not %s", path, s.Subnet, id)
 	case s.Account != account:
 		return snapshotProof{}, fmt.Errorf("snapshot %s proves %s, not %s; give --account %s", path, s.Account, account, s.Account)
+	case s.Token != token:
+		return snapshotProof{}, fmt.Errorf("snapshot %s proves balances of token %s, not of %s (the zero address: the native coin); export with --token to match", path, s.Token, token)
 	}
 	for _, p := range s.Proofs {
 		if p.Height == height {
@@ -345,6 +367,10 @@ func runExport(cmd *cobra.Command, c *claimFlags, id types.SubnetID, out string)
 	if err != nil {
 		return err
 	}
+	tk, err := c.tokenTarget(ctx, g, id)
+	if err != nil {
+		return err
+	}
 	rc, url, err := c.childClient(ctx, id)
 	if err != nil {
 		return err
@@ -366,13 +392,13 @@ func runExport(cmd *cobra.Command, c *claimFlags, id types.SubnetID, out string)
 	if n := (uint64(head) - from) / period; n >= maxSnapshotProofs {
 		from += (n - maxSnapshotProofs + 1) * period
 	}
-	s := &claimSnapshot{Subnet: id, Account: account}
+	s := &claimSnapshot{Subnet: id, Account: account, Token: tk.parent()}
 	if _, err := os.Stat(out); err == nil {
 		if s, err = readSnapshot(out); err != nil {
 			return err
 		}
-		if s.Subnet != id || s.Account != account {
-			return fmt.Errorf("%s holds proofs of %s in %s; export %s in %s to another file", out, s.Account, s.Subnet, account, id)
+		if s.Subnet != id || s.Account != account || s.Token != tk.parent() {
+			return fmt.Errorf("%s holds proofs of %s in %s (token %s); export %s in %s to another file", out, s.Account, s.Subnet, s.Token, account, id)
 		}
 	}
 	var added []uint64
@@ -380,7 +406,7 @@ func runExport(cmd *cobra.Command, c *claimFlags, id types.SubnetID, out string)
 		if slices.ContainsFunc(s.Proofs, func(p snapshotProof) bool { return p.Height == h }) {
 			continue
 		}
-		p, err := fetchProof(ctx, rc, url, account, h)
+		p, err := fetchProof(ctx, rc, url, account, h, tk)
 		if err != nil {
 			return err
 		}

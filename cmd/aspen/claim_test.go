@@ -50,20 +50,20 @@ func accountProof(t *testing.T, who common.Address, balance int64) snapshotProof
 func TestSnapshotProofChecked(t *testing.T) {
 	who := common.Address{0xab}
 	p := accountProof(t, who, 5000)
-	if _, err := p.encoded(who); err != nil {
+	if _, err := p.encoded(who, nil); err != nil {
 		t.Fatalf("a good proof: %v", err)
 	}
-	if _, err := p.encoded(common.Address{0xac}); err == nil {
+	if _, err := p.encoded(common.Address{0xac}, nil); err == nil {
 		t.Fatal("the proof of one account passed for another")
 	}
 	lie := p
 	lie.Balance = (*hexutil.Big)(big.NewInt(9000))
-	if _, err := lie.encoded(who); err == nil || !strings.Contains(err.Error(), "not the 9000 given") {
+	if _, err := lie.encoded(who, nil); err == nil || !strings.Contains(err.Error(), "not the 9000 given") {
 		t.Fatalf("a snapshot stating more than its proof: %v", err)
 	}
 	other := p
 	other.StateRoot = common.Hash{1}
-	if _, err := other.encoded(who); err == nil {
+	if _, err := other.encoded(who, nil); err == nil {
 		t.Fatal("the proof passed against another root")
 	}
 
@@ -72,13 +72,13 @@ func TestSnapshotProofChecked(t *testing.T) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := proofFromSnapshot(path, "/devnet/games", who, 20); err != nil || got.StateRoot != p.StateRoot {
+	if got, err := proofFromSnapshot(path, "/devnet/games", who, common.Address{}, 20); err != nil || got.StateRoot != p.StateRoot {
 		t.Fatalf("proof at 20: %v", err)
 	}
 	for want, call := range map[string]func() error{
-		"is of /devnet/games, not /devnet/beta": func() error { _, err := proofFromSnapshot(path, "/devnet/beta", who, 20); return err },
-		"give --account":                        func() error { _, err := proofFromSnapshot(path, "/devnet/games", common.Address{1}, 20); return err },
-		"no proof at height 24":                 func() error { _, err := proofFromSnapshot(path, "/devnet/games", who, 24); return err },
+		"is of /devnet/games, not /devnet/beta": func() error { _, err := proofFromSnapshot(path, "/devnet/beta", who, common.Address{}, 20); return err },
+		"give --account":                        func() error { _, err := proofFromSnapshot(path, "/devnet/games", common.Address{1}, common.Address{}, 20); return err },
+		"no proof at height 24":                 func() error { _, err := proofFromSnapshot(path, "/devnet/games", who, common.Address{}, 24); return err },
 	} {
 		if err := call(); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("got %v, want an error saying %q", err, want)

@@ -145,12 +145,12 @@ func TestHatch(t *testing.T) {
 }
 
 // keepExporting runs `aspen snapshot export` of who's proofs in subnet
-// into snap, once before it returns and then over and over until the
+// (with extra flags, such as --token) into snap, once before it returns and then over and over until the
 // returned function is called: a proof at whichever checkpoint lands last
 // before the subnet dies is in the file.
-func keepExporting(t *testing.T, subnet, home string, who common.Address, snap string) (stop func()) {
+func keepExporting(t *testing.T, subnet, home string, who common.Address, snap string, extra ...string) (stop func()) {
 	t.Helper()
-	args := []string{"snapshot", "export", subnet, "--home", home, "--account", who.Hex(), "--out", snap, "--json"}
+	args := append([]string{"snapshot", "export", subnet, "--home", home, "--account", who.Hex(), "--out", snap, "--json"}, extra...)
 	aspen(t, args...)
 	done := make(chan struct{})
 	var wg sync.WaitGroup

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/aspen-chain/aspen/client"
@@ -29,7 +30,9 @@ import (
 // pass without a checkpoint the root freezes games: an account funded
 // there claims its balance on the root from the snapshot it kept, the
 // root's books for games shrink by it, and a second claim and a forged
-// proof are refused.
+// proof are refused. Its tokens too: a ChildToken (docs/examples/hatchtoken)
+// on games whose BridgedToken on the root registered its balance slot pays,
+// through hatchPay, the 600 tokens the account held there, once.
 func TestHatchStall(t *testing.T) {
 	t.Parallel()
 	n := startBFT(t)
@@ -65,15 +68,23 @@ func TestHatchStall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var funded uint64
 	waitFor(t, "the fund to reach "+games, time.Minute, func() bool {
 		b, err := child.BalanceAt(ctx, who, nil)
-		if err != nil || b.Cmp(three) != 0 {
-			return false
-		}
-		funded, err = child.BlockNumber(ctx)
-		return err == nil
+		return err == nil && b.Cmp(three) == 0
 	})
+	// A token on games, 600 of it held by who; its bridged form on the
+	// root registers for the escape hatch.
+	dev, devAddr := n.m.Accounts[0].PrivateKey, n.m.Accounts[0].Address
+	aspen(t, "xfer", "fund", games, "--to", devAddr.Hex(), "--value", "1", "--home", home(1), "--json")
+	waitFor(t, "the dev account's fund on "+games, time.Minute, func() bool {
+		b, err := child.BalanceAt(ctx, devAddr, nil)
+		return err == nil && b.Sign() > 0
+	})
+	ks := loadContracts(t, "../../docs/examples/hatchtoken/HatchToken.json")
+	childToken := deployContract(t, child, dev, ks["ChildToken"], big.NewInt(1000))
+	funded := callContract(t, child, dev, ks["ChildToken"], childToken, "transfer", who, big.NewInt(600)).BlockNumber.Uint64()
+	bridged := deployContract(t, root, dev, ks["BridgedToken"])
+	callContract(t, root, dev, ks["BridgedToken"], bridged, "registerHatch", games, childToken, big.NewInt(1000))
 	// Idle from here on: only heartbeat blocks carry the checkpoints.
 	var last uint64
 	for i := range 3 {
@@ -90,10 +101,12 @@ func TestHatchStall(t *testing.T) {
 		})
 	}
 
-	snap := filepath.Join(t.TempDir(), "games.json")
+	snap, tokenSnap := filepath.Join(t.TempDir(), "games.json"), filepath.Join(t.TempDir(), "games-token.json")
 	exported := keepExporting(t, games, home(2), who, snap)
+	tokenExported := keepExporting(t, games, home(2), who, tokenSnap, "--token", bridged.Hex())
 	n.kill(t, 2, n.m.Nodes[2].PID)
 	exported()
+	tokenExported()
 	stalledAt, err := root.BlockNumber(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +129,6 @@ func TestHatchStall(t *testing.T) {
 	if err := os.WriteFile(forged, []byte(strings.ReplaceAll(string(raw), `"balance": "0x29a2241af62c0000"`, `"balance": "0x53444835ec580000"`)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	dev := n.m.Accounts[0].PrivateKey
 	if out, err := exec.Command(aspenBin, "xfer", "claim", games, "--home", home(1), "--key", dev, "--account", who.Hex(), "--snapshot", forged).CombinedOutput(); err == nil || !strings.Contains(string(out), "not the 6000000000000000000 given") {
 		t.Fatalf("claim with a forged snapshot: %v\n%s\nwant a refusal", err, out)
 	}
@@ -146,5 +158,32 @@ func TestHatchStall(t *testing.T) {
 	}
 	if out, err := exec.Command(aspenBin, "xfer", "claim", games, "--home", home(3), "--key", dev, "--account", who.Hex(), "--snapshot", snap).CombinedOutput(); err == nil || !strings.Contains(string(out), "already claimed") {
 		t.Fatalf("second claim: %v\n%s\nwant a refusal saying it was claimed", err, out)
+	}
+
+	// The token: paid by BridgedToken's hatchPay, once.
+	var tres struct {
+		Amount     *hexutil.Big   `json:"amount"`
+		ChildToken common.Address `json:"childToken"`
+		ProofBytes int            `json:"proofBytes"`
+		Tx         common.Hash    `json:"tx"`
+	}
+	out = aspen(t, "xfer", "claim", games, "--token", bridged.Hex(), "--home", home(1), "--key", dev, "--account", who.Hex(), "--snapshot", tokenSnap, "--json")
+	if err := json.Unmarshal([]byte(out), &tres); err != nil {
+		t.Fatalf("token claim output %q: %v", out, err)
+	}
+	if tres.ChildToken != childToken || tres.Amount.ToInt().Int64() != 600 {
+		t.Fatalf("token claim %+v; want 600 of %s", tres, childToken)
+	}
+	if got := viewUint(t, root, ks["BridgedToken"], bridged, "balanceOf", who); got.Int64() != 600 {
+		t.Fatalf("%s holds %v BridgedToken on the root after its claim, want 600", who, got)
+	}
+	if r, err := root.TransactionReceipt(ctx, tres.Tx); err == nil {
+		t.Logf("token claim from the stalled %s: %d gas, proof %d bytes", games, r.GasUsed, tres.ProofBytes)
+	}
+	if out, err := exec.Command(aspenBin, "xfer", "claim", games, "--token", bridged.Hex(), "--home", home(3), "--key", dev, "--account", who.Hex(), "--snapshot", tokenSnap).CombinedOutput(); err == nil || !strings.Contains(string(out), "already claimed 600 of token") {
+		t.Fatalf("second token claim: %v\n%s\nwant a refusal saying it was claimed", err, out)
+	}
+	if got := viewUint(t, root, ks["BridgedToken"], bridged, "totalSupply"); got.Int64() != 600 {
+		t.Fatalf("BridgedToken's supply is %v after one claim of 600", got)
 	}
 }
