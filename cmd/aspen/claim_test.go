@@ -77,8 +77,14 @@ func TestSnapshotProofChecked(t *testing.T) {
 	}
 	for want, call := range map[string]func() error{
 		"is of /devnet/games, not /devnet/beta": func() error { _, err := proofFromSnapshot(path, "/devnet/beta", who, common.Address{}, 20); return err },
-		"give --account":                        func() error { _, err := proofFromSnapshot(path, "/devnet/games", common.Address{1}, common.Address{}, 20); return err },
-		"no proof at height 24":                 func() error { _, err := proofFromSnapshot(path, "/devnet/games", who, common.Address{}, 24); return err },
+		"give --account": func() error {
+			_, err := proofFromSnapshot(path, "/devnet/games", common.Address{1}, common.Address{}, 20)
+			return err
+		},
+		"no proof at height 24": func() error {
+			_, err := proofFromSnapshot(path, "/devnet/games", who, common.Address{}, 24)
+			return err
+		},
 	} {
 		if err := call(); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("got %v, want an error saying %q", err, want)
