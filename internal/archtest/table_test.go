@@ -19,7 +19,7 @@ var layers = [][]string{
 	// 4: whole nodes and the whole-network simulator.
 	{"node", "sim"},
 	// 5: programs and tests that drive real processes.
-	{"cmd/aspen", "test/e2e"},
+	{"cmd/aspen", "test/e2e", "docs/examples/dvp"},
 }
 
 // allowed lists, for every package, the module packages its non-test files may
@@ -72,6 +72,8 @@ var allowed = map[string][]string{
 
 	"cmd/aspen": {"node", "client", "light", "config", "execution", "execution/evm", "consensus", "consensus/engines", "crypto", "gateway", "htlc", "p2p/libp2p", "types", "xnet", "internal/progress"},
 	"test/e2e":  {"client", "types", "crypto", "gateway", "htlc", "xnet", "config", "light"},
+	// An example program: go-ethereum only.
+	"docs/examples/dvp": {},
 }
 
 // testAllowed adds, per package, what its _test.go files may import beyond

@@ -114,7 +114,8 @@ func writePlan(t *testing.T, dir, name string, deadline int, alphaTo, betaTo com
 // participant contracts on the EVM, a yes commits (the contract gets the
 // value) and a no aborts every leg. A plan whose votes cannot arrive within its
 // one-block deadline aborts: nobody is paid and the escrow comes back to
-// the submitter on /devnet.
+// the submitter on /devnet. Then the subtests: delivery versus payment
+// (docs/examples/dvp), and a leg whose validators are down past the deadline.
 func TestAtomicPlans(t *testing.T) {
 	t.Parallel()
 	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
@@ -216,4 +217,9 @@ func TestAtomicPlans(t *testing.T) {
 		return new(big.Int).Sub(before, balance("/devnet", sub.Address)).Cmp(fees) < 0
 	})
 	t.Logf("plan aborted by its deadline: every leg aborted %d ms after decide started", late.ElapsedMs)
+
+	n := &atomicNet{d: d, rpc: rpc, clients: clients, dir: dir}
+	t.Run("DeliveryVersusPayment", func(t *testing.T) { testAtomicDvP(t, n) })
+	// Last: it stops node0, and with it /devnet/alpha and /devnet/alpha/one for a while.
+	t.Run("LegCrashedPastDeadline", func(t *testing.T) { testAtomicCrashedLeg(t, n) })
 }
