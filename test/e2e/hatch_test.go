@@ -102,44 +102,70 @@ func TestHatch(t *testing.T) {
 	if err := json.Unmarshal(raw, &s); err != nil || len(s.Proofs) == 0 {
 		t.Fatalf("snapshot %s: %v, %d proofs", snap, err, len(s.Proofs))
 	}
+	// A dev account submits (node accounts also relay checkpoints, whose
+	// transactions would race ours for nonces).
+	claimThree(t, nativeClaim{root: root, rootURL: rootURL, subnet: beta, before: after, dev: d.m.Accounts[0].PrivateKey, who: who, snap: snap,
+		homes: [2]string{home(2), home(3)}})
+}
+
+// nativeClaim is a claim of exactly 3 coins that who held in a frozen
+// subnet, from the snapshot snap, checked by claimThree.
+type nativeClaim struct {
+	root    *ethclient.Client
+	rootURL string
+	subnet  string
+	before  *gateway.ABISubnetInfo // the subnet on the parent once frozen
+	dev     string                 // the key that submits
+	who     common.Address
+	snap    string
+	homes   [2]string // the nodes the claim and the second claim go through
+}
+
+// claimThree claims c: a snapshot whose balance was tampered with is
+// refused before anything is sent; the claim pays who its 3 coins at the
+// last checkpoint and lowers the parent's supply for the subnet by them; a
+// second claim is refused.
+func claimThree(t *testing.T, c nativeClaim) {
+	t.Helper()
+	ctx := context.Background()
+	three := new(big.Int).Mul(big.NewInt(3), big.NewInt(1e18))
+	raw, err := os.ReadFile(c.snap)
+	if err != nil {
+		t.Fatal(err)
+	}
 	forged := filepath.Join(t.TempDir(), "forged.json")
 	if err := os.WriteFile(forged, []byte(strings.ReplaceAll(string(raw), `"balance": "0x29a2241af62c0000"`, `"balance": "0x53444835ec580000"`)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(aspenBin, "xfer", "claim", beta, "--home", home(2), "--account", who.Hex(), "--snapshot", forged).CombinedOutput(); err == nil || !strings.Contains(string(out), "not the 6000000000000000000 given") {
+	if out, err := exec.Command(aspenBin, "xfer", "claim", c.subnet, "--home", c.homes[0], "--key", c.dev, "--account", c.who.Hex(), "--snapshot", forged).CombinedOutput(); err == nil || !strings.Contains(string(out), "not the 6000000000000000000 given") {
 		t.Fatalf("claim with a tampered snapshot: %v\n%s\nwant a refusal", err, out)
 	}
-
 	var res struct {
 		Amount     string      `json:"amount"`
 		Height     uint64      `json:"height"`
 		StateRoot  common.Hash `json:"stateRoot"`
 		ProofBytes int         `json:"proofBytes"`
 		Tx         common.Hash `json:"tx"`
-		Block      uint64      `json:"block"`
 	}
-	// A dev account submits (node accounts also relay checkpoints, whose
-	// transactions would race ours for nonces).
-	dev := d.m.Accounts[0].PrivateKey
-	out = aspen(t, "xfer", "claim", beta, "--home", home(2), "--key", dev, "--account", who.Hex(), "--snapshot", snap, "--json")
+	out := aspen(t, "xfer", "claim", c.subnet, "--home", c.homes[0], "--key", c.dev, "--account", c.who.Hex(), "--snapshot", c.snap, "--json")
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("claim output %q: %v", out, err)
 	}
-	if res.Height != after.LastCheckpointHeight || res.Amount != "3" {
-		t.Fatalf("claim %+v; want 3 coins at the last checkpoint %d", res, after.LastCheckpointHeight)
+	if res.Height != c.before.LastCheckpointHeight || res.Amount != "3" {
+		t.Fatalf("claim %+v; want 3 coins at the last checkpoint %d", res, c.before.LastCheckpointHeight)
 	}
-	if b, err := root.BalanceAt(ctx, who, nil); err != nil || b.Cmp(three) != 0 {
-		t.Fatalf("%s has %v on the root after its claim, want 3 coins (%v)", who, b, err)
+	if b, err := c.root.BalanceAt(ctx, c.who, nil); err != nil || b.Cmp(three) != 0 {
+		t.Fatalf("%s has %v on the parent after its claim, want 3 coins (%v)", c.who, b, err)
 	}
-	r, err := root.TransactionReceipt(ctx, res.Tx)
+	r, err := c.root.TransactionReceipt(ctx, res.Tx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("claim of %s: proof %d bytes, %d gas used (checkpoint %d of %s, root %s)", res.Amount, res.ProofBytes, r.GasUsed, res.Height, beta, res.StateRoot)
-	if got := subnetInfo(t, rootURL, beta).CirculatingSupply; new(big.Int).Sub(after.CirculatingSupply, got).Cmp(three) != 0 {
-		t.Fatalf("the root's supply for %s went from %v to %v; the claim took 3 coins", beta, after.CirculatingSupply, got)
+	t.Logf("claim of %s from %s: proof %d bytes, %d gas used (checkpoint %d, root %s)", res.Amount, c.subnet, res.ProofBytes, r.GasUsed, res.Height, res.StateRoot)
+	if got := subnetInfo(t, c.rootURL, c.subnet).CirculatingSupply; new(big.Int).Sub(c.before.CirculatingSupply, got).Cmp(three) != 0 {
+		t.Fatalf("the parent's supply for %s went from %v to %v; the claim took 3 coins", c.subnet, c.before.CirculatingSupply, got)
 	}
-	if out, err := exec.Command(aspenBin, "xfer", "claim", beta, "--home", home(3), "--key", dev, "--account", who.Hex(), "--snapshot", snap).CombinedOutput(); err == nil || !strings.Contains(string(out), "already claimed") {
+	if out, err := exec.Command(aspenBin, "xfer", "claim", c.subnet, "--home", c.homes[1], "--key", c.dev, "--account", c.who.Hex(), "--snapshot", c.snap).CombinedOutput(); err == nil || !strings.Contains(string(out), "already claimed") {
 		t.Fatalf("second claim: %v\n%s\nwant a refusal saying it was claimed", err, out)
 	}
 }
