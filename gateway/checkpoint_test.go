@@ -542,12 +542,16 @@ func TestCheckpointGasGrowsWithWork(t *testing.T) {
 	if calls10-p0 < 10*CrossMsgCallGas {
 		t.Fatalf("10 calls priced %d, less than their gas cap", calls10-p0)
 	}
+	var owners []common.Address
 	for range 4 {
-		c.join(10)
+		owners = append(owners, c.join(10))
 	}
+	// All signing, the set's aggregate key is checked and no seat's key is
+	// read; each validator that does not sign costs its key.
 	p0more := h.g.RequiredGas(h.st, Call{Input: c.input(c.next())})
-	if p0more-p0 < 4*gasBLSKey {
-		t.Fatalf("4 more validators add %d gas, less than their keys", p0more-p0)
+	p0two := h.g.RequiredGas(h.st, Call{Input: c.input(c.next(), append(owners, common.Address{0xa0, 1}, common.Address{0xa0, 2})...)})
+	if p0more-p0 > gasRead || p0two-p0more < 2*(gasRead*seatKeySlots+gasBLSKey) {
+		t.Fatalf("4 validators all signing cost %d gas, 8 all signing %d, 8 with 2 not signing %d: want the non-signers' keys priced, and only them", p0, p0more, p0two)
 	}
-	t.Logf("gas (4 validators): 0 msgs %d, 10 transfers %d, 100 transfers %d, 10 calls %d; 8 validators, 0 msgs %d", p0, p10, p100, calls10, p0more)
+	t.Logf("gas (4 validators): 0 msgs %d, 10 transfers %d, 100 transfers %d, 10 calls %d; 8 validators, 0 msgs %d, 2 of them not signing %d", p0, p10, p100, calls10, p0more, p0two)
 }
