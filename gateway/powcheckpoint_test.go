@@ -351,7 +351,7 @@ func TestPowCheckpointRefusals(t *testing.T) {
 	c.ok(common.Address{0xc0}, 0, "createSubnet", "games", bftParams(1, 1))
 	bft.join(10)
 	bcp := *cp
-	bcp.Subnet = "/devnet/games"
+	bcp.Subnet, bcp.Messages = "/devnet/games", nil
 	c.refuses("is not a PoW subnet", &bcp, hs, proof)
 
 	c.commit(cp, hs, proof) // the good one still goes through
