@@ -102,7 +102,8 @@ func (c *KeyCache) parse(b []byte) (*blst.P1Affine, error) {
 	return pk, err
 }
 
-// VerifyAggregate is VerifyAggregate with the keys parsed through c.
+// VerifyAggregate is VerifyAggregate with the keys parsed through c (every
+// one of them parsed when c is nil).
 func (c *KeyCache) VerifyAggregate(pubs [][]byte, msg, aggSig []byte) bool {
 	if len(pubs) == 0 {
 		return false
