@@ -178,22 +178,7 @@ func AggregateSignatures(sigs [][]byte) ([]byte, error) {
 // key's proof of possession when it was admitted, and must itself make sure
 // the same signer is not counted twice.
 func VerifyAggregate(pubs [][]byte, msg, aggSig []byte) bool {
-	if len(pubs) == 0 {
-		return false
-	}
-	pks := make([]*blst.P1Affine, len(pubs))
-	for i, b := range pubs {
-		pk, err := parsePublicKey(b)
-		if err != nil {
-			return false
-		}
-		pks[i] = pk
-	}
-	s, err := parseSignature(aggSig)
-	if err != nil {
-		return false
-	}
-	return s.FastAggregateVerify(false, pks, msg, []byte(blsSigDST))
+	return (*KeyCache)(nil).VerifyAggregate(pubs, msg, aggSig)
 }
 
 func parsePublicKey(b []byte) (*blst.P1Affine, error) {

@@ -7,6 +7,8 @@
 // quorum.go checks certificates made of one aggregate signature and a signer
 // Bitmap over a weighted validator list (checkpoints, commits): VerifyQuorum
 // for a one-off check, a KeySet to parse the keys once and verify many.
+// aggkey.go sums keys into aggregate keys (a set's aggregate less its
+// non-signers' keys checks a certificate) and caches parsed keys (KeyCache).
 //
 // It is a leaf: it imports nothing from Aspen, so engines may depend on it.
 package crypto

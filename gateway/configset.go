@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -24,9 +27,12 @@ import (
 var ErrUnknownConfig = errors.New("gateway: no validator set with that config number")
 
 // configSetBytes is the storage a config set of n validators takes, for
-// its price: the blob of its record numbers, 4 bytes a seat, and one more
-// word for its total power (configPowerSlot).
-func configSetBytes(n uint64) int { return 4*int(n) + 32 }
+// its price: the blob of its record numbers, 4 bytes a seat, one more word
+// for its total power (configPowerSlot) and its aggregate key (aggKeySlot).
+func configSetBytes(n uint64) int { return 4*int(n) + 32 + crypto.AggregateKeySize }
+
+// aggKeySlots is how many words an aggregate key takes.
+const aggKeySlots = (crypto.AggregateKeySize + 31) / 32
 
 // writeConfigSet stores the current seats of name as config set number,
 // with their total power: a quorum check then reads the power of the
@@ -39,6 +45,53 @@ func writeConfigSet(st State, name string, number uint64) {
 	}
 	writeBlob(st, configSetSlot(name, number), b)
 	st.SetState(configPowerSlot(name, number), bigWord(getBig(st, name, fSeatPower)))
+	writeAggKey(st, name, number, readAggKey(st, name, 0))
+}
+
+// readAggKey returns the aggregate key of config set config of name (0:
+// of the current seats), nil if none was stored.
+func readAggKey(st StateReader, name string, config uint64) []byte {
+	s := aggKeySlot(name, config)
+	out := make([]byte, 0, aggKeySlots*32)
+	for i := range uint64(aggKeySlots) {
+		w := st.GetState(plus(s, i))
+		out = append(out, w[:]...)
+	}
+	out = out[:crypto.AggregateKeySize]
+	for _, b := range out {
+		if b != 0 {
+			return out
+		}
+	}
+	return nil
+}
+
+func writeAggKey(st State, name string, config uint64, key []byte) {
+	s := aggKeySlot(name, config)
+	for i := range uint64(aggKeySlots) {
+		var w common.Hash
+		if len(key) > int(i)*32 {
+			copy(w[:], key[i*32:])
+		}
+		st.SetState(plus(s, i), w)
+	}
+}
+
+// changeSeatKeys adds key to the current seats' aggregate key of name (a
+// seat joined) or takes it away (a seat left), so that every config set
+// written after holds the aggregate of its seats without reading them.
+// The key was validated by its proof of possession when it joined.
+func changeSeatKeys(st State, name string, key []byte, joined bool) error {
+	add, sub := [][]byte{key}, [][]byte(nil)
+	if !joined {
+		add, sub = nil, add
+	}
+	agg, err := crypto.AddKeys(readAggKey(st, name, 0), add, sub)
+	if err != nil {
+		return fmt.Errorf("gateway: %s: aggregate key of the seats: %w", name, err) // a stored key that does not parse: a broken invariant
+	}
+	writeAggKey(st, name, 0, agg)
+	return nil
 }
 
 // configPower is the total power of config set number of name.

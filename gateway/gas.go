@@ -29,19 +29,22 @@ import (
 //	children        base + read × (1 + children)
 //	subnet          base + read × (18 + (1 + record) × validators)
 //	createSubnet    base + write × 12 + event
-//	join            base + PoP + write × (record + 6) + event
+//	join            base + PoP + write × (record + 6) + event + seat keys
 //	                  + while the subnet is Registered: write × (4 + genesis record + config set) + event
 //	                    (whether or not this join activates it: see activationGas)
 //	                  + if the subnet is Active: write × (queued config record + 2 + config set)
 //	stake           base + write × (record + 5) + (as join's Active or Registered part)
-//	leave           base + write × 8 + (payout + event if Registered;
+//	leave           base + write × 8 + seat keys + (payout + event if Registered;
 //	                  write × (queued config record + 2 + config set + release record + 1) if Active)
 //	kill            base + (write × 4 + payout) × validators
-//	                  + (payout + event + write × release record) × pending releases + write × 3 + event
+//	                  + (payout + event + write × release record) × pending releases
+//	                  + write × (3 + aggregate key) + event
 //	fund            base + write × (message record + 3) + event
 //	send, release   base + write + event + the route of the message (routeGas)
 //	submitCheckpoint  base + keccak of the checkpoint + read × 15, then, if it can be
-//	                  committed: read × (config set + its power) + (read × 2 + BLS key) × signers
+//	                  committed: read × (config set + its power + its aggregate key)
+//	                  + (read × 2 + BLS key + G1 add) × min(signers, non-signers)
+//	                  (non-signers only for a set with a stored aggregate key)
 //	                  + BLS aggregate + write × 10 + event + the releases it pays + for
 //	                  each message routeGas. A resubmission of the last
 //	                  committed checkpoint stops after the reads.
@@ -62,7 +65,11 @@ import (
 //	                  the key's seat and pending releases, records included), and if
 //	                  it has any: double-sign check + write + for each stake payout
 //	                  + event (with reason) + write × (for a seat: 10 + config set
-//	                  + queued config record; for a pending release: its record)
+//	                  + queued config record, and seat keys; for a pending release: its record)
+//
+// seat keys is the update of the current seats' aggregate key (gasSeatKeys):
+// a key parsed and added or subtracted, the aggregate's 3 words read and
+// written. A config set's slots include its power and its aggregate key.
 //
 // A validator record is at most recordSlots slots; a queued config change
 // at most messageSlots; a config set of n validators blobSlots(4n), priced
@@ -100,6 +107,11 @@ const (
 	gasGenesisBase    = 100_000
 	gasGenesisAccount = 25_000
 )
+
+// gasSeatKeys is the update of the seats' aggregate key when a seat joins
+// or leaves: the key parsed and added or taken away, the aggregate read and
+// written (changeSeatKeys).
+const gasSeatKeys = gasBLSKey + gasG1Add + (gasRead+gasWrite)*aggKeySlots
 
 // gasDoubleSignCheck verifies two signatures of one key (evidence of
 // equivocation): the key decompressed and checked twice, two pairing checks

@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
+	aspencrypto "github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/types"
 )
 
@@ -37,7 +38,14 @@ type Gateway struct {
 	abi      abi.ABI
 	evidence EvidenceVerifier
 	pow      PowVerifier
+	// keys caches parsed validator keys for checkpoint quorum checks. It is
+	// node-local and only saves time: no answer and no price depends on it.
+	keys *aspencrypto.KeyCache
 }
+
+// keyCacheSize is how many parsed validator keys a gateway keeps: the
+// seats of a few full subnets.
+const keyCacheSize = 4 * MaxValidators
 
 // Options are what a gateway receives from the chain's wiring.
 type Options struct {
@@ -58,7 +66,7 @@ func New(subnet types.SubnetID, opts Options) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Gateway{subnet: subnet, abi: parsed, evidence: opts.Evidence, pow: opts.Pow}, nil
+	return &Gateway{subnet: subnet, abi: parsed, evidence: opts.Evidence, pow: opts.Pow, keys: aspencrypto.NewKeyCache(keyCacheSize)}, nil
 }
 
 // ParseABI returns the IGateway ABI.

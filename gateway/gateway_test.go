@@ -176,7 +176,7 @@ func TestNewRejectsBadSubnet(t *testing.T) {
 	}
 }
 
-func mustPack(t *testing.T, g *Gateway, method string, args ...any) []byte {
+func mustPack(t testing.TB, g *Gateway, method string, args ...any) []byte {
 	t.Helper()
 	b, err := g.ABI().Pack(method, args...)
 	if err != nil {

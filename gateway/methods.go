@@ -88,7 +88,7 @@ var methods = map[string]method{
 			return nil, x.join(args[0].(string), args[1].([]byte), args[2].([]byte), args[3].(string))
 		},
 		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 {
-			return gasPoP + gasWrite*(recordSlots+6) + gasEvent + seatChangeGas(st, g.childName(args), 1)
+			return gasPoP + gasWrite*(recordSlots+6) + gasEvent + gasSeatKeys + seatChangeGas(st, g.childName(args), 1)
 		},
 	},
 	"stake": {
@@ -102,16 +102,16 @@ var methods = map[string]method{
 		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 {
 			n := g.childName(args)
 			if activeChild(st, n) {
-				return gasWrite*8 + gasWrite*(messageSlots+2+configSetSlots(validatorCount(st, n))+releaseSlots+1)
+				return gasWrite*8 + gasSeatKeys + gasWrite*(messageSlots+2+configSetSlots(validatorCount(st, n))+releaseSlots+1)
 			}
-			return gasWrite*8 + gasPayout + gasEvent
+			return gasWrite*8 + gasSeatKeys + gasPayout + gasEvent
 		},
 	},
 	"kill": {
 		run: func(x *call, args []any) ([]any, error) { return nil, x.kill(args[0].(string)) },
 		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 {
 			n := g.childName(args)
-			gas := (gasWrite*4+gasPayout)*validatorCount(st, n) + gasWrite*3 + gasEvent
+			gas := (gasWrite*4+gasPayout)*validatorCount(st, n) + gasWrite*(3+aggKeySlots) + gasEvent
 			if n != "" && exists(st, n) {
 				due, slots := releasesDue(st, n, 0, true)
 				gas += (gasPayout+gasEvent)*due + gasWrite*slots

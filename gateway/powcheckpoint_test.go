@@ -85,7 +85,7 @@ func (c *powChild) storage() map[common.Hash]common.Hash {
 }
 
 // tries builds the state trie (the gateway account and another) from storage.
-func tries(t *testing.T, storage map[common.Hash]common.Hash) (accounts, store *trie.Trie) {
+func tries(t testing.TB, storage map[common.Hash]common.Hash) (accounts, store *trie.Trie) {
 	store = trie.NewEmpty(nil)
 	for k, v := range storage {
 		enc, _ := rlp.EncodeToBytes(common.TrimLeftZeroes(v[:]))
@@ -113,7 +113,7 @@ func (n *nodeList) Put(_, v []byte) error { *n = append(*n, common.CopyBytes(v))
 func (n *nodeList) Delete([]byte) error   { return nil }
 
 // proof proves slots of storage, as the relayer sends it.
-func proveStorage(t *testing.T, storage map[common.Hash]common.Hash, slots []common.Hash) (common.Hash, []byte) {
+func proveStorage(t testing.TB, storage map[common.Hash]common.Hash, slots []common.Hash) (common.Hash, []byte) {
 	accounts, store := tries(t, storage)
 	var nodes nodeList
 	if err := accounts.Prove(crypto.Keccak256(Address[:]), &nodes); err != nil {
@@ -351,7 +351,7 @@ func TestPowCheckpointRefusals(t *testing.T) {
 	c.ok(common.Address{0xc0}, 0, "createSubnet", "games", bftParams(1, 1))
 	bft.join(10)
 	bcp := *cp
-	bcp.Subnet = "/devnet/games"
+	bcp.Subnet, bcp.Messages = "/devnet/games", nil
 	c.refuses("is not a PoW subnet", &bcp, hs, proof)
 
 	c.commit(cp, hs, proof) // the good one still goes through

@@ -137,9 +137,11 @@ func writeValidator(st State, name string, i uint64, v Validator) error {
 	power := PowerOf(v.Collateral)
 	writeSeatKey(st, name, r, v.BLSPublicKey, power)
 	total := getBig(st, name, fSeatPower)
-	if old := seatRecord(st, name, i); old != 0 { // a stake replaces the seat's record
+	if old := seatRecord(st, name, i); old != 0 { // a stake replaces the seat's record, with the same key
 		_, p := readSeatKey(st, name, old)
 		total.Sub(total, new(big.Int).SetUint64(p))
+	} else if err := changeSeatKeys(st, name, v.BLSPublicKey, true); err != nil {
+		return err
 	}
 	setBig(st, name, fSeatPower, total.Add(total, new(big.Int).SetUint64(power)))
 	setSeat(st, name, i, r, v)
@@ -177,12 +179,22 @@ func setSeat(st State, name string, i, r uint64, v Validator) {
 }
 
 // removeValidator frees seat i: the last seat moves into it, the owner index
-// and the BLS key are released. The record stays (config sets refer to it).
+// and the BLS key are released, the key leaves the seats' aggregate. The
+// record stays (config sets refer to it).
 func removeValidator(st State, name string, i uint64) error {
 	v, err := readValidator(st, name, i)
 	if err != nil {
 		return err
 	}
+	if err := changeSeatKeys(st, name, v.BLSPublicKey, false); err != nil {
+		return err
+	}
+	return removeSeat(st, name, i, v)
+}
+
+// removeSeat is removeValidator without the aggregate key, for kill, which
+// removes every seat and clears the aggregate once.
+func removeSeat(st State, name string, i uint64, v Validator) error {
 	_, power := readSeatKey(st, name, seatRecord(st, name, i))
 	total := getBig(st, name, fSeatPower)
 	setBig(st, name, fSeatPower, total.Sub(total, new(big.Int).SetUint64(power)))

@@ -352,13 +352,14 @@ func (x *call) kill(id string) error {
 		if err != nil {
 			return err
 		}
-		if err := removeValidator(x.st, name, n-1); err != nil {
+		if err := removeSeat(x.st, name, n-1, v); err != nil {
 			return err
 		}
 		if err := x.st.Transfer(Address, v.Owner, v.Collateral); err != nil {
 			return fmt.Errorf("gateway: returning collateral of %s: %w", v.Owner, err)
 		}
 	}
+	writeAggKey(x.st, name, 0, nil)
 	setBig(x.st, name, fTotalCollateral, new(big.Int))
 	setStatus(x.st, name, StatusKilled)
 	x.emit("SubnetKilled", nil, id)

@@ -120,8 +120,8 @@ func refundGas(st StateReader, self types.SubnetID, m CrossMsg) uint64 {
 }
 
 // checkpointGas prices submitCheckpoint(enc, _, bitmap) on the chain self:
-// the quorum check reads the config set and its power, then the key of each
-// signer (verifyQuorum).
+// the quorum check reads the config set, its power and aggregate key, then
+// the keys of the signers or, when fewer, of the non-signers (verifyQuorum).
 func checkpointGas(st StateReader, self types.SubnetID, enc, bitmap []byte) uint64 {
 	gas := gasHash + gasHashWord*uint64((len(enc)+31)/32)
 	cp, err := types.DecodeCheckpoint(enc)
@@ -143,12 +143,17 @@ func checkpointGas(st StateReader, self types.SubnetID, enc, bitmap []byte) uint
 	}
 	gas += gasRead * blobSlots(configSetBytes(uint64(len(recs))))
 	bm := crypto.Bitmap(bitmap)
+	signers := 0
 	for i := range recs {
 		if bm.Has(i) {
-			gas += gasRead*seatKeySlots + gasBLSKey + gasG1Add
+			signers++
 		}
 	}
-	gas += gasBLSVerify
+	keys := signers
+	if quorumFromSet(readAggKey(st, name, cp.Config) != nil, signers, len(recs)) {
+		keys = len(recs) - signers
+	}
+	gas += (gasRead*seatKeySlots+gasBLSKey+gasG1Add)*uint64(keys) + gasBLSVerify
 	total := new(big.Int)
 	for _, m := range cp.Messages {
 		total.Add(total, m.Value)

@@ -112,6 +112,7 @@ const (
 	tagOrigin    = "aspen/gw/origin"
 	tagSeatKey   = "aspen/gw/seatkey"
 	tagCfgPower  = "aspen/gw/configpower"
+	tagAggKey    = "aspen/gw/aggkey"
 )
 
 const (
@@ -145,6 +146,12 @@ func seatKeySlot(name string, r uint64) common.Hash {
 
 func configPowerSlot(name string, config uint64) common.Hash {
 	return slotOf(tagCfgPower, nameWord(name).Bytes(), u64Word(config).Bytes())
+}
+
+// aggKeySlot is where the aggregate key of config set config of name
+// starts (aggKeySlots words); config 0 holds the current seats' aggregate.
+func aggKeySlot(name string, config uint64) common.Hash {
+	return slotOf(tagAggKey, nameWord(name).Bytes(), u64Word(config).Bytes())
 }
 
 func releaseSlot(name string, i uint64) common.Hash {

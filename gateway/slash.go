@@ -367,7 +367,7 @@ func evidenceGas(ev EvidenceVerifier, st StateReader, self types.SubnetID, child
 		if s.seat {
 			// removeValidator (7 slots), total collateral, config number,
 			// the new config set, the queued change and the queue's nonce.
-			gas += gasWrite * (7 + 1 + 1 + configSetSlots(validatorCount(st, name)) + messageSlots + 1)
+			gas += gasSeatKeys + gasWrite*(7+1+1+configSetSlots(validatorCount(st, name))+messageSlots+1)
 		} else {
 			gas += gasWrite * releaseSlots
 		}

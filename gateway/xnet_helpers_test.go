@@ -116,13 +116,13 @@ func (s *xState) run(caller common.Address, value *big.Int, input []byte) ([]byt
 
 // xh drives one gateway on an xState.
 type xh struct {
-	t    *testing.T
+	t    testing.TB
 	g    *Gateway
 	st   *xState
 	seed byte // of the next validator's BLS key and owner address
 }
 
-func newXH(t *testing.T, self types.SubnetID) *xh {
+func newXH(t testing.TB, self types.SubnetID) *xh {
 	g, err := New(self, Options{Evidence: consensus.KindEvidence{solo.Kind, bft.Kind}})
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,8 @@ import (
 
 // Checkpoint is a child subnet's signed summary of its chain at Height, which
 // its parent's gateway commits (CROSSNET.md, "Bottom-up"). Its RLP encoding is
-// the list of its fields in this order.
+// the list of its fields in this order, the messages in a compact form
+// (checkpointwire.go).
 type Checkpoint struct {
 	Subnet        string // the child's subnet ID, e.g. "/devnet/games"
 	Height        uint64 // a multiple of the subnet's checkpoint period

@@ -79,7 +79,12 @@ func TestCheckpointHashCoversEveryField(t *testing.T) {
 	}
 	base := checkpoint()
 	mutations := map[string]func(*Checkpoint){
-		"Subnet":         func(c *Checkpoint) { c.Subnet = "/devnet/gamez" },
+		"Subnet": func(c *Checkpoint) {
+			c.Subnet = "/devnet/gamez"
+			for i := range c.Messages {
+				c.Messages[i].SrcSubnet = c.Subnet
+			}
+		},
 		"Height":         func(c *Checkpoint) { c.Height++ },
 		"BlockHash":      func(c *Checkpoint) { c.BlockHash[0] ^= 1 },
 		"StateRoot":      func(c *Checkpoint) { c.StateRoot[0] ^= 1 },
@@ -91,6 +96,13 @@ func TestCheckpointHashCoversEveryField(t *testing.T) {
 		"Messages order": func(c *Checkpoint) { c.Messages[0], c.Messages[1] = c.Messages[1], c.Messages[0] },
 		"message Value":  func(c *Checkpoint) { c.Messages[2].Value = big.NewInt(1) },
 		"message Data":   func(c *Checkpoint) { c.Messages[0].Data = c.Messages[0].Data[:3] },
+		"message source": func(c *Checkpoint) { c.Messages[0].SrcSubnet += "/a" },
+		"message nonce":  func(c *Checkpoint) { c.Messages[0].SrcNonce++ },
+		"message From":   func(c *Checkpoint) { c.Messages[0].From[0] ^= 1 },
+		"message dst":    func(c *Checkpoint) { c.Messages[0].DstSubnet = "/devnet/other" },
+		"message To":     func(c *Checkpoint) { c.Messages[0].To[0] ^= 1 },
+		"message Kind":   func(c *Checkpoint) { c.Messages[0].Kind++ },
+		"message Ref":    func(c *Checkpoint) { c.Messages[1].Ref[0] ^= 1 },
 	}
 	for name, mutate := range mutations {
 		c := checkpoint()
@@ -196,15 +208,15 @@ func TestDecodeCheckpointRejects(t *testing.T) {
 	}
 
 	// A list with one field too many or too few.
-	type extra struct {
-		Checkpoint
-		More uint64
+	var fields []rlp.RawValue
+	if err := rlp.DecodeBytes(enc, &fields); err != nil {
+		t.Fatal(err)
 	}
 	type short struct {
 		Subnet string
 		Height uint64
 	}
-	b, _ := rlp.EncodeToBytes(&extra{*checkpoint(), 1})
+	b, _ := rlp.EncodeToBytes(append(fields, rlp.RawValue{0x01}))
 	_, err = DecodeCheckpoint(b)
 	wantErr(t, "extra field", err, ErrInvalidCheckpoint, "invalid checkpoint")
 	b, _ = rlp.EncodeToBytes(&short{"/devnet/games", 1})

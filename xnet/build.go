@@ -17,7 +17,7 @@ import (
 // submitCheckpoint transaction, so the cap keeps that within a block's gas;
 // the size cap (MaxCheckpointBytes) applies as well. It is part of the
 // protocol: every validator of a subnet must assemble with the same caps.
-const MaxMessagesPerCheckpoint = 1024
+const MaxMessagesPerCheckpoint = 2048
 
 var (
 	// ErrParams reports assembly parameters that cannot work.
@@ -191,8 +191,9 @@ func messageGas(m *types.CrossMsg, parent types.SubnetID) uint64 {
 
 // fitMessages returns how many of msgs, from the first, fit in cp (which has
 // no messages yet) without its encoding exceeding MaxCheckpointBytes
-// or its execution on the parent MaxCheckpointGas. The sizes are exact RLP
-// lengths and the gas a fixed table, so the cut is deterministic.
+// or its execution on the parent MaxCheckpointGas. The sizes are exact
+// lengths of the checkpoint's compact encoding (types.CheckpointMessageSize)
+// and the gas a fixed table, so the cut is deterministic.
 func fitMessages(cp *types.Checkpoint, msgs []types.CrossMsg, parent types.SubnetID) (int, error) {
 	empty, err := rlp.EncodeToBytes(cp)
 	if err != nil {
@@ -206,14 +207,14 @@ func fitMessages(cp *types.Checkpoint, msgs []types.CrossMsg, parent types.Subne
 		if gas += messageGas(&msgs[i], parent); gas > MaxCheckpointGas && i > 0 {
 			return i, nil
 		}
-		enc, err := rlp.EncodeToBytes(&msgs[i])
+		size, err := types.CheckpointMessageSize(cp.Subnet, &msgs[i])
 		if err != nil {
 			return 0, err
 		}
-		payload += uint64(len(enc))
+		payload += uint64(size)
 		if rlpListSize(fixed+rlpListSize(payload)) > MaxCheckpointBytes {
 			if i == 0 {
-				return 0, fmt.Errorf("%d bytes encoded, over the checkpoint limit of %d: the gateway must cap message data", len(enc), MaxCheckpointBytes)
+				return 0, fmt.Errorf("%d bytes encoded, over the checkpoint limit of %d: the gateway must cap message data", size, MaxCheckpointBytes)
 			}
 			return i, nil
 		}
