@@ -99,6 +99,7 @@ func (n *node) branch(open []Claim, b uint64, reverse bool) (map[common.Hash]Obj
 			return fmt.Errorf("process used %d steps of a budget of %d", used, budget)
 		}
 		for _, e := range evs {
+			n.seen[e.Kind]++
 			if e.Kind == EvRestored {
 				if restored[e.Object]++; restored[e.Object] > 1 {
 					return fmt.Errorf("object %x restored twice", e.Object)

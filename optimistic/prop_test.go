@@ -14,7 +14,7 @@ func (s seeded) intn(n int) int { return s.r.Intn(n) }
 
 // run does steps random operations from seed under r, then checks every
 // node in up to 64 branches.
-func run(seed int64, r rules, steps int) error {
+func run(seed int64, r rules, steps int, seen map[EventKind]int) error {
 	c := seeded{rand.New(rand.NewSource(seed))}
 	w := newWorld(r)
 	for i := range steps {
@@ -24,6 +24,11 @@ func run(seed int64, r rules, steps int) error {
 	}
 	if err := w.check(64, c); err != nil {
 		return fmt.Errorf("seed %d: %w", seed, err)
+	}
+	for _, n := range w.nodes {
+		for k, v := range n.seen {
+			seen[k] += v
+		}
 	}
 	return nil
 }
@@ -44,11 +49,19 @@ func seeds(t *testing.T) int64 {
 // order independence of verdicts, cascading deletion, single restoration,
 // the budget and eventual completion (see branch).
 func TestProperties(t *testing.T) {
+	seen := map[EventKind]int{}
 	for seed := int64(1); seed <= seeds(t); seed++ {
-		if err := run(seed, rules{}, 200); err != nil {
+		if err := run(seed, rules{}, 200, seen); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// The runs must reach every outcome, or the checks above prove little.
+	for _, k := range []EventKind{EvDeleted, EvRestored, EvFrozenDestroyed, EvSettled, EvClaimExpired} {
+		if seen[k] == 0 {
+			t.Errorf("no run produced event kind %d", k)
+		}
+	}
+	t.Logf("events of system work: %v", seen)
 }
 
 // TestMutations switches off one rule at a time and requires the property
@@ -64,7 +77,7 @@ func TestMutations(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			for seed := int64(1); seed <= 200; seed++ {
-				if err := run(seed, r, 200); err != nil {
+				if err := run(seed, r, 200, map[EventKind]int{}); err != nil {
 					t.Logf("caught: %v", err)
 					return
 				}

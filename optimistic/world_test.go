@@ -42,10 +42,11 @@ type node struct {
 	height uint64
 	fixed  map[common.Address]*big.Int // unconditional in - out: mints - withdrawals - moves
 	recv   []recvEntry
-	ids    []common.Hash          // every object created here
+	ids    []common.Hash           // every object created here
 	taint  map[common.Hash][]Claim // claims of every receipt an object's value came through
-	claims []Claim                // every claim a receipt here carried
-	got    map[common.Hash]bool   // receipts that created an object here
+	claims []Claim                 // every claim a receipt here carried
+	got    map[common.Hash]bool    // receipts that created an object here
+	seen   map[EventKind]int       // events of system work, branches included
 }
 
 type world struct {
@@ -62,7 +63,7 @@ func newWorld(r rules) *world {
 		s := New(st, Config{Subnet: id, Deadline: deadline})
 		s.rules = r
 		w.nodes = append(w.nodes, &node{id: id, st: st, s: s, height: 1, fixed: map[common.Address]*big.Int{},
-			taint: map[common.Hash][]Claim{}, got: map[common.Hash]bool{}})
+			taint: map[common.Hash][]Claim{}, got: map[common.Hash]bool{}, seen: map[EventKind]int{}})
 	}
 	return w
 }
@@ -220,7 +221,11 @@ func (w *world) step(c chooser) error {
 	case 12: // a block: time passes, system work runs
 		n.height += uint64(1 + c.intn(3))
 		budget := 1 + c.intn(4)
-		if _, used := n.s.Process(n.height, budget); used > budget {
+		evs, used := n.s.Process(n.height, budget)
+		for _, e := range evs {
+			n.seen[e.Kind]++
+		}
+		if used > budget {
 			return fmt.Errorf("process used %d steps of a budget of %d", used, budget)
 		}
 	}
