@@ -12,7 +12,7 @@ var layers = [][]string{
 	{"consensus", "execution", "store", "p2p", "xnet", "internal/testkeys"},
 	// 2: engines, the gateway, transports, pools, configuration.
 	{"consensus/solo", "consensus/bft", "consensus/pow", "consensus/consensustest",
-		"gateway", "htlc", "mempool", "p2p/libp2p", "blocksync", "rpc/internal/memback", "config"},
+		"gateway", "htlc", "optimistic", "mempool", "p2p/libp2p", "blocksync", "rpc/internal/memback", "config"},
 	// 3: what composes one chain: execution, the driver, the RPC server, the
 	// client, and the registry of built-in engines.
 	{"execution/evm", "consensus/driver", "rpc", "client", "consensus/engines", "explorer", "light"},
@@ -49,6 +49,7 @@ var allowed = map[string][]string{
 	"consensus/consensustest": {"consensus", "types", "crypto"},
 	"gateway":                 {"types", "crypto", "xnet"},
 	"htlc":                    {"types"},
+	"optimistic":              {"types"},
 	"mempool":                 {"execution", "types"},
 	"p2p/libp2p":              {"p2p", "types"},
 	"blocksync":               {"p2p", "types"},

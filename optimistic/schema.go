@@ -1,0 +1,154 @@
+package optimistic
+
+import (
+	"encoding/binary"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/holiman/uint256"
+)
+
+// Storage layout of the store. Every slot it uses is derived here and
+// nowhere else; a change to this file is a change of the chain's state
+// format. A slot is keccak256(tag ‖ parts), every part of fixed length (an
+// ID or claim key 32 bytes, an index 32-byte big-endian), so no two
+// families collide. "base + k" is the slot whose number is base plus k.
+//
+//	counters            keccak("aspen/opt/meta") + counter           -> uint64 (metaField)
+//	object              keccak("aspen/opt/object" ‖ id)              -> blob rlp(objectRecord)
+//	receipt used        keccak("aspen/opt/used" ‖ receipt ID)        -> 1 once received here
+//	claim record        keccak("aspen/opt/claimrec" ‖ claim key) + f -> one word per claimField
+//	claim body          keccak("aspen/opt/claimbody" ‖ claim key)    -> blob rlp(Claim)
+//	claim dependent i   keccak("aspen/opt/claimdep" ‖ claim key ‖ i) -> object ID (i >= 0; may be stale)
+//	learned block       keccak("aspen/opt/learned" ‖ subnet ‖ h) + 0 -> 1 once the truth at (subnet, h) is known
+//	                                                          + 1 -> its block hash
+//	claims at a height  keccak("aspen/opt/atheight" ‖ subnet ‖ h)    -> n; + 1 + i: key of claim i
+//	work item i         keccak("aspen/opt/work" ‖ i)                 -> claim key whose verdict is still to apply (i >= 1)
+//	expiry item i       keccak("aspen/opt/expiry" ‖ i)               -> claim key, in deadline order (i >= 1)
+//
+// subnet is keccak256 of the subnet ID (IDs are longer than a word). A
+// blob at slot s stores its length at s and its bytes, 32 per slot, at
+// s+1, s+2, …
+const (
+	tagMeta      = "aspen/opt/meta"
+	tagObject    = "aspen/opt/object"
+	tagUsed      = "aspen/opt/used"
+	tagClaimRec  = "aspen/opt/claimrec"
+	tagClaimBody = "aspen/opt/claimbody"
+	tagClaimDep  = "aspen/opt/claimdep"
+	tagLearned   = "aspen/opt/learned"
+	tagAtHeight  = "aspen/opt/atheight"
+	tagWork      = "aspen/opt/work"
+	tagExpiry    = "aspen/opt/expiry"
+
+	// Domain tags of hashes that are not slots.
+	tagClaim    = "aspen/opt/claim"
+	tagReceipt  = "aspen/opt/receipt"
+	tagObjectID = "aspen/opt/id"
+)
+
+type metaField uint64
+
+const (
+	mObjectNonce metaField = iota // objects created here, ever (IDs)
+	mMoveNonce                    // moves that left here, ever (receipt nonces)
+	mWorkHead                     // work items done: (head, tail] are waiting
+	mWorkTail                     // newest work item
+	mWorkCursor                   // dependents of the head+1 item already handled
+	mExpiryHead                   // expiry items done
+	mExpiryTail                   // newest expiry item
+)
+
+type claimField uint64
+
+const (
+	cStatus   claimField = iota // claimStatus
+	cDeadline                   // height at which an undecided claim becomes false
+	cDeps                       // number of dependent entries (some may be stale)
+)
+
+type claimStatus uint64
+
+const (
+	statusOpen claimStatus = iota
+	statusTrue
+	statusFalse
+)
+
+func metaSlot(f metaField) common.Hash { return plus(slotOf(tagMeta), uint64(f)) }
+func objectSlot(id common.Hash) common.Hash {
+	return slotOf(tagObject, id[:])
+}
+func usedSlot(receipt common.Hash) common.Hash { return slotOf(tagUsed, receipt[:]) }
+func claimSlot(key common.Hash, f claimField) common.Hash {
+	return plus(slotOf(tagClaimRec, key[:]), uint64(f))
+}
+func claimBodySlot(key common.Hash) common.Hash { return slotOf(tagClaimBody, key[:]) }
+func claimDepSlot(key common.Hash, i uint64) common.Hash {
+	return slotOf(tagClaimDep, key[:], u64Word(i).Bytes())
+}
+func learnedSlot(subnet string, h uint64) common.Hash {
+	return slotOf(tagLearned, crypto.Keccak256([]byte(subnet)), u64Word(h).Bytes())
+}
+func atHeightSlot(subnet string, h uint64) common.Hash {
+	return slotOf(tagAtHeight, crypto.Keccak256([]byte(subnet)), u64Word(h).Bytes())
+}
+func workSlot(i uint64) common.Hash   { return slotOf(tagWork, u64Word(i).Bytes()) }
+func expirySlot(i uint64) common.Hash { return slotOf(tagExpiry, u64Word(i).Bytes()) }
+
+func slotOf(tag string, parts ...[]byte) common.Hash {
+	b := []byte(tag)
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return crypto.Keccak256Hash(b)
+}
+
+// plus is slot s + k, wrapping at 2^256 as the EVM's storage does.
+func plus(s common.Hash, k uint64) common.Hash {
+	x := new(uint256.Int).SetBytes32(s[:])
+	x.AddUint64(x, k)
+	return x.Bytes32()
+}
+
+func u64Word(v uint64) common.Hash {
+	var w common.Hash
+	binary.BigEndian.PutUint64(w[24:], v)
+	return w
+}
+
+func wordU64(w common.Hash) uint64 { return binary.BigEndian.Uint64(w[24:]) }
+
+func getU64(st State, s common.Hash) uint64    { return wordU64(st.GetState(s)) }
+func setU64(st State, s common.Hash, v uint64) { st.SetState(s, u64Word(v)) }
+
+// readBlob returns the blob at s, or nil if its stored length is beyond
+// maxBlobSize (a corrupt state; callers treat it as absent).
+func readBlob(st State, s common.Hash) []byte {
+	n := wordU64(st.GetState(s))
+	if n > maxBlobSize {
+		return nil
+	}
+	out := make([]byte, 0, n)
+	for i := uint64(0); uint64(len(out)) < n; i++ {
+		w := st.GetState(plus(s, 1+i))
+		out = append(out, w[:min(32, n-uint64(len(out)))]...)
+	}
+	return out
+}
+
+// writeBlob stores b at s, clearing what a longer previous blob left behind.
+func writeBlob(st State, s common.Hash, b []byte) {
+	old := wordU64(st.GetState(s))
+	st.SetState(s, u64Word(uint64(len(b))))
+	var i uint64
+	for ; len(b) > 0; i++ {
+		var w common.Hash
+		copy(w[:], b)
+		st.SetState(plus(s, 1+i), w)
+		b = b[min(32, len(b)):]
+	}
+	for ; i < (old+31)/32; i++ {
+		st.SetState(plus(s, 1+i), common.Hash{})
+	}
+}
