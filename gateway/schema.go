@@ -1,12 +1,12 @@
 package gateway
 
 import (
-	"encoding/binary"
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/holiman/uint256"
+
+	"github.com/aspen-chain/aspen/internal/slots"
 )
 
 // Storage layout of the gateway account. Every slot the gateway uses is
@@ -234,20 +234,10 @@ func offenceSlot(name string, key []byte, height uint64) common.Hash {
 
 func slashLockedSlot() common.Hash { return slotOf(tagSlashLocked) }
 
-func slotOf(tag string, parts ...[]byte) common.Hash {
-	b := []byte(tag)
-	for _, p := range parts {
-		b = append(b, p...)
-	}
-	return crypto.Keccak256Hash(b)
-}
+func slotOf(tag string, parts ...[]byte) common.Hash { return slots.Of(tag, parts...) }
 
 // plus is slot s + k, wrapping at 2^256 as the EVM's storage does.
-func plus(s common.Hash, k uint64) common.Hash {
-	x := new(uint256.Int).SetBytes32(s[:])
-	x.AddUint64(x, k)
-	return x.Bytes32()
-}
+func plus(s common.Hash, k uint64) common.Hash { return slots.Plus(s, k) }
 
 func nameWord(name string) common.Hash {
 	var w common.Hash
@@ -263,13 +253,9 @@ func wordName(w common.Hash) string {
 	return string(w[:n])
 }
 
-func u64Word(v uint64) common.Hash {
-	var w common.Hash
-	binary.BigEndian.PutUint64(w[24:], v)
-	return w
-}
+func u64Word(v uint64) common.Hash { return slots.U64Word(v) }
 
-func wordU64(w common.Hash) uint64 { return binary.BigEndian.Uint64(w[24:]) }
+func wordU64(w common.Hash) uint64 { return slots.WordU64(w) }
 
 func bigWord(v *big.Int) common.Hash { return common.BigToHash(v) }
 
@@ -305,32 +291,16 @@ func downSlot(name string, nonce uint64) common.Hash {
 }
 
 // blobSlots is how many slots a blob of n bytes takes, length word included.
-func blobSlots(n int) uint64 { return 1 + uint64((n+31)/32) }
+func blobSlots(n int) uint64 { return slots.BlobSlots(n) }
 
-func readBlob(st StateReader, s common.Hash) []byte {
-	n := wordU64(st.GetState(s))
-	out := make([]byte, 0, n)
-	for i := uint64(0); uint64(len(out)) < n; i++ {
-		w := st.GetState(plus(s, 1+i))
-		out = append(out, w[:min(32, n-uint64(len(out)))]...)
-	}
-	return out
-}
+// maxBlobBytes bounds a blob read: none the gateway writes comes near it.
+const maxBlobBytes = 16 << 20
+
+// readBlob returns the blob at s, or nil if its stored length is beyond
+// maxBlobBytes (a corrupt state; callers treat it as absent).
+func readBlob(st StateReader, s common.Hash) []byte { return slots.ReadBlob(st, s, maxBlobBytes) }
 
 // writeBlob stores b at s, clearing what a longer previous blob left behind.
-func writeBlob(st storage, s common.Hash, b []byte) {
-	old := wordU64(st.GetState(s))
-	st.SetState(s, u64Word(uint64(len(b))))
-	var i uint64
-	for ; len(b) > 0; i++ {
-		var w common.Hash
-		copy(w[:], b)
-		st.SetState(plus(s, 1+i), w)
-		b = b[min(32, len(b)):]
-	}
-	for ; i < (old+31)/32; i++ {
-		st.SetState(plus(s, 1+i), common.Hash{})
-	}
-}
+func writeBlob(st storage, s common.Hash, b []byte) { slots.WriteBlob(st, s, b) }
 
 func clearBlob(st storage, s common.Hash) { writeBlob(st, s, nil) }

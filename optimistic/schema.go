@@ -1,11 +1,10 @@
 package optimistic
 
 import (
-	"encoding/binary"
-
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/holiman/uint256"
+
+	"github.com/aspen-chain/aspen/internal/slots"
 )
 
 // Storage layout of the store. Every slot it uses is derived here and
@@ -96,59 +95,21 @@ func atHeightSlot(subnet string, h uint64) common.Hash {
 func workSlot(i uint64) common.Hash   { return slotOf(tagWork, u64Word(i).Bytes()) }
 func expirySlot(i uint64) common.Hash { return slotOf(tagExpiry, u64Word(i).Bytes()) }
 
-func slotOf(tag string, parts ...[]byte) common.Hash {
-	b := []byte(tag)
-	for _, p := range parts {
-		b = append(b, p...)
-	}
-	return crypto.Keccak256Hash(b)
-}
+func slotOf(tag string, parts ...[]byte) common.Hash { return slots.Of(tag, parts...) }
 
 // plus is slot s + k, wrapping at 2^256 as the EVM's storage does.
-func plus(s common.Hash, k uint64) common.Hash {
-	x := new(uint256.Int).SetBytes32(s[:])
-	x.AddUint64(x, k)
-	return x.Bytes32()
-}
+func plus(s common.Hash, k uint64) common.Hash { return slots.Plus(s, k) }
 
-func u64Word(v uint64) common.Hash {
-	var w common.Hash
-	binary.BigEndian.PutUint64(w[24:], v)
-	return w
-}
+func u64Word(v uint64) common.Hash { return slots.U64Word(v) }
 
-func wordU64(w common.Hash) uint64 { return binary.BigEndian.Uint64(w[24:]) }
+func wordU64(w common.Hash) uint64 { return slots.WordU64(w) }
 
 func getU64(st State, s common.Hash) uint64    { return wordU64(st.GetState(s)) }
 func setU64(st State, s common.Hash, v uint64) { st.SetState(s, u64Word(v)) }
 
 // readBlob returns the blob at s, or nil if its stored length is beyond
 // maxBlobSize (a corrupt state; callers treat it as absent).
-func readBlob(st State, s common.Hash) []byte {
-	n := wordU64(st.GetState(s))
-	if n > maxBlobSize {
-		return nil
-	}
-	out := make([]byte, 0, n)
-	for i := uint64(0); uint64(len(out)) < n; i++ {
-		w := st.GetState(plus(s, 1+i))
-		out = append(out, w[:min(32, n-uint64(len(out)))]...)
-	}
-	return out
-}
+func readBlob(st State, s common.Hash) []byte { return slots.ReadBlob(st, s, maxBlobSize) }
 
 // writeBlob stores b at s, clearing what a longer previous blob left behind.
-func writeBlob(st State, s common.Hash, b []byte) {
-	old := wordU64(st.GetState(s))
-	st.SetState(s, u64Word(uint64(len(b))))
-	var i uint64
-	for ; len(b) > 0; i++ {
-		var w common.Hash
-		copy(w[:], b)
-		st.SetState(plus(s, 1+i), w)
-		b = b[min(32, len(b)):]
-	}
-	for ; i < (old+31)/32; i++ {
-		st.SetState(plus(s, 1+i), common.Hash{})
-	}
-}
+func writeBlob(st State, s common.Hash, b []byte) { slots.WriteBlob(st, s, b) }

@@ -7,7 +7,7 @@ package archtest
 // package fails the tests until someone decides where it belongs.
 var layers = [][]string{
 	// 0: leaves and packages that import nothing of Aspen.
-	{"types", "crypto", "consensus/wal", "rpc/rpctest", "internal/archtest", "internal/progress", "internal/faults"},
+	{"types", "crypto", "consensus/wal", "rpc/rpctest", "internal/archtest", "internal/progress", "internal/faults", "internal/slots"},
 	// 1: contracts and plain stores over the leaves.
 	{"consensus", "execution", "store", "p2p", "xnet", "internal/testkeys"},
 	// 2: engines, the gateway, transports, pools, configuration.
@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"internal/archtest": {},
 	"internal/progress": {},
 	"internal/faults":   {},
+	"internal/slots":    {},
 
 	"consensus":         {"types", "crypto"},
 	"execution":         {"types"},
@@ -47,9 +48,9 @@ var allowed = map[string][]string{
 	"consensus/bft":           {"consensus", "types", "crypto"},
 	"consensus/pow":           {"consensus", "types", "crypto"},
 	"consensus/consensustest": {"consensus", "types", "crypto"},
-	"gateway":                 {"types", "crypto", "xnet"},
+	"gateway":                 {"types", "crypto", "xnet", "internal/slots"},
 	"htlc":                    {"types"},
-	"optimistic":              {"types"},
+	"optimistic":              {"types", "internal/slots"},
 	"mempool":                 {"execution", "types"},
 	"p2p/libp2p":              {"p2p", "types"},
 	"blocksync":               {"p2p", "types"},
