@@ -1,7 +1,6 @@
 package private
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -191,7 +190,7 @@ func checkRecipients(ids []KeyID) error {
 		return fmt.Errorf("%w: %d recipients, want 1 to %d", ErrBadRecipients, len(ids), MaxRecipients)
 	}
 	for i := 1; i < len(ids); i++ {
-		if bytes.Compare(ids[i-1][:], ids[i][:]) >= 0 {
+		if ids[i-1].Compare(ids[i]) >= 0 {
 			return fmt.Errorf("%w: key IDs must be strictly ascending (%s then %s)", ErrBadRecipients, ids[i-1], ids[i])
 		}
 	}

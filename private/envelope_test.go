@@ -53,7 +53,7 @@ func TestNonRecipientCannotOpen(t *testing.T) {
 	}
 	// An outsider who writes its own key ID into the list still has no wrap.
 	env.Recipients[0] = outsider.ID()
-	slices.SortFunc(env.Recipients, func(a, b KeyID) int { return bytes.Compare(a[:], b[:]) })
+	slices.SortFunc(env.Recipients, KeyID.Compare)
 	if _, err := Open(env, testCtx, outsider); !errors.Is(err, ErrWrappedKeyBroken) {
 		t.Fatalf("outsider in the list: got %v, want ErrWrappedKeyBroken", err)
 	}
@@ -168,7 +168,7 @@ func publics(ks []*PrivateKey) []PublicKey {
 func rewrapAsRecipient(t *testing.T, e *Envelope, me *PrivateKey, to []PublicKey) {
 	t.Helper()
 	sk, _ := hpke.NewDHKEMPrivateKey(me.k)
-	i, _ := slices.BinarySearchFunc(e.Recipients, me.ID(), func(a, b KeyID) int { return bytes.Compare(a[:], b[:]) })
+	i, _ := slices.BinarySearchFunc(e.Recipients, me.ID(), KeyID.Compare)
 	plain, err := hpke.Open(sk, wrapKDF, wrapAEAD, wrapInfo(me.ID()), e.Wraps[i])
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +179,7 @@ func rewrapAsRecipient(t *testing.T, e *Envelope, me *PrivateKey, to []PublicKey
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.SortFunc(to, func(a, b PublicKey) int { x, y := a.ID(), b.ID(); return bytes.Compare(x[:], y[:]) })
+	slices.SortFunc(to, byKeyID)
 	e.Recipients, e.Wraps = nil, nil
 	for _, k := range to {
 		e.Recipients = append(e.Recipients, k.ID())

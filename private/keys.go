@@ -1,6 +1,7 @@
 package private
 
 import (
+	"bytes"
 	"crypto/ecdh"
 	"encoding/hex"
 	"errors"
@@ -24,6 +25,12 @@ const keyIDDomain = "aspen/private/v1/key-id"
 type KeyID [32]byte
 
 func (id KeyID) String() string { return "0x" + hex.EncodeToString(id[:]) }
+
+// Compare orders key IDs as recipient lists are sorted: bytewise.
+func (id KeyID) Compare(other KeyID) int { return bytes.Compare(id[:], other[:]) }
+
+// byKeyID orders public keys by their IDs, the order Seal wraps in.
+func byKeyID(a, b PublicKey) int { return a.ID().Compare(b.ID()) }
 
 // PublicKey is a participant's X25519 encryption key, the one it registers
 // through its subnet's gateway.

@@ -1,7 +1,6 @@
 package private
 
 import (
-	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ecdsa"
@@ -76,7 +75,7 @@ func Seal(payload []byte, to []PublicKey, hdr Header, signer *ecdsa.PrivateKey) 
 		return nil, fmt.Errorf("%w: leave Header.Recipients empty, Seal derives them from the keys", ErrBadRecipients)
 	}
 	keys := slices.Clone(to)
-	slices.SortFunc(keys, func(a, b PublicKey) int { id1, id2 := a.ID(), b.ID(); return bytes.Compare(id1[:], id2[:]) })
+	slices.SortFunc(keys, byKeyID)
 	for _, k := range keys {
 		if k.k == nil {
 			return nil, fmt.Errorf("%w: empty recipient key", ErrBadRecipients)
@@ -137,7 +136,7 @@ func Open(env *Envelope, ctx Context, me *PrivateKey) ([]byte, error) {
 		return nil, err
 	}
 	id := me.ID()
-	i, found := slices.BinarySearchFunc(env.Recipients, id, func(a, b KeyID) int { return bytes.Compare(a[:], b[:]) })
+	i, found := slices.BinarySearchFunc(env.Recipients, id, KeyID.Compare)
 	if !found {
 		return nil, fmt.Errorf("%w: key %s is not among its %d recipients", ErrNotRecipient, id, len(env.Recipients))
 	}
