@@ -197,6 +197,25 @@ var libraryRules = []libraryRule{
 		}
 		return ""
 	}},
+	// Private subnets' cryptography stays auditable: Go's own crypto plus
+	// go-ethereum's hashing, secp256k1 and RLP, nothing else from outside.
+	{"private imports only the standard library and go-ethereum's common, crypto and rlp", func(path string, imports map[string]bool, _ bool) string {
+		if !under(path, "private") {
+			return ""
+		}
+		for imp := range imports {
+			first, _, _ := strings.Cut(imp, "/")
+			if !strings.Contains(first, ".") || strings.HasPrefix(imp, module+"/") {
+				continue // the standard library; module imports follow the table
+			}
+			switch imp {
+			case "github.com/ethereum/go-ethereum/common", "github.com/ethereum/go-ethereum/crypto", "github.com/ethereum/go-ethereum/rlp":
+				continue
+			}
+			return "imports " + imp
+		}
+		return ""
+	}},
 	{"only p2p/libp2p imports go-libp2p", func(path string, imports map[string]bool, _ bool) string {
 		if under(path, "p2p/libp2p") {
 			return ""
@@ -297,9 +316,10 @@ func TestRulesCatchViolations(t *testing.T) {
 		t.Error("a table with an import inside one layer passed")
 	}
 	libBad := map[string]pkg{
-		"engines use neither geth's core and p2p nor libp2p":                    {path: "consensus/bft", imports: map[string]bool{"github.com/ethereum/go-ethereum/core/types": true}},
-		"only execution/evm imports go-ethereum's EVM, state and trie database": {path: "mempool", imports: map[string]bool{"github.com/ethereum/go-ethereum/core/state": true}},
-		"only p2p/libp2p imports go-libp2p":                                     {path: "consensus/driver", imports: map[string]bool{"github.com/libp2p/go-libp2p": true}},
+		"engines use neither geth's core and p2p nor libp2p":                                 {path: "consensus/bft", imports: map[string]bool{"github.com/ethereum/go-ethereum/core/types": true}},
+		"only execution/evm imports go-ethereum's EVM, state and trie database":              {path: "mempool", imports: map[string]bool{"github.com/ethereum/go-ethereum/core/state": true}},
+		"private imports only the standard library and go-ethereum's common, crypto and rlp": {path: "private", imports: map[string]bool{"github.com/ethereum/go-ethereum/core/types": true}},
+		"only p2p/libp2p imports go-libp2p":                                                  {path: "consensus/driver", imports: map[string]bool{"github.com/libp2p/go-libp2p": true}},
 	}
 	for _, r := range libraryRules {
 		p, ok := libBad[r.name]

@@ -9,7 +9,7 @@ var layers = [][]string{
 	// 0: leaves and packages that import nothing of Aspen.
 	{"types", "crypto", "consensus/wal", "rpc/rpctest", "internal/archtest", "internal/progress", "internal/faults", "internal/slots"},
 	// 1: contracts and plain stores over the leaves.
-	{"consensus", "execution", "store", "p2p", "xnet", "internal/testkeys"},
+	{"consensus", "execution", "store", "p2p", "xnet", "internal/testkeys", "private"},
 	// 2: engines, the gateway, transports, pools, configuration.
 	{"consensus/solo", "consensus/bft", "consensus/pow", "consensus/consensustest",
 		"gateway", "htlc", "optimistic", "mempool", "p2p/libp2p", "blocksync", "rpc/internal/memback", "config"},
@@ -43,6 +43,7 @@ var allowed = map[string][]string{
 	"p2p":               {"types"},
 	"xnet":              {"types", "crypto"},
 	"internal/testkeys": {"types", "crypto"},
+	"private":           {"types"},
 
 	"consensus/solo":          {"consensus", "types", "crypto"},
 	"consensus/bft":           {"consensus", "types", "crypto"},
@@ -108,4 +109,5 @@ var testAllowed = map[string][]string{
 	"cmd/aspen":         {"internal/testkeys"},
 	"test/e2e":          {"internal/testkeys", "internal/faults", "consensus", "consensus/bft", "p2p", "p2p/libp2p", "blocksync"},
 	"internal/archtest": {},
+	"private":           {},
 }
