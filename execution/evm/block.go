@@ -66,6 +66,17 @@ func (e *Executor) startBlock(parent, h *types.Header, src *blockSource) (*block
 	}, nil
 }
 
+// readFault is the run's failed state read, if any, else err. A read that
+// failed (a trie node or code missing: a disk fault on a node, an
+// incomplete witness in a stateless run) read as empty state, so whatever
+// went wrong after it, or whatever root came of it, is its doing.
+func (r *blockRun) readFault(err error) error {
+	if dbErr := r.statedb.Error(); dbErr != nil {
+		return fmt.Errorf("%w: %w", errStateRead, dbErr)
+	}
+	return err
+}
+
 // release frees the run's EVM and stops its prefetcher, if any.
 func (r *blockRun) release() {
 	r.evm.Release()
@@ -260,20 +271,17 @@ func (e *Executor) replay(parent *types.Header, block *types.Block, src *blockSo
 	}
 	defer run.release()
 	if err := run.applyTopDown(parent); err != nil {
-		return nil, err
+		return nil, run.readFault(err)
 	}
 	hash := block.Hash()
 	for i, tx := range block.Txs {
 		if err := run.apply(tx, senders[i], hash); err != nil {
-			return nil, fmt.Errorf("tx %d %s: %w", i, tx.Hash(), err)
+			return nil, run.readFault(fmt.Errorf("tx %d %s: %w", i, tx.Hash(), err))
 		}
 	}
 	run.finish()
-	// A read that failed (a trie node or code missing: a disk fault here,
-	// an incomplete witness for a stateless run) read as empty state; no
-	// root computed from it means anything.
-	if err := run.statedb.Error(); err != nil {
-		return nil, fmt.Errorf("%w: %w", errStateRead, err)
+	if err := run.readFault(nil); err != nil {
+		return nil, err
 	}
 	got := run.header
 	switch {

@@ -55,7 +55,8 @@ func (e *Executor) Witness(hash common.Hash) (*witness.Witness, error) {
 		return nil, fmt.Errorf("%w: block %d ran on the state of block %d (root %s): %v; ask a node that keeps it (an archive)",
 			ErrNoParentState, block.Height(), parent.Height, parent.StateRoot, err)
 	}
-	collect, err := stateless.NewWitness(&gethtypes.Header{Number: new(big.Int).SetUint64(block.Height())}, nil, false)
+	ctx := &gethtypes.Header{Number: new(big.Int).SetUint64(block.Height()), ParentHash: parent.Hash()}
+	collect, err := stateless.NewWitness(ctx, headerStubs{e}, false)
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +91,19 @@ func (e *Executor) Witness(hash common.Hash) (*witness.Witness, error) {
 	w.Codes = blobsOf(collect.Codes)
 	w.Nodes = blobsOf(collect.State)
 	return w, nil
+}
+
+// headerStubs gives geth's witness collector, which walks back headers on
+// BLOCKHASH (opBlockhash calls AddBlockHash), the two fields it reads. The
+// witness takes Aspen's own headers; these are dropped.
+type headerStubs struct{ e *Executor }
+
+func (s headerStubs) GetHeader(hash common.Hash, number uint64) *gethtypes.Header {
+	stub := &gethtypes.Header{Number: new(big.Int).SetUint64(number)}
+	if h, err := s.e.store.HeaderByHash(hash); err == nil {
+		stub.ParentHash = h.ParentHash
+	}
+	return stub
 }
 
 // blobsOf is a witness set as a sorted list.
