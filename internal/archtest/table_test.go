@@ -96,7 +96,7 @@ var testAllowed = map[string][]string{
 	"mempool":           {"internal/testkeys"},
 	"store":             {"internal/testkeys"},
 	"rpc":               {"rpc/rpctest", "internal/testkeys"},
-	"node":              {"rpc/rpctest", "internal/testkeys", "sim", "consensus/consensustest", "consensus/bft"},
+	"node":              {"rpc/rpctest", "internal/testkeys", "sim", "consensus/consensustest", "consensus/bft", "execution/witness"},
 	"p2p/libp2p":        {"internal/testkeys"},
 	"config":            {"internal/testkeys", "crypto", "consensus/engines"},
 	"client":            {"internal/testkeys", "config"},
