@@ -31,13 +31,7 @@ func witnessChain(t testing.TB, accounts int) *testChain {
 	t.Helper()
 	gen, keys := testGenesis(accounts, 30_000_000)
 	gen.Alloc[blockhashProbe] = config.GenesisAccount{Code: blockhashProbeCode}
-	c := &testChain{t: t, dir: t.TempDir(), gen: gen, keys: keys, nonce: make([]uint64, accounts)}
-	for _, k := range keys {
-		c.addrs = append(c.addrs, crypto.PubkeyToAddress(k.PublicKey))
-	}
-	c.open()
-	t.Cleanup(func() { c.st.Close() })
-	return c
+	return openTestChain(t, gen, keys)
 }
 
 // witnessOf builds block hash's witness on c and passes it through its
