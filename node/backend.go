@@ -151,3 +151,15 @@ func (b *backend) SubscribeLogs(ch chan<- []*gethtypes.Log) func() { return b.rt
 func (b *backend) SubscribePendingTxs(ch chan<- []*gethtypes.Transaction) func() {
 	return b.rt.pool.Subscribe(ch)
 }
+
+var _ rpc.WitnessBackend = (*backend)(nil)
+
+// Witness is aspen_getWitness: the block re-executed on its parent's state
+// for its execution witness, encoded.
+func (b *backend) Witness(hash common.Hash) ([]byte, error) {
+	w, err := b.rt.exec.Witness(hash)
+	if err != nil {
+		return nil, err
+	}
+	return w.Encode()
+}

@@ -249,8 +249,20 @@ func newSubnetServer(b Backend, cfg Config, q *quotas) (*subnetServer, error) {
 	if cfg.Aspen != nil {
 		services["aspen"] = cfg.Aspen
 	}
+	type service struct {
+		ns   string
+		recv any
+	}
+	list := make([]service, 0, len(services)+1)
 	for ns, recv := range services {
-		if err := srv.RegisterName(ns, recv); err != nil {
+		list = append(list, service{ns, recv})
+	}
+	// geth's server merges a second receiver into a namespace it has.
+	if wb, ok := b.(WitnessBackend); ok {
+		list = append(list, service{"aspen", &witnessAPI{api, wb}})
+	}
+	for _, s := range list {
+		if err := srv.RegisterName(s.ns, s.recv); err != nil {
 			srv.Stop()
 			api.close()
 			return nil, err

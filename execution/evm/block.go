@@ -40,20 +40,47 @@ type blockRun struct {
 	txs      gethtypes.Transactions
 	receipts gethtypes.Receipts
 	sysLogs  []*gethtypes.Log // logs of the top-down messages applied before txs
+	src      *blockSource
+	// downRead is the parent chain's messages applyTopDown applied; nil if
+	// it read none. A witness carries them.
+	downRead *topDownRead
 }
 
-func (e *Executor) startBlock(parent, h *types.Header) (*blockRun, error) {
-	sdb, err := state.New(parent.StateRoot, e.statedb)
+func (e *Executor) startBlock(parent, h *types.Header, src *blockSource) (*blockRun, error) {
+	sdb, err := state.New(parent.StateRoot, src.state)
 	if err != nil {
-		return nil, fmt.Errorf("evm: state of block %d (root %s): %w", parent.Height, parent.StateRoot, err)
+		return nil, fmt.Errorf("evm: state of block %d (root %s): %w: %w", parent.Height, parent.StateRoot, errStateRead, err)
+	}
+	if src.witness != nil {
+		// With a witness the prefetcher loads every path read, not only
+		// written ones, and IntermediateRoot hands it the nodes touched.
+		sdb.StartPrefetcher("witness", src.witness)
 	}
 	return &blockRun{
 		e:       e,
 		header:  h,
 		statedb: sdb,
-		evm:     e.newEVM(e.blockContext(h), sdb, vm.Config{}),
+		evm:     e.newEVM(e.blockContext(h, src.hashes), sdb, vm.Config{}),
 		gp:      core.NewGasPool(h.GasLimit),
+		src:     src,
 	}, nil
+}
+
+// readFault is the run's failed state read, if any, else err. A read that
+// failed (a trie node or code missing: a disk fault on a node, an
+// incomplete witness in a stateless run) read as empty state, so whatever
+// went wrong after it, or whatever root came of it, is its doing.
+func (r *blockRun) readFault(err error) error {
+	if dbErr := r.statedb.Error(); dbErr != nil {
+		return fmt.Errorf("%w: %w", errStateRead, dbErr)
+	}
+	return err
+}
+
+// release frees the run's EVM and stops its prefetcher, if any.
+func (r *blockRun) release() {
+	r.evm.Release()
+	r.statedb.StopPrefetcher()
 }
 
 // apply runs one transaction from a known sender; on error the state and gas
@@ -138,7 +165,8 @@ func (e *Executor) Build(parent *types.Header, attrs execution.Attributes, txs e
 	}
 	h := e.nextHeader(parent, attrs.TimeMs, attrs.Proposer)
 	h.ParentRef, h.Difficulty = attrs.ParentRef, attrs.Difficulty
-	run, err := e.startBlock(parent, h)
+	src := e.source()
+	run, err := e.startBlock(parent, h, src)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +174,7 @@ func (e *Executor) Build(parent *types.Header, attrs execution.Attributes, txs e
 		// Not final here yet, or gone backwards: build with the old reference.
 		run.evm.Release()
 		h.ParentRef = parent.ParentRef
-		if run, err = e.startBlock(parent, h); err != nil {
+		if run, err = e.startBlock(parent, h, src); err != nil {
 			return nil, err
 		}
 	}
@@ -199,6 +227,21 @@ func (e *Executor) execute(block *types.Block) (*execution.Executed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parent %s: %w", h.ParentHash, err)
 	}
+	run, err := e.replay(parent, block, e.source())
+	if err != nil {
+		return nil, err
+	}
+	ex := run.executed()
+	ex.Block = block
+	return ex, nil
+}
+
+// replay executes block on parent with what src gives it and checks every
+// field of its header: the one path by which a validator executes a block
+// built elsewhere, a node re-executes a block for its witness, and a
+// stateless verifier executes it from a witness.
+func (e *Executor) replay(parent *types.Header, block *types.Block, src *blockSource) (*blockRun, error) {
+	h := block.Header
 	want := e.nextHeader(parent, h.TimeMs, h.Proposer)
 	switch {
 	case h.SubnetID != want.SubnetID:
@@ -222,21 +265,24 @@ func (e *Executor) execute(block *types.Block) (*execution.Executed, error) {
 		return nil, err
 	}
 	want.StateRoot, want.ParentRef, want.Difficulty = h.StateRoot, h.ParentRef, h.Difficulty
-	run, err := e.startBlock(parent, want)
+	run, err := e.startBlock(parent, want, src)
 	if err != nil {
 		return nil, err
 	}
-	defer run.evm.Release()
+	defer run.release()
 	if err := run.applyTopDown(parent); err != nil {
-		return nil, err
+		return nil, run.readFault(err)
 	}
 	hash := block.Hash()
 	for i, tx := range block.Txs {
 		if err := run.apply(tx, senders[i], hash); err != nil {
-			return nil, fmt.Errorf("tx %d %s: %w", i, tx.Hash(), err)
+			return nil, run.readFault(fmt.Errorf("tx %d %s: %w", i, tx.Hash(), err))
 		}
 	}
 	run.finish()
+	if err := run.readFault(nil); err != nil {
+		return nil, err
+	}
 	got := run.header
 	switch {
 	case got.GasUsed != h.GasUsed:
@@ -252,9 +298,7 @@ func (e *Executor) execute(block *types.Block) (*execution.Executed, error) {
 	case !sameValidators(got.NextValidators, h.NextValidators):
 		return nil, fmt.Errorf("next validators %d seats, header says %d: the block's top-down config changes lead elsewhere", len(got.NextValidators), len(h.NextValidators))
 	}
-	ex := run.executed()
-	ex.Block = block
-	return ex, nil
+	return run, nil
 }
 
 // recoverSenders returns every sender: known ones from the sender cache, the

@@ -73,7 +73,7 @@ func (e *Executor) env(header *types.Header, overrides map[common.Address]execut
 		return nil, err
 	}
 	next := e.nextHeader(parent, parent.TimeMs+e.genesis.BlockTimeMs, parent.Proposer)
-	return &callEnv{statedb: sdb, header: next, ctx: e.blockContext(next)}, nil
+	return &callEnv{statedb: sdb, header: next, ctx: e.blockContext(next, e.store.CanonicalHash)}, nil
 }
 
 func applyOverrides(sdb *state.StateDB, overrides map[common.Address]execution.Override) error {

@@ -52,12 +52,13 @@ func (e *Executor) rules(h *types.Header) params.Rules {
 }
 
 // blockContext is what the EVM sees of block h.
-func (e *Executor) blockContext(h *types.Header) vm.BlockContext {
+// hashes is the canonical hash of an ancestor of h by height.
+func (e *Executor) blockContext(h *types.Header, hashes func(uint64) (common.Hash, error)) vm.BlockContext {
 	random := h.ParentHash // PREVRANDAO: deterministic, and the same on every node
 	return vm.BlockContext{
 		CanTransfer:      core.CanTransfer,
 		Transfer:         core.Transfer,
-		GetHash:          e.getHashFn(h),
+		GetHash:          getHashFn(h, hashes),
 		Coinbase:         h.Proposer,
 		GasLimit:         h.GasLimit,
 		BlockNumber:      new(big.Int).SetUint64(h.Height),
@@ -72,12 +73,12 @@ func (e *Executor) blockContext(h *types.Header) vm.BlockContext {
 
 // getHashFn serves BLOCKHASH from our headers: the EVM asks only for the 256
 // ancestors of h, which are all committed.
-func (e *Executor) getHashFn(h *types.Header) vm.GetHashFunc {
+func getHashFn(h *types.Header, hashes func(uint64) (common.Hash, error)) vm.GetHashFunc {
 	return func(n uint64) common.Hash {
 		if n+1 == h.Height {
 			return h.ParentHash
 		}
-		hash, err := e.store.CanonicalHash(n)
+		hash, err := hashes(n)
 		if err != nil {
 			return common.Hash{}
 		}

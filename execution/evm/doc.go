@@ -10,6 +10,10 @@
 // precompile on every EVM this package creates, for blocks and for calls;
 // gateway.go binds it to that EVM's state and call frames.
 //
+// Executor.Witness re-executes a committed block for its execution witness
+// (package execution/witness), and Stateless.Verify executes a block from a
+// witness alone, through the same replay path as Execute.
+//
 // Not done: the EIP-2935/4788 system contracts and EIP-7002/7251 request
 // queues of Prague are not run (BLOCKHASH is served from our own headers), and
 // blob transactions are refused.

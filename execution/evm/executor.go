@@ -84,6 +84,7 @@ type Executor struct {
 	htlc        *htlc.Contract
 	triedb      *triedb.Database
 	statedb     state.Database
+	witnessSem  chan struct{} // Witness builds under way
 
 	mu struct {
 		sync.RWMutex
@@ -97,48 +98,14 @@ var _ execution.Executor = (*Executor)(nil)
 // genesis alloc; otherwise it checks the store was made from gen and resumes
 // at the store's head.
 func New(st *store.Store, gen *config.Genesis, opts Options) (*Executor, error) {
-	if err := gen.Validate(); err != nil {
-		return nil, err
-	}
-	if _, ok := gen.Alloc[gateway.Address]; ok {
-		return nil, fmt.Errorf("%w: alloc must not include the gateway address %s", config.ErrInvalidGenesis, gateway.Address)
-	}
-	if err := checkHTLCAlloc(gen); err != nil {
-		return nil, err
-	}
-	if opts.GasCap == 0 {
-		opts.GasCap = defaultGasCap
-	}
-	if opts.SuggestedTip == nil {
-		opts.SuggestedTip = big.NewInt(params.GWei / 1000)
-	}
-	if opts.StateCacheMB == 0 {
-		opts.StateCacheMB = defaultStateCacheMB
-	}
-	gw, err := gateway.New(gen.ID(), gateway.Options{Evidence: opts.Evidence, Pow: opts.Pow})
+	e, err := newExecutor(gen, opts)
 	if err != nil {
 		return nil, err
 	}
-	swaps, err := htlc.New(gen.ID())
-	if err != nil {
-		return nil, err
-	}
-	cfg := ChainConfig(gen.ChainIDBig())
-	e := &Executor{
-		htlc:    swaps,
-		store:   st,
-		genesis: gen,
-		opts:    opts,
-		config:  cfg,
-		signer:  gethtypes.LatestSignerForChainID(cfg.ChainID),
-		gateway: gw,
-	}
-	rules := cfg.Rules(new(big.Int), true, gen.TimestampMs/1000)
-	e.precompiles = vm.ActivePrecompiledContracts(rules)
-
+	e.store = st
 	kv := st.KV()
 	e.triedb = triedb.NewDatabase(rawdb.NewDatabase(kv), &triedb.Config{
-		HashDB: &hashdb.Config{CleanCacheSize: opts.StateCacheMB * 1024 * 1024},
+		HashDB: &hashdb.Config{CleanCacheSize: e.opts.StateCacheMB * 1024 * 1024},
 	})
 	e.statedb = state.NewDatabase(e.triedb, state.NewCodeDB(kv))
 
@@ -168,6 +135,50 @@ func New(st *store.Store, gen *config.Genesis, opts Options) (*Executor, error) 
 		return nil, fmt.Errorf("evm: state of head block %d (root %s) is missing: %w", head.Height, head.StateRoot, err)
 	}
 	e.setHead(head)
+	return e, nil
+}
+
+// newExecutor is an executor of gen's chain without a store: what executes
+// a block, before New gives it the chain's blocks and state.
+func newExecutor(gen *config.Genesis, opts Options) (*Executor, error) {
+	if err := gen.Validate(); err != nil {
+		return nil, err
+	}
+	if _, ok := gen.Alloc[gateway.Address]; ok {
+		return nil, fmt.Errorf("%w: alloc must not include the gateway address %s", config.ErrInvalidGenesis, gateway.Address)
+	}
+	if err := checkHTLCAlloc(gen); err != nil {
+		return nil, err
+	}
+	if opts.GasCap == 0 {
+		opts.GasCap = defaultGasCap
+	}
+	if opts.SuggestedTip == nil {
+		opts.SuggestedTip = big.NewInt(params.GWei / 1000)
+	}
+	if opts.StateCacheMB == 0 {
+		opts.StateCacheMB = defaultStateCacheMB
+	}
+	gw, err := gateway.New(gen.ID(), gateway.Options{Evidence: opts.Evidence, Pow: opts.Pow})
+	if err != nil {
+		return nil, err
+	}
+	swaps, err := htlc.New(gen.ID())
+	if err != nil {
+		return nil, err
+	}
+	cfg := ChainConfig(gen.ChainIDBig())
+	e := &Executor{
+		witnessSem: make(chan struct{}, witnessBuilds),
+		htlc:       swaps,
+		genesis:    gen,
+		opts:       opts,
+		config:     cfg,
+		signer:     gethtypes.LatestSignerForChainID(cfg.ChainID),
+		gateway:    gw,
+	}
+	rules := cfg.Rules(new(big.Int), true, gen.TimestampMs/1000)
+	e.precompiles = vm.ActivePrecompiledContracts(rules)
 	return e, nil
 }
 

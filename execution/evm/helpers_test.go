@@ -106,6 +106,13 @@ func testGenesis(accounts int, gasLimit uint64) (*config.Genesis, []*ecdsa.Priva
 func newTestChain(t testing.TB, accounts int, gasLimit uint64) *testChain {
 	t.Helper()
 	gen, keys := testGenesis(accounts, gasLimit)
+	return openTestChain(t, gen, keys)
+}
+
+// openTestChain opens a fresh store for gen, whose accounts keys hold.
+func openTestChain(t testing.TB, gen *config.Genesis, keys []*ecdsa.PrivateKey) *testChain {
+	t.Helper()
+	accounts := len(keys)
 	c := &testChain{t: t, dir: t.TempDir(), gen: gen, keys: keys, nonce: make([]uint64, accounts)}
 	for _, k := range keys {
 		c.addrs = append(c.addrs, crypto.PubkeyToAddress(k.PublicKey))

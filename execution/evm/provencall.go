@@ -98,7 +98,7 @@ func ProvenCall(ctx context.Context, cfg CallConfig, header *types.Header, accou
 		return nil, Touched{}, err
 	}
 	parent := header.ParentHash
-	blockCtx := e.blockContext(header)
+	blockCtx := e.blockContext(header, e.store.CanonicalHash)
 	blockCtx.GetHash = func(n uint64) common.Hash {
 		if n+1 == header.Height {
 			return parent

@@ -47,15 +47,16 @@ func topDownBudget(gasLimit uint64) uint64 { return gasLimit / 2 }
 func (r *blockRun) applyTopDown(parent *types.Header) error {
 	from, to := parent.ParentRef, r.header.ParentRef
 	switch {
-	case to == from && (r.e.opts.Parent == nil || to == types.ParentRef{}):
+	case to == from && (r.src.parent == nil || to == types.ParentRef{}):
 		return nil // a root, or no parent block referenced yet
 	case to.Height < from.Height || (to.Height == from.Height && to.Hash != from.Hash):
 		return fmt.Errorf("%w: moves from %d to %d (backwards)", ErrParentRef, from.Height, to.Height)
-	case r.e.opts.Parent == nil:
+	case r.src.parent == nil:
 		return fmt.Errorf("%w: %s has no parent chain", ErrParentRef, r.header.SubnetID)
 	}
 	st := topDownState{gatewayState{r.evm}, r.statedb}
-	msgs, err := r.e.opts.Parent.TopDown(to, gateway.AppliedTopDown(st)+1)
+	fromNonce := gateway.AppliedTopDown(st) + 1
+	msgs, err := r.src.parent.TopDown(to, fromNonce)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrParentRef, err)
 	}
@@ -69,10 +70,13 @@ func (r *blockRun) applyTopDown(parent *types.Header) error {
 	// Every log of this work — the gateway's CrossMsgApplied and whatever
 	// delivered calls emit — lands in the StateDB under the zero tx hash
 	// (no transaction has started yet); they become the system logs.
-	_, used, err := r.e.gateway.ApplyTopDown(st, msgs, topDownBudget(r.header.GasLimit))
+	applied, used, err := r.e.gateway.ApplyTopDown(st, msgs, topDownBudget(r.header.GasLimit))
 	if err != nil {
 		return err
 	}
+	// Those not applied were only weighed against the budget: the same
+	// state comes of the applied ones alone.
+	r.downRead = &topDownRead{ref: to, from: fromNonce, msgs: msgs[:applied]}
 	// The first message always applies and may cost more than the budget:
 	// the transactions get what is left, if anything.
 	if err := r.gp.CheckGasLegacy(min(used, r.gp.Available(false))); err != nil {

@@ -9,7 +9,7 @@ var layers = [][]string{
 	// 0: leaves and packages that import nothing of Aspen.
 	{"types", "crypto", "consensus/wal", "rpc/rpctest", "internal/archtest", "internal/progress", "internal/faults", "internal/slots"},
 	// 1: contracts and plain stores over the leaves.
-	{"consensus", "execution", "store", "p2p", "xnet", "internal/testkeys", "private"},
+	{"consensus", "execution", "execution/witness", "store", "p2p", "xnet", "internal/testkeys", "private"},
 	// 2: engines, the gateway, transports, pools, configuration.
 	{"consensus/solo", "consensus/bft", "consensus/pow", "consensus/consensustest",
 		"gateway", "htlc", "optimistic", "mempool", "p2p/libp2p", "blocksync", "rpc/internal/memback", "config"},
@@ -39,6 +39,7 @@ var allowed = map[string][]string{
 
 	"consensus":         {"types", "crypto"},
 	"execution":         {"types"},
+	"execution/witness": {"types"},
 	"store":             {"types"},
 	"p2p":               {"types"},
 	"xnet":              {"types", "crypto"},
@@ -58,7 +59,7 @@ var allowed = map[string][]string{
 	"rpc/internal/memback":    {"execution", "types"},
 	"config":                  {"types", "consensus"},
 
-	"execution/evm":     {"config", "execution", "gateway", "htlc", "store", "types", "xnet", "crypto", "consensus"},
+	"execution/evm":     {"config", "execution", "execution/witness", "gateway", "htlc", "store", "types", "xnet", "crypto", "consensus"},
 	"consensus/driver":  {"consensus", "execution", "types"},
 	"consensus/engines": {"consensus", "consensus/solo", "consensus/bft", "consensus/pow"},
 	"rpc":               {"execution", "types", "rpc/internal/memback"},
@@ -100,7 +101,7 @@ var testAllowed = map[string][]string{
 	"mempool":           {"internal/testkeys"},
 	"store":             {"internal/testkeys"},
 	"rpc":               {"rpc/rpctest", "internal/testkeys"},
-	"node":              {"rpc/rpctest", "internal/testkeys", "sim", "consensus/consensustest", "consensus/bft"},
+	"node":              {"rpc/rpctest", "internal/testkeys", "sim", "consensus/consensustest", "consensus/bft", "execution/witness"},
 	"p2p/libp2p":        {"internal/testkeys"},
 	"config":            {"internal/testkeys", "crypto", "consensus/engines"},
 	"client":            {"internal/testkeys", "config"},
