@@ -79,7 +79,7 @@ type Executor struct {
 	opts        Options
 	config      *params.ChainConfig
 	signer      gethtypes.Signer
-	precompiles vm.PrecompiledContracts // the standard ones; newEVM adds the gateway
+	precompiles vm.PrecompiledContracts // the standard ones; newEVM adds the system contracts
 	gateway     *gateway.Gateway
 	htlc        *htlc.Contract
 	triedb      *triedb.Database
@@ -100,10 +100,7 @@ func New(st *store.Store, gen *config.Genesis, opts Options) (*Executor, error) 
 	if err := gen.Validate(); err != nil {
 		return nil, err
 	}
-	if _, ok := gen.Alloc[gateway.Address]; ok {
-		return nil, fmt.Errorf("%w: alloc must not include the gateway address %s", config.ErrInvalidGenesis, gateway.Address)
-	}
-	if err := checkHTLCAlloc(gen); err != nil {
+	if err := checkSystemAlloc(gen); err != nil {
 		return nil, err
 	}
 	if opts.GasCap == 0 {
@@ -196,10 +193,7 @@ func GenesisHeader(gen *config.Genesis) (*types.Header, error) {
 	if err := gen.Validate(); err != nil {
 		return nil, err
 	}
-	if _, ok := gen.Alloc[gateway.Address]; ok {
-		return nil, fmt.Errorf("%w: alloc must not include the gateway address %s", config.ErrInvalidGenesis, gateway.Address)
-	}
-	if err := checkHTLCAlloc(gen); err != nil {
+	if err := checkSystemAlloc(gen); err != nil {
 		return nil, err
 	}
 	sdb, err := state.New(gethtypes.EmptyRootHash, state.NewDatabase(triedb.NewDatabase(rawdb.NewMemoryDatabase(), nil), nil))
@@ -241,11 +235,7 @@ func buildGenesis(sdb *state.StateDB, gen *config.Genesis, cfg *params.ChainConf
 		}
 		gateway.WriteOwnSet(genesisStorage{sdb}, 1, vs)
 	}
-	// Nonce 1 and code keep the gateway from being "empty", so EIP-161 never deletes it.
-	sdb.SetNonce(gateway.Address, 1, tracing.NonceChangeGenesis)
-	sdb.SetCode(gateway.Address, gatewayCode, tracing.CodeChangeGenesis)
-	sdb.SetNonce(htlc.Address, 1, tracing.NonceChangeGenesis)
-	sdb.SetCode(htlc.Address, htlcCode, tracing.CodeChangeGenesis)
+	writeSystemAccounts(sdb)
 
 	var proposer common.Address
 	if len(gen.Validators) > 0 {

@@ -54,7 +54,7 @@ func (r *blockRun) applyTopDown(parent *types.Header) error {
 	case r.e.opts.Parent == nil:
 		return fmt.Errorf("%w: %s has no parent chain", ErrParentRef, r.header.SubnetID)
 	}
-	st := topDownState{gatewayState{r.evm}, r.statedb}
+	st := topDownState{newGatewayState(r.evm), r.statedb}
 	msgs, err := r.e.opts.Parent.TopDown(to, gateway.AppliedTopDown(st)+1)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrParentRef, err)
