@@ -151,6 +151,7 @@ func (e *Executor) Build(parent *types.Header, attrs execution.Attributes, txs e
 		}
 	}
 	defer run.evm.Release()
+	run.processObjects()
 	for {
 		if run.gp.Available(false) < params.TxGas {
 			break
@@ -230,6 +231,7 @@ func (e *Executor) execute(block *types.Block) (*execution.Executed, error) {
 	if err := run.applyTopDown(parent); err != nil {
 		return nil, err
 	}
+	run.processObjects()
 	hash := block.Hash()
 	for i, tx := range block.Txs {
 		if err := run.apply(tx, senders[i], hash); err != nil {

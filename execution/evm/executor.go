@@ -22,6 +22,7 @@ import (
 	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/htlc"
+	"github.com/aspen-chain/aspen/objects"
 	"github.com/aspen-chain/aspen/store"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -82,6 +83,7 @@ type Executor struct {
 	precompiles vm.PrecompiledContracts // the standard ones; newEVM adds the system contracts
 	gateway     *gateway.Gateway
 	htlc        *htlc.Contract
+	objects     *objects.Manager
 	triedb      *triedb.Database
 	statedb     state.Database
 
@@ -120,9 +122,14 @@ func New(st *store.Store, gen *config.Genesis, opts Options) (*Executor, error) 
 	if err != nil {
 		return nil, err
 	}
+	mgr, err := objects.New(gen.ID())
+	if err != nil {
+		return nil, err
+	}
 	cfg := ChainConfig(gen.ChainIDBig())
 	e := &Executor{
 		htlc:    swaps,
+		objects: mgr,
 		store:   st,
 		genesis: gen,
 		opts:    opts,

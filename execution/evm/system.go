@@ -164,7 +164,7 @@ func (s sysState) BlockTime() uint64 { return s.evm.Context.Time }
 func (s sysState) CodeSize(addr common.Address) int { return s.evm.StateDB.GetCodeSize(addr) }
 
 // systemAccounts lists every system contract's account, in address order.
-var systemAccounts = []*sysAccount{&gatewayAccount, &htlcAccount}
+var systemAccounts = []*sysAccount{&gatewayAccount, &htlcAccount, &objectsAccount}
 
 // isSystem reports whether addr is a system contract's.
 func isSystem(addr common.Address) bool {
@@ -222,11 +222,12 @@ func (e *Executor) systemContracts() []sysBinding {
 	return []sysBinding{
 		{&gatewayAccount, gatewayBinding{e.gateway}},
 		{&htlcAccount, htlcBinding{e.htlc}},
+		{&objectsAccount, objectsBinding{e.objects}},
 	}
 }
 
 // storageReader reads one account's storage in a committed state: the
-// read-only view of GatewayState.
+// read-only views of GatewayState and ObjectsState.
 type storageReader struct {
 	db   vm.StateDB
 	addr common.Address
