@@ -7,7 +7,8 @@
 // Every fork through Prague is active from block 0. Fees follow EIP-1559:
 // the base fee is burned, the priority fee goes to the block's proposer, and
 // there is no block reward. The system contracts — the gateway (package
-// gateway) and the HTLC contract (package htlc) — are installed as
+// gateway), the HTLC contract (package htlc) and the objects manager
+// (package objects) — are installed as
 // precompiles on every EVM this package creates, for blocks and for calls;
 // system.go is the one adapter that binds each to that EVM's state and call
 // frames, gateway.go and htlc.go add what only their contract does.
