@@ -43,6 +43,9 @@ func (w *world) check(maxBranches int, c chooser) error {
 				return fmt.Errorf("%s: system work never ends", n.id)
 			}
 		}
+		if err := checkIndex(n.s, n.ids); err != nil {
+			return fmt.Errorf("%s: %w", n.id, err)
+		}
 		open := n.openClaims()
 		var branches []uint64
 		if len(open) < 63 && 1<<len(open) <= maxBranches {
@@ -164,6 +167,9 @@ func (n *node) branch(open []Claim, b uint64, reverse bool) (map[common.Hash]Obj
 		}
 		out[id] = *o
 	}
+	if err := checkIndex(s, n.ids); err != nil {
+		return nil, err
+	}
 	for _, tok := range []common.Address{{}, testToken} {
 		g, w := got[tok], want[tok]
 		if g == nil {
@@ -177,4 +183,31 @@ func (n *node) branch(open []Claim, b uint64, reverse bool) (map[common.Hash]Obj
 		}
 	}
 	return out, nil
+}
+
+// checkIndex: the owner index lists exactly the stored objects (of ids, the
+// test's record of every object created), each under its owner, once.
+func checkIndex(s *Store, ids []common.Hash) error {
+	want := map[common.Address]map[common.Hash]bool{}
+	for _, id := range ids {
+		if o, ok := s.Object(id); ok {
+			if want[o.Owner] == nil {
+				want[o.Owner] = map[common.Hash]bool{}
+			}
+			want[o.Owner][id] = true
+		}
+	}
+	for _, owner := range testOwners {
+		got, n := s.ObjectsOf(owner, 0, MaxOwnerPage)
+		if uint64(len(got)) != n || len(got) != len(want[owner]) {
+			return fmt.Errorf("owner %x: index lists %d of %d objects, %d stored", owner, len(got), n, len(want[owner]))
+		}
+		for _, id := range got {
+			if !want[owner][id] {
+				return fmt.Errorf("owner %x: index lists %x, which is not a stored object of theirs (or twice)", owner, id)
+			}
+			delete(want[owner], id)
+		}
+	}
+	return nil
 }

@@ -32,7 +32,7 @@ func (s *Store) Move(caller common.Address, id common.Hash, dst types.SubnetID, 
 	setU64(s.st, metaSlot(mMoveNonce), n)
 	r := Receipt{ID: ReceiptID(s.cfg.Subnet, n), Src: s.cfg.Subnet, Dst: dst, Nonce: n, Height: height,
 		Kind: o.Kind, Owner: newOwner, Token: o.Token, Amount: o.Amount, Data: o.Data, Deps: o.Deps}
-	s.deleteObject(id)
+	s.deleteObject(o)
 	return r, []Event{
 		{Kind: EvConsumed, Object: id, Owner: o.Owner, Amount: o.Amount},
 		{Kind: EvMoved, Object: id, Receipt: r.ID, Owner: newOwner, Amount: o.Amount},

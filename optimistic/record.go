@@ -47,7 +47,11 @@ func (s *Store) writeObject(o *Object) {
 	writeBlob(s.st, objectSlot(o.ID), b)
 }
 
-func (s *Store) deleteObject(id common.Hash) { writeBlob(s.st, objectSlot(id), nil) }
+// deleteObject removes o and its owner-index entry.
+func (s *Store) deleteObject(o *Object) {
+	writeBlob(s.st, objectSlot(o.ID), nil)
+	s.indexRemove(o.Owner, o.ID)
+}
 
 func (s *Store) readClaim(key common.Hash) Claim {
 	var c Claim

@@ -129,7 +129,7 @@ func (s *Store) apply(id common.Hash, c Claim, verdict bool) []Event {
 	}
 	if i := slices.Index(o.Deps, c); i >= 0 {
 		if !verdict {
-			s.deleteObject(id)
+			s.deleteObject(o)
 			return []Event{{Kind: EvDeleted, Object: id, Claim: c, Owner: o.Owner, Amount: o.Amount}}
 		}
 		o.Deps = slices.Delete(o.Deps, i, i+1)
@@ -142,7 +142,7 @@ func (s *Store) apply(id common.Hash, c Claim, verdict bool) []Event {
 	}
 	if !verdict {
 		if s.rules.noRestore {
-			s.deleteObject(id)
+			s.deleteObject(o)
 			return []Event{{Kind: EvFrozenDestroyed, Object: id, Claim: c}}
 		}
 		o.Frozen, o.Pending = false, nil
@@ -154,6 +154,6 @@ func (s *Store) apply(id common.Hash, c Claim, verdict bool) []Event {
 		s.writeObject(o)
 		return nil
 	}
-	s.deleteObject(id)
+	s.deleteObject(o)
 	return []Event{{Kind: EvFrozenDestroyed, Object: id, Claim: c, Owner: o.Owner, Amount: o.Amount}}
 }

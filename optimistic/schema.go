@@ -24,6 +24,12 @@ import (
 //	claims at a height  keccak("aspen/opt/atheight" ‖ subnet ‖ h)    -> n; + 1 + i: key of claim i
 //	work item i         keccak("aspen/opt/work" ‖ i)                 -> claim key whose verdict is still to apply (i >= 1)
 //	expiry item i       keccak("aspen/opt/expiry" ‖ i)               -> claim key, in deadline order (i >= 1)
+//	owner's objects     keccak("aspen/opt/owner" ‖ owner)            -> n; + 1 + i: ID of the owner's object i
+//	owner position      keccak("aspen/opt/ownerpos" ‖ id)            -> 1 + the object's index in its owner's list
+//
+// owner is the address left-padded to 32 bytes. The owner index lists every
+// stored object, frozen ones included, under its owner; a removal moves the
+// list's last entry into the gap, so the order is not creation order.
 //
 // subnet is keccak256 of the subnet ID (IDs are longer than a word). A
 // blob at slot s stores its length at s and its bytes, 32 per slot, at
@@ -39,6 +45,8 @@ const (
 	tagAtHeight  = "aspen/opt/atheight"
 	tagWork      = "aspen/opt/work"
 	tagExpiry    = "aspen/opt/expiry"
+	tagOwner     = "aspen/opt/owner"
+	tagOwnerPos  = "aspen/opt/ownerpos"
 
 	// Domain tags of hashes that are not slots.
 	tagClaim    = "aspen/opt/claim"
@@ -94,6 +102,10 @@ func atHeightSlot(subnet string, h uint64) common.Hash {
 }
 func workSlot(i uint64) common.Hash   { return slotOf(tagWork, u64Word(i).Bytes()) }
 func expirySlot(i uint64) common.Hash { return slotOf(tagExpiry, u64Word(i).Bytes()) }
+func ownerSlot(owner common.Address) common.Hash {
+	return slotOf(tagOwner, common.BytesToHash(owner.Bytes()).Bytes())
+}
+func ownerPosSlot(id common.Hash) common.Hash { return slotOf(tagOwnerPos, id[:]) }
 
 func slotOf(tag string, parts ...[]byte) common.Hash { return slots.Of(tag, parts...) }
 

@@ -70,6 +70,10 @@ func (s *Store) Transfer(caller common.Address, id common.Hash, to common.Addres
 	if err != nil {
 		return nil, err
 	}
+	if to != o.Owner {
+		s.indexRemove(o.Owner, id)
+		s.indexAdd(to, id)
+	}
 	o.Owner = to
 	s.writeObject(o)
 	return []Event{{Kind: EvTransferred, Object: id, Owner: to}}, nil
@@ -98,7 +102,7 @@ func (s *Store) Split(caller common.Address, id common.Hash, amounts []*big.Int,
 	if sum.Cmp(o.Amount) != 0 {
 		return nil, nil, fmt.Errorf("%w: parts sum to %s, note holds %s", ErrBadAmount, sum, o.Amount)
 	}
-	s.deleteObject(id)
+	s.deleteObject(o)
 	evs := []Event{{Kind: EvConsumed, Object: id, Owner: o.Owner, Amount: o.Amount}}
 	ids := make([]common.Hash, len(amounts))
 	for i, a := range amounts {
@@ -151,7 +155,7 @@ func (s *Store) Merge(caller common.Address, ids []common.Hash, height uint64) (
 	for _, o := range ins {
 		extra := minus(deps, o.Deps)
 		if len(extra) == 0 || s.rules.noFreeze {
-			s.deleteObject(o.ID)
+			s.deleteObject(o)
 			evs = append(evs, Event{Kind: EvConsumed, Object: o.ID, Owner: o.Owner, Amount: o.Amount})
 			continue
 		}
@@ -177,7 +181,7 @@ func (s *Store) Withdraw(caller common.Address, id common.Hash) ([]Event, error)
 	if len(o.Deps) > 0 {
 		return nil, fmt.Errorf("%w: %d claims", ErrConditional, len(o.Deps))
 	}
-	s.deleteObject(id)
+	s.deleteObject(o)
 	return []Event{{Kind: EvWithdrawn, Object: id, Owner: o.Owner, Amount: o.Amount}}, nil
 }
 
@@ -226,6 +230,7 @@ func (s *Store) create(o *Object, height uint64) {
 		o.Amount = new(big.Int)
 	}
 	s.writeObject(o)
+	s.indexAdd(o.Owner, o.ID)
 	for _, c := range o.Deps {
 		s.register(c, height)
 		s.link(c, o.ID)

@@ -3,6 +3,7 @@ package optimistic
 import (
 	"errors"
 	"math/big"
+	"slices"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -224,5 +225,40 @@ func TestRefusals(t *testing.T) {
 	}
 	if _, _, err := dst.Split(alice, id, []*big.Int{big.NewInt(3), big.NewInt(3)}, 1); !errors.Is(err, ErrBadAmount) {
 		t.Fatalf("split not summing: %v", err)
+	}
+}
+
+// TestOwnerIndexPages: ObjectsOf pages through an owner's objects, follows
+// transfers and removals, and bounds its page.
+func TestOwnerIndexPages(t *testing.T) {
+	s := New(newMemState(), Config{Subnet: "/t/a", Deadline: 10})
+	var ids []common.Hash
+	for i := range 5 {
+		id, _, err := s.Mint(alice, KindNative, common.Address{}, big.NewInt(int64(i+1)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	first, n := s.ObjectsOf(alice, 0, 2)
+	rest, _ := s.ObjectsOf(alice, 2, 100)
+	if n != 5 || len(first) != 2 || len(rest) != 3 || first[0] != ids[0] || rest[2] != ids[4] {
+		t.Fatalf("pages %x %x of %d", first, rest, n)
+	}
+	if _, err := s.Transfer(alice, ids[0], bob); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Withdraw(alice, ids[2]); err != nil {
+		t.Fatal(err)
+	}
+	got, n := s.ObjectsOf(alice, 0, 100)
+	if n != 3 || s.OwnerCount(alice) != 3 || slices.Contains(got, ids[0]) || slices.Contains(got, ids[2]) {
+		t.Fatalf("alice after transfer and withdrawal: %x (%d)", got, n)
+	}
+	if b, n := s.ObjectsOf(bob, 0, 100); n != 1 || b[0] != ids[0] {
+		t.Fatalf("bob: %x (%d)", b, n)
+	}
+	if none, n := s.ObjectsOf(alice, 3, 100); none != nil || n != 3 {
+		t.Fatalf("page past the end: %x (%d)", none, n)
 	}
 }

@@ -179,6 +179,7 @@ func (e *Executor) Build(parent *types.Header, attrs execution.Attributes, txs e
 		}
 	}
 	defer run.evm.Release()
+	run.processObjects()
 	for {
 		if run.gp.Available(false) < params.TxGas {
 			break
@@ -273,6 +274,7 @@ func (e *Executor) replay(parent *types.Header, block *types.Block, src *blockSo
 	if err := run.applyTopDown(parent); err != nil {
 		return nil, run.readFault(err)
 	}
+	run.processObjects()
 	hash := block.Hash()
 	for i, tx := range block.Txs {
 		if err := run.apply(tx, senders[i], hash); err != nil {

@@ -6,9 +6,12 @@
 //
 // Every fork through Prague is active from block 0. Fees follow EIP-1559:
 // the base fee is burned, the priority fee goes to the block's proposer, and
-// there is no block reward. The gateway (package gateway) is installed as a
-// precompile on every EVM this package creates, for blocks and for calls;
-// gateway.go binds it to that EVM's state and call frames.
+// there is no block reward. The system contracts — the gateway (package
+// gateway), the HTLC contract (package htlc) and the objects manager
+// (package objects) — are installed as
+// precompiles on every EVM this package creates, for blocks and for calls;
+// system.go is the one adapter that binds each to that EVM's state and call
+// frames, gateway.go and htlc.go add what only their contract does.
 //
 // Executor.Witness re-executes a committed block for its execution witness
 // (package execution/witness), and Stateless.Verify executes a block from a

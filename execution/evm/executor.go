@@ -22,6 +22,7 @@ import (
 	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/htlc"
+	"github.com/aspen-chain/aspen/objects"
 	"github.com/aspen-chain/aspen/store"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -79,9 +80,10 @@ type Executor struct {
 	opts        Options
 	config      *params.ChainConfig
 	signer      gethtypes.Signer
-	precompiles vm.PrecompiledContracts // the standard ones; newEVM adds the gateway
+	precompiles vm.PrecompiledContracts // the standard ones; newEVM adds the system contracts
 	gateway     *gateway.Gateway
 	htlc        *htlc.Contract
+	objects     *objects.Manager
 	triedb      *triedb.Database
 	statedb     state.Database
 	witnessSem  chan struct{} // Witness builds under way
@@ -144,10 +146,7 @@ func newExecutor(gen *config.Genesis, opts Options) (*Executor, error) {
 	if err := gen.Validate(); err != nil {
 		return nil, err
 	}
-	if _, ok := gen.Alloc[gateway.Address]; ok {
-		return nil, fmt.Errorf("%w: alloc must not include the gateway address %s", config.ErrInvalidGenesis, gateway.Address)
-	}
-	if err := checkHTLCAlloc(gen); err != nil {
+	if err := checkSystemAlloc(gen); err != nil {
 		return nil, err
 	}
 	if opts.GasCap == 0 {
@@ -167,10 +166,15 @@ func newExecutor(gen *config.Genesis, opts Options) (*Executor, error) {
 	if err != nil {
 		return nil, err
 	}
+	mgr, err := objects.New(gen.ID())
+	if err != nil {
+		return nil, err
+	}
 	cfg := ChainConfig(gen.ChainIDBig())
 	e := &Executor{
 		witnessSem: make(chan struct{}, witnessBuilds),
 		htlc:       swaps,
+		objects:    mgr,
 		genesis:    gen,
 		opts:       opts,
 		config:     cfg,
@@ -207,10 +211,7 @@ func GenesisHeader(gen *config.Genesis) (*types.Header, error) {
 	if err := gen.Validate(); err != nil {
 		return nil, err
 	}
-	if _, ok := gen.Alloc[gateway.Address]; ok {
-		return nil, fmt.Errorf("%w: alloc must not include the gateway address %s", config.ErrInvalidGenesis, gateway.Address)
-	}
-	if err := checkHTLCAlloc(gen); err != nil {
+	if err := checkSystemAlloc(gen); err != nil {
 		return nil, err
 	}
 	sdb, err := state.New(gethtypes.EmptyRootHash, state.NewDatabase(triedb.NewDatabase(rawdb.NewMemoryDatabase(), nil), nil))
@@ -252,11 +253,7 @@ func buildGenesis(sdb *state.StateDB, gen *config.Genesis, cfg *params.ChainConf
 		}
 		gateway.WriteOwnSet(genesisStorage{sdb}, 1, vs)
 	}
-	// Nonce 1 and code keep the gateway from being "empty", so EIP-161 never deletes it.
-	sdb.SetNonce(gateway.Address, 1, tracing.NonceChangeGenesis)
-	sdb.SetCode(gateway.Address, gatewayCode, tracing.CodeChangeGenesis)
-	sdb.SetNonce(htlc.Address, 1, tracing.NonceChangeGenesis)
-	sdb.SetCode(htlc.Address, htlcCode, tracing.CodeChangeGenesis)
+	writeSystemAccounts(sdb)
 
 	var proposer common.Address
 	if len(gen.Validators) > 0 {

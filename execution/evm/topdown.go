@@ -54,7 +54,7 @@ func (r *blockRun) applyTopDown(parent *types.Header) error {
 	case r.src.parent == nil:
 		return fmt.Errorf("%w: %s has no parent chain", ErrParentRef, r.header.SubnetID)
 	}
-	st := topDownState{gatewayState{r.evm}, r.statedb}
+	st := topDownState{newGatewayState(r.evm), r.statedb}
 	fromNonce := gateway.AppliedTopDown(st) + 1
 	msgs, err := r.src.parent.TopDown(to, fromNonce)
 	if err != nil {

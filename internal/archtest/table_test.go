@@ -9,10 +9,10 @@ var layers = [][]string{
 	// 0: leaves and packages that import nothing of Aspen.
 	{"types", "crypto", "consensus/wal", "rpc/rpctest", "internal/archtest", "internal/progress", "internal/faults", "internal/slots"},
 	// 1: contracts and plain stores over the leaves.
-	{"consensus", "execution", "execution/witness", "store", "p2p", "xnet", "internal/testkeys", "private"},
+	{"consensus", "execution", "execution/witness", "store", "p2p", "xnet", "internal/testkeys", "private", "optimistic"},
 	// 2: engines, the gateway, transports, pools, configuration.
 	{"consensus/solo", "consensus/bft", "consensus/pow", "consensus/consensustest",
-		"gateway", "htlc", "optimistic", "mempool", "p2p/libp2p", "blocksync", "rpc/internal/memback", "config"},
+		"gateway", "htlc", "objects", "mempool", "p2p/libp2p", "blocksync", "rpc/internal/memback", "config"},
 	// 3: what composes one chain: execution, the driver, the RPC server, the
 	// client, and the registry of built-in engines.
 	{"execution/evm", "consensus/driver", "rpc", "client", "consensus/engines", "explorer", "light"},
@@ -53,13 +53,14 @@ var allowed = map[string][]string{
 	"gateway":                 {"types", "crypto", "xnet", "internal/slots"},
 	"htlc":                    {"types"},
 	"optimistic":              {"types", "internal/slots"},
+	"objects":                 {"types", "optimistic"},
 	"mempool":                 {"execution", "types"},
 	"p2p/libp2p":              {"p2p", "types"},
 	"blocksync":               {"p2p", "types"},
 	"rpc/internal/memback":    {"execution", "types"},
 	"config":                  {"types", "consensus"},
 
-	"execution/evm":     {"config", "execution", "execution/witness", "gateway", "htlc", "store", "types", "xnet", "crypto", "consensus"},
+	"execution/evm":     {"config", "execution", "execution/witness", "gateway", "htlc", "objects", "store", "types", "xnet", "crypto", "consensus"},
 	"consensus/driver":  {"consensus", "execution", "types"},
 	"consensus/engines": {"consensus", "consensus/solo", "consensus/bft", "consensus/pow"},
 	"rpc":               {"execution", "types", "rpc/internal/memback"},
@@ -69,7 +70,7 @@ var allowed = map[string][]string{
 
 	"node": {"blocksync", "config", "consensus", "consensus/engines",
 		"consensus/driver", "consensus/wal", "crypto", "execution", "execution/evm", "gateway",
-		"mempool", "p2p", "p2p/libp2p", "rpc", "store", "types", "xnet", "explorer", "internal/progress"},
+		"objects", "optimistic", "mempool", "p2p", "p2p/libp2p", "rpc", "store", "types", "xnet", "explorer", "internal/progress"},
 	"sim": {"consensus", "consensus/bft", "consensus/solo", "consensus/pow", "consensus/driver", "consensus/engines",
 		"consensus/wal", "crypto", "types", "config", "execution", "execution/evm", "gateway", "store", "xnet",
 		"mempool"},
@@ -95,7 +96,7 @@ var testAllowed = map[string][]string{
 	"consensus":         {"internal/testkeys"},
 	"crypto":            {"internal/testkeys"},
 	"types":             {"internal/testkeys"},
-	"execution/evm":     {"consensus/bft", "internal/testkeys", "consensus/engines"},
+	"execution/evm":     {"consensus/bft", "internal/testkeys", "consensus/engines", "optimistic"},
 	"gateway":           {"consensus", "consensus/bft", "consensus/solo", "consensus/pow", "internal/testkeys", "xnet"},
 	"xnet":              {"gateway", "internal/testkeys"},
 	"mempool":           {"internal/testkeys"},
