@@ -175,8 +175,9 @@ func (l NodeLoad) PerBlock(x uint64) float64 {
 
 // ScaleReport is what RunScale measured.
 type ScaleReport struct {
-	Subnets, Nodes, RootChildren, Depth int
-	Loads                               []NodeLoad // by node; Loads[0] is the tracked node
+	Subnets, Nodes, RootChildren int
+	Depth                        int        // levels below the root the tree has
+	Loads                        []NodeLoad // by node; Loads[0] is the tracked node
 	// RootBlocks is the root's final height, RootCheckpoints the child
 	// checkpoints its final blocks included.
 	RootBlocks, RootCheckpoints uint64
@@ -218,7 +219,12 @@ func runScale(seed uint64, sc ScaleScenario, flood bool) (*ScaleReport, error) {
 	if _, err := t.run(); err != nil {
 		return nil, err
 	}
-	r := &ScaleReport{Subnets: len(chains), Nodes: nodes, RootChildren: sc.RootChildren, Depth: sc.Depth, Ticks: t.now, Wall: time.Since(began)}
+	r := &ScaleReport{Subnets: len(chains), Nodes: nodes, RootChildren: sc.RootChildren, Ticks: t.now, Wall: time.Since(began)}
+	depth := make([]int, len(chains))
+	for c := 1; c < len(chains); c++ {
+		depth[c] = depth[chains[c].Parent] + 1
+		r.Depth = max(r.Depth, depth[c])
+	}
 	r.Loads = make([]NodeLoad, nodes)
 	for p := range r.Loads {
 		r.Loads[p].Node = p
