@@ -178,8 +178,8 @@ type ScaleReport struct {
 	Subnets, Nodes, RootChildren int
 	Depth                        int        // levels below the root the tree has
 	Loads                        []NodeLoad // by node; Loads[0] is the tracked node
-	// RootBlocks is the root's final height, RootCheckpoints the child
-	// checkpoints its final blocks included.
+	// RootBlocks is the root's first Heights blocks (fewer if it ended
+	// lower), RootCheckpoints the child checkpoints they included.
 	RootBlocks, RootCheckpoints uint64
 	Ticks                       uint64
 	Wall                        time.Duration
@@ -246,9 +246,11 @@ func runScale(seed uint64, sc ScaleScenario, flood bool) (*ScaleReport, error) {
 		l.FloodedMsgs += tr.FloodedMsgs
 		l.FloodedBytes += tr.FloodedBytes
 	}
+	// The first Heights root blocks, the window every size runs: a longer
+	// run's last blocks include the checkpoints shorter runs end before.
 	root := t.chains[0].nodes[0].app
-	r.RootBlocks = root.height()
-	for _, f := range root.chain[1:] {
+	r.RootBlocks = min(root.height(), sc.Heights)
+	for _, f := range root.chain[1 : r.RootBlocks+1] {
 		r.RootCheckpoints += uint64(len(t.bu.bodies[f.Block.Header.TxRoot]))
 	}
 	return r, nil
