@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"time"
+
 	"github.com/ethereum/go-ethereum/common"
 	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 
@@ -141,6 +143,9 @@ func (s *simulation) relay(n *node, payload []byte) {
 
 // broadcast sends payload from n to every other node.
 func (s *simulation) broadcast(n *node, payload []byte) {
+	if s.meter != nil {
+		s.meter.broadcast(payload)
+	}
 	for _, m := range s.nodes {
 		if m.index != n.index {
 			s.net.send(s.now, n.index, m.index, payload, m.epoch, true)
@@ -199,9 +204,16 @@ func (s *simulation) deliver(env *envelope) {
 	}
 	s.record('D', env.seq, uint64(env.from), uint64(env.to))
 	next := n.app.height() + 1 // the height the message arrives at
+	var began time.Time
+	if s.meter != nil {
+		began = time.Now()
+	}
 	s.step(n, func(d *driver.Driver) error {
 		return d.HandlePeer(consensus.PeerMessage{From: s.nodes[env.from].id, Payload: env.payload})
 	})
+	if s.meter != nil {
+		s.meter.delivered(env.to, env.payload, time.Since(began))
+	}
 	if p := s.pairs[env.pair]; env.pair > 0 && n.honest && next == p.height {
 		p.got[n.index] |= env.half
 		if p.got[n.index] == 3 && !s.res.EvidenceDue {

@@ -61,6 +61,8 @@ type simulation struct {
 	refCheck func(ref types.ParentRef) error
 	// ckptSelector is the gateway's submitCheckpoint selector (EVM trees).
 	ckptSelector []byte
+	// meter, when set (scale runs), counts what the network delivers.
+	meter *chainMeter
 }
 
 type voteKey struct {
@@ -173,6 +175,22 @@ func newChain(seed uint64, sc Scenario, f EngineFactory, rng *rand.Rand, subnet 
 	}
 	s.vs = vs
 	return s, nil
+}
+
+// addFollowers adds k nodes that run the chain without a seat, after the
+// validators: no key, so a bft engine follows (finalizes on the
+// validators' certificates) and never votes or proposes.
+func (s *simulation) addFollowers(k int) {
+	for j := 0; j < k; j++ {
+		i := len(s.nodes)
+		n := &node{
+			index: i, id: fmt.Sprintf("n%d", i), honest: true,
+			app: &app{subnet: s.subnet, chain: []consensus.Final{{Block: s.genesis}}},
+		}
+		s.nodes = append(s.nodes, n)
+		s.byID[n.id] = i
+		s.res.Honest = append(s.res.Honest, true)
+	}
 }
 
 // deriveKey makes validator i's BLS key from the seed: 32 bytes of keccak

@@ -26,7 +26,18 @@ var (
 type Chain struct {
 	Subnet     types.SubnetID
 	Parent     int   // index of the parent chain in TreeScenario.Chains; -1 for the root
-	Validators []int // the physical nodes that validate it; each must validate the parent too
+	Validators []int // the physical nodes that validate it; each must validate or follow the parent too
+	// Followers are physical nodes that run the chain without a seat, as
+	// a node runs every ancestor of the subnets it validates: they get the
+	// chain's consensus messages and finalize its blocks but never vote.
+	// Each must validate or follow the parent too. Only an engine that can
+	// follow without a key (bft) runs followers.
+	Followers []int
+}
+
+// members is every physical node that runs the chain: validators, then followers.
+func (ch Chain) members() []int {
+	return append(append([]int(nil), ch.Validators...), ch.Followers...)
 }
 
 // TreeScenario is a tree of chains over one network of physical nodes.
@@ -113,6 +124,8 @@ type treeKnobs struct {
 	noFirewall       bool // parent validators skip "pays no more than the child's circulating supply"
 	noCheckpoints    bool // honest parent proposers never include checkpoints
 	noBurn           bool // a child's executor sends value up without burning it
+
+	meter *meter // not a broken rule: counts what the network delivers (scale runs)
 }
 
 // RunTree simulates sc with engines from factory, everything drawn from
@@ -161,16 +174,18 @@ func newTree(seed uint64, sc TreeScenario, f EngineFactory, knobs treeKnobs) (*t
 		if err != nil {
 			return nil, err
 		}
-		for i, p := range ch.Validators {
+		s.addFollowers(len(ch.Followers))
+		members := ch.members()
+		for i, p := range members {
 			if p < 0 || p >= sc.Nodes {
 				return nil, fmt.Errorf("%w: chain %d validator %d is not a node", ErrScenario, c, p)
 			}
 			s.nodes[i].honest, s.res.Honest[i] = !byz[p], !byz[p]
 			d := &topdown{t: t, chain: c, node: p, honest: !byz[p], app: s.nodes[i].app, states: []tdState{genesisTD()}}
 			if ch.Parent >= 0 {
-				j := indexOf(sc.Chains[ch.Parent].Validators, p)
+				j := indexOf(sc.Chains[ch.Parent].members(), p)
 				if j < 0 {
-					return nil, fmt.Errorf("%w: node %d validates chain %d but not its parent", ErrScenario, p, c)
+					return nil, fmt.Errorf("%w: node %d runs chain %d but not its parent", ErrScenario, p, c)
 				}
 				d.parent = t.chains[ch.Parent].nodes[j].app
 				t.children[ch.Parent] = append(t.children[ch.Parent], c)
@@ -178,7 +193,7 @@ func newTree(seed uint64, sc TreeScenario, f EngineFactory, knobs treeKnobs) (*t
 			s.nodes[i].app.td = d
 		}
 		t.chains = append(t.chains, s)
-		t.members = append(t.members, ch.Validators)
+		t.members = append(t.members, members)
 		t.parent = append(t.parent, ch.Parent)
 		t.cum = append(t.cum, []uint64{0})
 		t.first = append(t.first, []tdState{genesisTD()})
@@ -196,6 +211,15 @@ func newTree(seed uint64, sc TreeScenario, f EngineFactory, knobs treeKnobs) (*t
 	t.events = drawFaults(sc.Scenario, rng, honest)
 	for _, e := range t.events {
 		t.stable = max(t.stable, e.at)
+	}
+	if m := knobs.meter; m != nil {
+		for c, s := range t.chains {
+			runs := map[int]bool{}
+			for _, p := range t.members[c] {
+				runs[p] = true
+			}
+			s.meter = &chainMeter{m: m, chain: c, members: t.members[c], runs: runs}
+		}
 	}
 	for _, s := range t.chains {
 		s.stable, s.res.Stable = t.stable, t.stable
