@@ -6,6 +6,7 @@ import (
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/tracing"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/core/vm"
@@ -262,14 +263,26 @@ func (e *Executor) newEVM(ctx vm.BlockContext, statedb vm.StateDB, cfg vm.Config
 
 // GatewayState is a read-only view of the gateway's storage after header
 // (nil: head), for gateway.ReadSubnet, ReadChildren, ReadTopDown and
-// ReadChildGenesis. Use it from one goroutine.
+// ReadChildGenesis. Use it from one goroutine. It also has StorageRoot:
+// the root hash of the gateway's storage, which names all of it, so a
+// caller may keep what it read from one state for any state of the same
+// root.
 func (e *Executor) GatewayState(header *types.Header) (gateway.StateReader, error) {
 	sdb, _, err := e.stateAt(header)
 	if err != nil {
 		return nil, err
 	}
-	return gatewayReader{sdb}, nil
+	return committedGateway{gatewayReader{sdb}, sdb}, nil
 }
+
+// committedGateway is the gateway's storage after a committed block.
+type committedGateway struct {
+	gatewayReader
+	sdb *state.StateDB
+}
+
+// StorageRoot is the root hash of the gateway's storage.
+func (g committedGateway) StorageRoot() common.Hash { return g.sdb.GetStorageRoot(gateway.Address) }
 
 type gatewayReader struct{ db vm.StateDB }
 
