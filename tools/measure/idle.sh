@@ -30,7 +30,7 @@ setsid "$BIN" devnet --home "$H" --subnets none --validators 3 \
 	--block-time "${BLOCK_TIME:-1s}" --idle-interval "${IDLE_INTERVAL:-30s}" \
 	--port "$P" --p2p-port "$Q" >"$H.log" 2>&1 &
 devnet=$!
-trap 'kill -TERM $devnet 2>/dev/null; wait $devnet 2>/dev/null; rm -rf "$H"' EXIT
+trap 'kill -TERM $devnet 2>/dev/null; wait $devnet 2>/dev/null; rm -rf "$H" "$H.log"' EXIT
 for _ in $(seq 1 120); do [ -s "$H/devnet.json" ] && break; sleep 1; done
 for k in $(seq 1 "$N"); do
 	"$BIN" subnet create "/devnet/s$k" --engine bft --min-validators 3 --min-collateral 3 \
