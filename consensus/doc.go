@@ -1,7 +1,8 @@
 // Package consensus defines the engine contract every Aspen consensus engine
 // implements (solo, bft, pow): a deterministic state machine in the style of
 // etcd's raft. Step and Tick feed it, Ready says what must happen now, Advance
-// acknowledges that it happened. Engines do no I/O, read no clock and start no
+// acknowledges that it happened, and NextTick says how long it may go
+// without a tick, so a resting engine's driver sleeps. Engines do no I/O, read no clock and start no
 // goroutines, so the driver can own one engine per subnet and the simulator can
 // run hundreds of them in one goroutine from one seed.
 //

@@ -1,6 +1,8 @@
 package consensus
 
 import (
+	"math"
+
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/aspen-chain/aspen/types"
@@ -16,12 +18,34 @@ import (
 // Build and Verify, whose answers (Built, BuildFailed, Verdict) go back in
 // through Step, and hand Seal to its Sealer, whose answer (Sealed) comes
 // back later.
+//
+// NextTick lets a resting engine cost nothing: it says how many ticks from
+// now the next one is that may give the engine something to do absent other
+// input (its next timeout, heartbeat or retry). The ticks before it must
+// leave Ready empty, so a driver may sleep until then and hand the elapsed
+// ticks over in one go (before any other input, so the engine sees the same
+// sequence of inputs as under a free-running ticker). At least 1 (the very
+// next tick); NoTick when only input can give the engine work.
 type Engine interface {
 	Step(msg Message) error
 	Tick()
+	NextTick() uint64
 	HasReady() bool
 	Ready() Ready
 	Advance()
+}
+
+// NoTick is NextTick's answer when no tick alone gives the engine work.
+const NoTick uint64 = math.MaxUint64
+
+// TicksUntil is NextTick's answer for work due at logical tick at when the
+// engine's clock reads now: at-now, at least 1 (a deadline already passed is
+// due at the next tick).
+func TicksUntil(at, now uint64) uint64 {
+	if at <= now {
+		return 1
+	}
+	return at - now
 }
 
 // Message is any input to an engine. The kinds every engine understands are

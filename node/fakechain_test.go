@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"maps"
 	"math/big"
+	"slices"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
+	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/gateway"
@@ -81,6 +83,27 @@ type fakeChain struct {
 	// tentative is how many blocks at the top are not final yet
 	// (commitTentative): the chainView sees none of them.
 	tentative int
+	// rooted makes GatewayAt's states name their content (StorageRoot), as
+	// execution/evm's do; reads counts the slots read through them.
+	rooted bool
+	reads  int
+}
+
+// rootedState is a gateway state with a storage root: a hash of its slots.
+type rootedState struct {
+	s     *gwState
+	reads *int
+}
+
+func (r rootedState) GetState(k common.Hash) common.Hash { *r.reads++; return r.s.GetState(k) }
+func (r rootedState) StorageRoot() common.Hash {
+	keys := slices.SortedFunc(maps.Keys(r.s.slots), func(a, b common.Hash) int { return a.Cmp(b) })
+	var buf []byte
+	for _, k := range keys {
+		v := r.s.slots[k]
+		buf = append(append(buf, k[:]...), v[:]...)
+	}
+	return gethcrypto.Keccak256Hash(buf)
 }
 
 var _ chainView = (*fakeChain)(nil)
@@ -113,6 +136,9 @@ func (c *fakeChain) GatewayAt(h uint64) (gateway.StateReader, error) {
 	}
 	if h > c.Final().Height {
 		return nil, fmt.Errorf("%w: %d", ErrNotFinal, h)
+	}
+	if c.rooted {
+		return rootedState{c.states[h], &c.reads}, nil
 	}
 	return c.states[h], nil
 }

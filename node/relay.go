@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/aspen-chain/aspen/consensus/driver"
 	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/p2p"
@@ -155,8 +156,10 @@ func (rl *relay) run(ctx context.Context, child, parent headSubscriber) {
 	defer child.Subscribe(childHeads)()
 	parentHeads := make(chan *types.Header, 16)
 	defer parent.Subscribe(parentHeads)()
-	tick := time.NewTicker(relayTick)
-	defer tick.Stop()
+	// The relayer sleeps until the tick it names (NextTick) or an input;
+	// the ticks that elapsed go in first (driver.LazyTicker).
+	ticks := driver.NewLazyTicker(driver.SystemClock{}, relayTick)
+	defer ticks.Stop()
 	rl.observeParent()
 	rl.step(xnet.Final{Height: rl.child.Final().Height})
 	for {
@@ -164,19 +167,28 @@ func (rl *relay) run(ctx context.Context, child, parent headSubscriber) {
 			rl.log.Error("checkpoint relay stopped", "err", err)
 			return
 		}
+		var input func()
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
-			rl.r.Tick()
+		case <-ticks.Wait(rl.r.NextTick()):
+			ticks.Fired()
 		case <-childHeads: // a head may be tentative: checkpoint what is final
-			rl.step(xnet.Final{Height: rl.child.Final().Height})
+			input = func() { rl.step(xnet.Final{Height: rl.child.Final().Height}) }
 		case <-parentHeads:
-			rl.observeParent()
+			input = rl.observeParent
 		case <-rl.inbox.wake:
-			for _, in := range rl.inbox.take() {
-				rl.step(in)
+			input = func() {
+				for _, in := range rl.inbox.take() {
+					rl.step(in)
+				}
 			}
+		}
+		for n := ticks.Elapsed(); n > 0; n-- {
+			rl.r.Tick()
+		}
+		if input != nil {
+			input()
 		}
 	}
 }

@@ -65,6 +65,7 @@ type runtime struct {
 	helpers    sync.WaitGroup // gossip readers, syncer and relay: they read the store, so close waits
 	lastCommit time.Time
 	tentative  []tentativeLogs // logs of committed blocks not final yet; driver goroutine only
+	workSeen   parentWorkSeen  // parentWork's last answer; driver goroutine only
 }
 
 // gossip is the subnet's place on the p2p network; zero without one.
@@ -348,7 +349,7 @@ func (p poolAdapter) Reinject(txs []*gethtypes.Transaction) { p.rt.pool.AddBatch
 // so an idle subnet wakes for a fund as it does for a transaction.
 func (p poolAdapter) Status() consensus.PoolStatus {
 	pending, _ := p.rt.pool.Stats()
-	if pending == 0 && p.rt.parent != nil && parentWork(&p.rt.chain, p.rt.parent, p.rt.period) {
+	if pending == 0 && p.rt.parent != nil && p.rt.workSeen.answer(&p.rt.chain, p.rt.parent, p.rt.period) {
 		pending = 1
 	}
 	return consensus.PoolStatus{Pending: pending, Full: p.rt.pool.Full(p.rt.gen.GasLimit)}

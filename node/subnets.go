@@ -103,6 +103,53 @@ type reconciler struct {
 		sync.Mutex
 		retry map[types.SubnetID]backoff
 	}
+	// read is what reconcile last read of each chain's children, under the
+	// storage root it read it at (manager goroutine only): an idle parent's
+	// gateway does not change, and reading every child's record at each of
+	// its blocks is most of what an idle tree costs the manager.
+	read map[types.SubnetID]childRecords
+}
+
+// childRecords are the children a parent's gateway lists and their records,
+// read at storage root root.
+type childRecords struct {
+	root    common.Hash
+	ids     []types.SubnetID
+	subnets []*gateway.Subnet
+}
+
+// storageRooted is a gateway state that names its content by the root of
+// the gateway's storage (execution/evm's states do; a test's fake need not).
+type storageRooted interface{ StorageRoot() common.Hash }
+
+// gatewayRoot is gs's storage root; false when gs does not know it.
+func gatewayRoot(gs gateway.StateReader) (common.Hash, bool) {
+	if r, ok := gs.(storageRooted); ok {
+		return r.StorageRoot(), true
+	}
+	return common.Hash{}, false
+}
+
+// children reads parent's children from gs, or takes what it read before
+// under the same storage root.
+func (r *reconciler) children(parent types.SubnetID, gs gateway.StateReader) childRecords {
+	root, known := gatewayRoot(gs)
+	if c, ok := r.read[parent]; known && ok && c.root == root {
+		return c
+	}
+	c, whole := childRecords{root: root}, true
+	for _, id := range gateway.ReadChildren(gs, parent) {
+		sn, err := gateway.ReadSubnet(gs, parent, id)
+		if err != nil {
+			whole = false
+			continue
+		}
+		c.ids, c.subnets = append(c.ids, id), append(c.subnets, sn)
+	}
+	if known && whole {
+		r.read[parent] = c
+	}
+	return c
 }
 
 // reconcilerConfig is how a reconciler learns and changes what runs.
@@ -122,7 +169,7 @@ type backoff struct {
 }
 
 func newReconciler(c reconcilerConfig) *reconciler {
-	r := &reconciler{reconcilerConfig: c}
+	r := &reconciler{reconcilerConfig: c, read: map[types.SubnetID]childRecords{}}
 	r.mu.retry = map[types.SubnetID]backoff{}
 	return r
 }
@@ -134,11 +181,9 @@ func (r *reconciler) reconcile(ctx context.Context, chains []chainView) {
 		if err != nil {
 			continue
 		}
-		for _, id := range gateway.ReadChildren(gs, parent.ID()) {
-			sn, err := gateway.ReadSubnet(gs, parent.ID(), id)
-			if err != nil {
-				continue
-			}
+		c := r.children(parent.ID(), gs)
+		for i, id := range c.ids {
+			sn := c.subnets[i]
 			running := r.running(id)
 			switch {
 			case sn.Status == gateway.StatusKilled:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -122,10 +123,19 @@ func (f *fakeStarter) take() []types.SubnetID {
 
 // TestReconcile: the manager starts exactly the active children in which
 // this node holds a seat, one level further down too, stops a killed one,
-// and retries a failed start only after a backoff that doubles.
+// and retries a failed start only after a backoff that doubles. With
+// gateway states that name their content (rooted), the same holds, and an
+// unchanged gateway is not read again.
 func TestReconcile(t *testing.T) {
+	for _, rooted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("rooted=%v", rooted), func(t *testing.T) { testReconcile(t, rooted) })
+	}
+}
+
+func testReconcile(t *testing.T, rooted bool) {
 	mine, theirs := testkeys.BLS(1), testkeys.BLS(2)
 	root := newFakeChain(t, "/testnet")
+	root.rooted = rooted
 	seatedID := root.createChild("seated", 10, mine)
 	root.createChild("unseated", 10, theirs)
 	root.call(testCreator, 0, "createSubnet", "pending", testParams(2, 10)) // never active
@@ -155,13 +165,18 @@ func TestReconcile(t *testing.T) {
 	if got := f.take(); len(got) != 1 || got[0] != seatedID {
 		t.Fatalf("started %v, want only %s", got, seatedID)
 	}
+	reads := root.reads
 	r.reconcile(ctx, []chainView{root})
 	if got := f.take(); len(got) != 0 {
 		t.Fatalf("started %v again while it runs", got)
 	}
+	if rooted && root.reads != reads {
+		t.Fatalf("reconcile read %d slots of a gateway whose storage root did not change", root.reads-reads)
+	}
 
 	// A grandchild: found on the child's own gateway.
 	child := newFakeChain(t, seatedID)
+	child.rooted = rooted
 	grand := child.createChild("deep", 5, mine)
 	child.commit()
 	r.reconcile(ctx, []chainView{root, child})

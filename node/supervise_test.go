@@ -24,6 +24,7 @@ var errBroken = errors.New("test: engine broken")
 
 func (brokenEngine) Step(consensus.Message) error { return errBroken }
 func (brokenEngine) Tick()                        {}
+func (brokenEngine) NextTick() uint64             { return consensus.NoTick }
 func (brokenEngine) HasReady() bool               { return false }
 func (brokenEngine) Ready() consensus.Ready       { return consensus.Ready{} }
 func (brokenEngine) Advance()                     {}

@@ -49,19 +49,44 @@ func (s *syncer) request(height uint64) {
 	}
 }
 
-// loop syncs when asked, and checks its peers every few seconds anyway (a
+// Polling: a syncer asks its peers for their heights pollMin after it
+// last looked, and twice as long after each look that found nobody ahead,
+// up to pollMax: a resting subnet's syncer must not cost a round trip to
+// every peer every few seconds, and one that learns of the network moving
+// on (a peer's vote, SyncTo) looks at once anyway.
+const (
+	pollMin = 3 * time.Second
+	pollMax = 24 * time.Second
+)
+
+// nextPoll is the wait after a look, which followed a wait of last, and
+// fetched blocks or was asked for (active) or not.
+func nextPoll(last time.Duration, active bool) time.Duration {
+	if active {
+		return pollMin
+	}
+	return min(2*last, pollMax)
+}
+
+// loop syncs when asked, and checks its peers now and then anyway (a
 // node restarted into a quiet network hears nothing that would tell it).
 func (s *syncer) loop(ctx context.Context) {
-	t := time.NewTicker(3 * time.Second)
+	wait := pollMin
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	for {
+		asked := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.wanted:
+			asked = true
 		case <-t.C:
 		}
+		before := s.final().Height
 		s.once(ctx)
+		wait = nextPoll(wait, asked || s.final().Height > before)
+		t.Reset(wait)
 	}
 }
 

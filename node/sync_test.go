@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -75,5 +76,23 @@ func TestSyncDoesNotBanHonestPeerWhenSetMovesDuringFetch(t *testing.T) {
 	s.once(context.Background())
 	if s.book.banned("p") {
 		t.Fatal("honest peer banned: its blocks were checked against a set that moved during the fetch")
+	}
+}
+
+// TestSyncPollBacksOff: a syncer that finds nobody ahead looks again at
+// growing intervals up to pollMax; one that fetched or was asked for looks
+// again at pollMin.
+func TestSyncPollBacksOff(t *testing.T) {
+	wait, seen := pollMin, []time.Duration{}
+	for i := 0; i < 6; i++ {
+		wait = nextPoll(wait, false)
+		seen = append(seen, wait)
+	}
+	want := []time.Duration{6 * time.Second, 12 * time.Second, 24 * time.Second, 24 * time.Second, 24 * time.Second, 24 * time.Second}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("idle polls wait %v, want %v", seen, want)
+	}
+	if got := nextPoll(pollMax, true); got != pollMin {
+		t.Fatalf("after a fetch the next poll waits %v, want %v", got, pollMin)
 	}
 }

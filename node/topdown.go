@@ -3,6 +3,8 @@ package node
 import (
 	"fmt"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -41,6 +43,32 @@ func (rt *runtime) parentRef() types.ParentRef {
 	return types.ParentRef{Height: h.Height, Hash: h.Hash()}
 }
 
+// parentWorkSeen is parentWork's last answer and what it depends on: the
+// parent's gateway storage and the child's final head. An idle child is
+// asked at every block of its parent, whose gateway rarely changes.
+type parentWorkSeen struct {
+	parentRoot, head common.Hash
+	period           uint64
+	work, valid      bool
+}
+
+// answer is parentWork, answered again without reading when neither the
+// parent's gateway nor the child's final head moved since s was set.
+func (s *parentWorkSeen) answer(child, parent chainView, period uint64) bool {
+	pgs, _, err := headGateway(parent)
+	if err != nil {
+		return false
+	}
+	root, known := gatewayRoot(pgs)
+	head := child.Final().Hash()
+	if known && s.valid && s.parentRoot == root && s.head == head && s.period == period {
+		return s.work
+	}
+	work := parentWorkIn(pgs, child, parent, period)
+	*s = parentWorkSeen{parentRoot: root, head: head, period: period, work: work, valid: known}
+	return work
+}
+
 // checkpointsAhead is how many checkpoint periods past the parent's last
 // committed checkpoint a child with up messages in flight makes blocks.
 const checkpointsAhead = 2
@@ -60,6 +88,11 @@ func parentWork(child, parent chainView, period uint64) bool {
 	if err != nil {
 		return false
 	}
+	return parentWorkIn(pgs, child, parent, period)
+}
+
+// parentWorkIn is parentWork with the parent's gateway state pgs opened.
+func parentWorkIn(pgs gateway.StateReader, child, parent chainView, period uint64) bool {
 	now, head, err := headGateway(child)
 	if err != nil {
 		return false

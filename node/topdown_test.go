@@ -23,7 +23,24 @@ func applyTopDown(c *fakeChain, nonce uint64) {
 // checkpoints) it holds up messages the parent has not applied, or its
 // validator set changed since its last checkpoint height.
 func TestParentWork(t *testing.T) {
+	t.Run("read", func(t *testing.T) { testParentWork(t, false) })
+	// Remembered: with gateway states that name their content, the answer
+	// is kept while neither the parent's gateway nor the child's head moves,
+	// and never outlives a change.
+	t.Run("remembered", func(t *testing.T) { testParentWork(t, true) })
+}
+
+func testParentWork(t *testing.T, rooted bool) {
+	var seen parentWorkSeen
+	// Shadows the package's parentWork from the next statement on; the body calls that one.
+	parentWork := func(child, parent chainView, period uint64) bool {
+		if rooted {
+			return seen.answer(child, parent, period)
+		}
+		return parentWork(child, parent, period)
+	}
 	parent := newFakeChain(t, "/testnet")
+	parent.rooted = rooted
 	id := parent.createChild("c", 10, testkeys.BLS(1))
 	parent.commit()
 	cg, err := gateway.ReadChildGenesis(parent.states[parent.Head().Height], parent.id, id)
@@ -31,6 +48,7 @@ func TestParentWork(t *testing.T) {
 		t.Fatal(err)
 	}
 	child := newFakeChain(t, id)
+	child.rooted = rooted
 	applyTopDown(child, cg.FirstTopDownNonce-1)
 	child.commit()
 	if parentWork(child, parent, 10) {
@@ -40,7 +58,7 @@ func TestParentWork(t *testing.T) {
 	// Top-down: a fund on the parent is work until the child applies it.
 	parent.call(common.Address{0xf0}, 7, "fund", string(id), common.Address{0xf1})
 	parent.commit()
-	for _, period := range []uint64{0, 10} {
+	for _, period := range []uint64{10, 0} { // 10 first: asked before with the same head
 		if !parentWork(child, parent, period) {
 			t.Fatalf("period %d: a fund the parent queued is no work", period)
 		}

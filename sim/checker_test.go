@@ -29,9 +29,10 @@ func (w *tampered) Step(m consensus.Message) error {
 	}
 	return w.inner.Step(m)
 }
-func (w *tampered) Tick()          { w.inner.Tick() }
-func (w *tampered) HasReady() bool { return w.inner.HasReady() || len(w.extra) > 0 }
-func (w *tampered) Advance()       { w.inner.Advance(); w.extra = nil }
+func (w *tampered) Tick()            { w.inner.Tick() }
+func (w *tampered) NextTick() uint64 { return w.inner.NextTick() }
+func (w *tampered) HasReady() bool   { return w.inner.HasReady() || len(w.extra) > 0 }
+func (w *tampered) Advance()         { w.inner.Advance(); w.extra = nil }
 func (w *tampered) Ready() consensus.Ready {
 	rd := w.inner.Ready()
 	rd.Final = append(append([]consensus.Final(nil), rd.Final...), w.extra...)

@@ -105,9 +105,9 @@ var _ driver.Clock = clock{}
 
 func (c clock) Now() time.Time { return time.UnixMilli(int64(c.s.now * c.s.sc.MsPerTick)) }
 
-// NewTicker is never called: a stepped driver gets its ticks from the simulator.
-func (clock) NewTicker(time.Duration) (<-chan time.Time, func()) {
-	panic("sim: a stepped driver asked for a ticker")
+// NewTimer is never called: a stepped driver gets its ticks from the simulator.
+func (clock) NewTimer(time.Duration) (<-chan time.Time, func()) {
+	panic("sim: a stepped driver asked for a timer")
 }
 
 // emptyPool is the pool of a simulated node: no transactions.
@@ -193,12 +193,14 @@ func (x executor) Commit(e *execution.Executed, c *types.Commit) error {
 // WAL entries above it.
 func (s *simulation) newDriver(n *node, e consensus.Engine) *driver.Driver {
 	cfg := driver.Config{
-		Proposer:  n.app.proposer,
-		Clock:     clock{s},
-		Log:       s.driverLog(n),
-		WAL:       &n.wal,
-		Replay:    n.wal.Entries(n.app.height()),
-		Transport: transport{s, n},
+		Proposer: n.app.proposer,
+		Clock:    clock{s},
+		// Every engine keeps its NextTick's word: the real node sleeps on it.
+		StrictTicks: true,
+		Log:         s.driverLog(n),
+		WAL:         &n.wal,
+		Replay:      n.wal.Entries(n.app.height()),
+		Transport:   transport{s, n},
 		OnSyncTo: func(h uint64) {
 			s.logf("n%d SyncTo %d at height %d", n.index, h, n.app.height())
 			n.syncTo = max(n.syncTo, h)

@@ -31,6 +31,13 @@ func (e *leader) Tick() {
 	}
 }
 
+func (e *leader) NextTick() uint64 {
+	if e.index == 0 && !e.building {
+		return consensus.TicksUntil(3, uint64(e.elapsed))
+	}
+	return consensus.NoTick
+}
+
 func (e *leader) Step(m consensus.Message) error {
 	switch m := m.(type) {
 	case consensus.Built:

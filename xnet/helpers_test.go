@@ -317,9 +317,24 @@ func (n *network) runUntil(height, maxTicks uint64) {
 		n.tick++
 		for _, r := range n.relayers {
 			if r != nil {
-				r.Tick()
+				checkedTick(n.t, r)
 			}
 		}
+	}
+}
+
+// checkedTick ticks r and fails the test when NextTick said the tick was
+// quiet but it gave a drained r something to do: an owner sleeping until
+// NextTick would have acted late.
+func checkedTick(t testing.TB, r *Relayer) {
+	t.Helper()
+	next, drained := r.NextTick(), !r.HasReady()
+	if next == 0 {
+		t.Fatalf("NextTick is 0; the next tick is 1")
+	}
+	r.Tick()
+	if next > 1 && drained && r.HasReady() {
+		t.Fatalf("NextTick said %d, but the next tick gave the relayer work: %+v", next, r.Ready())
 	}
 }
 

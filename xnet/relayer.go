@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -251,6 +252,44 @@ func (r *Relayer) Tick() {
 		}
 	}
 	r.submitIfDue()
+}
+
+// NoTick is NextTick's answer when no tick alone gives the relayer work.
+const NoTick uint64 = math.MaxUint64
+
+// NextTick is the tick, counted from now, that may next give the relayer
+// something to do absent other input: the next checkpoint's submission
+// coming due (or its resubmission), or the re-gossip of its own signature.
+// The ticks before it leave Ready empty, so an owner may sleep until then
+// and hand the elapsed ticks over at once, before any other input.
+func (r *Relayer) NextTick() uint64 {
+	if !r.parentKnown {
+		return NoTick
+	}
+	next, h := NoTick, r.parent.Height+r.cfg.Params.Period
+	rd := r.rounds[h]
+	if rd != nil && rd.own != nil {
+		next = ticksUntil(r.resendAt, r.now)
+	}
+	if rd != nil && rd.quorum {
+		s := r.sub
+		switch {
+		case s.height != h:
+			return 1 // not followed yet: the next tick starts the count
+		case s.inFlight:
+			next = min(next, ticksUntil(s.sentAt+r.cfg.CommitTimeout, r.now))
+		default:
+			next = min(next, ticksUntil(s.due, r.now))
+		}
+	}
+	return next
+}
+
+func ticksUntil(at, now uint64) uint64 {
+	if at <= now {
+		return 1
+	}
+	return at - now
 }
 
 // Step feeds one input. A peer's bad signature returns an error (see

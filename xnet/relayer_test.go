@@ -270,7 +270,7 @@ func TestNonSignerRelaysLast(t *testing.T) {
 		n.tick++
 		for _, r := range n.relayers {
 			if r != nil {
-				r.Tick()
+				checkedTick(t, r)
 			}
 		}
 	}
@@ -415,7 +415,7 @@ func TestPeerSignatureChecks(t *testing.T) {
 		if len(r.Ready().Submit) != 0 {
 			t.Fatalf("relayer 0 submitted at tick %d, before its turn", i)
 		}
-		r.Tick()
+		checkedTick(t, r)
 	}
 	subs := r.Ready().Submit
 	if len(subs) != 1 || subs[0].Height != 10 {

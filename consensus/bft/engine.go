@@ -221,6 +221,23 @@ func (e *Engine) Tick() {
 	}
 }
 
+// NextTick is the tick of the earliest timer, counted from now: a timeout
+// of the round, the start of the next height, or the heartbeat that ends a
+// rest. Between them ticks only move the clock.
+func (e *Engine) NextTick() uint64 {
+	if e.halted != nil {
+		return consensus.NoTick
+	}
+	if !e.began {
+		return 1 // the first input, a tick too, starts round 0
+	}
+	next := consensus.NoTick
+	for _, t := range e.timers {
+		next = min(next, consensus.TicksUntil(t.at, e.now))
+	}
+	return next
+}
+
 // Step feeds one input to the engine. Bad peer messages return an error and
 // change nothing.
 func (e *Engine) Step(msg consensus.Message) error {

@@ -9,6 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/aspen-chain/aspen/consensus"
+	"github.com/aspen-chain/aspen/consensus/consensustest"
 	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -225,7 +226,7 @@ func (net *testNet) tick(n int) {
 	for k := 0; k < n; k++ {
 		for _, node := range net.nodes {
 			if !node.crashed {
-				node.e.Tick()
+				consensustest.CheckedTick(net.t, node.e)
 			}
 		}
 		net.drain()

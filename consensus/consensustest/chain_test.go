@@ -127,12 +127,12 @@ func (v poolView) Reinject(txs []*gethtypes.Transaction) {
 	}
 }
 
-// fixedClock is a clock the test moves; a stepped driver never asks it for a ticker.
+// fixedClock is a clock the test moves; a stepped driver never asks it for a timer.
 type fixedClock struct{ ms int64 }
 
 func (c *fixedClock) Now() time.Time { return time.UnixMilli(c.ms) }
-func (c *fixedClock) NewTicker(time.Duration) (<-chan time.Time, func()) {
-	panic("a stepped driver asked for a ticker")
+func (c *fixedClock) NewTimer(time.Duration) (<-chan time.Time, func()) {
+	panic("a stepped driver asked for a timer")
 }
 
 // memWAL keeps what the engine persists in memory.

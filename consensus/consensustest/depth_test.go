@@ -49,6 +49,13 @@ func (e *depthEngine) Tick() {
 	}
 }
 
+func (e *depthEngine) NextTick() uint64 {
+	if e.mine && !e.building {
+		return 1
+	}
+	return consensus.NoTick
+}
+
 func (e *depthEngine) Step(msg consensus.Message) error {
 	switch m := msg.(type) {
 	case consensus.Built:

@@ -188,12 +188,30 @@ func (h *Harness) record(rd consensus.Ready) {
 	h.Trace.Write(enc)
 }
 
-// Ticks ticks the engine n times, draining after each.
+// Ticks ticks the engine n times, draining after each. It fails the test
+// when a tick the engine said was quiet (NextTick) gives it something to do.
 func (h *Harness) Ticks(n int) {
 	for i := 0; i < n; i++ {
-		h.Engine.Tick()
+		CheckedTick(h.T, h.Engine)
 		h.Drain()
 		h.SealNow()
+	}
+}
+
+// CheckedTick ticks e and fails the test when NextTick said the tick was
+// quiet but it gave e something to do: a driver sleeping until NextTick
+// would have acted late. (Only a drained engine is checked: a driver ticks
+// no other.)
+func CheckedTick(t testing.TB, e consensus.Engine) {
+	t.Helper()
+	next := e.NextTick()
+	if next == 0 {
+		t.Fatalf("NextTick is 0; the next tick is 1")
+	}
+	drained := !e.HasReady()
+	e.Tick()
+	if next > 1 && drained && e.HasReady() {
+		t.Fatalf("NextTick said %d, but the next tick gave the engine work: %+v", next, e.Ready())
 	}
 }
 
@@ -256,7 +274,7 @@ func Run(t *testing.T, f Factory, maxTicks int) {
 				if i%7 == 0 {
 					_ = h.Engine.Step(consensus.PoolStatus{Pending: i % 3})
 				}
-				h.Engine.Tick()
+				CheckedTick(t, h.Engine)
 				h.Drain()
 			}
 			return h.Trace.Bytes()
@@ -278,7 +296,7 @@ func Run(t *testing.T, f Factory, maxTicks int) {
 // returns the same until Advance, and Advance consumes it.
 func readyIsStable(t *testing.T, e consensus.Engine, maxTicks int) {
 	for i := 0; i < maxTicks && !e.HasReady(); i++ {
-		e.Tick()
+		CheckedTick(t, e)
 	}
 	if !e.HasReady() {
 		t.Fatalf("no Ready within %d ticks", maxTicks)

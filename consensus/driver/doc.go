@@ -1,5 +1,6 @@
 // Package driver runs one consensus engine: it owns the engine, feeds it
-// ticks from an injected clock and inputs from the pool and peers, and
+// ticks from an injected clock (waking only for the ticks the engine needs,
+// LazyTicker) and inputs from the pool and peers, and
 // carries out what its Ready says — persist, send, move the tentative head
 // (commit, rewind and hand dropped transactions back to the pool), commit or
 // mark final blocks through the executor, build and verify blocks — feeding

@@ -30,7 +30,9 @@ var ErrNoSealer = errors.New("driver: engine asked to seal a block but no sealer
 // Clock is the wall time the driver reads. Tests inject a fake one.
 type Clock interface {
 	Now() time.Time
-	NewTicker(d time.Duration) (<-chan time.Time, func())
+	// NewTimer returns a channel that receives once, d from now (at once
+	// for d <= 0), and a stop that disarms it.
+	NewTimer(d time.Duration) (<-chan time.Time, func())
 }
 
 // SystemClock is the real clock.
@@ -39,10 +41,10 @@ type SystemClock struct{}
 // Now returns time.Now().
 func (SystemClock) Now() time.Time { return time.Now() }
 
-// NewTicker returns a time.Ticker's channel and its Stop.
-func (SystemClock) NewTicker(d time.Duration) (<-chan time.Time, func()) {
-	t := time.NewTicker(d)
-	return t.C, t.Stop
+// NewTimer returns a time.Timer's channel and its Stop.
+func (SystemClock) NewTimer(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTimer(d)
+	return t.C, func() { t.Stop() }
 }
 
 // Pool is what the driver needs of the mempool.
@@ -109,6 +111,10 @@ type Config struct {
 	// OnStepError is called for every input the engine rejected (bad
 	// signature, old height...): the node counts them.
 	OnStepError func(err error)
+	// StrictTicks makes a tick the engine said was quiet (NextTick) but
+	// acted on an error (ErrEarlyTick) instead of a logged one: the
+	// simulator and tests hold engines to their word.
+	StrictTicks bool
 	// Sealer seals the blocks an engine asks it to (Ready.Seal; pow's
 	// miner). Run hands what it finds back to the engine and stops it when
 	// it ends; a stepped driver's caller supplies its own and hands sealed
@@ -197,9 +203,14 @@ func (d *Driver) PoolChanged() {
 // error): it starts the driver and hands it, one at a time, ticks from the
 // clock and what Deliver, PoolChanged and DeliverSynced queued. It is a loop
 // around the stepped API (step.go), so both modes behave the same.
+//
+// It does not wake every tick: between inputs it sleeps on one timer until
+// the tick the engine named (NextTick), and on every wake it first hands
+// the engine the ticks that elapsed, then the input that woke it. A
+// resting subnet costs a wake per heartbeat, not ten a second.
 func (d *Driver) Run(ctx context.Context) error {
-	ticks, stop := d.cfg.Clock.NewTicker(d.cfg.Tick)
-	defer stop()
+	ticks := NewLazyTicker(d.cfg.Clock, d.cfg.Tick)
+	defer ticks.Stop()
 	if d.cfg.Sealer != nil {
 		defer d.cfg.Sealer.Stop()
 	}
@@ -207,23 +218,30 @@ func (d *Driver) Run(ctx context.Context) error {
 		return err
 	}
 	for {
-		var err error
+		var input func() error
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-ticks:
-			err = d.Tick()
+		case <-ticks.Wait(d.NextTick()):
+			ticks.Fired()
 		case <-d.notify:
-			err = d.HandlePoolChanged()
+			input = d.HandlePoolChanged
 		case m := <-d.inbox:
-			err = d.HandlePeer(m)
+			input = func() error { return d.HandlePeer(m) }
 		case blocks := <-d.synced:
-			err = d.HandleSynced(blocks)
+			input = func() error { return d.HandleSynced(blocks) }
 		case b := <-d.sealed:
-			err = d.HandleSealed(b)
+			input = func() error { return d.HandleSealed(b) }
 		}
-		if err != nil {
-			return err
+		for n := ticks.Elapsed(); n > 0; n-- {
+			if err := d.Tick(); err != nil {
+				return err
+			}
+		}
+		if input != nil {
+			if err := input(); err != nil {
+				return err
+			}
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"math/big"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,21 +26,80 @@ import (
 	"github.com/aspen-chain/aspen/types"
 )
 
-// manualClock hands the driver ticks only when the test sends them. An
-// unbuffered channel makes each send wait until the driver has finished
-// processing everything before it.
+// manualClock is a clock the test moves, 100 ms (one tick of the driver's
+// default) at a time. The driver's timer fires when a move reaches its
+// deadline, and the move returns only once the driver took it, so the
+// driver has woken for it before the test goes on.
 type manualClock struct {
-	ticks chan time.Time
-	ms    atomic.Int64 // read by the driver, advanced by the test
+	mu    sync.Mutex
+	ms    int64
+	timer *fakeTimer // armed and not yet due
+	armed int        // timers the driver asked for
 }
 
-func (c *manualClock) Now() time.Time { return time.UnixMilli(c.ms.Load()) }
-func (c *manualClock) NewTicker(time.Duration) (<-chan time.Time, func()) {
-	return c.ticks, func() {}
+type fakeTimer struct {
+	c    chan time.Time
+	at   int64
+	done chan struct{}
+	once sync.Once
 }
 
+// fire delivers the timer's time unless the driver stopped it meanwhile.
+func (t *fakeTimer) fire(ms int64) {
+	select {
+	case t.c <- time.UnixMilli(ms):
+	case <-t.done:
+	}
+}
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.UnixMilli(c.ms)
+}
+
+func (c *manualClock) NewTimer(d time.Duration) (<-chan time.Time, func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.armed++
+	t := &fakeTimer{c: make(chan time.Time), at: c.ms + d.Milliseconds(), done: make(chan struct{})}
+	if t.at <= c.ms {
+		go t.fire(c.ms) // due already: the test moved the clock while the driver worked
+	} else {
+		c.timer = t
+	}
+	return t.c, func() {
+		c.mu.Lock()
+		if c.timer == t {
+			c.timer = nil
+		}
+		c.mu.Unlock()
+		t.once.Do(func() { close(t.done) })
+	}
+}
+
+// tick moves the clock one tick on and, when that makes the armed timer
+// due, waits until the driver took it.
 func (c *manualClock) tick() {
-	c.ticks <- time.UnixMilli(c.ms.Add(100))
+	c.mu.Lock()
+	c.ms += 100
+	t, ms := c.timer, c.ms
+	if t != nil && t.at <= ms {
+		c.timer = nil
+	} else {
+		t = nil
+	}
+	c.mu.Unlock()
+	if t != nil {
+		t.fire(ms)
+	}
+}
+
+// timers reports how many timers the driver asked for so far.
+func (c *manualClock) timers() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.armed
 }
 
 type sealer struct{ k *ecdsa.PrivateKey }
@@ -77,10 +137,10 @@ func TestDriverCommitsThenBuildsOnIt(t *testing.T) {
 	c := newSoloChain(t)
 	gen, st, x, pool, eng, head, seq := c.gen, c.st, c.x, c.pool, c.eng, c.head, c.seq
 	committed := make(chan *execution.Executed, 16)
-	clock := &manualClock{ticks: make(chan time.Time)}
-	clock.ms.Store(1_700_000_100_000)
+	clock := &manualClock{}
+	clock.ms = 1_700_000_100_000
 	d := driver.New(driver.Config{
-		Tick: time.Millisecond, Proposer: seq, Clock: clock,
+		Tick: 100 * time.Millisecond, Proposer: seq, Clock: clock,
 		OnCommit: func(e *execution.Executed) {
 			if x.Head().Hash() != e.Block.Hash() {
 				t.Errorf("OnCommit for block %d before the executor's head moved to it", e.Block.Height())
@@ -191,6 +251,7 @@ type persistingEngine struct{ done bool }
 
 func (e *persistingEngine) Step(consensus.Message) error { return nil }
 func (e *persistingEngine) Tick()                        {}
+func (e *persistingEngine) NextTick() uint64             { return consensus.NoTick }
 func (e *persistingEngine) HasReady() bool               { return !e.done }
 func (e *persistingEngine) Ready() consensus.Ready {
 	return consensus.Ready{Persist: [][]byte{{1}}, Send: []consensus.Outbound{{Payload: []byte{1}}}}
@@ -200,7 +261,7 @@ func (e *persistingEngine) Advance() { e.done = true }
 // TestDriverRefusesToSendUnpersistedVotes: with no WAL configured, a vote is
 // never sent; the driver stops with ErrNoWAL instead.
 func TestDriverRefusesToSendUnpersistedVotes(t *testing.T) {
-	clock := &manualClock{ticks: make(chan time.Time)}
+	clock := &manualClock{}
 	d := driver.New(driver.Config{Clock: clock}, &persistingEngine{}, nil, emptyPool{}, &types.Header{})
 	if err := d.Run(context.Background()); !errors.Is(err, driver.ErrNoWAL) {
 		t.Fatalf("Run returned %v, want ErrNoWAL", err)
@@ -223,14 +284,13 @@ func (r *recorder) Send(string, []byte) error         { r.log = append(r.log, "s
 
 // TestDriverPersistsBeforeSending: a vote reaches the WAL before the network.
 func TestDriverPersistsBeforeSending(t *testing.T) {
-	clock := &manualClock{ticks: make(chan time.Time)}
+	clock := &manualClock{}
 	rec := &recorder{}
 	d := driver.New(driver.Config{Clock: clock, WAL: rec, Transport: rec}, &persistingEngine{}, nil, emptyPool{}, &types.Header{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
-	clock.tick() // the first Ready is processed before the driver takes a tick
-	cancel()
+	cancel() // Run performs the first Ready (Start) before it looks at ctx
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -252,8 +312,9 @@ func (e *verifyEngine) Step(m consensus.Message) error {
 	}
 	return nil
 }
-func (e *verifyEngine) Tick()          {}
-func (e *verifyEngine) HasReady() bool { return !e.asked }
+func (e *verifyEngine) Tick()            {}
+func (e *verifyEngine) NextTick() uint64 { return consensus.NoTick }
+func (e *verifyEngine) HasReady() bool   { return !e.asked }
 func (e *verifyEngine) Ready() consensus.Ready {
 	return consensus.Ready{Verify: []*types.Block{e.block}}
 }
@@ -271,7 +332,7 @@ func (okExecutor) Execute(b *types.Block) (*execution.Executed, error) {
 // stick in the engine) until the parent chain here catches up; then it is
 // verified and judged.
 func TestDriverWaitsForTheParentBeforeJudging(t *testing.T) {
-	clock := &manualClock{ticks: make(chan time.Time)}
+	clock := &manualClock{}
 	var parent atomic.Uint64
 	parent.Store(3)
 	b := &types.Block{Header: &types.Header{Height: 1, ParentRef: types.ParentRef{Height: 5}}}
@@ -305,6 +366,7 @@ type sealingEngine struct{ done bool }
 
 func (e *sealingEngine) Step(consensus.Message) error { return nil }
 func (e *sealingEngine) Tick()                        {}
+func (e *sealingEngine) NextTick() uint64             { return consensus.NoTick }
 func (e *sealingEngine) HasReady() bool               { return !e.done }
 func (e *sealingEngine) Ready() consensus.Ready {
 	return consensus.Ready{Seal: &consensus.SealRequest{Block: &types.Block{Header: &types.Header{Height: 1}}}}
@@ -314,7 +376,7 @@ func (e *sealingEngine) Advance() { e.done = true }
 // TestDriverNeedsASealerToSeal: an engine asking to seal with no Sealer
 // configured stops the driver with ErrNoSealer.
 func TestDriverNeedsASealerToSeal(t *testing.T) {
-	d := driver.New(driver.Config{Clock: &manualClock{ticks: make(chan time.Time)}}, &sealingEngine{}, nil, emptyPool{}, &types.Header{})
+	d := driver.New(driver.Config{Clock: &manualClock{}}, &sealingEngine{}, nil, emptyPool{}, &types.Header{})
 	if err := d.Run(context.Background()); !errors.Is(err, driver.ErrNoSealer) {
 		t.Fatalf("Run returned %v, want ErrNoSealer", err)
 	}

@@ -11,6 +11,11 @@ import (
 // ErrNotStarted is returned by the stepped inputs before Start.
 var ErrNotStarted = errors.New("driver: Start must be called before stepping the driver")
 
+// ErrEarlyTick is returned by Tick, with Config.StrictTicks, when the
+// engine had something to do on a tick before the one its NextTick named: a
+// driver that sleeps until then would have acted late.
+var ErrEarlyTick = errors.New("driver: the engine acted on a tick before the one its NextTick named")
+
 // ErrStarted is returned by Start (or Run) on a driver already started: the
 // WAL replay must reach the engine once, before any other input.
 var ErrStarted = errors.New("driver: already started")
@@ -21,7 +26,8 @@ var ErrStarted = errors.New("driver: already started")
 // Tick, HandlePeer, HandlePoolChanged, HandleSynced and HandleSealed; each handles one input
 // and performs every Ready that follows before it returns, exactly as Run does
 // for the same input (Run is a loop around these methods). Time comes only
-// from Config.Clock.Now; Clock.NewTicker is never called in this mode. The
+// from Config.Clock.Now; Clock.NewTimer is never called in this mode (a
+// caller may skip the ticks before NextTick as Run does, or not). The
 // asynchronous inputs (Deliver, PoolChanged, DeliverSynced) feed Run only and
 // must not be used with a stepped driver.
 //
@@ -48,14 +54,35 @@ func (d *Driver) Start() error {
 }
 
 // Tick gives the engine one tick of logical time, retries blocks waiting for
-// the parent chain, and performs what follows.
+// the parent chain, and performs what follows. It checks the engine's
+// NextTick on the way: a tick it said was quiet must leave Ready empty
+// (logged, and ErrEarlyTick with Config.StrictTicks).
 func (d *Driver) Tick() error {
 	if !d.started {
 		return ErrNotStarted
 	}
+	quiet := d.engine.NextTick() > 1
 	d.engine.Tick()
+	if quiet && d.engine.HasReady() {
+		if d.cfg.StrictTicks {
+			return fmt.Errorf("%w: %T at height %d", ErrEarlyTick, d.engine, d.head.Height+1)
+		}
+		d.cfg.Log.Error("engine broke its NextTick: acted on a tick it said was quiet", "engine", fmt.Sprintf("%T", d.engine))
+	}
 	d.retryDeferred()
 	return d.process()
+}
+
+// NextTick is the tick, counted from now, at which the driver next has
+// something to do absent other input: the engine's NextTick, or the next
+// tick while blocks wait for the parent chain (retried every tick).
+// consensus.NoTick: only input gives it work. Only the goroutine stepping
+// the driver may call it.
+func (d *Driver) NextTick() uint64 {
+	if len(d.deferred) > 0 {
+		return 1
+	}
+	return d.engine.NextTick()
 }
 
 // HandlePeer steps a peer's engine message in and performs what follows.

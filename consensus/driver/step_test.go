@@ -9,15 +9,15 @@ import (
 	"github.com/aspen-chain/aspen/execution"
 )
 
-// stepClock is a clock with no ticker: a stepped driver must never ask for one.
+// stepClock is a clock with no timer: a stepped driver must never ask for one.
 type stepClock struct {
 	t  *testing.T
 	ms int64
 }
 
 func (c *stepClock) Now() time.Time { return time.UnixMilli(c.ms) }
-func (c *stepClock) NewTicker(time.Duration) (<-chan time.Time, func()) {
-	c.t.Fatal("a stepped driver asked for a ticker")
+func (c *stepClock) NewTimer(time.Duration) (<-chan time.Time, func()) {
+	c.t.Fatal("a stepped driver asked for a timer")
 	return nil, nil
 }
 

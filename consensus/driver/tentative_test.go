@@ -19,6 +19,7 @@ type onceEngine struct {
 
 func (e *onceEngine) Step(consensus.Message) error { return nil }
 func (e *onceEngine) Tick()                        {}
+func (e *onceEngine) NextTick() uint64             { return consensus.NoTick }
 func (e *onceEngine) HasReady() bool               { return !e.done }
 func (e *onceEngine) Ready() consensus.Ready       { return e.rd }
 func (e *onceEngine) Advance()                     { e.done = true }

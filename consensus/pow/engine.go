@@ -182,6 +182,28 @@ func (e *Engine) Tick() {
 	e.refresh()
 }
 
+// NextTick is when a miner next builds without news from a peer: after a
+// failed build, at the end of its quiet start, or to rebuild an empty block
+// once transactions wait. Anything else a tick does (forgetting whom it asked
+// for which block) changes no output until a peer's message comes, and the
+// ticks before it are handed over first.
+func (e *Engine) NextTick() uint64 {
+	if !e.cfg.Mine {
+		return consensus.NoTick
+	}
+	if e.buildFailed {
+		return 1
+	}
+	next := consensus.NoTick
+	if !e.heard && e.ticks < e.cfg.QuietTicks {
+		next = e.cfg.QuietTicks - e.ticks
+	}
+	if e.pending > 0 && e.sealParent != nil && e.sealTxs == 0 {
+		next = min(next, consensus.TicksUntil(e.builtAt+rebuildTicks, e.ticks))
+	}
+	return next
+}
+
 // Step feeds one input to the engine.
 func (e *Engine) Step(msg consensus.Message) error {
 	var err error

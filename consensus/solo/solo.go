@@ -77,6 +77,20 @@ func (e *Engine) Tick() {
 	e.maybeBuild()
 }
 
+// NextTick is the tick at which the block time (transactions wait) or the
+// idle interval (none do) runs out; none while a build is out.
+func (e *Engine) NextTick() uint64 {
+	switch {
+	case e.building:
+		return consensus.NoTick // Built or BuildFailed comes first
+	case e.height == 0 || e.full:
+		return 1
+	case e.pending > 0:
+		return consensus.TicksUntil(e.cfg.BlockTime, e.elapsed)
+	}
+	return consensus.TicksUntil(e.cfg.IdleInterval, e.elapsed)
+}
+
 // Step feeds one input to the engine.
 func (e *Engine) Step(msg consensus.Message) error {
 	switch m := msg.(type) {

@@ -6,6 +6,7 @@ import (
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/tracing"
 	"github.com/ethereum/go-ethereum/core/vm"
 	"github.com/holiman/uint256"
@@ -83,11 +84,23 @@ func (s gatewayState) Burn(amount *big.Int) error {
 
 // GatewayState is a read-only view of the gateway's storage after header
 // (nil: head), for gateway.ReadSubnet, ReadChildren, ReadTopDown and
-// ReadChildGenesis. Use it from one goroutine.
+// ReadChildGenesis. Use it from one goroutine. It also has StorageRoot:
+// the root hash of the gateway's storage, which names all of it, so a
+// caller may keep what it read from one state for any state of the same
+// root.
 func (e *Executor) GatewayState(header *types.Header) (gateway.StateReader, error) {
 	sdb, _, err := e.stateAt(header)
 	if err != nil {
 		return nil, err
 	}
-	return storageReader{sdb, gateway.Address}, nil
+	return committedGateway{storageReader{sdb, gateway.Address}, sdb}, nil
 }
+
+// committedGateway is the gateway's storage after a committed block.
+type committedGateway struct {
+	storageReader
+	sdb *state.StateDB
+}
+
+// StorageRoot is the root hash of the gateway's storage.
+func (g committedGateway) StorageRoot() common.Hash { return g.sdb.GetStorageRoot(gateway.Address) }
