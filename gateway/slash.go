@@ -304,6 +304,15 @@ func leaverRecord(older, newer []byte) uint64 {
 // slash destroys s and, for a seat, removes it with a config change queued
 // for the child, as leave does, whatever minValidators says.
 func (x *call) slash(name string, s stakeRef, what string) error {
+	if err := x.forfeit(name, s, what); err != nil {
+		return err
+	}
+	return x.destroy(s.amount)
+}
+
+// forfeit takes s from its owner as slash does, but leaves its amount in the
+// gateway's balance for the caller to destroy or pay out.
+func (x *call) forfeit(name string, s stakeRef, what string) error {
 	reason := what
 	if s.seat {
 		if err := removeValidator(x.st, name, s.index); err != nil {
@@ -316,9 +325,6 @@ func (x *call) slash(name string, s stakeRef, what string) error {
 		// order, and its owner learns from ValidatorLeft that nothing came back.
 		writeBlob(x.st, releaseSlot(name, s.index), mustRLP(PendingRelease{s.owner, new(big.Int), s.config}))
 		reason += fmt.Sprintf(" (collateral waiting for release since leaving at config %d)", s.config)
-	}
-	if err := x.destroy(s.amount); err != nil {
-		return err
 	}
 	x.emit("ValidatorSlashed", []common.Hash{addrTopic(s.owner)}, x.id(name), s.amount, reason)
 	return nil
@@ -362,6 +368,13 @@ func evidenceGas(ev EvidenceVerifier, st StateReader, self types.SubnetID, child
 		return gas
 	}
 	gas += gasDoubleSignCheck + gasWrite // the offence mark
+	return gas + stakesGas(st, name, stakes)
+}
+
+// stakesGas prices slashing stakes of the child name: for each, a payout
+// (the burn), its event and its removal.
+func stakesGas(st StateReader, name string, stakes []stakeRef) uint64 {
+	var gas uint64
 	for _, s := range stakes {
 		gas += gasPayout + gasEvent + gasLogByte*maxReasonBytes
 		if s.seat {
