@@ -66,6 +66,15 @@ import (
 //	                  it has any: double-sign check + write + for each stake payout
 //	                  + event (with reason) + write × (for a seat: 10 + config set
 //	                  + queued config record, and seat keys; for a pending release: its record)
+//	proveFraud      base + keccak of every input (the checkpoints twice) + read × 8, then, unless
+//	                  it does not parse or the checkpoint's fraud is proven already: a keccak per
+//	                  header (256) + the child's genesis read and built + 4 per witness byte
+//	                  + min(Σ the block's transactions' gas limits, the child's gas limit)
+//	                  + for the top-down messages queued after the previous checkpoint's
+//	                  DownApplied (at most 256) read × messageSlots each and, if any, half
+//	                  the child's gas limit (their execution budget) + read × the config set
+//	                  + for each signer read × (seat key + its stakes' search) and each stake
+//	                  as submitEvidence's + write × 8 + 2 payouts + 2 events with a reason (fraud.go)
 //
 // seat keys is the update of the current seats' aggregate key (gasSeatKeys):
 // a key parsed and added or subtracted, the aggregate's 3 words read and
