@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/aspen-chain/aspen/config"
 	"github.com/aspen-chain/aspen/execution/witness"
 	"github.com/aspen-chain/aspen/gateway"
@@ -33,7 +35,13 @@ func (f *FraudChecker) CheckTransition(g *gateway.ChildGenesis, block *types.Blo
 	if err != nil {
 		return nil, fmt.Errorf("the child's genesis: %w", err)
 	}
-	s, err := NewStateless(gen, f.Opts)
+	opts := f.Opts
+	var pow *unjudgedPow
+	if opts.Pow != nil {
+		pow = &unjudgedPow{PowVerifier: opts.Pow}
+		opts.Pow = pow
+	}
+	s, err := NewStateless(gen, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +49,25 @@ func (f *FraudChecker) CheckTransition(g *gateway.ChildGenesis, block *types.Blo
 	if err != nil {
 		return nil, err
 	}
-	return s.checkTransition(w, block, queue)
+	fault, err = s.checkTransition(w, block, queue)
+	if err == nil && pow != nil && pow.asked {
+		return nil, fmt.Errorf("block %d submits the first checkpoint of a PoW subnet of %s, whose genesis a re-execution here cannot derive: it cannot be judged", block.Height(), g.ID)
+	}
+	return fault, err
+}
+
+// unjudgedPow is the child's PoW verifier inside a re-execution: a
+// grandchild's genesis hash needs the child's own headers, which the parent
+// does not hold, so a block that asks for one cannot be judged (answering
+// wrongly would prove fraud against an honest block).
+type unjudgedPow struct {
+	gateway.PowVerifier
+	asked bool
+}
+
+func (p *unjudgedPow) ChildGenesisHash(g *gateway.ChildGenesis) (common.Hash, error) {
+	p.asked = true
+	return common.Hash{}, fmt.Errorf("evm: the genesis of %s cannot be derived in a fraud proof's re-execution", g.ID)
 }
 
 // checkTransition executes block on w's state with the parent chain's
