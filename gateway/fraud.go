@@ -101,6 +101,17 @@ type fraudClaim struct {
 	block    *types.Block
 }
 
+// applied is the top-down nonce the child had applied at the previous
+// checkpoint (its genesis nonce before the first): no later block reads
+// the queue from before it.
+func (c *fraudClaim) applied(st StateReader, name string) uint64 {
+	applied := getU64(st, name, fGenesisNonce)
+	if c.prev != nil {
+		applied = max(applied, c.prev.DownApplied)
+	}
+	return applied
+}
+
 // parseFraud checks the sizes of proveFraud's inputs, decodes them and
 // checks everything but the block's execution: the checkpoint is a sealed
 // one of name, the headers link its block hash down to block, and block
@@ -205,7 +216,7 @@ func (x *call) proveFraud(id string, ref, headers, block, witness []byte) error 
 	if err != nil {
 		return err
 	}
-	q := &fraudQueue{st: x.st, name: name, id: id, now: x.st.BlockNumber()}
+	q := &fraudQueue{st: x.st, name: name, id: id, now: x.st.BlockNumber(), applied: c.applied(x.st, name)}
 	fault, err := x.g.fraud.CheckTransition(g, c.block, witness, q)
 	if err != nil {
 		return reverted("gateway: proveFraud: not a proof: %v", err)
@@ -284,14 +295,19 @@ type fraudQueue struct {
 	st       StateReader
 	name, id string
 	now      uint64
-	read     int // messages read, for tests of the price
+	applied  uint64 // c.applied: what fraudGas priced the reads from
 }
 
 var _ TopDownQueue = (*fraudQueue)(nil)
 
 func (q *fraudQueue) TopDown(ref types.ParentRef, fromNonce uint64) ([]TopDownMsg, error) {
-	if ref.Height >= q.now {
+	switch {
+	case ref.Height >= q.now:
 		return nil, fmt.Errorf("the block refers to parent block %d, not before this block %d", ref.Height, q.now)
+	case fromNonce <= q.applied:
+		// Its state went back on what the previous checkpoint showed
+		// applied: an earlier block is the one to prove.
+		return nil, fmt.Errorf("the block's state reads the parent's queue from nonce %d, but the previous checkpoint showed %d applied", fromNonce, q.applied)
 	}
 	last := getU64(q.st, q.name, fDownNonce)
 	var out []TopDownMsg
@@ -305,7 +321,6 @@ func (q *fraudQueue) TopDown(ref types.ParentRef, fromNonce uint64) ([]TopDownMs
 		}
 		out = append(out, TopDownMsg(r))
 	}
-	q.read += len(out)
 	return out, nil
 }
 
@@ -314,6 +329,8 @@ const (
 	// gasFraudWitnessByte: a witness byte is decoded, hashed (its trie
 	// node or code) and put in the memory database the replay reads.
 	gasFraudWitnessByte = 4
+	// gasEcrecover: each transaction's sender is recovered (ECRECOVER's price).
+	gasEcrecover = 3000
 )
 
 // fraudGas prices proveFraud(id, ref, headers, block, witness), decision by
@@ -326,7 +343,7 @@ func fraudGas(st StateReader, self types.SubnetID, id string, ref, headers, bloc
 	if err != nil || !exists(st, name) || statusOf(st, name) != StatusActive {
 		return gas
 	}
-	c, err := parseFraud(st, name, string(types.SubnetID(id)), ref, headers, block, witness)
+	c, err := parseFraud(st, name, string(self.Child(name)), ref, headers, block, witness)
 	if err != nil || c == nil {
 		return gas
 	}
@@ -340,16 +357,12 @@ func fraudGas(st StateReader, self types.SubnetID, id string, ref, headers, bloc
 		txGas += tx.Gas()
 	}
 	limit := getU64(st, name, fGasLimit)
-	gas += min(txGas, limit)
-	// The block comes after the previous checkpoint, so the child applied
-	// at least that checkpoint's DownApplied before it.
-	applied := getU64(st, name, fGenesisNonce)
-	if c.prev != nil {
-		applied = max(applied, c.prev.DownApplied)
-	}
+	gas += min(txGas, limit) + gasEcrecover*uint64(len(c.block.Txs))
+	// The block reads the queue from after the previous checkpoint's
+	// DownApplied (fraudQueue refuses less), and one message past what it takes.
 	down := getU64(st, name, fDownNonce)
-	pending := min(down-min(applied, down), maxFraudTopDown)
-	gas += pending * gasRead * messageSlots
+	pending := min(down-min(c.applied(st, name), down), maxFraudTopDown)
+	gas += (pending + 1) * gasRead * messageSlots
 	if pending > 0 {
 		gas += limit / 2
 	}

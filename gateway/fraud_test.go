@@ -42,6 +42,15 @@ func TestFraudQueueIsTheQueueAsOfTheReference(t *testing.T) {
 	if _, err := q.TopDown(types.ParentRef{Height: 9}, 1); err == nil || !strings.Contains(err.Error(), "not before this block 9") {
 		t.Fatalf("a reference to the proving block itself: %v", err)
 	}
+	// The previous checkpoint showed message 2 applied: a block that reads
+	// from 2 again is not the block to prove (an earlier one went back).
+	q.applied = 2
+	if _, err := q.TopDown(types.ParentRef{Height: 8}, 2); err == nil || !strings.Contains(err.Error(), "showed 2 applied") {
+		t.Fatalf("reading from before the previous checkpoint's applied nonce: %v", err)
+	}
+	if got, err := q.TopDown(types.ParentRef{Height: 8}, 3); err != nil || len(got) != 4 {
+		t.Fatalf("reading from after it: %d messages, %v", len(got), err)
+	}
 }
 
 // refusingFraud fails the test if proveFraud gets as far as re-execution.

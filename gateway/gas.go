@@ -70,8 +70,9 @@ import (
 //	                  it does not parse or the checkpoint's fraud is proven already: a keccak per
 //	                  header (256) + the child's genesis read and built + 4 per witness byte
 //	                  + min(Σ the block's transactions' gas limits, the child's gas limit)
+//	                  + 3000 per transaction (its sender recovered)
 //	                  + for the top-down messages queued after the previous checkpoint's
-//	                  DownApplied (at most 256) read × messageSlots each and, if any, half
+//	                  DownApplied (at most 256, and one more) read × messageSlots each and, if any, half
 //	                  the child's gas limit (their execution budget) + read × the config set
 //	                  + for each signer read × (seat key + its stakes' search) and each stake
 //	                  as submitEvidence's + write × 8 + 2 payouts + 2 events with a reason (fraud.go)
