@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -99,6 +102,10 @@ type fraudClaim struct {
 	cp, prev *types.Checkpoint // prev nil before the first checkpoint
 	bitmap   aspencrypto.Bitmap
 	block    *types.Block
+	// proven: the checkpoint's fraud was proven already; only cp, bitmap
+	// and cursor are set, and the call slashes the signers still unslashed.
+	proven bool
+	cursor int // the position in cp's config set where slashing goes on
 }
 
 // applied is the top-down nonce the child had applied at the previous
@@ -115,8 +122,8 @@ func (c *fraudClaim) applied(st StateReader, name string) uint64 {
 // parseFraud checks the sizes of proveFraud's inputs, decodes them and
 // checks everything but the block's execution: the checkpoint is a sealed
 // one of name, the headers link its block hash down to block, and block
-// comes after the previous checkpoint. A nil claim and nil error: the
-// checkpoint's fraud is proven already.
+// comes after the previous checkpoint. When the checkpoint's fraud is
+// proven already it stops there, with a claim marked proven.
 func parseFraud(st StateReader, name, id string, ref, headers, block, witness []byte) (*fraudClaim, error) {
 	switch {
 	case len(ref) > MaxFraudRefBytes:
@@ -145,10 +152,11 @@ func parseFraud(st StateReader, name, id string, ref, headers, block, witness []
 		return nil, reverted("gateway: proveFraud: no checkpoint %s at height %d with this signer bitmap is among the last %d signed checkpoints of %s committed here",
 			hash, cp.Height, FraudWindow, id)
 	}
-	if st.GetState(fraudSlot(name, cp.Height)) != (common.Hash{}) {
-		return nil, nil // another prover was first
-	}
 	c := &fraudClaim{cp: cp, bitmap: r.Bitmap}
+	if mark := wordU64(st.GetState(fraudSlot(name, cp.Height))); mark != 0 {
+		c.proven, c.cursor = true, int(mark-1) // another prover was first
+		return c, nil
+	}
 	after := uint64(0)
 	if cp.Prev != (common.Hash{}) {
 		if c.prev, err = types.DecodeCheckpoint(r.Prev); err != nil {
@@ -209,7 +217,14 @@ func (x *call) proveFraud(id string, ref, headers, block, witness []byte) error 
 		return reverted("gateway: proveFraud: %v", ErrNoFraudVerifier)
 	}
 	c, err := parseFraud(x.st, name, id, ref, headers, block, witness)
-	if err != nil || c == nil {
+	if err != nil {
+		return err
+	}
+	if c.proven {
+		// Nothing to prove again; signers of a large set may be left.
+		if c.cursor < len(configRecords(x.st, name, c.cp.Config)) {
+			_, _, err = x.slashFraud(name, c)
+		}
 		return err
 	}
 	g, err := ReadChildGenesis(x.st, x.g.subnet, types.SubnetID(id))
@@ -227,12 +242,11 @@ func (x *call) proveFraud(id string, ref, headers, block, witness []byte) error 
 	return x.punishFraud(name, c, fault)
 }
 
-// punishFraud marks c's checkpoint fraudulent, freezes the child with the
-// escape hatch's root moved back to the checkpoint before, and slashes the
-// checkpoint's signers, paying the prover its share.
+// punishFraud marks c's checkpoint fraudulent and freezes the child with
+// the escape hatch's root moved back to the checkpoint before, then slashes
+// the first batch of the checkpoint's signers.
 func (x *call) punishFraud(name string, c *fraudClaim, fault error) error {
 	id := x.id(name)
-	x.st.SetState(fraudSlot(name, c.cp.Height), u64Word(1))
 	if old := getU64(x.st, name, fFraudHeight); old == 0 || c.cp.Height < old {
 		setU64(x.st, name, fFraudHeight, c.cp.Height)
 	}
@@ -253,31 +267,8 @@ func (x *call) punishFraud(name string, c *fraudClaim, fault error) error {
 		setU64(x.st, name, fFrozenAt, x.st.BlockNumber())
 		x.emit("SubnetFrozen", nil, id, getU64(x.st, name, fLastCkptHeight), x.st.GetState(fieldSlot(name, fLastCkptRoot)))
 	}
-	what := fmt.Sprintf("signed checkpoint at height %d over invalid block %d", c.cp.Height, c.block.Height())
-	total := new(big.Int)
-	for i, r := range configRecords(x.st, name, c.cp.Config) {
-		if !c.bitmap.Has(i) {
-			continue
-		}
-		key, _ := readSeatKey(x.st, name, r)
-		stakes, _, err := findStakes(x.st, name, key)
-		if err != nil {
-			return err
-		}
-		for _, s := range stakes {
-			if err := x.forfeit(name, s, what); err != nil {
-				return err
-			}
-			total.Add(total, s.amount)
-		}
-	}
-	reward := new(big.Int).Div(new(big.Int).Mul(total, big.NewInt(FraudRewardPercent)), big.NewInt(100))
-	if reward.Sign() > 0 {
-		if err := x.st.Transfer(Address, x.c.Caller, reward); err != nil {
-			return fmt.Errorf("gateway: paying the fraud prover %s wei: %w", reward, err)
-		}
-	}
-	if err := x.destroy(new(big.Int).Sub(total, reward)); err != nil {
+	total, reward, err := x.slashFraud(name, c)
+	if err != nil {
 		return err
 	}
 	reason := fault.Error()
@@ -286,6 +277,103 @@ func (x *call) punishFraud(name string, c *fraudClaim, fault error) error {
 	}
 	x.emit("FraudProven", []common.Hash{addrTopic(x.c.Caller)}, id, c.cp.Height, c.block.Height(), total, reward, reason)
 	return nil
+}
+
+// MaxFraudSlashes is how many signers one proveFraud call slashes: a
+// checkpoint of a large set is slashed over several calls (each a proof of
+// the same checkpoint, which is not re-executed again), each paying its
+// caller the reward of what it slashed.
+const MaxFraudSlashes = 32
+
+// fraudSlashes is the next batch of stakes of c's signers to slash: the
+// seats and pending releases of the signers from c.cursor on, at most
+// MaxFraudSlashes of them. It returns the cursor after the batch and the
+// slots it read.
+func fraudSlashes(st StateReader, name string, c *fraudClaim) (stakes []stakeRef, next int, slots uint64, err error) {
+	recs := configRecords(st, name, c.cp.Config)
+	slots = blobSlots(configSetBytes(uint64(len(recs))))
+	keys := map[string]bool{}
+	next = c.cursor
+	for n := 0; next < len(recs) && n < MaxFraudSlashes; next++ {
+		if !c.bitmap.Has(next) {
+			continue
+		}
+		n++
+		blob := readBlob(st, recordSlot(name, recs[next]))
+		slots += 2 + blobSlots(len(blob)) // the record, the key's seat mark, the owner's seat
+		v, err := decodeValidator(blob)
+		if err != nil {
+			return nil, next, slots, err
+		}
+		keys[string(v.BLSPublicKey)] = true
+		if st.GetState(blsKeySlot(name, v.BLSPublicKey)) != nameWord(name) {
+			continue // left or slashed: only a pending release may be left
+		}
+		// A stake writes a new record with the same key and owner: the
+		// seat is the owner's, whatever record it holds now.
+		seat := wordU64(st.GetState(ownerSlot(name, v.Owner)))
+		if seat == 0 {
+			return nil, next, slots, fmt.Errorf("gateway: BLS key of %s is marked seated in %s, but its owner holds no seat", v.Owner, name)
+		}
+		cur, err := readValidator(st, name, seat-1)
+		slots += recordSlots
+		if err != nil {
+			return nil, next, slots, err
+		}
+		if !bytes.Equal(cur.BLSPublicKey, v.BLSPublicKey) {
+			return nil, next, slots, fmt.Errorf("gateway: seat %d of %s holds another key than its owner's record", seat-1, name)
+		}
+		stakes = append(stakes, stakeRef{seat: true, index: seat - 1, owner: cur.Owner, key: cur.BLSPublicKey, amount: cur.Collateral})
+	}
+	if len(keys) > 0 {
+		pending, more, err := pendingStakes(st, name, func(k []byte) bool { return keys[string(k)] })
+		slots += more
+		if err != nil {
+			return nil, next, slots, err
+		}
+		stakes = append(stakes, pending...)
+	}
+	return stakes, next, slots, nil
+}
+
+// slashFraud slashes the next batch of c's signers, moves the cursor past
+// them, pays the caller FraudRewardPercent of what was slashed and burns
+// the rest. It returns both amounts.
+func (x *call) slashFraud(name string, c *fraudClaim) (total, reward *big.Int, err error) {
+	stakes, next, _, err := fraudSlashes(x.st, name, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	what := fmt.Sprintf("signed checkpoint at height %d over an invalid block", c.cp.Height)
+	// Seats go from the highest index down: removing one moves the last
+	// seat into its place, which must not be one still to remove.
+	slices.SortStableFunc(stakes, func(a, b stakeRef) int {
+		if a.seat != b.seat {
+			if a.seat {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(b.index, a.index)
+	})
+	total = new(big.Int)
+	for _, s := range stakes {
+		if err := x.forfeit(name, s, what, false); err != nil {
+			return nil, nil, err
+		}
+		total.Add(total, s.amount)
+	}
+	x.st.SetState(fraudSlot(name, c.cp.Height), u64Word(uint64(next)+1))
+	reward = new(big.Int).Div(new(big.Int).Mul(total, big.NewInt(FraudRewardPercent)), big.NewInt(100))
+	if reward.Sign() > 0 {
+		if err := x.st.Transfer(Address, x.c.Caller, reward); err != nil {
+			return nil, nil, fmt.Errorf("gateway: paying the fraud prover %s wei: %w", reward, err)
+		}
+	}
+	if err := x.destroy(new(big.Int).Sub(total, reward)); err != nil {
+		return nil, nil, err
+	}
+	return total, reward, nil
 }
 
 // fraudQueue serves a re-executed child block its parent's queue from this
@@ -344,12 +432,32 @@ func fraudGas(st StateReader, self types.SubnetID, id string, ref, headers, bloc
 		return gas
 	}
 	c, err := parseFraud(st, name, string(self.Child(name)), ref, headers, block, witness)
-	if err != nil || c == nil {
+	if err != nil {
 		return gas
 	}
-	gas += gasHash * MaxFraudHeaders // each header's hash
-	gas += genesisHashGas(st, name)
-	gas += gasFraudWitnessByte * uint64(len(witness))
+	if !c.proven {
+		gas += proofGas(st, name, c, witness) + gasWrite*8 + 2*gasEvent + gasLogByte*maxReasonBytes
+	} else if c.cursor >= len(configRecords(st, name, c.cp.Config)) {
+		return gas
+	}
+	// The slashing of the next batch of signers.
+	stakes, _, slots, _ := fraudSlashes(st, name, c)
+	gas += gasRead*slots + gasWrite + gasPayout*2
+	for _, s := range stakes {
+		gas += gasEvent + gasLogByte*maxReasonBytes
+		if s.seat {
+			// removeValidator (7 slots) and the total collateral.
+			gas += gasSeatKeys + gasWrite*8
+		} else {
+			gas += gasWrite * releaseSlots
+		}
+	}
+	return gas
+}
+
+// proofGas prices the re-execution of c's block.
+func proofGas(st StateReader, name string, c *fraudClaim, witness []byte) uint64 {
+	gas := gasHash*MaxFraudHeaders + genesisHashGas(st, name) + gasFraudWitnessByte*uint64(len(witness))
 	// The block's transactions cannot run more than their gas limits, nor
 	// more than the child's block gas limit; top-down work at most half that.
 	var txGas uint64
@@ -360,25 +468,32 @@ func fraudGas(st StateReader, self types.SubnetID, id string, ref, headers, bloc
 	gas += min(txGas, limit) + gasEcrecover*uint64(len(c.block.Txs))
 	// The block reads the queue from after the previous checkpoint's
 	// DownApplied (fraudQueue refuses less), and one message past what it takes.
-	down := getU64(st, name, fDownNonce)
-	pending := min(down-min(c.applied(st, name), down), maxFraudTopDown)
+	applied, down := c.applied(st, name), getU64(st, name, fDownNonce)
+	pending := min(down-min(applied, down), maxFraudTopDown)
 	gas += (pending + 1) * gasRead * messageSlots
-	if pending > 0 {
-		gas += limit / 2
-	}
-	// The slashing: each signer's stakes found and forfeited.
-	recs := configRecords(st, name, c.cp.Config)
-	gas += gasRead * blobSlots(configSetBytes(uint64(len(recs))))
-	for i, r := range recs {
-		if !c.bitmap.Has(i) {
+	return gas + topDownWork(st, name, applied+1, pending, limit)
+}
+
+// topDownWork bounds what applying n messages of the child name's queue
+// from nonce from costs a re-execution, in gas, at most the top-down budget
+// of a child block (half its gas limit): a config change rewrites the
+// child's set, a transfer or call mints and routes (a call runs with
+// CrossMsgCallGas).
+func topDownWork(st StateReader, name string, from, n, limit uint64) uint64 {
+	var gas uint64
+	for k := from; k < from+n; k++ {
+		var r topDownRLP
+		if err := rlp.DecodeBytes(readBlob(st, downSlot(name, k)), &r); err != nil {
+			return limit / 2
+		}
+		if r.Kind == KindConfig {
+			gas += gasWrite * 10
 			continue
 		}
-		key, _ := readSeatKey(st, name, r)
-		stakes, slots, err := findStakes(st, name, key)
-		gas += gasRead*(seatKeySlots+slots) + stakesGas(st, name, stakes)
-		if err != nil {
-			break
+		gas += gasWrite*(3+messageSlots) + gasPayout
+		if r.Msg.Kind == KindCall {
+			gas += CrossMsgCallGas
 		}
 	}
-	return gas + gasWrite*8 + gasPayout*2 + 2*gasEvent + gasLogByte*maxReasonBytes
+	return min(gas, limit/2)
 }

@@ -27,15 +27,32 @@ type fraudRig struct {
 	child  *Executor
 	nonce  uint64 // of the child account p.addrs[0]
 	blocks map[uint64]*types.Block
+	n      int // validators: accounts 1..n; n+1..n+4 are other users
 }
 
-func newFraudRig(t *testing.T) *fraudRig {
-	p := newGWChain(t, 8)
+// newFraudRig opens the parent and the child, whose validators are accounts
+// 1 to n with 10 coins each; account n+1 funds the child's account 0.
+func newFraudRig(t *testing.T, n int) *fraudRig {
+	p := newGWChain(t, n+5)
 	p.opts = Options{Fraud: &FraudChecker{Genesis: testChildGenesis, Opts: Options{Evidence: testEvidence}}}
 	p.reopen()
-	x := newXChild(t, p, "games", 3, []int{1, 2, 3}, eth(10), 1)
-	p.run(1, p.gwTx(4, eth(100), "fund", string(x.id), p.addrs[0]))
-	return &fraudRig{t: t, p: p, x: x, child: openChild(t, p), blocks: map[uint64]*types.Block{}}
+	vals := make([]int, n)
+	for i := range vals {
+		vals[i] = i + 1
+	}
+	x := newXChild(t, p, "games", 3, vals, eth(10), 1)
+	p.run(1, p.gwTx(n+1, eth(100), "fund", string(x.id), p.addrs[0]))
+	r := &fraudRig{t: t, p: p, x: x, child: openChild(t, p), blocks: map[uint64]*types.Block{}, n: n}
+	// The joins' config changes come first in the child's queue, as many
+	// a block as its top-down budget holds; then the fund.
+	for r.child.Head().Height < 8 {
+		if b, err := r.child.Balance(nil, p.addrs[0]); err != nil || b.Sign() > 0 {
+			return r
+		}
+		r.commit(r.build(0))
+	}
+	t.Fatal("the child's account was not funded in 8 blocks")
+	return nil
 }
 
 // build builds the child's next block with n transfers from p.addrs[0],
@@ -96,7 +113,7 @@ func (r *fraudRig) checkpoint(b *types.Block) (enc, bitmap []byte) {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	tx := r.p.tx(5, &gateway.Address, new(big.Int), 2_000_000, data, big.NewInt(params.GWei), big.NewInt(10*params.GWei))
+	tx := r.p.tx(r.n+2, &gateway.Address, new(big.Int), 2_000_000, data, big.NewInt(params.GWei), big.NewInt(10*params.GWei))
 	if names := logNames(r.p, r.p.run(1, tx)[0].Logs); names != "CheckpointCommitted" {
 		r.t.Fatalf("checkpoint at %d: logs %q", cp.Height, names)
 	}
@@ -132,7 +149,7 @@ func mustRLPBytes(t *testing.T, v any) []byte {
 // committed reverts; a second proof changes nothing.
 func TestFraudProofOnChain(t *testing.T) {
 	const transfers = 50
-	r := newFraudRig(t)
+	r := newFraudRig(t, 3)
 	p, id := r.p, string(r.x.id)
 	prove := func(ref, headers []byte, b *types.Block, w []byte) []byte {
 		enc, err := types.EncodeBlock(b)
@@ -252,4 +269,94 @@ func TestFraudProofOnChain(t *testing.T) {
 	if root2, bal2 := p.gatewayFingerprint(); root2 != root || bal2.Cmp(bal) != 0 {
 		t.Fatal("a second proof changed the gateway")
 	}
+}
+
+// forge builds the child's next block with a header claiming a state root
+// its transactions do not give, commits the honest one (whose witness is
+// the forged one's too) and returns the forged block.
+func (r *fraudRig) forge() *types.Block {
+	ex := r.build(1)
+	r.commit(ex)
+	h := *ex.Block.Header
+	h.StateRoot = common.Hash{0xf0, 0x7e}
+	return &types.Block{Header: &h, Txs: ex.Block.Txs, Evidence: ex.Block.Evidence}
+}
+
+// TestFraudProofSlashesLargeSetsInBatches: a checkpoint of 40 signers is
+// slashed 32 signers per call: the proof takes the first batch, a second
+// call naming the same checkpoint (no block, no witness: nothing is
+// re-executed) the rest, including the
+// collateral of a signer that left after signing and waits for release;
+// a third changes nothing.
+func TestFraudProofSlashesLargeSetsInBatches(t *testing.T) {
+	if gateway.MaxFraudSlashes >= 40 {
+		t.Fatalf("MaxFraudSlashes %d: the test wants more signers than one call slashes", gateway.MaxFraudSlashes)
+	}
+	r := newFraudRig(t, 40)
+	p, id := r.p, string(r.x.id)
+	r.honest(9)
+	forged := r.forge()
+	cp, bm := r.checkpoint(forged)
+	// The signer in the last seat leaves: 10 coins wait for release.
+	p.run(1, p.gwTx(40, nil, "leave", id))
+	if sn := p.subnet(id); len(sn.Validators) != 39 {
+		t.Fatalf("%d seats after a leave", len(sn.Validators))
+	}
+	blockEnc, err := types.EncodeBlock(forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := gateway.EncodeFraudRef(gateway.FraudRef{Checkpoint: cp, Bitmap: bm})
+	data := mustPack(t, p.gw, "proveFraud", id, ref, []byte{}, blockEnc, r.witness(10))
+	send := func(from int) *gethtypes.Receipt {
+		t.Helper()
+		gas, err := p.ex.EstimateGas(context.Background(), nil, execution.CallArgs{From: p.addrs[from], To: &gateway.Address, Data: data}, nil)
+		if err != nil {
+			t.Fatalf("estimate proveFraud: %v", err)
+		}
+		return p.run(1, p.tx(from, &gateway.Address, new(big.Int), gas, data, big.NewInt(params.GWei), big.NewInt(10*params.GWei)))[0]
+	}
+	count := func(logs []*gethtypes.Log, name string) int {
+		n := 0
+		for _, f := range strings.Fields(logNames(p, logs)) {
+			if f == name {
+				n++
+			}
+		}
+		return n
+	}
+	_, gw0 := p.gatewayFingerprint()
+	first := send(43)
+	if n := count(first.Logs, "ValidatorSlashed"); n != gateway.MaxFraudSlashes || count(first.Logs, "FraudProven") != 1 {
+		t.Fatalf("first call: %d slashed (want %d), logs %q", n, gateway.MaxFraudSlashes, logNames(p, first.Logs))
+	}
+	if sn := p.subnet(id); len(sn.Validators) != 39-gateway.MaxFraudSlashes {
+		t.Fatalf("after the first batch %d seats, want %d", len(sn.Validators), 39-gateway.MaxFraudSlashes)
+	}
+	// Once proven, the rest needs the checkpoint reference only.
+	data = mustPack(t, p.gw, "proveFraud", id, ref, []byte{}, []byte{}, []byte{})
+	before := p.balance(p.addrs[44])
+	second := send(44)
+	if n := count(second.Logs, "ValidatorSlashed"); n != 40-gateway.MaxFraudSlashes || count(second.Logs, "FraudProven") != 0 {
+		t.Fatalf("second call: %d slashed (want %d), logs %q", n, 40-gateway.MaxFraudSlashes, logNames(p, second.Logs))
+	}
+	fee := new(big.Int).Mul(new(big.Int).SetUint64(second.GasUsed), second.EffectiveGasPrice)
+	reward := new(big.Int).Mul(eth(1), big.NewInt(int64(40-gateway.MaxFraudSlashes))) // 10% of 10 coins each
+	if got := new(big.Int).Add(p.balance(p.addrs[44]), fee); got.Cmp(new(big.Int).Add(before, reward)) != 0 {
+		t.Fatalf("the second caller has %s before fees, want %s", got, new(big.Int).Add(before, reward))
+	}
+	if sn := p.subnet(id); len(sn.Validators) != 0 {
+		t.Fatalf("%d seats left", len(sn.Validators))
+	}
+	_, gw1 := p.gatewayFingerprint()
+	if new(big.Int).Sub(gw0, gw1).Cmp(eth(400)) != 0 {
+		t.Fatalf("gateway %s -> %s: want all 40 collaterals gone, the leaver's pending release too", gw0, gw1)
+	}
+	assertConserved(t, p)
+	third := send(44)
+	if len(third.Logs) != 0 {
+		t.Fatalf("third call: logs %q", logNames(p, third.Logs))
+	}
+	t.Logf("gas used: fraud proof slashing %d of 40 signers: %d; the remaining %d: %d; a third call: %d",
+		gateway.MaxFraudSlashes, first.GasUsed, 40-gateway.MaxFraudSlashes, second.GasUsed, third.GasUsed)
 }
