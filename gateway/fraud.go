@@ -267,6 +267,7 @@ func (x *call) punishFraud(name string, c *fraudClaim, fault error) error {
 		setU64(x.st, name, fFrozenAt, x.st.BlockNumber())
 		x.emit("SubnetFrozen", nil, id, getU64(x.st, name, fLastCkptHeight), x.st.GetState(fieldSlot(name, fLastCkptRoot)))
 	}
+	setU64(x.st, name, fFraudUnslashed, getU64(x.st, name, fFraudUnslashed)+uint64(fraudSigners(c.bitmap, len(configRecords(x.st, name, c.cp.Config)))))
 	total, reward, err := x.slashFraud(name, c)
 	if err != nil {
 		return err
@@ -285,25 +286,46 @@ func (x *call) punishFraud(name string, c *fraudClaim, fault error) error {
 // caller the reward of what it slashed.
 const MaxFraudSlashes = 32
 
+// fraudSigners counts the signers in bitmap among seats seats.
+func fraudSigners(bm aspencrypto.Bitmap, seats int) int {
+	n := 0
+	for i := range seats {
+		if bm.Has(i) {
+			n++
+		}
+	}
+	return n
+}
+
+// refuseUnslashed reverts what would let a signer of a proven fraudulent
+// checkpoint of name take its collateral back (leave) or have it paid
+// (kill) before the slashing is finished.
+func (x *call) refuseUnslashed(name, what string) error {
+	if n := getU64(x.st, name, fFraudUnslashed); n > 0 {
+		return reverted("gateway: %s has %d signers of a fraudulent checkpoint still to slash; %s once they are (call proveFraud with that checkpoint again)", x.id(name), n, what)
+	}
+	return nil
+}
+
 // fraudSlashes is the next batch of stakes of c's signers to slash: the
 // seats and pending releases of the signers from c.cursor on, at most
 // MaxFraudSlashes of them. It returns the cursor after the batch and the
 // slots it read.
-func fraudSlashes(st StateReader, name string, c *fraudClaim) (stakes []stakeRef, next int, slots uint64, err error) {
+func fraudSlashes(st StateReader, name string, c *fraudClaim) (stakes []stakeRef, next, signers int, slots uint64, err error) {
 	recs := configRecords(st, name, c.cp.Config)
 	slots = blobSlots(configSetBytes(uint64(len(recs))))
 	keys := map[string]bool{}
 	next = c.cursor
-	for n := 0; next < len(recs) && n < MaxFraudSlashes; next++ {
+	for ; next < len(recs) && signers < MaxFraudSlashes; next++ {
 		if !c.bitmap.Has(next) {
 			continue
 		}
-		n++
+		signers++
 		blob := readBlob(st, recordSlot(name, recs[next]))
 		slots += 2 + blobSlots(len(blob)) // the record, the key's seat mark, the owner's seat
 		v, err := decodeValidator(blob)
 		if err != nil {
-			return nil, next, slots, err
+			return nil, next, signers, slots, err
 		}
 		keys[string(v.BLSPublicKey)] = true
 		if st.GetState(blsKeySlot(name, v.BLSPublicKey)) != nameWord(name) {
@@ -313,15 +335,15 @@ func fraudSlashes(st StateReader, name string, c *fraudClaim) (stakes []stakeRef
 		// seat is the owner's, whatever record it holds now.
 		seat := wordU64(st.GetState(ownerSlot(name, v.Owner)))
 		if seat == 0 {
-			return nil, next, slots, fmt.Errorf("gateway: BLS key of %s is marked seated in %s, but its owner holds no seat", v.Owner, name)
+			return nil, next, signers, slots, fmt.Errorf("gateway: BLS key of %s is marked seated in %s, but its owner holds no seat", v.Owner, name)
 		}
 		cur, err := readValidator(st, name, seat-1)
 		slots += recordSlots
 		if err != nil {
-			return nil, next, slots, err
+			return nil, next, signers, slots, err
 		}
 		if !bytes.Equal(cur.BLSPublicKey, v.BLSPublicKey) {
-			return nil, next, slots, fmt.Errorf("gateway: seat %d of %s holds another key than its owner's record", seat-1, name)
+			return nil, next, signers, slots, fmt.Errorf("gateway: seat %d of %s holds another key than its owner's record", seat-1, name)
 		}
 		stakes = append(stakes, stakeRef{seat: true, index: seat - 1, owner: cur.Owner, key: cur.BLSPublicKey, amount: cur.Collateral})
 	}
@@ -329,21 +351,22 @@ func fraudSlashes(st StateReader, name string, c *fraudClaim) (stakes []stakeRef
 		pending, more, err := pendingStakes(st, name, func(k []byte) bool { return keys[string(k)] })
 		slots += more
 		if err != nil {
-			return nil, next, slots, err
+			return nil, next, signers, slots, err
 		}
 		stakes = append(stakes, pending...)
 	}
-	return stakes, next, slots, nil
+	return stakes, next, signers, slots, nil
 }
 
 // slashFraud slashes the next batch of c's signers, moves the cursor past
 // them, pays the caller FraudRewardPercent of what was slashed and burns
 // the rest. It returns both amounts.
 func (x *call) slashFraud(name string, c *fraudClaim) (total, reward *big.Int, err error) {
-	stakes, next, _, err := fraudSlashes(x.st, name, c)
+	stakes, next, signers, _, err := fraudSlashes(x.st, name, c)
 	if err != nil {
 		return nil, nil, err
 	}
+	setU64(x.st, name, fFraudUnslashed, getU64(x.st, name, fFraudUnslashed)-uint64(signers))
 	what := fmt.Sprintf("signed checkpoint at height %d over an invalid block", c.cp.Height)
 	// Seats go from the highest index down: removing one moves the last
 	// seat into its place, which must not be one still to remove.
@@ -441,8 +464,8 @@ func fraudGas(st StateReader, self types.SubnetID, id string, ref, headers, bloc
 		return gas
 	}
 	// The slashing of the next batch of signers.
-	stakes, _, slots, _ := fraudSlashes(st, name, c)
-	gas += gasRead*slots + gasWrite + gasPayout*2
+	stakes, _, _, slots, _ := fraudSlashes(st, name, c)
+	gas += gasRead*(slots+1) + gasWrite*2 + gasPayout*2 // and the unslashed count
 	for _, s := range stakes {
 		gas += gasEvent + gasLogByte*maxReasonBytes
 		if s.seat {

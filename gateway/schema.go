@@ -131,6 +131,7 @@ const (
 	fFrozenAt                                  // uint64: parent height at which a claim first froze a stalled child (0: not yet)
 	fLastCkptDown                              // uint64: DownApplied of the last committed checkpoint
 	fFraudHeight                               // uint64: height of the oldest checkpoint a fraud proof showed invalid (0: none)
+	fFraudUnslashed                            // uint64: signers of proven fraudulent checkpoints not slashed yet
 )
 
 func recordSlot(name string, r uint64) common.Hash {

@@ -333,6 +333,14 @@ func TestFraudProofSlashesLargeSetsInBatches(t *testing.T) {
 	if sn := p.subnet(id); len(sn.Validators) != 39-gateway.MaxFraudSlashes {
 		t.Fatalf("after the first batch %d seats, want %d", len(sn.Validators), 39-gateway.MaxFraudSlashes)
 	}
+	// Until the rest are slashed, no signer leaves with its collateral and
+	// the creator cannot kill the child to pay them.
+	var left common.Address
+	for _, v := range p.subnet(id).Validators {
+		left = v.Owner
+	}
+	p.expectRevert("8 signers of a fraudulent checkpoint still to slash", left, gateway.Address, nil, mustPack(t, p.gw, "leave", id))
+	p.expectRevert("still to slash", p.addrs[0], gateway.Address, nil, mustPack(t, p.gw, "kill", id))
 	// Once proven, the rest needs the checkpoint reference only.
 	data = mustPack(t, p.gw, "proveFraud", id, ref, []byte{}, []byte{}, []byte{})
 	before := p.balance(p.addrs[44])
@@ -357,6 +365,7 @@ func TestFraudProofSlashesLargeSetsInBatches(t *testing.T) {
 	if len(third.Logs) != 0 {
 		t.Fatalf("third call: logs %q", logNames(p, third.Logs))
 	}
+	p.run(1, p.gwTx(0, nil, "kill", id))
 	t.Logf("gas used: fraud proof slashing %d of 40 signers: %d; the remaining %d: %d; a third call: %d",
 		gateway.MaxFraudSlashes, first.GasUsed, 40-gateway.MaxFraudSlashes, second.GasUsed, third.GasUsed)
 }
