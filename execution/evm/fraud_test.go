@@ -21,7 +21,7 @@ import (
 // stateless executor, and its child /devnet/games run by a real executor
 // whose validators' BLS keys the test holds.
 type fraudRig struct {
-	t      *testing.T
+	t      testing.TB
 	p      *gwChain
 	x      *xChild
 	child  *Executor
@@ -32,7 +32,7 @@ type fraudRig struct {
 
 // newFraudRig opens the parent and the child, whose validators are accounts
 // 1 to n with 10 coins each; account n+1 funds the child's account 0.
-func newFraudRig(t *testing.T, n int) *fraudRig {
+func newFraudRig(t testing.TB, n int) *fraudRig {
 	p := newGWChain(t, n+5)
 	p.opts = Options{Fraud: &FraudChecker{Genesis: testChildGenesis, Opts: Options{Evidence: testEvidence}}}
 	p.reopen()
@@ -130,7 +130,7 @@ func (r *fraudRig) witness(height uint64) []byte {
 	return enc
 }
 
-func mustRLPBytes(t *testing.T, v any) []byte {
+func mustRLPBytes(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := rlp.EncodeToBytes(v)
 	if err != nil {

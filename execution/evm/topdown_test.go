@@ -45,7 +45,7 @@ func activeChild(t *testing.T) *gwChain {
 
 // openChild opens /devnet/games from its parent's gateway as a node does:
 // the genesis set is the parent's validator list at activation.
-func openChild(t *testing.T, parent *gwChain) *Executor {
+func openChild(t testing.TB, parent *gwChain) *Executor {
 	gs, err := parent.ex.GatewayState(nil)
 	if err != nil {
 		t.Fatal(err)
