@@ -52,7 +52,10 @@ func (x *call) submitCheckpoint(enc, aggSig, bitmap []byte) error {
 	if err := x.verifyQuorum(name, cp, aggSig, bitmap); err != nil {
 		return err
 	}
-	_, err = x.commitCheckpoint(name, cp, hash)
+	committed, err := x.commitCheckpoint(name, cp, hash)
+	if committed {
+		x.sealCheckpoint(name, cp, hash, bitmap)
+	}
 	return err
 }
 

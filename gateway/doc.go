@@ -50,6 +50,11 @@
 //     the last checkpoint's state root with a Merkle proof, once, within the
 //     child's circulating supply, and reclaim bounces the top-down messages
 //     that state does not hold.
+//   - proveFraud (fraud.go) re-executes, through the chain's FraudVerifier,
+//     a child block a committed checkpoint vouches for, from its witness
+//     and this gateway's own top-down queue; a block that departs from its
+//     header freezes the child (claims fall back to the checkpoint before)
+//     and slashes the checkpoint's signers, 32 a call, 10% to the caller.
 //   - A delivered call runs under CrossMsgCallGas; while it runs, the
 //     gateway refuses submitCheckpoint and kill.
 //   - Atomic plans (atomic.go) are two-phase commit mediated by the legs'

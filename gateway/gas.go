@@ -66,6 +66,19 @@ import (
 //	                  it has any: double-sign check + write + for each stake payout
 //	                  + event (with reason) + write × (for a seat: 10 + config set
 //	                  + queued config record, and seat keys; for a pending release: its record)
+//	proveFraud      base + keccak of every input (the checkpoints twice) + read × 8, then, unless
+//	                  it does not parse or every signer was slashed already: if not proven yet,
+//	                  a keccak per header (256) + the child's genesis read and built + 4 per
+//	                  witness byte + min(Σ the block's transactions' gas limits, the child's gas
+//	                  limit) + 3000 per transaction (its sender recovered) + for the top-down
+//	                  messages queued after the previous checkpoint's DownApplied (at most 256,
+//	                  and one more) read × messageSlots each, and their work: write × 10 a config
+//	                  change, write × (3 + messageSlots) + payout (+ CrossMsgCallGas for a call)
+//	                  any other, at most half the child's gas limit (a block's top-down budget)
+//	                  + write × 8 + 2 events with a reason; then for the next MaxFraudSlashes
+//	                  signers read × (config set, their records and seats, the pending releases
+//	                  searched) + write + 2 payouts + for each seat seat keys + write × 8, for
+//	                  each release write × its record, and an event with a reason each (fraud.go)
 //
 // seat keys is the update of the current seats' aggregate key (gasSeatKeys):
 // a key parsed and added or subtracted, the aggregate's 3 words read and

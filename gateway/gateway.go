@@ -38,6 +38,7 @@ type Gateway struct {
 	abi      abi.ABI
 	evidence EvidenceVerifier
 	pow      PowVerifier
+	fraud    FraudVerifier
 	// keys caches parsed validator keys for checkpoint quorum checks. It is
 	// node-local and only saves time: no answer and no price depends on it.
 	keys *aspencrypto.KeyCache
@@ -55,6 +56,8 @@ type Options struct {
 	// Pow checks PoW children's header segments in submitPowCheckpoint;
 	// nil refuses it.
 	Pow PowVerifier
+	// Fraud re-executes child blocks in proveFraud; nil refuses it.
+	Fraud FraudVerifier
 }
 
 // New returns the gateway of the chain subnet.
@@ -66,7 +69,7 @@ func New(subnet types.SubnetID, opts Options) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Gateway{subnet: subnet, abi: parsed, evidence: opts.Evidence, pow: opts.Pow, keys: aspencrypto.NewKeyCache(keyCacheSize)}, nil
+	return &Gateway{subnet: subnet, abi: parsed, evidence: opts.Evidence, pow: opts.Pow, fraud: opts.Fraud, keys: aspencrypto.NewKeyCache(keyCacheSize)}, nil
 }
 
 // ParseABI returns the IGateway ABI.

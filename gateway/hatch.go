@@ -60,6 +60,9 @@ func frozen(st StateReader, name string) string {
 	case StatusRegistered:
 		return ""
 	}
+	if h := getU64(st, name, fFraudHeight); h != 0 {
+		return fmt.Sprintf("a fraud proof showed its checkpoint at height %d vouches for an invalid block", h)
+	}
 	if at := getU64(st, name, fFrozenAt); at != 0 {
 		return fmt.Sprintf("it stalled, frozen since parent block %d", at)
 	}

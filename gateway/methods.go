@@ -244,6 +244,14 @@ var methods = map[string]method{
 		run: func(x *call, args []any) ([]any, error) { return nil, x.reclaim(args[0].(string), args[1].(uint64)) },
 		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 { return reclaimGas(g, st, args) },
 	},
+	"proveFraud": {
+		run: func(x *call, args []any) ([]any, error) {
+			return nil, x.proveFraud(args[0].(string), args[1].([]byte), args[2].([]byte), args[3].([]byte), args[4].([]byte))
+		},
+		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 {
+			return fraudGas(st, g.subnet, args[0].(string), args[1].([]byte), args[2].([]byte), args[3].([]byte), args[4].([]byte))
+		},
+	},
 	"submitEvidence": {
 		run: func(x *call, args []any) ([]any, error) {
 			return nil, x.submitEvidence(args[0].(string), args[1].([]byte))

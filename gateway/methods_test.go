@@ -45,7 +45,7 @@ func TestStaticCallsFollowStateMutability(t *testing.T) {
 	}
 	writes := map[string]bool{
 		"createSubnet": true, "createPowSubnet": true, "join": true, "stake": true, "leave": true, "kill": true,
-		"fund": true, "release": true, "send": true, "submitCheckpoint": true, "submitPowCheckpoint": true, "submitEvidence": true,
+		"fund": true, "release": true, "send": true, "submitCheckpoint": true, "submitPowCheckpoint": true, "submitEvidence": true, "proveFraud": true,
 		"atomicSubmit": true, "atomicDecide": true,
 		"setStallWindow": true, "claim": true, "reclaim": true, "registerClaimToken": true, "claimToken": true,
 	}

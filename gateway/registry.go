@@ -289,6 +289,9 @@ func (x *call) leave(id string) error {
 	if !ok {
 		return reverted("gateway: %s is not a validator of %s; nothing to leave", x.c.Caller, id)
 	}
+	if err := x.refuseUnslashed(name, "its validators can leave"); err != nil {
+		return err
+	}
 	// An Active child's leaver waits for a checkpoint showing the new set
 	// applied; a frozen one's never will, so its collateral comes back at once.
 	waits := status == StatusActive && frozen(x.st, name) == ""
@@ -343,6 +346,9 @@ func (x *call) kill(id string) error {
 	}
 	if delivering(x.st) {
 		return reverted("gateway: kill cannot run inside a cross-message call; kill %s in a transaction of its own", id)
+	}
+	if err := x.refuseUnslashed(name, "it can be killed"); err != nil {
+		return err
 	}
 	if err := x.payReleases(name, 0, true); err != nil {
 		return err

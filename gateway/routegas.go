@@ -161,7 +161,7 @@ func checkpointGas(st StateReader, self types.SubnetID, enc, bitmap []byte) uint
 	if total.Cmp(getBig(st, name, fCirculating)) > 0 {
 		return gas + gasEvent + gasLogByte*maxReasonBytes // CheckpointRejected
 	}
-	gas += gasWrite*10 + gasEvent
+	gas += gasWrite*11 + gasEvent // the 11th: the checkpoint's seal for fraud proofs
 	due, slots := releasesDue(st, name, cp.AppliedConfig, false)
 	gas += (gasPayout+gasEvent)*due + gasWrite*slots
 	for _, m := range cp.Messages {

@@ -130,6 +130,8 @@ const (
 	fStallWindow                               // uint64: parent blocks without a committed checkpoint before the child is frozen (0: DefaultStallWindow)
 	fFrozenAt                                  // uint64: parent height at which a claim first froze a stalled child (0: not yet)
 	fLastCkptDown                              // uint64: DownApplied of the last committed checkpoint
+	fFraudHeight                               // uint64: height of the oldest checkpoint a fraud proof showed invalid (0: none)
+	fFraudUnslashed                            // uint64: signers of proven fraudulent checkpoints not slashed yet
 )
 
 func recordSlot(name string, r uint64) common.Hash {
@@ -233,6 +235,24 @@ func offenceSlot(name string, key []byte, height uint64) common.Hash {
 }
 
 func slashLockedSlot() common.Hash { return slotOf(tagSlashLocked) }
+
+// Tags of fraud proofs (fraud.go):
+//
+//	checkpoint seal    keccak("aspen/gw/ckptseal" ‖ name ‖ k mod FraudWindow) -> keccak(checkpoint hash ‖ keccak(signer bitmap)) of the committed
+//	                                                                             signed checkpoint number k (height / period)
+//	fraud proven       keccak("aspen/gw/fraud" ‖ name ‖ height)               -> 1 once a fraud proof against the checkpoint at that height landed
+const (
+	tagCkptSeal = "aspen/gw/ckptseal"
+	tagFraud    = "aspen/gw/fraud"
+)
+
+func ckptSealSlot(name string, k uint64) common.Hash {
+	return slotOf(tagCkptSeal, nameWord(name).Bytes(), u64Word(k%FraudWindow).Bytes())
+}
+
+func fraudSlot(name string, height uint64) common.Hash {
+	return slotOf(tagFraud, nameWord(name).Bytes(), u64Word(height).Bytes())
+}
 
 func slotOf(tag string, parts ...[]byte) common.Hash { return slots.Of(tag, parts...) }
 

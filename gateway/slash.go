@@ -258,6 +258,15 @@ func findStakes(st StateReader, name string, key []byte) ([]stakeRef, uint64, er
 			return nil, slots, fmt.Errorf("gateway: BLS key %s is marked seated in %s, but no seat holds it", hexutil.Encode(key), name)
 		}
 	}
+	pending, more, err := pendingStakes(st, name, func(k []byte) bool { return bytes.Equal(k, key) })
+	return append(out, pending...), slots + more, err
+}
+
+// pendingStakes returns the pending releases of the child name, not slashed
+// yet, of the leavers whose keys match picks, and how many slots it read.
+func pendingStakes(st StateReader, name string, picks func(key []byte) bool) ([]stakeRef, uint64, error) {
+	var out []stakeRef
+	var slots uint64
 	for i := getU64(st, name, fReleasePaid) + 1; i <= getU64(st, name, fReleaseCount); i++ {
 		slots += blobSlots(len(readBlob(st, releaseSlot(name, i))))
 		r, err := readRelease(st, name, i)
@@ -279,8 +288,8 @@ func findStakes(st StateReader, name string, key []byte) ([]stakeRef, uint64, er
 		if err != nil {
 			return nil, slots, err
 		}
-		if bytes.Equal(v.BLSPublicKey, key) && v.Owner == r.Owner {
-			out = append(out, stakeRef{index: i, owner: r.Owner, key: key, amount: r.Amount, config: r.Config})
+		if picks(v.BLSPublicKey) && v.Owner == r.Owner {
+			out = append(out, stakeRef{index: i, owner: r.Owner, key: v.BLSPublicKey, amount: r.Amount, config: r.Config})
 		}
 	}
 	return out, slots, nil
@@ -304,21 +313,31 @@ func leaverRecord(older, newer []byte) uint64 {
 // slash destroys s and, for a seat, removes it with a config change queued
 // for the child, as leave does, whatever minValidators says.
 func (x *call) slash(name string, s stakeRef, what string) error {
+	if err := x.forfeit(name, s, what, true); err != nil {
+		return err
+	}
+	return x.destroy(s.amount)
+}
+
+// forfeit takes s from its owner as slash does, but leaves its amount in the
+// gateway's balance for the caller to destroy or pay out. A seat's removal
+// is queued for the child as a config change unless requeue is false (a
+// child frozen for good applies no config again).
+func (x *call) forfeit(name string, s stakeRef, what string, requeue bool) error {
 	reason := what
 	if s.seat {
 		if err := removeValidator(x.st, name, s.index); err != nil {
 			return err
 		}
 		setBig(x.st, name, fTotalCollateral, new(big.Int).Sub(getBig(x.st, name, fTotalCollateral), s.amount))
-		queueConfig(x.st, name, OpLeave, Validator{Owner: s.owner, BLSPublicKey: s.key, Collateral: new(big.Int)})
+		if requeue {
+			queueConfig(x.st, name, OpLeave, Validator{Owner: s.owner, BLSPublicKey: s.key, Collateral: new(big.Int)})
+		}
 	} else {
 		// The release stays in the queue, worth nothing: the queue is paid in
 		// order, and its owner learns from ValidatorLeft that nothing came back.
 		writeBlob(x.st, releaseSlot(name, s.index), mustRLP(PendingRelease{s.owner, new(big.Int), s.config}))
 		reason += fmt.Sprintf(" (collateral waiting for release since leaving at config %d)", s.config)
-	}
-	if err := x.destroy(s.amount); err != nil {
-		return err
 	}
 	x.emit("ValidatorSlashed", []common.Hash{addrTopic(s.owner)}, x.id(name), s.amount, reason)
 	return nil
@@ -362,6 +381,13 @@ func evidenceGas(ev EvidenceVerifier, st StateReader, self types.SubnetID, child
 		return gas
 	}
 	gas += gasDoubleSignCheck + gasWrite // the offence mark
+	return gas + stakesGas(st, name, stakes)
+}
+
+// stakesGas prices slashing stakes of the child name: for each, a payout
+// (the burn), its event and its removal.
+func stakesGas(st StateReader, name string, stakes []stakeRef) uint64 {
+	var gas uint64
 	for _, s := range stakes {
 		gas += gasPayout + gasEvent + gasLogByte*maxReasonBytes
 		if s.seat {

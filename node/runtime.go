@@ -123,7 +123,8 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 		return fmt.Errorf("open chain %s: %w", rt.id, err)
 	}
 	rt.kind, rt.blockTime = kind, cfg.Consensus.BlockTime.Duration
-	opts := evm.Options{Senders: poolSenders{rt}, Evidence: kindEvidence, Pow: newPowVerifier(rt.store.HeaderByNumber)}
+	pow := newPowVerifier(rt.store.HeaderByNumber)
+	opts := evm.Options{Senders: poolSenders{rt}, Evidence: kindEvidence, Pow: pow, Fraud: newFraudChecker(kindEvidence, pow)}
 	if rt.parent != nil {
 		opts.Parent = parentChain{parent: rt.parent, child: rt.id}
 	}

@@ -74,6 +74,19 @@ func TestChildGenesis(t *testing.T) {
 	if string(a) != string(b) {
 		t.Error("two derivations of the same child genesis differ")
 	}
+	// A fraud proof's re-execution derives the same genesis but for the
+	// timestamp of block 0, without the parent's headers.
+	fg, err := fraudGenesis(cg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fg.TimestampMs != 0 {
+		t.Errorf("fraud genesis dated %d", fg.TimestampMs)
+	}
+	fg.TimestampMs = g.TimestampMs
+	if f, _ := json.Marshal(fg); string(f) != string(a) {
+		t.Errorf("fraud genesis %s differs from the child's %s", f, a)
+	}
 
 	// A pow child's depth reaches its genesis: its engine finalizes there.
 	pow := *cg

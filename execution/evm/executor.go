@@ -64,6 +64,9 @@ type Options struct {
 	// submitPowCheckpoint (the node: its consensus kinds and genesis code);
 	// nil refuses them.
 	Pow gateway.PowVerifier
+	// Fraud re-executes children's blocks in the gateway's proveFraud (the
+	// node: a FraudChecker); nil refuses it.
+	Fraud gateway.FraudVerifier
 }
 
 const (
@@ -158,7 +161,7 @@ func newExecutor(gen *config.Genesis, opts Options) (*Executor, error) {
 	if opts.StateCacheMB == 0 {
 		opts.StateCacheMB = defaultStateCacheMB
 	}
-	gw, err := gateway.New(gen.ID(), gateway.Options{Evidence: opts.Evidence, Pow: opts.Pow})
+	gw, err := gateway.New(gen.ID(), gateway.Options{Evidence: opts.Evidence, Pow: opts.Pow, Fraud: opts.Fraud})
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ type gwChain struct {
 	spent map[common.Address]*big.Int // fees paid per account, from receipts
 }
 
-func newGWChain(t *testing.T, accounts int) *gwChain {
+func newGWChain(t testing.TB, accounts int) *gwChain {
 	gw, err := gateway.ParseABI()
 	if err != nil {
 		t.Fatal(err)

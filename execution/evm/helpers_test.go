@@ -80,6 +80,7 @@ type testChain struct {
 	keys  []*ecdsa.PrivateKey
 	addrs []common.Address
 	nonce []uint64
+	opts  Options // the executor's, beside testEvidence
 }
 
 func testKey(i int) *ecdsa.PrivateKey { return testkeys.Account(i) }
@@ -128,7 +129,9 @@ func (c *testChain) open() {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	ex, err := New(st, c.gen, Options{Evidence: testEvidence})
+	opts := c.opts
+	opts.Evidence = testEvidence
+	ex, err := New(st, c.gen, opts)
 	if err != nil {
 		c.t.Fatal(err)
 	}

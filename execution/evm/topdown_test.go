@@ -45,7 +45,7 @@ func activeChild(t *testing.T) *gwChain {
 
 // openChild opens /devnet/games from its parent's gateway as a node does:
 // the genesis set is the parent's validator list at activation.
-func openChild(t *testing.T, parent *gwChain) *Executor {
+func openChild(t testing.TB, parent *gwChain) *Executor {
 	gs, err := parent.ex.GatewayState(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -54,12 +54,7 @@ func openChild(t *testing.T, parent *gwChain) *Executor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gen := &config.Genesis{SubnetID: "/devnet/games", ChainID: cg.ChainID, GasLimit: 30_000_000,
-		TimestampMs: 1_700_000_000_000, Alloc: map[common.Address]config.GenesisAccount{}, TopDownNonce: cg.FirstTopDownNonce - 1, Engine: "bft"}
-	for _, v := range cg.Validators {
-		gen.Validators = append(gen.Validators, config.GenesisValidator{Address: v.Owner, BLSPublicKey: v.BLSPublicKey, Power: gateway.PowerOf(v.Collateral)})
-	}
-	gen.SetDefaults()
+	gen, _ := testChildGenesis(cg)
 	st, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -70,6 +65,19 @@ func openChild(t *testing.T, parent *gwChain) *Executor {
 		t.Fatal(err)
 	}
 	return x
+}
+
+// testChildGenesis is the genesis of the child cg describes, as openChild
+// opens it (a node derives it the same way, dating it by the activation
+// block).
+func testChildGenesis(cg *gateway.ChildGenesis) (*config.Genesis, error) {
+	gen := &config.Genesis{SubnetID: string(cg.ID), ChainID: cg.ChainID, GasLimit: 30_000_000,
+		TimestampMs: 1_700_000_000_000, Alloc: map[common.Address]config.GenesisAccount{}, TopDownNonce: cg.FirstTopDownNonce - 1, Engine: "bft"}
+	for _, v := range cg.Validators {
+		gen.Validators = append(gen.Validators, config.GenesisValidator{Address: v.Owner, BLSPublicKey: v.BLSPublicKey, Power: gateway.PowerOf(v.Collateral)})
+	}
+	gen.SetDefaults()
+	return gen, nil
 }
 
 func TestTopDownEmitsCrossMsgAppliedAsSystemLogs(t *testing.T) {

@@ -27,7 +27,7 @@ type xChild struct {
 // newXChild creates name on c (period 10) and has accounts join it with
 // collateral each, in blocks of at most 20 joins; the first minVals joins
 // activate it.
-func newXChild(t *testing.T, c *gwChain, name string, minVals int, accounts []int, collateral *big.Int, keySeed byte) *xChild {
+func newXChild(t testing.TB, c *gwChain, name string, minVals int, accounts []int, collateral *big.Int, keySeed byte) *xChild {
 	t.Helper()
 	x := &xChild{c: c, id: types.SubnetID("/devnet/" + name), keys: map[common.Address]*aspencrypto.BLSSecretKey{}}
 	c.run(1, c.gwTx(0, nil, "createSubnet", name, bft(uint32(minVals), collateral)))
