@@ -304,14 +304,22 @@ func disjointRootPaused(t *testing.T, d *devnet) {
 	}
 	// Local work goes on below the root, for a while: long enough for
 	// alpha and alpha/one to checkpoint the messages (period 5 blocks).
+	// node4 may still apply the one block the validators committed as they
+	// were stopped (its commit was on the wire): the root's height settles
+	// at most one above what node4 showed at the pause, by the middle of
+	// the window, and then must not move.
 	var during []time.Duration
+	settled := uint64(0)
 	a0, _ := alpha.BlockNumber(context.Background())
 	for time.Since(paused) < 6*time.Second {
 		during = append(during, localTx(t, d, alpha, 1, 20*time.Second), localTx(t, d, one, 2, 20*time.Second))
+		if settled == 0 && time.Since(paused) >= 3*time.Second {
+			settled = rootHeight()
+		}
 	}
 	a1, _ := alpha.BlockNumber(context.Background())
-	if h := rootHeight(); h != frozen {
-		t.Fatalf("the root moved from %d to %d with every validator paused", frozen, h)
+	if h := rootHeight(); settled == 0 || h != settled || settled > frozen+1 {
+		t.Fatalf("the root moved from %d (at the pause) to %d (3 s later) and %d (6 s later) with every validator paused", frozen, settled, h)
 	}
 	stalled := time.Since(paused)
 	if err := faults.Resume(rootPIDs...); err != nil {
