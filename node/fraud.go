@@ -1,6 +1,8 @@
 package node
 
 import (
+	"os"
+
 	"github.com/aspen-chain/aspen/config"
 	"github.com/aspen-chain/aspen/execution/evm"
 	"github.com/aspen-chain/aspen/gateway"
@@ -24,4 +26,18 @@ func newFraudChecker(evidence gateway.EvidenceVerifier, pow gateway.PowVerifier)
 // node holds (a child block may itself prove a grandchild's fraud).
 func fraudGenesis(cg *gateway.ChildGenesis) (*config.Genesis, error) {
 	return childGenesis(cg, &types.Header{})
+}
+
+// faultFor is the fault ASPEN_FAULT_MINT injects into chain id's executor,
+// if it names id (evm.FaultMint: end-to-end tests of a captured quorum).
+func faultFor(id types.SubnetID) (*evm.FaultMint, error) {
+	s := os.Getenv("ASPEN_FAULT_MINT")
+	if s == "" {
+		return nil, nil
+	}
+	f, err := evm.ParseFaultMint(s)
+	if err != nil || f.Subnet != id {
+		return nil, err
+	}
+	return f, nil
 }

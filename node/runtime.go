@@ -128,6 +128,12 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 	if rt.parent != nil {
 		opts.Parent = parentChain{parent: rt.parent, child: rt.id}
 	}
+	if opts.Fault, err = faultFor(rt.id); err != nil {
+		return fmt.Errorf("open chain %s: %w", rt.id, err)
+	} else if opts.Fault != nil {
+		rt.log.Warn("FAULT INJECTION: this node forges state transitions on this chain (ASPEN_FAULT_MINT); for tests only",
+			"account", opts.Fault.Account, "wei", opts.Fault.Amount)
+	}
 	x, err := evm.New(rt.store, gen, opts)
 	if err != nil {
 		return fmt.Errorf("open chain %s: %w", rt.id, err)

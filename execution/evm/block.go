@@ -105,6 +105,7 @@ func (r *blockRun) apply(tx *gethtypes.Transaction, from common.Address, blockHa
 		r.gp.Set(gp)
 		return err
 	}
+	r.e.opts.Fault.forge(r, tx, from)
 	r.txs = append(r.txs, tx)
 	r.receipts = append(r.receipts, receipt)
 	return nil

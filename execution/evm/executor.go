@@ -67,6 +67,9 @@ type Options struct {
 	// Fraud re-executes children's blocks in the gateway's proveFraud (the
 	// node: a FraudChecker); nil refuses it.
 	Fraud gateway.FraudVerifier
+	// Fault, when set, forges state transitions (FaultMint): for tests of
+	// what a captured quorum can do, never for a real chain.
+	Fault *FaultMint
 }
 
 const (
