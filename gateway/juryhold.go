@@ -448,6 +448,9 @@ func (x *call) releaseCheckpoints(id string) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if why := frozen(x.st, name); why != "" {
+		return nil, reverted("gateway: %s is frozen (%s); its held checkpoints are never released", x.id(name), why)
+	}
 	from := getU64(x.st, name, fHeldFrom)
 	if from == 0 {
 		return []any{uint64(0)}, nil
