@@ -139,6 +139,13 @@ func TestJuryHoldsAndReleasesInOrder(t *testing.T) {
 	n, valid := counts(r), 0
 	for _, a := range byFewestSeats(r) {
 		before := len(c.st.events)
+		input := mustPack(t, c.g, "attest", string(c.id), cp1.Height, cp1.Hash(), true, j.sig(a, cp1.Height, cp1.Hash(), true))
+		gas := c.g.RequiredGas(c.st, Call{Caller: a, Input: input})
+		// The attestation that releases pays for both checkpoints' routing.
+		against := c.g.RequiredGas(c.st, Call{Caller: a, Input: mustPack(t, c.g, "attest", string(c.id), cp1.Height, cp1.Hash(), false, []byte{})})
+		if deciding := 2*(valid+n[a]) > len(r.Seats); deciding && gas < against+2*routeGas(c.st, "/devnet", cp1.Messages[0]) || !deciding && gas > 500_000 {
+			t.Fatalf("attestation deciding = %v costs %d gas, %d attesting invalid", deciding, gas, against)
+		}
 		j.attest(a, cp1, true)
 		valid += n[a]
 		released := c.paid(1) == 100
