@@ -52,7 +52,7 @@ func (x *call) submitCheckpoint(enc, aggSig, bitmap []byte) error {
 	if err := x.verifyQuorum(name, cp, aggSig, bitmap); err != nil {
 		return err
 	}
-	committed, err := x.commitCheckpoint(name, cp, hash)
+	committed, err := x.commitCheckpoint(name, cp, hash, aggSig)
 	if committed {
 		x.sealCheckpoint(name, cp, hash, bitmap)
 	}
@@ -61,21 +61,30 @@ func (x *call) submitCheckpoint(enc, aggSig, bitmap []byte) error {
 
 // commitCheckpoint applies cp, checked in every other way, unless the
 // firewall stops it: then it emits CheckpointRejected, changes nothing else
-// and reports false.
-func (x *call) commitCheckpoint(name string, cp *types.Checkpoint, hash common.Hash) (bool, error) {
+// and reports false. A signed checkpoint (aggSig) of a child whose jury is
+// in effect, or that has checkpoints held already, is held for its jury
+// (juryhold.go): its position is committed, its payouts wait.
+func (x *call) commitCheckpoint(name string, cp *types.Checkpoint, hash common.Hash, aggSig []byte) (bool, error) {
 	id := x.id(name)
 	total := new(big.Int)
 	for _, m := range cp.Messages {
 		total.Add(total, m.Value)
 	}
-	if circ := getBig(x.st, name, fCirculating); total.Cmp(circ) > 0 {
+	// What held checkpoints will pay is promised already.
+	free := new(big.Int).Sub(getBig(x.st, name, fCirculating), getBig(x.st, name, fHeldTotal))
+	if total.Cmp(free) > 0 {
 		// Signed by a quorum, yet it would pay out more than was ever sent
 		// into the child: the firewall holds, the checkpoint is evidence.
-		reason := fmt.Sprintf("firewall: its %d messages carry %s wei, more than the %s wei circulating in %s", len(cp.Messages), total, circ, id)
+		reason := fmt.Sprintf("firewall: its %d messages carry %s wei, more than the %s wei circulating in %s", len(cp.Messages), total, free, id)
 		x.emit("CheckpointRejected", nil, id, cp.Height, reason)
 		return false, nil
 	}
-
+	hold := aggSig != nil && (getU64(x.st, name, fHeldFrom) != 0 || juryInEffect(x.st, name, x.st.BlockNumber()))
+	if hold {
+		if err := x.holdCheckpoint(name, cp, hash, aggSig, total); err != nil {
+			return false, err
+		}
+	}
 	setU64(x.st, name, fLastCkptHeight, cp.Height)
 	x.st.SetState(fieldSlot(name, fLastCkptHash), hash)
 	x.st.SetState(fieldSlot(name, fLastCkptRoot), cp.StateRoot)
@@ -84,19 +93,33 @@ func (x *call) commitCheckpoint(name string, cp *types.Checkpoint, hash common.H
 	setU64(x.st, name, fLastCkptConfig, cp.Config)
 	setU64(x.st, name, fLastAppliedConfig, cp.AppliedConfig)
 	setU64(x.st, name, fUpApplied, getU64(x.st, name, fUpApplied)+uint64(len(cp.Messages)))
-	if err := x.payReleases(name, cp.AppliedConfig, false); err != nil {
-		return false, err
-	}
-	// All the value leaves the child's supply before any message moves on
-	// (so a refund routed back into the child adds to what is left).
-	setBig(x.st, name, fCirculating, new(big.Int).Sub(getBig(x.st, name, fCirculating), total))
-	for _, m := range cp.Messages {
-		if err := x.route(m); err != nil {
+	if !hold {
+		if err := x.payOut(name, cp.AppliedConfig, total, cp.Messages); err != nil {
 			return false, err
 		}
 	}
 	x.emit("CheckpointCommitted", nil, id, cp.Height, cp.BlockHash, big.NewInt(int64(len(cp.Messages))))
+	if hold {
+		x.emit("CheckpointHeld", nil, id, cp.Height, uint32(juryFor(x.st, name)), x.st.BlockNumber()+1)
+	}
 	return true, nil
+}
+
+// payOut makes a checkpoint's payouts: the validator releases its applied
+// config makes due, and its messages, worth total.
+func (x *call) payOut(name string, applied uint64, total *big.Int, msgs []CrossMsg) error {
+	if err := x.payReleases(name, applied, false); err != nil {
+		return err
+	}
+	// All the value leaves the child's supply before any message moves on
+	// (so a refund routed back into the child adds to what is left).
+	setBig(x.st, name, fCirculating, new(big.Int).Sub(getBig(x.st, name, fCirculating), total))
+	for _, m := range msgs {
+		if err := x.route(m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkPosition checks cp is the next checkpoint of name: the next height,

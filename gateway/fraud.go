@@ -250,6 +250,13 @@ func (x *call) punishFraud(name string, c *fraudClaim, fault error) error {
 	if old := getU64(x.st, name, fFraudHeight); old == 0 || c.cp.Height < old {
 		setU64(x.st, name, fFraudHeight, c.cp.Height)
 	}
+	// Held checkpoints never pay now: claims go back to the last released
+	// one, and its jurors who called the checkpoint valid lose their bond.
+	x.discardHeld(name)
+	jurorsSlashed, err := x.slashJurors(name, c.cp)
+	if err != nil {
+		return err
+	}
 	// Claims prove against the last checkpoint not shown invalid; a proof
 	// of a later checkpoint than one proven already moves nothing back.
 	var prevHeight, prevDown uint64
@@ -272,6 +279,12 @@ func (x *call) punishFraud(name string, c *fraudClaim, fault error) error {
 	if err != nil {
 		return err
 	}
+	jurorsReward, err := x.rewardAndBurn(jurorsSlashed)
+	if err != nil {
+		return err
+	}
+	total.Add(total, jurorsSlashed)
+	reward.Add(reward, jurorsReward)
 	reason := fault.Error()
 	if len(reason) > maxReasonBytes {
 		reason = reason[:maxReasonBytes]
@@ -387,16 +400,26 @@ func (x *call) slashFraud(name string, c *fraudClaim) (total, reward *big.Int, e
 		total.Add(total, s.amount)
 	}
 	x.st.SetState(fraudSlot(name, c.cp.Height), u64Word(uint64(next)+1))
-	reward = new(big.Int).Div(new(big.Int).Mul(total, big.NewInt(FraudRewardPercent)), big.NewInt(100))
-	if reward.Sign() > 0 {
-		if err := x.st.Transfer(Address, x.c.Caller, reward); err != nil {
-			return nil, nil, fmt.Errorf("gateway: paying the fraud prover %s wei: %w", reward, err)
-		}
-	}
-	if err := x.destroy(new(big.Int).Sub(total, reward)); err != nil {
+	reward, err = x.rewardAndBurn(total)
+	if err != nil {
 		return nil, nil, err
 	}
 	return total, reward, nil
+}
+
+// rewardAndBurn pays the caller, a fraud prover, FraudRewardPercent of
+// slashed and burns the rest. It returns the reward.
+func (x *call) rewardAndBurn(slashed *big.Int) (*big.Int, error) {
+	reward := new(big.Int).Div(new(big.Int).Mul(slashed, big.NewInt(FraudRewardPercent)), big.NewInt(100))
+	if reward.Sign() > 0 {
+		if err := x.st.Transfer(Address, x.c.Caller, reward); err != nil {
+			return nil, fmt.Errorf("gateway: paying the fraud prover %s wei: %w", reward, err)
+		}
+	}
+	if err := x.destroy(new(big.Int).Sub(slashed, reward)); err != nil {
+		return nil, err
+	}
+	return reward, nil
 }
 
 // fraudQueue serves a re-executed child block its parent's queue from this

@@ -79,6 +79,18 @@ import (
 //	                  signers read × (config set, their records and seats, the pending releases
 //	                  searched) + write + 2 payouts + for each seat seat keys + write × 8, for
 //	                  each release write × its record, and an event with a reason each (fraud.go)
+//	joinJury        base + read × 5 + PoP + write × 11 + event; leaveJury base + read × 8 + write × 2 + event;
+//	                  withdrawJuryBond base + read × (8 + pool) + write × 12 + payout + event
+//	attest          base + read × 16, then if it is a seated juror's first: the draw if the round's seats
+//	                  are not stored (read × (2 + 4 × pool + stored seats and votes) + keccak per seat + write ×
+//	                  seats blob + JuryDrawn + a JurorMissed per silent juror) + read × (juror + votes) + BLS key
+//	                  + BLS aggregate + write × votes blob + event, + a verdict's write and event, + the releases
+//	                  it makes (releaseCheckpoints' release part) (jurygas.go)
+//	releaseCheckpoints base + read × 8 + for the oldest 8 held read × 3 and the draw if due, then for each
+//	                  released: read × (12 + messages) + write × (10 + messages) + event + the validator
+//	                  releases due + routeGas of each message
+//	submitCheckpoint  held for a jury: as above up to its seal, then the held record (write × 21), the
+//	                  messages blob and the old seats and votes cleared, instead of releases and routes
 //
 // seat keys is the update of the current seats' aggregate key (gasSeatKeys):
 // a key parsed and added or subtracted, the aggregate's 3 words read and

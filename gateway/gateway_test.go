@@ -53,6 +53,16 @@ func TestABIMatchesSolidity(t *testing.T) {
 		"claimTokenOf":        "claimTokenOf(string,address)",
 		"tokenClaimed":        "tokenClaimed(string,address,address)",
 		"claimToken":          "claimToken(string,address,address,bytes)",
+		"setJury":             "setJury(string,uint32)",
+		"juryFor":             "juryFor(string)",
+		"joinJury":            "joinJury(bytes,bytes)",
+		"leaveJury":           "leaveJury()",
+		"withdrawJuryBond":    "withdrawJuryBond()",
+		"jurors":              "jurors()",
+		"attest":              "attest(string,uint64,bytes32,bool,bytes)",
+		"releaseCheckpoints":  "releaseCheckpoints(string)",
+		"heldCheckpoint":      "heldCheckpoint(string)",
+		"jury":                "jury(string,uint64)",
 	}
 	if len(parsed.Methods) != len(functions) {
 		t.Errorf("ABI has %d functions, IGateway.sol has %d", len(parsed.Methods), len(functions))
@@ -62,7 +72,7 @@ func TestABIMatchesSolidity(t *testing.T) {
 			t.Errorf("function %s: got %q, want %q", name, m.Sig, sig)
 		}
 	}
-	payable := map[string]bool{"join": true, "stake": true, "fund": true, "release": true, "send": true, "atomicSubmit": true}
+	payable := map[string]bool{"join": true, "stake": true, "fund": true, "release": true, "send": true, "atomicSubmit": true, "joinJury": true}
 	for name, m := range parsed.Methods {
 		if m.IsPayable() != payable[name] {
 			t.Errorf("function %s: payable = %v", name, m.IsPayable())
@@ -94,6 +104,17 @@ func TestABIMatchesSolidity(t *testing.T) {
 		"Claimed":              "Claimed(string,address,uint256)",
 		"ClaimTokenRegistered": "ClaimTokenRegistered(string,address,address,uint256,uint256)",
 		"TokenClaimed":         "TokenClaimed(string,address,address,uint256)",
+		"JurorJoined":          "JurorJoined(address,bytes,uint256)",
+		"JurorLeft":            "JurorLeft(address,uint64)",
+		"JurorWithdrawn":       "JurorWithdrawn(address,uint256)",
+		"CheckpointHeld":       "CheckpointHeld(string,uint64,uint32,uint64)",
+		"JuryDrawn":            "JuryDrawn(string,uint64,uint64,address[])",
+		"Attested":             "Attested(string,uint64,address,bool,uint32)",
+		"JuryVerdict":          "JuryVerdict(string,uint64,uint64,bool)",
+		"JurorMissed":          "JurorMissed(string,uint64,uint64,address,uint32)",
+		"CheckpointReleased":   "CheckpointReleased(string,uint64,uint256)",
+		"CheckpointsDiscarded": "CheckpointsDiscarded(string,uint64,uint64)",
+		"JurorSlashed":         "JurorSlashed(string,uint64,address,uint256)",
 	}
 	if len(parsed.Events) != len(events) {
 		t.Errorf("ABI has %d events, IGateway.sol has %d", len(parsed.Events), len(events))

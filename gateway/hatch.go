@@ -70,13 +70,17 @@ func frozen(st StateReader, name string) string {
 	if !ok {
 		return ""
 	}
-	since := max(getU64(st, name, fLastCkptAt), getU64(st, name, fActivatedAt))
+	height, _, _, at := claimPoint(st, name)
+	since := max(at, getU64(st, name, fActivatedAt))
 	window, now := stallWindowOf(st, name), hr.BlockNumber()
 	if now <= since+window {
 		return ""
 	}
 	what := "its last checkpoint was committed"
-	if getU64(st, name, fLastCkptHeight) == 0 {
+	if getU64(st, name, fHeldFrom) != 0 {
+		what = "its last checkpoint released by its jury was released"
+	}
+	if height == 0 {
 		what = "it was activated, and has committed no checkpoint since,"
 	}
 	return fmt.Sprintf("it stalled: %s at parent block %d, more than its stall window of %d blocks before this block %d", what, since, window, now)
@@ -119,7 +123,7 @@ func (x *call) claimRoot(id string) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	height, root := getU64(x.st, name, fLastCkptHeight), x.st.GetState(fieldSlot(name, fLastCkptRoot))
+	height, root, _, _ := claimPoint(x.st, name)
 	return []any{frozen(x.st, name) != "", height, [32]byte(root)}, nil
 }
 
@@ -141,14 +145,15 @@ func (x *call) claimable(id string, account common.Address) (name string, root c
 		return "", common.Hash{}, 0, err
 	}
 	if why := frozen(x.st, name); why == "" {
-		since := max(getU64(x.st, name, fLastCkptAt), getU64(x.st, name, fActivatedAt))
+		_, _, _, at := claimPoint(x.st, name)
+		since := max(at, getU64(x.st, name, fActivatedAt))
 		return "", common.Hash{}, 0, reverted("gateway: %s is live (%s, last progress at parent block %d, stall window %d blocks): claims open once it is killed or stalls",
 			id, statusOf(x.st, name), since, stallWindowOf(x.st, name))
 	}
 	if delivering(x.st) {
 		return "", common.Hash{}, 0, reverted("gateway: a claim cannot run inside a cross-message call; claim in a transaction of its own")
 	}
-	height, root = getU64(x.st, name, fLastCkptHeight), x.st.GetState(fieldSlot(name, fLastCkptRoot))
+	height, root, _, _ = claimPoint(x.st, name)
 	switch {
 	case height == 0:
 		return "", common.Hash{}, 0, reverted("gateway: %s committed no checkpoint, so there is no state root to prove balances against", id)
@@ -231,7 +236,21 @@ func ClaimRoot(st StateReader, at uint64, self, id types.SubnetID) (isFrozen boo
 	if err != nil || !exists(st, name) {
 		return false, 0, common.Hash{}
 	}
-	return frozen(stateAt{st, at}, name) != "", getU64(st, name, fLastCkptHeight), st.GetState(fieldSlot(name, fLastCkptRoot))
+	height, root, _, _ = claimPoint(st, name)
+	return frozen(stateAt{st, at}, name) != "", height, root
+}
+
+// claimPoint is the checkpoint claims on name are proven against and its
+// stall window counts from: the last one released (CROSSNET.md, "Data
+// withheld"). With no checkpoint held for a jury that is the last one
+// committed; while some are held, the one released before them, at the
+// parent block of its release: a child whose jury cannot check its blocks
+// makes no progress, however many checkpoints its quorum signs.
+func claimPoint(st StateReader, name string) (height uint64, root common.Hash, down, at uint64) {
+	if getU64(st, name, fHeldFrom) != 0 {
+		return getU64(st, name, fRelHeight), st.GetState(fieldSlot(name, fRelRoot)), getU64(st, name, fRelDown), getU64(st, name, fRelAt)
+	}
+	return getU64(st, name, fLastCkptHeight), st.GetState(fieldSlot(name, fLastCkptRoot)), getU64(st, name, fLastCkptDown), getU64(st, name, fLastCkptAt)
 }
 
 // stateAt is a StateReader of the block at, for frozen.
@@ -267,13 +286,14 @@ func VerifyClaimProof(root common.Hash, account common.Address, proof []byte) (*
 // ok is false when the parent does not know it (a checkpoint committed
 // before checkpoints' applied nonces were recorded).
 func unappliedFrom(st StateReader, name string) (uint64, bool) {
-	if getU64(st, name, fLastCkptHeight) == 0 {
+	height, root, down, _ := claimPoint(st, name)
+	if height == 0 {
 		return getU64(st, name, fGenesisNonce) + 1, true
 	}
-	if st.GetState(fieldSlot(name, fLastCkptRoot)) == (common.Hash{}) {
+	if root == (common.Hash{}) {
 		return 0, false
 	}
-	return getU64(st, name, fLastCkptDown) + 1, true
+	return down + 1, true
 }
 
 // reclaim is IGateway.reclaim: top-down message nonce of the frozen child

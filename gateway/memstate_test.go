@@ -5,6 +5,7 @@ import (
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 )
 
 // memState is a State in maps, for tests of the logic without an EVM (the
@@ -54,3 +55,12 @@ func (m *memState) AddLog(topics []common.Hash, data []byte) { m.logs = append(m
 func (m *memState) BlockNumber() uint64 { return m.height }
 
 func (m *memState) BlockTime() uint64 { return m.timeSec }
+
+// BlockHash serves the 256 blocks before the current one, as BLOCKHASH:
+// a hash of the height, so each block's differs.
+func (m *memState) BlockHash(n uint64) common.Hash {
+	if n >= m.height || n+256 < m.height {
+		return common.Hash{}
+	}
+	return crypto.Keccak256Hash([]byte("block"), new(big.Int).SetUint64(n).Bytes())
+}

@@ -252,6 +252,63 @@ var methods = map[string]method{
 			return fraudGas(st, g.subnet, args[0].(string), args[1].([]byte), args[2].([]byte), args[3].([]byte), args[4].([]byte))
 		},
 	},
+	"setJury": {
+		run: func(x *call, args []any) ([]any, error) { return nil, x.setJury(args[0].(string), args[1].(uint32)) },
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasRead*4 + gasWrite },
+	},
+	"juryFor": {
+		run: func(x *call, args []any) ([]any, error) {
+			name, err := x.resolve(args[0].(string))
+			if err != nil {
+				return nil, err
+			}
+			return []any{uint32(juryFor(x.st, name))}, nil
+		},
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasRead * 3 },
+	},
+	"joinJury": {
+		run: func(x *call, args []any) ([]any, error) { return nil, x.joinJury(args[0].([]byte), args[1].([]byte)) },
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasJoinJury },
+	},
+	"leaveJury": {
+		run: func(x *call, _ []any) ([]any, error) { return nil, x.leaveJury() },
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasLeaveJury },
+	},
+	"withdrawJuryBond": {
+		run: func(x *call, _ []any) ([]any, error) { return x.withdrawJuryBond() },
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasWithdrawJury },
+	},
+	"jurors": {
+		run: func(x *call, _ []any) ([]any, error) { return x.jurorsView(), nil },
+		gas: func(_ *Gateway, st StateReader, _ Call, _ []any) uint64 {
+			return gasRead * (1 + uint64(jurorFields)*min(poolCount(st), MaxJurors))
+		},
+	},
+	"attest": {
+		run: func(x *call, args []any) ([]any, error) {
+			return nil, x.attest(args[0].(string), args[1].(uint64), args[2].([32]byte), args[3].(bool), args[4].([]byte))
+		},
+		gas: func(g *Gateway, st StateReader, c Call, args []any) uint64 { return attestGas(g, st, c.Caller, args) },
+	},
+	"releaseCheckpoints": {
+		run: func(x *call, args []any) ([]any, error) { return x.releaseCheckpoints(args[0].(string)) },
+		gas: releaseCheckpointsGas,
+	},
+	"heldCheckpoint": {
+		run: func(x *call, args []any) ([]any, error) { return x.heldView(args[0].(string)) },
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasRead * 12 },
+	},
+	"jury": {
+		run: func(x *call, args []any) ([]any, error) { return x.juryView(args[0].(string), args[1].(uint64)) },
+		gas: func(g *Gateway, st StateReader, _ Call, args []any) uint64 {
+			gas := gasRead * (16 + 2*MaxJurySeats + 2*MaxJuryVotes)
+			if h, ok := heldAt(st, g.childName(args), args[1].(uint64)); ok && g.childName(args) != "" {
+				_, draw := priceRound(st, h, nowOf(st))
+				gas += draw
+			}
+			return gas
+		},
+	},
 	"submitEvidence": {
 		run: func(x *call, args []any) ([]any, error) {
 			return nil, x.submitEvidence(args[0].(string), args[1].([]byte))

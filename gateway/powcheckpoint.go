@@ -251,7 +251,7 @@ func (x *call) submitPowCheckpoint(enc, headersEnc, proofEnc []byte) error {
 	if err != nil {
 		return err
 	}
-	committed, err := x.commitCheckpoint(name, cp, hash)
+	committed, err := x.commitCheckpoint(name, cp, hash, nil)
 	if err != nil || !committed {
 		return err
 	}

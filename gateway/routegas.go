@@ -158,10 +158,14 @@ func checkpointGas(st StateReader, self types.SubnetID, enc, bitmap []byte) uint
 	for _, m := range cp.Messages {
 		total.Add(total, m.Value)
 	}
-	if total.Cmp(getBig(st, name, fCirculating)) > 0 {
+	gas += gasRead * 4 // the held total, the jury's seats and pool counters
+	if total.Cmp(new(big.Int).Sub(getBig(st, name, fCirculating), getBig(st, name, fHeldTotal))) > 0 {
 		return gas + gasEvent + gasLogByte*maxReasonBytes // CheckpointRejected
 	}
 	gas += gasWrite*11 + gasEvent // the 11th: the checkpoint's seal for fraud proofs
+	if getU64(st, name, fHeldFrom) != 0 || juryInEffect(st, name, nowOf(st)) {
+		return gas + holdGas(st, name, cp) // its payouts wait (juryhold.go)
+	}
 	due, slots := releasesDue(st, name, cp.AppliedConfig, false)
 	gas += (gasPayout+gasEvent)*due + gasWrite*slots
 	for _, m := range cp.Messages {

@@ -132,6 +132,14 @@ const (
 	fLastCkptDown                              // uint64: DownApplied of the last committed checkpoint
 	fFraudHeight                               // uint64: height of the oldest checkpoint a fraud proof showed invalid (0: none)
 	fFraudUnslashed                            // uint64: signers of proven fraudulent checkpoints not slashed yet
+	fJurySeats                                 // uint64: seats of the child's jury + 1 (0: DefaultJurySeats; 1: no jury)
+	fHeldFrom                                  // uint64: height of the oldest checkpoint whose payouts the jury holds (0: none held)
+	fHeldTotal                                 // uint256: wei the held checkpoints' messages carry (still in the circulating supply)
+	fRelHeight                                 // uint64: while checkpoints are held: height of the last released checkpoint
+	fRelHash                                   // bytes32: its hash
+	fRelRoot                                   // bytes32: its StateRoot (what claims are proven against while checkpoints are held)
+	fRelDown                                   // uint64: its DownApplied
+	fRelAt                                     // uint64: parent height at which it was released (the stall window counts from it)
 )
 
 func recordSlot(name string, r uint64) common.Hash {
@@ -253,6 +261,97 @@ func ckptSealSlot(name string, k uint64) common.Hash {
 func fraudSlot(name string, height uint64) common.Hash {
 	return slotOf(tagFraud, nameWord(name).Bytes(), u64Word(height).Bytes())
 }
+
+// Tags of the jury (jury.go, juryhold.go). The pool is the chain's, not a
+// child's: jurors bond on this gateway and sit for every child.
+//
+//	pool count         keccak("aspen/gw/jurypool")                             -> n: entries of the pool (bonded, unbonding or slashed, not withdrawn)
+//	pool entry i       keccak("aspen/gw/jurypool" ‖ i)                         -> account of entry i (0-based; a withdrawal moves the last entry into its place)
+//	juror record       keccak("aspen/gw/juror" ‖ account) + field              -> one word per field (jurorField)
+//	juror key in use   keccak("aspen/gw/jurorkey" ‖ BLS key)                   -> account holding it (0: free)
+//	pool counters      keccak("aspen/gw/jurystats") + field                    -> one word per field (poolField)
+//	held record        keccak("aspen/gw/held" ‖ name ‖ k mod FraudWindow) + f  -> one word per field (heldField) of signed checkpoint k (height / period)
+//	held messages      keccak("aspen/gw/heldmsgs" ‖ name ‖ k mod FraudWindow)  -> blob rlp([]CrossMsg) while held; cleared on release
+//	jury seats         keccak("aspen/gw/juryseats" ‖ name ‖ k mod FraudWindow) -> blob: 20-byte accounts, one per seat, of the round drawn last
+//	jury votes         keccak("aspen/gw/juryvotes" ‖ name ‖ k mod FraudWindow) -> blob: 21 bytes per attestation: account ‖ 1 (valid) or 0 (invalid)
+//
+// Checkpoint records are kept as long as fraud proofs can name the
+// checkpoint (FraudWindow), and overwritten after: at most
+// MaxHeldCheckpoints are held at once, so a held one is never overwritten.
+const (
+	tagJuryPool  = "aspen/gw/jurypool"
+	tagJuror     = "aspen/gw/juror"
+	tagJurorKey  = "aspen/gw/jurorkey"
+	tagJuryStats = "aspen/gw/jurystats"
+	tagHeld      = "aspen/gw/held"
+	tagHeldMsgs  = "aspen/gw/heldmsgs"
+	tagJurySeats = "aspen/gw/juryseats"
+	tagJuryVotes = "aspen/gw/juryvotes"
+)
+
+// jurorField is a word of a juror record.
+type jurorField uint64
+
+const (
+	jWeight     jurorField = iota // uint256: the bond at joining: the juror's weight in every draw, never changed
+	jBond                         // uint256: what it still has at stake (0 once slashed or withdrawn)
+	jKey                          // 2 words: BLS public key (48 bytes), zero-padded
+	jKey2                         //
+	jSince                        // uint64: parent height of joinJury
+	jUntil                        // uint64: parent height of leaveJury or of the slash (0: bonded)
+	jLastAttest                   // uint64: parent height of its latest attestation
+	jurorFields                   // number of fields
+)
+
+// poolField is a word of the pool's counters.
+type poolField uint64
+
+const (
+	pActive     poolField = iota // uint64: bonded jurors (joined, not left or slashed)
+	pLastJoinAt                  // uint64: parent height of the latest joinJury
+	pJoinsAt                     // uint64: joins in that block (not drawable before the next)
+)
+
+// heldField is a word of a held checkpoint's record.
+type heldField uint64
+
+const (
+	hHeight     heldField = iota // uint64: the checkpoint's height (tells a live record from an overwritten one)
+	hHash                        // bytes32: its hash
+	hStart                       // uint64: parent height of its commit: round r's seed is the hash of block hStart + r·JuryWindow
+	hSeedBase                    // bytes32: keccak(domain, child, height, hash, aggregate signature)
+	hTotal                       // uint256: wei its messages carry
+	hApplied                     // uint64: its AppliedConfig (the validator releases it pays)
+	hRoot                        // bytes32: its StateRoot
+	hDown                        // uint64: its DownApplied
+	hSeats                       // uint64: seats of its jury
+	hState                       // uint64: JuryState
+	hRound                       // uint64: round whose seats are stored + 1 (0: none drawn yet)
+	hMessages                    // uint64: its messages
+	hReleasedAt                  // uint64: parent height of its release (0: not released)
+	heldFields                   // number of fields
+)
+
+func juryPoolCountSlot() common.Hash      { return slotOf(tagJuryPool) }
+func juryPoolSlot(i uint64) common.Hash   { return slotOf(tagJuryPool, u64Word(i).Bytes()) }
+func jurorKeySlot(key []byte) common.Hash { return slotOf(tagJurorKey, key) }
+func poolSlot(f poolField) common.Hash    { return plus(slotOf(tagJuryStats), uint64(f)) }
+func jurorSlot(a common.Address, f jurorField) common.Hash {
+	return plus(slotOf(tagJuror, a.Bytes()), uint64(f))
+}
+
+// ckptKey is the key word of signed checkpoint number k of name, as
+// ckptSealSlot has it: kept for the last FraudWindow checkpoints.
+func ckptKey(name string, k uint64) []byte {
+	return append(nameWord(name).Bytes(), u64Word(k%FraudWindow).Bytes()...)
+}
+
+func heldSlot(name string, k uint64, f heldField) common.Hash {
+	return plus(slotOf(tagHeld, ckptKey(name, k)), uint64(f))
+}
+func heldMsgsSlot(name string, k uint64) common.Hash  { return slotOf(tagHeldMsgs, ckptKey(name, k)) }
+func jurySeatsSlot(name string, k uint64) common.Hash { return slotOf(tagJurySeats, ckptKey(name, k)) }
+func juryVotesSlot(name string, k uint64) common.Hash { return slotOf(tagJuryVotes, ckptKey(name, k)) }
 
 func slotOf(tag string, parts ...[]byte) common.Hash { return slots.Of(tag, parts...) }
 

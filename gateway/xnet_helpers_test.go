@@ -221,10 +221,10 @@ func (h *xh) eventNames(from int) string {
 
 // conserved checks the gateway's balance is exactly what it owes: the
 // circulating supply of every child, the collateral of every seat and every
-// pending release.
+// pending release, and the jurors' bonds.
 func (h *xh) conserved() {
 	h.t.Helper()
-	owed := new(big.Int)
+	owed := JuryBonds(h.st)
 	for _, id := range ReadChildren(h.st, h.g.SubnetID()) {
 		sn, err := ReadSubnet(h.st, h.g.SubnetID(), id)
 		if err != nil {

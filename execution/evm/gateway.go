@@ -51,6 +51,7 @@ var (
 	_ gateway.Clock          = gatewayState{}
 	_ gateway.ContractCaller = gatewayState{}
 	_ gateway.Burner         = gatewayState{}
+	_ gateway.BlockHasher    = gatewayState{}
 )
 
 // CallContract runs a delivered cross-message call: a CALL from the gateway

@@ -157,6 +157,16 @@ func (s sysState) AddLog(topics []common.Hash, data []byte) {
 // BlockNumber is the height of the block being executed.
 func (s sysState) BlockNumber() uint64 { return s.evm.Context.BlockNumber.Uint64() }
 
+// BlockHash is the hash of block n if it is one of the 256 before the
+// block being executed, as BLOCKHASH serves it; zero otherwise.
+func (s sysState) BlockHash(n uint64) common.Hash {
+	cur := s.BlockNumber()
+	if n >= cur || n+256 < cur || s.evm.Context.GetHash == nil {
+		return common.Hash{}
+	}
+	return s.evm.Context.GetHash(n)
+}
+
 // BlockTime is the block's time in seconds (TIMESTAMP).
 func (s sysState) BlockTime() uint64 { return s.evm.Context.Time }
 
