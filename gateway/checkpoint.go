@@ -292,6 +292,17 @@ func LastCheckpoint(st StateReader, self, id types.SubnetID) (height uint64, has
 	return getU64(st, name, fLastCkptHeight), st.GetState(fieldSlot(name, fLastCkptHash)), getU64(st, name, fLastCkptConfig)
 }
 
+// LastCheckpointAt is the parent height at which the newest checkpoint of
+// the child id was committed on the chain self (0: none): read in the state
+// before a checkpoint's commit, it is where the one before it was.
+func LastCheckpointAt(st StateReader, self, id types.SubnetID) uint64 {
+	name, err := childName(self, id)
+	if err != nil || !exists(st, name) {
+		return 0
+	}
+	return getU64(st, name, fLastCkptAt)
+}
+
 // UpApplied is how many messages of the child id's up queue the chain self
 // has executed: the next checkpoint of id starts with its entry UpApplied+1.
 func UpApplied(st StateReader, self, id types.SubnetID) uint64 {

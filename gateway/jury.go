@@ -227,6 +227,10 @@ func (x *call) withdrawJuryBond() ([]any, error) {
 	return []any{j.Bond}, nil
 }
 
+// JurorOf returns the juror record of account a on the chain whose state
+// st is; false if a never bonded (or withdrew). One read when it did not.
+func JurorOf(st StateReader, a common.Address) (Juror, bool) { return readJuror(st, a) }
+
 // ReadJurors returns the jury pool of the chain whose state st is, in entry
 // order: at most MaxJurors.
 func ReadJurors(st StateReader) []Juror {

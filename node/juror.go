@@ -26,10 +26,10 @@ import (
 // juryDuty is one checkpoint a juror must judge: the child's checkpoint at
 // Height with hash Hash, committed on the juror's chain and held there.
 type juryDuty struct {
-	Child      types.SubnetID
-	Height     uint64
-	Hash       common.Hash
-	Checkpoint *types.Checkpoint
+	Child       types.SubnetID
+	Height      uint64
+	Hash        common.Hash
+	CommittedAt uint64 // the chain's block that committed it
 }
 
 func (d juryDuty) String() string { return fmt.Sprintf("%s@%d", d.Child, d.Height) }
@@ -140,7 +140,6 @@ func (j *juror) round(ctx context.Context) {
 	}
 	open := make(map[juryDuty]bool, len(duties))
 	for _, d := range duties {
-		d.Checkpoint = nil // the map key: child, height and hash
 		open[d] = true
 	}
 	for d := range j.sent { // shown on chain (or no longer held): forget
@@ -155,7 +154,6 @@ func (j *juror) round(ctx context.Context) {
 	}
 	for _, d := range duties {
 		key := d
-		key.Checkpoint = nil
 		if at, ok := j.sent[key]; ok && j.now().Before(at.Add(jurorResend)) || j.now().Before(j.retry[key]) || ctx.Err() != nil {
 			continue
 		}
