@@ -12,7 +12,7 @@ var layers = [][]string{
 	{"consensus", "execution", "execution/witness", "store", "p2p", "xnet", "internal/testkeys", "private", "optimistic"},
 	// 2: engines, the gateway, transports, pools, configuration.
 	{"consensus/solo", "consensus/bft", "consensus/pow", "consensus/consensustest",
-		"gateway", "htlc", "objects", "mempool", "p2p/libp2p", "blocksync", "rpc/internal/memback", "config"},
+		"gateway", "htlc", "objects", "mempool", "p2p/libp2p", "blocksync", "witnesssync", "rpc/internal/memback", "config"},
 	// 3: what composes one chain: execution, the driver, the RPC server, the
 	// client, and the registry of built-in engines.
 	{"execution/evm", "consensus/driver", "rpc", "client", "consensus/engines", "explorer", "light"},
@@ -57,6 +57,7 @@ var allowed = map[string][]string{
 	"mempool":                 {"execution", "types"},
 	"p2p/libp2p":              {"p2p", "types"},
 	"blocksync":               {"p2p", "types"},
+	"witnesssync":             {"p2p", "types"},
 	"rpc/internal/memback":    {"execution", "types"},
 	"config":                  {"types", "consensus"},
 
@@ -86,6 +87,7 @@ var allowed = map[string][]string{
 // suite; the WAL's tests replay real bft votes), but only where named here.
 var testAllowed = map[string][]string{
 	"blocksync":        {"p2p/libp2p"},
+	"witnesssync":      {"p2p/libp2p"},
 	"consensus/bft":    {"consensus/consensustest", "internal/testkeys"},
 	"consensus/solo":   {"consensus/consensustest", "internal/testkeys"},
 	"consensus/pow":    {"consensus/consensustest", "internal/testkeys"},
