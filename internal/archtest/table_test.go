@@ -15,7 +15,7 @@ var layers = [][]string{
 		"gateway", "htlc", "objects", "mempool", "p2p/libp2p", "blocksync", "witnesssync", "rpc/internal/memback", "config"},
 	// 3: what composes one chain: execution, the driver, the RPC server, the
 	// client, and the registry of built-in engines.
-	{"execution/evm", "consensus/driver", "rpc", "client", "consensus/engines", "explorer", "light"},
+	{"execution/evm", "periodcheck", "consensus/driver", "rpc", "client", "consensus/engines", "explorer", "light"},
 	// 4: whole nodes and the whole-network simulator.
 	{"node", "sim"},
 	// 5: programs and tests that drive real processes.
@@ -63,6 +63,7 @@ var allowed = map[string][]string{
 
 	"execution/evm":     {"config", "execution", "execution/witness", "gateway", "htlc", "objects", "store", "types", "xnet", "crypto", "consensus"},
 	"consensus/driver":  {"consensus", "execution", "types"},
+	"periodcheck":       {"gateway", "types", "witnesssync"},
 	"consensus/engines": {"consensus", "consensus/solo", "consensus/bft", "consensus/pow"},
 	"rpc":               {"execution", "types", "rpc/internal/memback"},
 	"client":            {"types", "gateway", "crypto", "xnet"},
@@ -98,7 +99,7 @@ var testAllowed = map[string][]string{
 	"consensus":         {"internal/testkeys"},
 	"crypto":            {"internal/testkeys"},
 	"types":             {"internal/testkeys"},
-	"execution/evm":     {"consensus/bft", "internal/testkeys", "consensus/engines", "optimistic"},
+	"execution/evm":     {"consensus/bft", "internal/testkeys", "consensus/engines", "optimistic", "periodcheck", "witnesssync"},
 	"gateway":           {"consensus", "consensus/bft", "consensus/solo", "consensus/pow", "internal/testkeys", "xnet"},
 	"xnet":              {"gateway", "internal/testkeys"},
 	"mempool":           {"internal/testkeys"},
