@@ -1,0 +1,137 @@
+package evm
+
+import (
+	"context"
+	"log/slog"
+	"math/big"
+	"strings"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/params"
+
+	"github.com/aspen-chain/aspen/gateway"
+	"github.com/aspen-chain/aspen/periodcheck"
+	"github.com/aspen-chain/aspen/types"
+	"github.com/aspen-chain/aspen/witnesssync"
+)
+
+// rigSource serves the fraud rig's child as its (byzantine) nodes would:
+// the committed blocks, but a forged block in place of the honest one at
+// its height, with the honest block's witness (same parent, same reads).
+type rigSource struct {
+	r      *fraudRig
+	forged map[uint64]*types.Block
+}
+
+func (s *rigSource) block(h uint64) *types.Block {
+	if b := s.forged[h]; b != nil {
+		return b
+	}
+	return s.r.blocks[h]
+}
+
+func (s *rigSource) Final() *types.Header { return s.block(s.r.child.Head().Height).Header }
+func (s *rigSource) BlockByNumber(h uint64) (*types.Block, error) {
+	return s.block(h), nil
+}
+func (s *rigSource) Witness(hash common.Hash) ([]byte, error) {
+	for h := range s.r.blocks {
+		if s.block(h).Hash() == hash {
+			return s.r.witness(h), nil
+		}
+	}
+	return nil, witnesssync.ErrNotHeld
+}
+
+// parentQueue is the parent gateway's queue to the child as of parent
+// block ref, read from the parent's head (each message records the parent
+// height that queued it), as gateway's fraudQueue reads it.
+type parentQueue struct {
+	r  *fraudRig
+	id types.SubnetID
+}
+
+func (q parentQueue) TopDown(ref types.ParentRef, from uint64) ([]gateway.TopDownMsg, error) {
+	gs, err := q.r.p.ex.GatewayState(nil)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := gateway.ReadTopDown(gs, "/devnet", q.id, from, 256)
+	for i, m := range msgs {
+		if m.Height > ref.Height {
+			return msgs[:i], err
+		}
+	}
+	return msgs, err
+}
+
+// TestPeriodVerifier: a juror's period verifier, fed by witnesssync from
+// the child's store and re-executing with the parent's FraudChecker, finds
+// an honest period (one applying a top-down fund) valid, and a period whose
+// last block claims a forged state root invalid, with material that
+// proveFraud accepts on the parent: the signers are slashed.
+func TestPeriodVerifier(t *testing.T) {
+	r := newFraudRig(t, 3)
+	p, id := r.p, r.x.id
+	src := &rigSource{r: r, forged: map[uint64]*types.Block{}}
+	v := &periodcheck.Verifier{
+		Fetch: witnesssync.NewFetcher(witnesssync.FetcherConfig{Log: slog.New(slog.DiscardHandler),
+			Local: func(types.SubnetID) witnesssync.Source { return src }}),
+		Checker: p.opts.Fraud,
+		Window:  4, // three windows a period
+	}
+	judge := func(enc []byte) *periodcheck.Verdict {
+		t.Helper()
+		cp, err := types.DecodeCheckpoint(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs, err := p.ex.GatewayState(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cg, err := gateway.ReadChildGenesis(gs, "/devnet", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		verdict, err := v.Verify(context.Background(), periodcheck.Period{Child: cg, Checkpoint: cp, Queue: parentQueue{r: r, id: id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return verdict
+	}
+
+	r.honest(9)
+	p.run(1, p.gwTx(4, eth(2), "fund", string(id), common.Address{0x71}))
+	r.honest(10)
+	cp1, _ := r.checkpoint(r.blocks[10])
+	if got := judge(cp1); !got.Valid || got.Blocks != 10 {
+		t.Fatalf("honest period 1..10: %+v", got)
+	}
+
+	r.honest(19)
+	ex := r.build(20)
+	r.commit(ex)
+	forgedHeader := *ex.Block.Header
+	forgedHeader.StateRoot = common.Hash{0xf0, 0x7e}
+	forged := &types.Block{Header: &forgedHeader, Txs: ex.Block.Txs, Evidence: ex.Block.Evidence}
+	src.forged[20] = forged
+	cp2, bm2 := r.checkpoint(forged)
+	got := judge(cp2)
+	if got.Valid || got.BadHeight != 20 || !strings.Contains(got.Reason, "state root") || got.Proof == nil || got.Proof.Block.Hash() != forged.Hash() {
+		t.Fatalf("period 11..20 with a forged state root at 20: %+v", got)
+	}
+	headers, block, w, err := got.Proof.Args()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := gateway.EncodeFraudRef(gateway.FraudRef{Checkpoint: cp2, Bitmap: bm2, Prev: cp1})
+	rc := p.run(1, p.tx(6, &gateway.Address, new(big.Int), 30_000_000, mustPack(t, p.gw, "proveFraud", string(id), ref, headers, block, w),
+		big.NewInt(params.GWei), big.NewInt(10*params.GWei)))[0]
+	if names := logNames(p, rc.Logs); !strings.HasSuffix(names, "FraudProven") {
+		t.Fatalf("proveFraud with the verifier's material: logs %q, want FraudProven", names)
+	}
+	t.Logf("period 11..20: %d blocks, %d bytes fetched; proof: %d header bytes, %d block bytes, %d witness bytes",
+		got.Blocks, got.Bytes, len(headers), len(block), len(w))
+}
