@@ -72,7 +72,7 @@ var allowed = map[string][]string{
 
 	"node": {"blocksync", "config", "consensus", "consensus/engines",
 		"consensus/driver", "consensus/wal", "crypto", "execution", "execution/evm", "gateway",
-		"objects", "optimistic", "mempool", "p2p", "p2p/libp2p", "rpc", "store", "types", "xnet", "explorer", "internal/progress"},
+		"objects", "optimistic", "mempool", "p2p", "p2p/libp2p", "rpc", "store", "types", "xnet", "explorer", "internal/progress", "periodcheck", "witnesssync"},
 	"sim": {"consensus", "consensus/bft", "consensus/solo", "consensus/pow", "consensus/driver", "consensus/engines",
 		"consensus/wal", "crypto", "types", "config", "execution", "execution/evm", "gateway", "store", "xnet",
 		"mempool"},
