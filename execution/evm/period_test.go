@@ -72,6 +72,25 @@ func (q parentQueue) TopDown(ref types.ParentRef, from uint64) ([]gateway.TopDow
 	return msgs, err
 }
 
+// period is the checkpoint enc of the rig's child as a juror on the parent
+// judges it.
+func (r *fraudRig) period(enc []byte) periodcheck.Period {
+	r.t.Helper()
+	cp, err := types.DecodeCheckpoint(enc)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	gs, err := r.p.ex.GatewayState(nil)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	cg, err := gateway.ReadChildGenesis(gs, "/devnet", r.x.id)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return periodcheck.Period{Child: cg, Checkpoint: cp, Queue: parentQueue{r: r, id: r.x.id}}
+}
+
 // TestPeriodVerifier: a juror's period verifier, fed by witnesssync from
 // the child's store and re-executing with the parent's FraudChecker, finds
 // an honest period (one applying a top-down fund) valid, and a period whose
@@ -89,19 +108,7 @@ func TestPeriodVerifier(t *testing.T) {
 	}
 	judge := func(enc []byte) *periodcheck.Verdict {
 		t.Helper()
-		cp, err := types.DecodeCheckpoint(enc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		gs, err := p.ex.GatewayState(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cg, err := gateway.ReadChildGenesis(gs, "/devnet", id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		verdict, err := v.Verify(context.Background(), periodcheck.Period{Child: cg, Checkpoint: cp, Queue: parentQueue{r: r, id: id}})
+		verdict, err := v.Verify(context.Background(), r.period(enc))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,27 +165,19 @@ func BenchmarkPeriodVerify(b *testing.B) {
 				r.commit(r.build(perBlock))
 			}
 			enc, _ := r.checkpoint(r.blocks[20])
-			cp, err := types.DecodeCheckpoint(enc)
-			if err != nil {
-				b.Fatal(err)
-			}
-			gs, err := r.p.ex.GatewayState(nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			cg, err := gateway.ReadChildGenesis(gs, "/devnet", r.x.id)
-			if err != nil {
-				b.Fatal(err)
-			}
+			period := r.period(enc)
 			src := &rigSource{r: r, built: map[uint64][]byte{}}
 			for h := uint64(11); h <= 20; h++ {
 				src.built[h] = r.witness(h)
 			}
 			v := &periodcheck.Verifier{Checker: r.p.opts.Fraud, Fetch: witnesssync.NewFetcher(witnesssync.FetcherConfig{
 				Log: slog.New(slog.DiscardHandler), Local: func(types.SubnetID) witnesssync.Source { return src }})}
-			var got *periodcheck.Verdict
+			var (
+				got *periodcheck.Verdict
+				err error
+			)
 			for b.Loop() {
-				if got, err = v.Verify(context.Background(), periodcheck.Period{Child: cg, Checkpoint: cp, Queue: parentQueue{r: r, id: r.x.id}}); err != nil || !got.Valid {
+				if got, err = v.Verify(context.Background(), period); err != nil || !got.Valid {
 					b.Fatalf("%+v, %v", got, err)
 				}
 			}
