@@ -94,9 +94,9 @@ type juror struct {
 	log     *slog.Logger
 	metrics jurorMetrics
 	now     func() time.Time
-	// lies, set by ASPEN_FAULT_JUROR_LIES (end-to-end tests only), attests
-	// every checkpoint valid without judging it: the lying juror a fraud
-	// proof must outvote and slash.
+	// lies, set when ASPEN_FAULT_JUROR_LIES names this node's account
+	// (end-to-end tests only), attests every checkpoint valid without
+	// judging it: the lying juror the others outvote and a fraud proof slashes.
 	lies  bool
 	retry map[juryDuty]time.Time // duties that reached no verdict, and when to try again
 	sent  map[juryDuty]time.Time // attested, waiting for the chain to show it: since when
@@ -105,7 +105,7 @@ type juror struct {
 func newJuror(c chainView, book juryBook, judge periodJudge, submit gatewayCaller, me common.Address, key *crypto.BLSSecretKey, log *slog.Logger, m jurorMetrics) *juror {
 	j := &juror{chain: c, book: book, judge: judge, submit: submit, me: me, key: key, log: log, metrics: m, now: time.Now,
 		retry: make(map[juryDuty]time.Time), sent: make(map[juryDuty]time.Time)}
-	if os.Getenv("ASPEN_FAULT_JUROR_LIES") == "1" {
+	if liar := os.Getenv("ASPEN_FAULT_JUROR_LIES"); common.IsHexAddress(liar) && common.HexToAddress(liar) == me {
 		j.lies = true
 		log.Warn("FAULT INJECTION: this node's juror attests every checkpoint valid without judging it (ASPEN_FAULT_JUROR_LIES); for tests only")
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/aspen-chain/aspen/p2p/libp2p"
 	"github.com/aspen-chain/aspen/rpc"
 	"github.com/aspen-chain/aspen/types"
+	"github.com/aspen-chain/aspen/witnesssync"
 )
 
 // Version is reported by web3_clientVersion and the logs.
@@ -47,7 +48,8 @@ type Node struct {
 	rpc         *rpc.Handler
 	listener    net.Listener
 	server      *http.Server
-	host        *libp2p.Host // nil without p2p.listen
+	host        *libp2p.Host         // nil without p2p.listen
+	witnesses   *witnesssync.Fetcher // nil without p2p.listen
 	failed      chan error
 }
 
@@ -112,6 +114,7 @@ func New(cfg *config.Node, log *slog.Logger) (*Node, error) {
 		if n.host, err = openHost(cfg, log, n.metrics.reg); err != nil {
 			return nil, err
 		}
+		n.serveWitnesses()
 	}
 	rt, err := openRuntime(cfg, gen, keys, n.hostOrNil(), log, n.metrics, nil)
 	if err != nil {

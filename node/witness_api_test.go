@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"math/big"
 	"strings"
 	"testing"
@@ -15,6 +16,8 @@ import (
 	"github.com/aspen-chain/aspen/execution/evm"
 	"github.com/aspen-chain/aspen/execution/witness"
 	"github.com/aspen-chain/aspen/rpc"
+	"github.com/aspen-chain/aspen/types"
+	"github.com/aspen-chain/aspen/witnesssync"
 )
 
 // TestGetWitness: aspen_getWitness serves a block's witness over the
@@ -60,6 +63,8 @@ func TestGetWitness(t *testing.T) {
 		t.Fatalf("stateless re-execution of the served witness: root %s, %v; want %s", root, err, block.Header.StateRoot)
 	}
 
+	checkWitnessSource(t, rt, r.BlockNumber.Uint64(), r.BlockHash)
+
 	err = c.Client().Call(&got, "aspen_getWitness", "0x0")
 	if err == nil || !strings.Contains(err.Error(), "block 0 has no witness") {
 		t.Fatalf("witness of genesis: %v", err)
@@ -67,5 +72,25 @@ func TestGetWitness(t *testing.T) {
 	var none *rpc.Witness
 	if err := c.Client().Call(&none, "aspen_getWitness", "0xffffff"); err != nil || none != nil {
 		t.Fatalf("witness of a block above the head: %+v, %v; want null", none, err)
+	}
+}
+
+// checkWitnessSource: the witness protocol's view of rt serves block
+// height with a witness whose parent is the block below, and says
+// ErrNotHeld above the final head.
+func checkWitnessSource(t *testing.T, rt *runtime, height uint64, hash common.Hash) {
+	t.Helper()
+	src := witnesssync.Source(witnessSource{rt})
+	items, err := witnesssync.NewFetcher(witnesssync.FetcherConfig{Local: func(types.SubnetID) witnesssync.Source { return src }}).
+		FetchPeriod(context.Background(), rt.id, height, height, hash, nil)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("block %d from the runtime: %d items, %v", height, len(items), err)
+	}
+	w, err := witness.Decode(items[0].Witness, witness.Limits{})
+	if err != nil || w.Parent().Hash() != items[0].Block.Header.ParentHash {
+		t.Fatalf("witness of block %d: %v", height, err)
+	}
+	if _, err := src.BlockByNumber(rt.Final().Height + 100); !errors.Is(err, witnesssync.ErrNotHeld) {
+		t.Fatalf("block above the head: %v", err)
 	}
 }

@@ -85,3 +85,9 @@ func CheckpointTopic(id types.SubnetID) string { return "/aspen" + string(id) + 
 
 // BlockSyncProtocol is the stream protocol that serves a subnet's blocks.
 func BlockSyncProtocol(id types.SubnetID) string { return "/aspen" + string(id) + "/blocksync/1" }
+
+// WitnessProtocol is the stream protocol that serves blocks with their
+// execution witnesses (witnesssync). One protocol serves every subnet the
+// node runs: the subnet is in the request, so a peer asking for one the node
+// does not run gets an answer that says so.
+const WitnessProtocol = "/aspen/witness/1"

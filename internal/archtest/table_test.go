@@ -12,10 +12,10 @@ var layers = [][]string{
 	{"consensus", "execution", "execution/witness", "store", "p2p", "xnet", "internal/testkeys", "private", "optimistic"},
 	// 2: engines, the gateway, transports, pools, configuration.
 	{"consensus/solo", "consensus/bft", "consensus/pow", "consensus/consensustest",
-		"gateway", "htlc", "objects", "mempool", "p2p/libp2p", "blocksync", "rpc/internal/memback", "config"},
+		"gateway", "htlc", "objects", "mempool", "p2p/libp2p", "blocksync", "witnesssync", "rpc/internal/memback", "config"},
 	// 3: what composes one chain: execution, the driver, the RPC server, the
 	// client, and the registry of built-in engines.
-	{"execution/evm", "consensus/driver", "rpc", "client", "consensus/engines", "explorer", "light"},
+	{"execution/evm", "periodcheck", "consensus/driver", "rpc", "client", "consensus/engines", "explorer", "light"},
 	// 4: whole nodes and the whole-network simulator.
 	{"node", "sim"},
 	// 5: programs and tests that drive real processes.
@@ -57,11 +57,13 @@ var allowed = map[string][]string{
 	"mempool":                 {"execution", "types"},
 	"p2p/libp2p":              {"p2p", "types"},
 	"blocksync":               {"p2p", "types"},
+	"witnesssync":             {"p2p", "types"},
 	"rpc/internal/memback":    {"execution", "types"},
 	"config":                  {"types", "consensus"},
 
 	"execution/evm":     {"config", "execution", "execution/witness", "gateway", "htlc", "objects", "store", "types", "xnet", "crypto", "consensus"},
 	"consensus/driver":  {"consensus", "execution", "types"},
+	"periodcheck":       {"gateway", "types", "witnesssync"},
 	"consensus/engines": {"consensus", "consensus/solo", "consensus/bft", "consensus/pow"},
 	"rpc":               {"execution", "types", "rpc/internal/memback"},
 	"client":            {"types", "gateway", "crypto", "xnet"},
@@ -70,7 +72,7 @@ var allowed = map[string][]string{
 
 	"node": {"blocksync", "config", "consensus", "consensus/engines",
 		"consensus/driver", "consensus/wal", "crypto", "execution", "execution/evm", "gateway",
-		"objects", "optimistic", "mempool", "p2p", "p2p/libp2p", "rpc", "store", "types", "xnet", "explorer", "internal/progress"},
+		"objects", "optimistic", "mempool", "p2p", "p2p/libp2p", "rpc", "store", "types", "xnet", "explorer", "internal/progress", "periodcheck", "witnesssync"},
 	"sim": {"consensus", "consensus/bft", "consensus/solo", "consensus/pow", "consensus/driver", "consensus/engines",
 		"consensus/wal", "crypto", "types", "config", "execution", "execution/evm", "gateway", "store", "xnet",
 		"mempool"},
@@ -86,6 +88,7 @@ var allowed = map[string][]string{
 // suite; the WAL's tests replay real bft votes), but only where named here.
 var testAllowed = map[string][]string{
 	"blocksync":        {"p2p/libp2p"},
+	"witnesssync":      {"p2p/libp2p"},
 	"consensus/bft":    {"consensus/consensustest", "internal/testkeys"},
 	"consensus/solo":   {"consensus/consensustest", "internal/testkeys"},
 	"consensus/pow":    {"consensus/consensustest", "internal/testkeys"},
@@ -96,7 +99,7 @@ var testAllowed = map[string][]string{
 	"consensus":         {"internal/testkeys"},
 	"crypto":            {"internal/testkeys"},
 	"types":             {"internal/testkeys"},
-	"execution/evm":     {"consensus/bft", "internal/testkeys", "consensus/engines", "optimistic"},
+	"execution/evm":     {"consensus/bft", "internal/testkeys", "consensus/engines", "optimistic", "periodcheck", "witnesssync"},
 	"gateway":           {"consensus", "consensus/bft", "consensus/solo", "consensus/pow", "internal/testkeys", "xnet"},
 	"xnet":              {"gateway", "internal/testkeys"},
 	"mempool":           {"internal/testkeys"},
