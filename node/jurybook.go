@@ -2,11 +2,13 @@ package node
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
 	gethtypes "github.com/ethereum/go-ethereum/core/types"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/types"
@@ -152,4 +154,74 @@ func (b *chainJuryBook) previous(s *submitted, period uint64) (*submitted, error
 		return nil, fmt.Errorf("no checkpoint of %s committed before block %d", s.cp.Subnet, s.blockAt)
 	}
 	return b.submission(at, types.SubnetID(s.cp.Subnet), s.cp.Height-period, s.cp.Prev)
+}
+
+// nodeJudge judges a duty with the node's VerifyPeriod, on the checkpoint
+// as its committing transaction carried it, and turns a verdict with a
+// proof into proveFraud's arguments.
+type nodeJudge struct {
+	n    *Node
+	book *chainJuryBook
+}
+
+var _ periodJudge = nodeJudge{}
+
+func (j nodeJudge) Judge(ctx context.Context, d juryDuty) (judgement, error) {
+	s, err := j.book.submission(d.CommittedAt, d.Child, d.Height, d.Hash)
+	if err != nil {
+		return judgement{}, err
+	}
+	v, err := j.n.VerifyPeriod(ctx, d.Child, s.cp)
+	if err != nil {
+		return judgement{}, err
+	}
+	if v.Valid {
+		return judgement{Valid: true, Reason: fmt.Sprintf("%d blocks re-executed from %d bytes", v.Blocks, v.Bytes)}, nil
+	}
+	out := judgement{Reason: fmt.Sprintf("block %d: %s", v.BadHeight, v.Reason)}
+	if v.Proof == nil {
+		return out, nil
+	}
+	gs, _, err := headGateway(j.book.c)
+	if err != nil {
+		return judgement{}, err
+	}
+	cg, err := gateway.ReadChildGenesis(gs, j.book.c.id, d.Child)
+	if err != nil {
+		return judgement{}, err
+	}
+	prev, err := j.book.previous(s, uint64(cg.Params.CheckpointPeriod))
+	if err != nil {
+		return judgement{}, fmt.Errorf("the checkpoint before %s, for the fraud proof: %w", d, err)
+	}
+	ref := gateway.FraudRef{Bitmap: s.bitmap}
+	if ref.Checkpoint, err = types.EncodeCheckpoint(s.cp); err != nil {
+		return judgement{}, err
+	}
+	if prev != nil {
+		if ref.Prev, err = types.EncodeCheckpoint(prev.cp); err != nil {
+			return judgement{}, err
+		}
+	}
+	m := &fraudMaterial{Ref: gateway.EncodeFraudRef(ref)}
+	if m.Headers, m.Block, m.Witness, err = v.Proof.Args(); err != nil {
+		return judgement{}, err
+	}
+	out.Fraud = m
+	return out, nil
+}
+
+// startJuror runs rt's juror when the node has a validator key and a
+// network to fetch periods over: it judges only once the node's account
+// bonded on rt's gateway (aspen jury join), and otherwise costs one
+// storage read per final head.
+func (n *Node) startJuror(ctx context.Context, rt *runtime) {
+	if n.witnesses == nil || n.keys.bls == nil {
+		return
+	}
+	book := &chainJuryBook{c: &rt.chain}
+	labels := prometheus.Labels{"subnet": string(rt.id)}
+	j := newJuror(&rt.chain, book, nodeJudge{n: n, book: book}, rt.sys, n.keys.account.address, n.keys.bls, rt.log,
+		jurorMetrics{verdicts: n.metrics.juryVerdicts.MustCurryWith(labels), failures: n.metrics.juryFailures.With(labels)})
+	rt.spawn(func() { j.run(ctx, &rt.heads) })
 }

@@ -31,6 +31,11 @@ type metrics struct {
 	// subnetFailures counts child runtimes stopped by a failure (and
 	// restarted later); the root's failure stops the node instead.
 	subnetFailures *prometheus.CounterVec
+	// juryVerdicts counts this node's jury verdicts by chain and outcome
+	// (valid, invalid, fraud_proven); juryFailures its tries that reached
+	// none (the child withheld its blocks, a submission failed).
+	juryVerdicts *prometheus.CounterVec
+	juryFailures *prometheus.CounterVec
 	// tree reads, at each scrape, the queues between served children and
 	// their parents: checkpoint lag and messages queued each way.
 	tree *treeCollector
@@ -98,7 +103,13 @@ func newMetrics() *metrics {
 		Name: "aspen_subnet_failures_total", Help: "Child subnet runtimes stopped by a failure; each is restarted after a backoff.",
 	}, []string{"subnet"})
 	m.tree = newTreeCollector()
-	m.reg.MustRegister(m.subnetFailures, m.tree)
+	m.juryVerdicts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aspen_jury_verdicts_total", Help: "Checkpoints this node judged as a juror, by the chain holding them and verdict.",
+	}, []string{"subnet", "verdict"})
+	m.juryFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aspen_jury_failures_total", Help: "Jury duties this node tried without reaching a verdict (period not served, submission failed).",
+	}, []string{"subnet"})
+	m.reg.MustRegister(m.subnetFailures, m.tree, m.juryVerdicts, m.juryFailures)
 	m.reg.MustRegister(m.stage, m.round, m.heightSeconds, m.received, m.dropped, m.rebroadcast, m.rejected, m.stepErrors, m.synced)
 	m.reg.MustRegister(m.height, m.txs, m.gas, m.blockTxs, m.baseFee, m.poolPending, m.poolQueued, m.droppedEvent,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -175,6 +175,7 @@ func (n *Node) launch(ctx context.Context, rt *runtime) context.Context {
 	n.mu.Lock()
 	n.mu.runtimes[rt.id] = rt
 	n.mu.Unlock()
+	n.startJuror(rctx, rt)
 	go func() {
 		defer close(rt.done)
 		err := rt.run(rctx)
