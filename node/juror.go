@@ -94,22 +94,25 @@ type juror struct {
 	log     *slog.Logger
 	metrics jurorMetrics
 	now     func() time.Time
-	// lies, set when ASPEN_FAULT_JUROR_LIES names this node's account
-	// (end-to-end tests only), attests every checkpoint valid without
-	// judging it: the lying juror the others outvote and a fraud proof slashes.
+	// lies, set when ASPEN_FAULT_JUROR_LIES names this node (its name in
+	// config.toml or its account; end-to-end tests only), attests every
+	// checkpoint valid without judging it: the lying juror the others
+	// outvote and a fraud proof slashes.
 	lies  bool
 	retry map[juryDuty]time.Time // duties that reached no verdict, and when to try again
 	sent  map[juryDuty]time.Time // attested, waiting for the chain to show it: since when
 }
 
 func newJuror(c chainView, book juryBook, judge periodJudge, submit gatewayCaller, me common.Address, key *crypto.BLSSecretKey, log *slog.Logger, m jurorMetrics) *juror {
-	j := &juror{chain: c, book: book, judge: judge, submit: submit, me: me, key: key, log: log, metrics: m, now: time.Now,
+	return &juror{chain: c, book: book, judge: judge, submit: submit, me: me, key: key, log: log, metrics: m, now: time.Now,
 		retry: make(map[juryDuty]time.Time), sent: make(map[juryDuty]time.Time)}
-	if liar := os.Getenv("ASPEN_FAULT_JUROR_LIES"); common.IsHexAddress(liar) && common.HexToAddress(liar) == me {
-		j.lies = true
-		log.Warn("FAULT INJECTION: this node's juror attests every checkpoint valid without judging it (ASPEN_FAULT_JUROR_LIES); for tests only")
-	}
-	return j
+}
+
+// jurorLies reports whether ASPEN_FAULT_JUROR_LIES names the node called
+// name with account me.
+func jurorLies(name string, me common.Address) bool {
+	liar := os.Getenv("ASPEN_FAULT_JUROR_LIES")
+	return liar != "" && (liar == name || common.IsHexAddress(liar) && common.HexToAddress(liar) == me)
 }
 
 // run judges duties after each final head of the chain until ctx ends.

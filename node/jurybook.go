@@ -223,5 +223,8 @@ func (n *Node) startJuror(ctx context.Context, rt *runtime) {
 	labels := prometheus.Labels{"subnet": string(rt.id)}
 	j := newJuror(&rt.chain, book, nodeJudge{n: n, book: book}, rt.sys, n.keys.account.address, n.keys.bls, rt.log,
 		jurorMetrics{verdicts: n.metrics.juryVerdicts.MustCurryWith(labels), failures: n.metrics.juryFailures.With(labels)})
+	if j.lies = jurorLies(n.cfg.Name, j.me); j.lies {
+		rt.log.Warn("FAULT INJECTION: this node's juror attests every checkpoint valid without judging it (ASPEN_FAULT_JUROR_LIES); for tests only")
+	}
 	rt.spawn(func() { j.run(ctx, &rt.heads) })
 }

@@ -18,9 +18,12 @@ type bftNet struct {
 	clients []*ethclient.Client
 }
 
-func startBFT(t *testing.T) *bftNet {
+func startBFT(t *testing.T) *bftNet { return startBFTEnv(t, nil) }
+
+// startBFTEnv is startBFT with env added to the nodes' environment.
+func startBFTEnv(t *testing.T, env []string) *bftNet {
 	home := t.TempDir()
-	d := startDevnet(t, home, "--validators", "4", "--engine", "bft", "--subnets", "none", "--block-time", "200ms",
+	d := startDevnetEnv(t, home, env, "--validators", "4", "--engine", "bft", "--subnets", "none", "--block-time", "200ms",
 		"--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
 	n := &bftNet{devnet: d}
 	if len(d.m.Nodes) != 4 {

@@ -103,9 +103,19 @@ func spanFree(base int) bool {
 // startDevnet runs `aspen devnet` in home and waits for devnet.json.
 func startDevnet(t *testing.T, home string, args ...string) *devnet {
 	t.Helper()
+	return startDevnetEnv(t, home, nil, args...)
+}
+
+// startDevnetEnv is startDevnet with env added to the environment of the
+// devnet and its nodes (fault injections such as ASPEN_FAULT_MINT).
+func startDevnetEnv(t *testing.T, home string, env []string, args ...string) *devnet {
+	t.Helper()
 	os.Remove(filepath.Join(home, client.DevnetFile))
 	args = append([]string{"devnet", "--home", home}, args...)
 	cmd := exec.Command(aspenBin, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	d := &devnet{t: t, home: home, cmd: cmd, out: &strings.Builder{}, done: make(chan error, 1)}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
