@@ -83,8 +83,8 @@ type createOptions struct {
 	blockTime        time.Duration
 	checkpointPeriod uint32
 	gasLimit         uint64
-	confirmations    uint32 // pow only; 0: the gateway's default
-	stallWindow      uint64 // parent blocks; 0: the gateway's default
+	confirmations    uint32  // pow only; 0: the gateway's default
+	stallWindow      uint64  // parent blocks; 0: the gateway's default
 	jury             *uint32 // seats; nil: the gateway's default
 }
 
