@@ -263,6 +263,47 @@ func (g *Gateway) Event(rec *gethtypes.Receipt, name string) (values map[string]
 	return nil, nil, false
 }
 
+// BlockNumber is the chain's latest block number.
+func (g *Gateway) BlockNumber(ctx context.Context) (uint64, error) {
+	var n hexutil.Uint64
+	if err := g.rpc.CallContext(ctx, &n, "eth_blockNumber"); err != nil {
+		return 0, g.rpcErr(err)
+	}
+	return uint64(n), nil
+}
+
+// EventLog is one gateway log: its block and transaction, its
+// non-indexed arguments by name and its indexed ones as topics.
+type EventLog struct {
+	Block  uint64
+	Tx     common.Hash
+	Values map[string]any
+	Topics []common.Hash
+}
+
+// Events lists the gateway's logs of event name from block from to the
+// latest, oldest first.
+func (g *Gateway) Events(ctx context.Context, name string, from uint64) ([]EventLog, error) {
+	ev, ok := g.abi.Events[name]
+	if !ok {
+		return nil, fmt.Errorf("client: the gateway has no event %s", name)
+	}
+	var logs []gethtypes.Log
+	q := map[string]any{"fromBlock": hexutil.Uint64(from), "toBlock": "latest", "address": g.addr, "topics": [][]common.Hash{{ev.ID}}}
+	if err := g.rpc.CallContext(ctx, &logs, "eth_getLogs", q); err != nil {
+		return nil, fmt.Errorf("%s logs: %w", name, g.rpcErr(err))
+	}
+	res := make([]EventLog, 0, len(logs))
+	for _, l := range logs {
+		values := map[string]any{}
+		if err := ev.Inputs.NonIndexed().UnpackIntoMap(values, l.Data); err != nil {
+			return nil, fmt.Errorf("%s log in block %d: %w", name, l.BlockNumber, err)
+		}
+		res = append(res, EventLog{Block: l.BlockNumber, Tx: l.TxHash, Values: values, Topics: l.Topics[1:]})
+	}
+	return res, nil
+}
+
 func (g *Gateway) rpcErr(err error) error { return RPCError(g.url, g.home, err) }
 
 // RPCError rewrites a transport failure as advice; JSON-RPC errors (revert

@@ -185,6 +185,10 @@ type subnetView struct {
 	ConfigNumber         uint64          `json:"configNumber"`
 	TotalCollateral      string          `json:"totalCollateral"`
 	Validators           []validatorView `json:"validators"`
+	// JurySeats and HeldCheckpoint (the oldest whose payouts its jury
+	// holds) are read by subnet show only.
+	JurySeats      *uint32      `json:"jurySeats,omitempty"`
+	HeldCheckpoint *heldSummary `json:"heldCheckpoint,omitempty"`
 }
 
 type paramsView struct {

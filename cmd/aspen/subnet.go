@@ -29,7 +29,7 @@ func subnetCmd() *cobra.Command {
 		Use:   "subnet",
 		Short: "Create, join, leave, kill and inspect child subnets through their parent's gateway",
 	}
-	cmd.AddCommand(subnetCreateCmd(), subnetJoinCmd(), subnetStakeCmd(), subnetLeaveCmd(), subnetKillCmd(), subnetShowCmd(), subnetListCmd())
+	cmd.AddCommand(subnetCreateCmd(), subnetJoinCmd(), subnetStakeCmd(), subnetLeaveCmd(), subnetKillCmd(), subnetShowCmd(), subnetListCmd(), subnetJuryCmd())
 	return cmd
 }
 
@@ -83,8 +83,9 @@ type createOptions struct {
 	blockTime        time.Duration
 	checkpointPeriod uint32
 	gasLimit         uint64
-	confirmations    uint32 // pow only; 0: the gateway's default
-	stallWindow      uint64 // parent blocks; 0: the gateway's default
+	confirmations    uint32  // pow only; 0: the gateway's default
+	stallWindow      uint64  // parent blocks; 0: the gateway's default
+	jury             *uint32 // seats; nil: the gateway's default
 }
 
 // params checks the flags and builds the gateway's SubnetParams; the gateway
@@ -98,6 +99,9 @@ func (o createOptions) params() (gateway.ABIParams, error) {
 	p.Engine = uint8(e)
 	if o.confirmations > 0 && e != gateway.EnginePoW {
 		return p, fmt.Errorf("--confirmations is for pow subnets; %s blocks are final at once", e)
+	}
+	if err := checkJurySeats(o.jury, e); err != nil {
+		return p, err
 	}
 	coll, err := parseCoins(o.minCollateral)
 	if err != nil {
@@ -119,11 +123,14 @@ type createResult struct {
 	Status  string      `json:"status"`
 	Tx      common.Hash `json:"tx"`
 	Block   uint64      `json:"block"`
+	// JurySeats is the jury set with --jury (absent: the gateway's default).
+	JurySeats *uint32 `json:"jurySeats,omitempty"`
 }
 
 func subnetCreateCmd() *cobra.Command {
 	var f gwFlags
 	var o createOptions
+	var jurySeats uint32
 	cmd := &cobra.Command{
 		Use:   "create ID --engine bft --min-validators N --min-collateral COINS --home DIR",
 		Short: "Register a child subnet on its parent's gateway; it starts once enough validators join",
@@ -132,6 +139,9 @@ func subnetCreateCmd() *cobra.Command {
 			id, err := childID(args[0])
 			if err != nil {
 				return err
+			}
+			if cmd.Flags().Changed("jury") {
+				o.jury = &jurySeats
 			}
 			p, err := o.params()
 			if err != nil {
@@ -158,8 +168,14 @@ func subnetCreateCmd() *cobra.Command {
 					return fmt.Errorf("%s was created, but its stall window was not set: %w", id, err)
 				}
 			}
+			if o.jury != nil {
+				// The creator's, like the stall window; any size while Registered.
+				if _, err := g.Transact(ctx, "setJury", nil, string(id), *o.jury); err != nil {
+					return fmt.Errorf("%s was created, but its jury was not set (retry with `aspen subnet jury %s %d`): %w", id, id, *o.jury, err)
+				}
+			}
 			res := createResult{ID: string(id), ChainID: gateway.ChainIDFor(id), Engine: gateway.Engine(p.Engine).String(),
-				Status: gateway.StatusRegistered.String(), Tx: tx.Hash, Block: tx.Receipt.BlockNumber.Uint64()}
+				Status: gateway.StatusRegistered.String(), Tx: tx.Hash, Block: tx.Receipt.BlockNumber.Uint64(), JurySeats: o.jury}
 			if ev, _, ok := g.Event(tx.Receipt, "SubnetCreated"); ok {
 				if s, ok := ev["id"].(string); ok {
 					res.ID = s
@@ -170,6 +186,9 @@ func subnetCreateCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Created %s\n  chain ID  %d\n  engine    %s: active once %d validators joined with %s coins of collateral in all\n  tx        %s (block %d)\nValidators join with: aspen subnet join %s --collateral COINS --home DIR\n",
 				res.ID, res.ChainID, res.Engine, p.MinValidators, formatCoins(p.MinCollateral), res.Tx, res.Block, res.ID)
+			if res.JurySeats != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "Its jury has %d seats (0: none)\n", *res.JurySeats)
+			}
 			return nil
 		},
 	}
@@ -182,6 +201,7 @@ func subnetCreateCmd() *cobra.Command {
 	fl.Uint32Var(&o.checkpointPeriod, "checkpoint-period", 10, "subnet blocks between bottom-up checkpoints")
 	fl.Uint64Var(&o.gasLimit, "gas-limit", 30_000_000, "block gas limit of the subnet")
 	fl.Uint64Var(&o.stallWindow, "stall-window", 0, fmt.Sprintf("parent blocks without a committed checkpoint after which the subnet is frozen and its accounts claim their balances on the parent (default %d)", gateway.DefaultStallWindow))
+	fl.Uint32Var(&jurySeats, "jury", 0, fmt.Sprintf("seats of the jury that must attest each checkpoint before it pays out, once jurors bond on the parent (0: none; at most %d; default %d)", gateway.MaxJurySeats, gateway.DefaultJurySeats))
 	fl.Uint32Var(&o.confirmations, "confirmations", 0, fmt.Sprintf("pow: blocks deep a block must be to be final (default %d)", gateway.DefaultConfirmations))
 	return cmd
 }
@@ -434,6 +454,9 @@ func subnetShowCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := readSubnetJury(ctx, g, id, &v); err != nil {
+				return err
+			}
 			if f.asJSON {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(v)
 			}
@@ -457,6 +480,7 @@ func printSubnet(w io.Writer, v subnetView) {
 	if v.LastCheckpointHeight > 0 {
 		fmt.Fprintf(w, "  last checkpoint     %d %s\n", v.LastCheckpointHeight, v.LastCheckpointHash)
 	}
+	printSubnetJury(w, v)
 	for i, val := range v.Validators {
 		fmt.Fprintf(w, "  validator %d  %s  %s coins\n      bls %s\n      p2p %s\n", i, val.Owner, val.Collateral, val.BLSPublicKey, val.P2PAddr)
 	}

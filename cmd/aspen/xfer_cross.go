@@ -214,12 +214,39 @@ func xferStatusCmd() *cobra.Command {
 			for i, chain := range r.Path[1:] {
 				bar.Note("waiting for " + string(chain))
 				bar.Set(int64(i))
-				h, err := tr.Wait(ctx, r, chain)
+				prev, held := r.Path[i], ""
+				var check func(context.Context) string
+				if prev.Parent() == chain { // going up: its checkpoint may be held for a jury
+					prevBlock := hops[len(hops)-1].Block
+					check = func(ctx context.Context) string {
+						g, _, err := chainGateway(ctx, cmd, &f, chain, false)
+						if err != nil {
+							return ""
+						}
+						defer g.Close()
+						return heldNote(ctx, g, prev, prevBlock)
+					}
+				}
+				h, err := waitHop(ctx, tr, r, chain, check, func(note string) {
+					held = note
+					if note == "" {
+						bar.Note("waiting for " + string(chain))
+						return
+					}
+					bar.Note("waiting for the jury of " + string(prev))
+					if !f.asJSON {
+						bar.Clear()
+						fmt.Fprintf(out, "  %-24s %-9s %s\n", chain, "held", note)
+					}
+				})
 				bar.Clear()
 				if err != nil && ctx.Err() != nil {
-					hops = append(hops, client.Hop{Chain: string(chain), State: client.HopWaiting})
+					hops = append(hops, client.Hop{Chain: string(chain), State: client.HopWaiting, Detail: held})
 					if f.asJSON {
 						_ = json.NewEncoder(out).Encode(hops)
+					}
+					if held != "" {
+						return fmt.Errorf("message %s has not reached %s after %s: %s", id, chain, wait, held)
 					}
 					return fmt.Errorf("message %s has not reached %s after %s (waiting for %s's checkpoint or block)", id, chain, wait, chain)
 				}
