@@ -68,7 +68,7 @@ func TestJuryStopsAForgedCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.Close()
-	if out, err := g.Call(ctx, "juryFor", games); err != nil || out[0].(uint64) != 21 {
+	if out, err := g.Call(ctx, "juryFor", games); err != nil || out[0].(uint32) != 21 {
 		t.Fatalf("juryFor(%s) = %v, %v; want 21 seats", games, out, err)
 	}
 
@@ -103,7 +103,11 @@ func TestJuryStopsAForgedCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sendTx(t, child, juryMinterKey, &minter, nil)
+	staked := new(big.Int)
+	for _, v := range subnetInfo(t, rootURL, games).Validators {
+		staked.Add(staked, v.Collateral)
+	}
+	forgedAt := sendTx(t, child, juryMinterKey, &minter, nil).BlockNumber.Uint64()
 	after, err := child.BalanceAt(ctx, minter, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -130,9 +134,38 @@ func TestJuryStopsAForgedCheckpoint(t *testing.T) {
 	if len(proofs) == 0 {
 		t.Fatalf("%s is frozen without a FraudProven event", games)
 	}
-	t.Logf("fraud proven: %v", proofs[0])
-	if s := subnetInfo(t, rootURL, games); len(s.Validators) != 0 {
-		t.Fatalf("%s still has %d validators with collateral after the proof: the signers were not slashed", games, len(s.Validators))
+	p := proofs[0].fields
+	t.Logf("fraud proven at block %v of checkpoint %v: %v; %v wei slashed of %s staked, %v wei to the prover", p["blockHeight"], p["checkpointHeight"], p["reason"], p["collateralSlashed"], staked, p["reward"])
+	if got := p["blockHeight"].(uint64); got != forgedAt {
+		t.Fatalf("the fraud proven is at block %d of %s; the forged self-send is in block %d", got, games, forgedAt)
+	}
+	// The signers (a quorum: 3 or 4 of the 4) lose their seats and all
+	// their collateral; a validator that did not sign keeps its own.
+	signers := map[common.Address]bool{}
+	for _, l := range gatewayLogs(t, ctx, root, "ValidatorSlashed") {
+		if l.fields["id"] == games {
+			signers[l.indexed] = true
+		}
+	}
+	if len(signers) < 3 {
+		t.Fatalf("%d validators of %s slashed; a checkpoint needs 3 of 4 signers", len(signers), games)
+	}
+	slashed, kept := slashedOf(t, ctx, root, games), new(big.Int)
+	for _, v := range subnetInfo(t, rootURL, games).Validators {
+		if signers[v.Owner] {
+			t.Fatalf("signer %s of the fraudulent checkpoint keeps its seat with %s wei", v.Owner, v.Collateral)
+		}
+		kept.Add(kept, v.Collateral)
+	}
+	if sum := new(big.Int).Add(slashed, kept); sum.Cmp(staked) != 0 {
+		t.Fatalf("slashed %s plus kept %s wei of collateral; %s was staked", slashed, kept, staked)
+	}
+	bonds := new(big.Int)
+	for _, l := range gatewayLogs(t, ctx, root, "JurorSlashed") {
+		bonds.Add(bonds, l.fields["bond"].(*big.Int))
+	}
+	if want := new(big.Int).Add(slashed, bonds); p["collateralSlashed"].(*big.Int).Cmp(want) != 0 {
+		t.Fatalf("FraudProven says %s wei slashed; the signers lost %s and the jurors %s", p["collateralSlashed"], slashed, bonds)
 	}
 	// Let the root go on a while: a held payout of the forged checkpoint
 	// must never be made afterwards either.
@@ -147,12 +180,12 @@ func TestJuryStopsAForgedCheckpoint(t *testing.T) {
 
 	// The jurors: the liar loses its bond if it attested the checkpoint
 	// proven fraudulent; nobody honest loses anything.
-	slashed := map[common.Address]bool{}
+	jurorSlashed := map[common.Address]bool{}
 	for _, l := range gatewayLogs(t, ctx, root, "JurorSlashed") {
-		slashed[l.indexed] = true
+		jurorSlashed[l.indexed] = true
 	}
 	for i := range 3 {
-		if slashed[accounts[i]] {
+		if jurorSlashed[accounts[i]] {
 			t.Fatalf("honest juror node%d was slashed", i)
 		}
 	}
@@ -164,11 +197,23 @@ func TestJuryStopsAForgedCheckpoint(t *testing.T) {
 		}
 	}
 	switch {
-	case liarAttested && !slashed[accounts[3]]:
+	case liarAttested && !jurorSlashed[accounts[3]]:
 		t.Fatal("the lying juror attested the forged checkpoint valid and kept its bond")
 	case !liarAttested:
 		t.Logf("the lying juror was not drawn for checkpoint %d, or the proof came first: nothing to slash", proven)
 	}
+}
+
+// slashedOf sums the collateral the root's ValidatorSlashed events took
+// from subnet's validators.
+func slashedOf(t *testing.T, ctx context.Context, c *ethclient.Client, subnet string) *big.Int {
+	total := new(big.Int)
+	for _, l := range gatewayLogs(t, ctx, c, "ValidatorSlashed") {
+		if l.fields["id"] == subnet {
+			total.Add(total, l.fields["collateralSlashed"].(*big.Int))
+		}
+	}
+	return total
 }
 
 // gatewayLog is one decoded gateway event: its data fields and its first
