@@ -228,3 +228,23 @@ func (n *Node) startJuror(ctx context.Context, rt *runtime) {
 	}
 	rt.spawn(func() { j.run(ctx, &rt.heads) })
 }
+
+// jurorMissedEvent is the gateway's JurorMissed event.
+var jurorMissedEvent = gatewayABI.Events["JurorMissed"]
+
+// countJuryMisses adds the seats of the JurorMissed events among a
+// committed block's logs to aspen_jury_missed_seats_total.
+func (rt *runtime) countJuryMisses(logs []*gethtypes.Log) {
+	for _, l := range logs {
+		if l.Address != gateway.Address || len(l.Topics) == 0 || l.Topics[0] != jurorMissedEvent.ID {
+			continue
+		}
+		fields := map[string]any{}
+		if err := jurorMissedEvent.Inputs.UnpackIntoMap(fields, l.Data); err != nil {
+			continue
+		}
+		if seats, ok := fields["seats"].(uint32); ok {
+			rt.metrics.juryMissed.WithLabelValues(string(rt.id)).Add(float64(seats))
+		}
+	}
+}

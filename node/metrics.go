@@ -36,6 +36,10 @@ type metrics struct {
 	// none (the child withheld its blocks, a submission failed).
 	juryVerdicts *prometheus.CounterVec
 	juryFailures *prometheus.CounterVec
+	// juryMissed counts the seats of jury rounds that ended without their
+	// juror's attestation, as the chain's JurorMissed events say: silent
+	// jurors are noted, not slashed.
+	juryMissed *prometheus.CounterVec
 	// tree reads, at each scrape, the queues between served children and
 	// their parents: checkpoint lag and messages queued each way.
 	tree *treeCollector
@@ -109,7 +113,10 @@ func newMetrics() *metrics {
 	m.juryFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aspen_jury_failures_total", Help: "Jury duties this node tried without reaching a verdict (period not served, submission failed).",
 	}, []string{"subnet"})
-	m.reg.MustRegister(m.subnetFailures, m.tree, m.juryVerdicts, m.juryFailures)
+	m.juryMissed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aspen_jury_missed_seats_total", Help: "Jury seats whose juror did not attest before its round closed (JurorMissed events), by the chain holding the checkpoints.",
+	}, []string{"subnet"})
+	m.reg.MustRegister(m.subnetFailures, m.tree, m.juryVerdicts, m.juryFailures, m.juryMissed)
 	m.reg.MustRegister(m.stage, m.round, m.heightSeconds, m.received, m.dropped, m.rebroadcast, m.rejected, m.stepErrors, m.synced)
 	m.reg.MustRegister(m.height, m.txs, m.gas, m.blockTxs, m.baseFee, m.poolPending, m.poolQueued, m.droppedEvent,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

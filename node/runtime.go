@@ -274,6 +274,7 @@ func (rt *runtime) onCommit(e *execution.Executed) {
 		rt.onHead()
 	}
 	rt.keepTentativeLogs(h, logs)
+	rt.countJuryMisses(logs)
 	if len(logs) > 0 {
 		if d := rt.logs.Send(logs); d > 0 {
 			rt.metrics.droppedEvent.WithLabelValues(id, "logs").Add(float64(d))
