@@ -33,6 +33,17 @@ type Devnet struct {
 	Accounts []DevnetAccount `json:"accounts"`
 	Nodes    []DevnetNode    `json:"nodes"`
 	Subnets  []DevnetSubnet  `json:"subnets"`
+	// Jury is the jury pool `aspen devnet --jury` bonded (nil without it).
+	Jury *DevnetJury `json:"jury,omitempty"`
+}
+
+// DevnetJury: with --jury, every node's account bonded as a juror on the
+// root with its validator BLS key, so the root's children's checkpoints are
+// held until a jury of them attests.
+type DevnetJury struct {
+	Chain  string           `json:"chain"`  // where they bonded: the root
+	Bond   string           `json:"bond"`   // coins each
+	Jurors []common.Address `json:"jurors"` // the node accounts in the pool when devnet.json was written
 }
 
 // DevnetAccount is a prefunded account of the standard test mnemonic.

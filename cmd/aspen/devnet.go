@@ -62,6 +62,8 @@ type devnetOptions struct {
 	// WanEngine replaces the engine of the tree's pow subnets (to compare
 	// the layered tree with one whose /NET/wan is bft).
 	WanEngine string
+	// Jury bonds every node as a juror on the root once the tree is built.
+	Jury bool
 }
 
 // manifest is devnet.json (client.Devnet, which scripts and tests read).
@@ -127,6 +129,7 @@ func devnetCmd() *cobra.Command {
 	f.IntVar(&o.P2PPort, "p2p-port", 26656, "p2p port of node0 (bft); node i listens on p2p-port+i")
 	f.Uint64Var(&o.ChainID, "chain-id", 12345, "EIP-155 chain ID of the root chain")
 	f.StringVar(&o.Network, "network", "devnet", "root network name (subnet ID /NAME)")
+	f.BoolVar(&o.Jury, "jury", false, fmt.Sprintf("once the nodes are up, bond every node as a juror on the root (%d coin each, its validator BLS key): the root's children's checkpoints then wait for their jury", devnetJuryBond))
 	f.DurationVar(&o.StartTimeout, "start-timeout", 60*time.Second, "how long to wait for the first block")
 	return cmd
 }
@@ -215,6 +218,11 @@ func runDevnet(ctx context.Context, out io.Writer, o devnetOptions) error {
 			}
 		}
 		treeManifest(m, root, o)
+	}
+	if o.Jury || juryMarked(home) {
+		if m.Jury, err = devnetJury(ctx, out, homes, types.SubnetID(m.Network), home, o.Jury); err != nil {
+			return fmt.Errorf("bond the jury: %w", err)
+		}
 	}
 	if err := writeJSONFile(filepath.Join(home, devnetManifest), m); err != nil {
 		return err

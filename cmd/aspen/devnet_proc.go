@@ -192,5 +192,9 @@ func printDevnet(out io.Writer, m *manifest, resumed bool, path string) {
 	for _, n := range m.Nodes {
 		fmt.Fprintf(out, "%-6s pid %-7d %s  account %s\n       log %s\n", n.Name, n.PID, n.RPC, n.Account.Hex(), n.Log)
 	}
+	if m.Jury != nil {
+		fmt.Fprintf(out, "\nJury\n==================\n%d node accounts bonded %s coin each on %s: `aspen jury list --chain %s --rpc %s`\n",
+			len(m.Jury.Jurors), m.Jury.Bond, m.Jury.Chain, m.Jury.Chain, m.Nodes[0].RPC)
+	}
 	fmt.Fprintf(out, "\nGateway: %s\nWrote %s\n\nListening on %s\nPress Ctrl-C to stop.\n", m.Gateway, path, strings.TrimPrefix(m.Nodes[0].RPC, "http://"))
 }

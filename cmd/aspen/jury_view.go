@@ -291,12 +291,24 @@ func printJuryShow(w io.Writer, res juryShowResult) {
 	}
 }
 
+// joinAddrs lists seats compactly: a juror drawn n times once, with ×n.
 func joinAddrs(as []common.Address) string {
-	s := make([]string, len(as))
-	for i, a := range as {
-		s[i] = a.Hex()
+	count := map[common.Address]int{}
+	var order []common.Address
+	for _, a := range as {
+		if count[a] == 0 {
+			order = append(order, a)
+		}
+		count[a]++
 	}
-	return strings.Join(s, " ")
+	s := make([]string, len(order))
+	for i, a := range order {
+		s[i] = a.Hex()
+		if count[a] > 1 {
+			s[i] += fmt.Sprintf(" ×%d", count[a])
+		}
+	}
+	return strings.Join(s, ", ")
 }
 
 func juryShowCmd() *cobra.Command {
