@@ -76,6 +76,20 @@ const jurorRetry = 5 * time.Second
 // the juror judges the duty again (its transaction may have been dropped).
 const jurorResend = 30 * time.Second
 
+// juryCaller sends the juror's calls to its chain's gateway.
+type juryCaller interface {
+	gatewayCaller
+	// CallGatewayRoom sends with room gas above the estimate's margin.
+	CallGatewayRoom(ctx context.Context, data []byte, room uint64) (common.Hash, uint64, error)
+}
+
+// attestRoom is the gas an attestation carries beyond its estimate: made on
+// the pending state, the estimate misses the release an attestation pays
+// when others' votes land first and its own completes the majority (the
+// routing of up to MaxJuryBatch checkpoints' messages). Unused gas is not
+// charged.
+const attestRoom = 4_000_000
+
 // jurorMetrics count verdicts by outcome and tries that reached none.
 type jurorMetrics struct {
 	verdicts *prometheus.CounterVec // label: valid, invalid, fraud_proven
@@ -88,7 +102,7 @@ type juror struct {
 	chain   chainView
 	book    juryBook
 	judge   periodJudge
-	submit  gatewayCaller
+	submit  juryCaller
 	me      common.Address
 	key     *crypto.BLSSecretKey
 	log     *slog.Logger
@@ -103,7 +117,7 @@ type juror struct {
 	sent  map[juryDuty]time.Time // attested, waiting for the chain to show it: since when
 }
 
-func newJuror(c chainView, book juryBook, judge periodJudge, submit gatewayCaller, me common.Address, key *crypto.BLSSecretKey, log *slog.Logger, m jurorMetrics) *juror {
+func newJuror(c chainView, book juryBook, judge periodJudge, submit juryCaller, me common.Address, key *crypto.BLSSecretKey, log *slog.Logger, m jurorMetrics) *juror {
 	return &juror{chain: c, book: book, judge: judge, submit: submit, me: me, key: key, log: log, metrics: m, now: time.Now,
 		retry: make(map[juryDuty]time.Time), sent: make(map[juryDuty]time.Time)}
 }
@@ -200,7 +214,7 @@ func (j *juror) serve(ctx context.Context, d juryDuty) error {
 	if err != nil {
 		return err
 	}
-	tx, _, err := j.submit.CallGateway(ctx, call)
+	tx, _, err := j.submit.CallGatewayRoom(ctx, call, attestRoom)
 	if err != nil {
 		return fmt.Errorf("attesting %s: %w", d, err)
 	}

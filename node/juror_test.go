@@ -54,6 +54,13 @@ func (c *callLog) CallGateway(_ context.Context, data []byte) (common.Hash, uint
 	return common.Hash{}, 0, nil
 }
 
+func (c *callLog) CallGatewayRoom(ctx context.Context, data []byte, room uint64) (common.Hash, uint64, error) {
+	if room < attestRoom {
+		return common.Hash{}, 0, errors.New("test: an attestation without room for the release")
+	}
+	return c.CallGateway(ctx, data)
+}
+
 func testJuror(t *testing.T, book *fakeBook, judge *fakeJudge, lies bool) (*juror, *callLog, *fakeClock) {
 	t.Helper()
 	key, err := crypto.GenerateBLSKey()
