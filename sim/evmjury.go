@@ -55,8 +55,12 @@ type juryKnobs struct {
 }
 
 const (
-	juryBond    = 4  // ether an honest juror bonds
-	liarBond    = 1  // ether the lying juror bonds: a quarter of an honest one's weight
+	// jurySeats is the children's jury, set by their creator: with the
+	// lying juror at a ninth of the pool's weight it sits on 83% of the
+	// juries and holds a majority of one with odds of about 7e-5.
+	jurySeats   = 15
+	juryBond    = 2  // ether an honest juror bonds
+	liarBond    = 1  // ether the lying juror bonds: half an honest one's weight
 	judgeTicks  = 2  // ticks an honest juror takes to fetch and re-execute a period
 	juryResend  = 30 // ticks before a juror sends again a verdict that did not show
 	mintEther   = 50 // what the fault mints
@@ -190,6 +194,13 @@ func (t *evmTree) scheduleJury() {
 		j.bonded[p] = bond
 		t.work[0].add(0, t.acct(p), tx)
 	}
+	for c := 1; c < len(t.ids); c++ {
+		tx, err := t.gwTx(t.rootGen.ChainID, 0, nil, "setJury", string(t.ids[c]), uint32(jurySeats))
+		if err != nil {
+			panic(err)
+		}
+		t.work[0].add(0, t.acct(0), tx) // node 0 created every child
+	}
 	if !j.p.Forge {
 		return
 	}
@@ -199,9 +210,11 @@ func (t *evmTree) scheduleJury() {
 		panic(err)
 	}
 	t.work[0].add(5, t.acct(n), fund)
+	// Minted and sent up at once, as an attacker would: the forged value
+	// rides in the checkpoint that vouches for the forged block.
 	self := t.tx(chainID, u, t.acct(u), new(big.Int), 21_000, nil)
 	j.mintTx = self.Hash()
-	t.work[1].add(25, t.acct(u), self)
+	t.work[1].add(30, t.acct(u), self)
 	up, err := t.gwTx(chainID, u, eth(forgedEther), "release", j.forgedDst)
 	if err != nil {
 		panic(err)

@@ -19,6 +19,10 @@ var juryRotation = []EVMScenario{
 	{Scenario: Scenario{Name: "jury-forged-lossy", Nodes: 5, Loss: 0.05, Dup: 0.05, Relay: true, MinDelay: 1, MaxDelay: 4, Heights: 10}, Children: juryChild, Jury: &JuryParams{Forge: true}},
 }
 
+// liarSeed is a seed whose forged checkpoint's jury seats the lying juror
+// (about 5 seeds in 6 do), which attests it valid before the proof lands.
+const liarSeed = 3
+
 func replayJury(seed uint64) string {
 	return fmt.Sprintf("replay: go test ./sim -run TestEVMJurySeeds -seed %d", seed)
 }
@@ -30,7 +34,7 @@ func replayJury(seed uint64) string {
 // child be frozen, its signers and every juror who attested it valid lose
 // their stake; with an honest child every checkpoint is released exactly
 // once. 3 seeds by default (one per scenario), ASPEN_SIM_JURY_SEEDS=N for
-// N, -seed N for one.
+// N (seeds 1..N), -seed N for one.
 func TestEVMJurySeeds(t *testing.T) {
 	var seeds []uint64
 	switch {
@@ -44,7 +48,7 @@ func TestEVMJurySeeds(t *testing.T) {
 				t.Fatalf("ASPEN_SIM_JURY_SEEDS=%q: want a positive number of seeds", v)
 			}
 		}
-		for i := 0; i < n; i++ {
+		for i := 1; i <= n; i++ { // from 1: seed 3 seats the lying juror
 			seeds = append(seeds, uint64(i))
 		}
 	}
@@ -62,10 +66,12 @@ func TestEVMJurySeeds(t *testing.T) {
 				t.Fatalf("the jury held %d checkpoints, %d attestations landed: it never judged\n%s", j.Held, j.Attested, replayJury(seed))
 			case sc.Jury.Forge && (j.ForgedAt == 0 || !j.Proven):
 				t.Fatalf("forged at child height %d, fraud proven %v: want both\n%s", j.ForgedAt, j.Proven, replayJury(seed))
+			case seed == liarSeed && !j.LiarSlashed:
+				t.Fatalf("seed %d seats the lying juror on the forged checkpoint's jury: want it slashed, got %+v\n%s", seed, j, replayJury(seed))
 			case !sc.Jury.Forge && (j.Released != j.Held || res.Paid[1] != res.Sent[1] || res.Sent[1] != evmUsers):
 				t.Fatalf("held %d released %d; up sent %d paid %d: want every checkpoint released, both releases paid\n%s", j.Held, j.Released, res.Sent[1], res.Paid[1], replayJury(seed))
 			}
-			t.Logf("%d ticks; jury: %+v", res.Ticks, j)
+			t.Logf("%d ticks, root height %d, child height %d; jury: %+v", res.Ticks, res.Chains[0].MinHonestHeight(), res.Chains[1].MinHonestHeight(), j)
 		})
 	}
 }
