@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"os"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -56,7 +55,6 @@ func (t *evmTree) serveJury(i int) {
 			if at, ok := jn.sent[key]; ok && t.now < at+juryResend {
 				continue
 			}
-			t.juryDebug("node %d seated on %d round %d (root %d)", i, hc.Height, r.Round, head.Height)
 			if i == j.liar || j.p.knobs.lieAll {
 				t.attest(i, c, hc, true)
 				jn.sent[key] = t.now
@@ -79,7 +77,6 @@ func (t *evmTree) serveJury(i int) {
 			if v.proof != nil {
 				// As node/juror.go: the proof discards the checkpoint, so
 				// nothing is left to attest.
-				t.juryDebug("node %d proves %d", i, hc.Height)
 				t.work[0].add(t.now, me, t.tx(t.rootGen.ChainID, i, gateway.Address, new(big.Int), 12_000_000, v.proof))
 				continue
 			}
@@ -262,11 +259,5 @@ func (j *juryRun) index(t *evmTree, data []byte) {
 	}
 	if _, ok := j.ckpts[cp.Hash()]; !ok {
 		j.ckpts[cp.Hash()] = ckptSubmission{enc: enc, bitmap: bitmap, cp: cp}
-	}
-}
-
-func (t *evmTree) juryDebug(format string, args ...any) {
-	if os.Getenv("JURYDEBUG") != "" {
-		fmt.Printf("t%d "+format+"\n", append([]any{t.now}, args...)...)
 	}
 }
