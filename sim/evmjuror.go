@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math/big"
@@ -9,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/rlp"
 
+	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/execution/evm"
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/types"
@@ -76,8 +78,13 @@ func (t *evmTree) serveJury(i int) {
 			jn.sent[key] = t.now
 			if v.proof != nil {
 				// As node/juror.go: the proof discards the checkpoint, so
-				// nothing is left to attest.
-				t.work[0].add(t.now, me, t.tx(t.rootGen.ChainID, i, gateway.Address, new(big.Int), 12_000_000, v.proof))
+				// nothing is left to attest; one that does not estimate (a
+				// proof landed first) is not sent. Its gas grows with the
+				// witness and the signers slashed: estimated, as a node does.
+				gas, err := n.app.real.exec.EstimateGas(context.Background(), head, execution.CallArgs{From: me, To: &gateway.Address, Data: v.proof}, nil)
+				if err == nil {
+					t.work[0].add(t.now, me, t.tx(t.rootGen.ChainID, i, gateway.Address, new(big.Int), gas+gas/5, v.proof))
+				}
 				continue
 			}
 			t.attest(i, c, hc, v.valid)
