@@ -77,6 +77,31 @@
 // and conservation and the firewall as above (TestEVMAtomicSeeds;
 // evmatomic_checker_test.go breaks each rule).
 //
+// An EVM tree may run a jury (EVMScenario.Jury; evmjury.go, evmjuror.go,
+// evmjurycheck.go): every root node bonds as a juror with joinJury at the
+// start, so the root's real gateway holds each signed checkpoint's payouts
+// for a drawn jury of 15 seats. After each root block each juror node reads
+// its seats on its own final state (gateway.HeldCheckpoints, JurySeats),
+// re-executes the period's child blocks with the stateless executor from
+// witnesses built by a child node's executor (read straight from the
+// node's store: the real node fetches them with aspen_getWitness), attests
+// with its BLS key and, on a block that does not execute to its header,
+// submits proveFraud, which the root re-executes with evm.FraudChecker.
+// With Forge every executor of the child runs evm.FaultMint: a user's
+// self-send mints coins its quorum signs, and the user releases more than it
+// ever had to the root. With Liar the lightest juror attests valid without
+// judging. On every honest root node, after every block: no checkpoint at or
+// above the forged block is paid (released, or paid at an unheld commit)
+// and the forged release's root address stays empty; no checkpoint is paid
+// twice. Once settled: the fraud proven, the child frozen, its signers'
+// stake and the bond of every juror who attested it valid gone, every
+// other juror's bond intact, every honest checkpoint released exactly once,
+// and the root's balances plus burned fees and slashes equal its genesis
+// (TestEVMJurySeeds, 3 seeds, ASPEN_SIM_JURY_SEEDS=N for more;
+// evmjury_checker_test.go runs the forged seed with nobody bonded and with
+// every juror lying, where the forged value reaches the root, and breaks
+// each final rule).
+//
 // An EVM tree's root may be a pow chain (EVMScenario.Pow, pow.go): the
 // real pow engine on every node, mining at difficulty 1 through a virtual
 // sealer that finds each block after a seeded exponential delay in virtual

@@ -254,6 +254,9 @@ func (t *evmTree) chain(c int, boot []consensus.Final, byz map[int]bool, dir str
 			opts.Parent = parentChain{parent: a.up, self: evmRoot, child: id, maxPerAnswer: 256, tentative: t.knobs.tentativeRef}
 			a.real.downApplied = gen.TopDownNonce
 		}
+		if t.jury != nil {
+			t.juryOptions(c, &opts)
+		}
 		x, err := evm.New(st, gen, opts)
 		if err != nil {
 			return s, err

@@ -51,6 +51,9 @@ func (t *evmTree) schedule() {
 	if t.atom != nil {
 		t.scheduleAtomic()
 	}
+	if t.jury != nil {
+		t.scheduleJury()
+	}
 }
 
 // run advances virtual time until every chain made its progress and every
@@ -58,6 +61,9 @@ func (t *evmTree) schedule() {
 func (t *evmTree) run() (*EVMResult, error) {
 	for ; t.fail == nil; t.now++ {
 		t.step()
+		if t.fail == nil && t.jury != nil {
+			t.juryTick()
+		}
 		if t.fail == nil && t.now%5 == 0 {
 			for c := 1; c < len(t.chains) && t.fail == nil; c++ {
 				t.relay(c)
@@ -94,6 +100,10 @@ func (t *evmTree) run() (*EVMResult, error) {
 	}
 	if t.fail == nil {
 		t.checkValue()
+	}
+	if t.fail == nil && t.jury != nil {
+		t.checkJury()
+		res.Jury = t.jury.stats
 	}
 	if t.fail == nil && t.sc.Pow != nil {
 		root := t.chains[0]
@@ -178,6 +188,9 @@ func (t *evmTree) settled() string {
 				return fmt.Sprintf("node %d of %s applied top-down messages up to %d of %d", t.members[c][i], t.ids[c], n.app.real.downApplied, queued)
 			}
 		}
+		if t.jury != nil && t.jury.frozen(rs, t.ids[c]) {
+			continue // its held checkpoints were discarded: what they carried is never paid
+		}
 		lastH, _, _ := gateway.LastCheckpoint(rs, evmRoot, t.ids[c])
 		if sent, paid := gateway.UpNonce(cs), int64(gateway.UpApplied(rs, evmRoot, t.ids[c]))-t.upOffset(c, lastH); paid < int64(sent) {
 			return fmt.Sprintf("the root paid up messages of %s up to %d of %d", t.ids[c], paid, sent)
@@ -185,6 +198,9 @@ func (t *evmTree) settled() string {
 	}
 	if t.atom != nil {
 		return t.atomicSettled(rs)
+	}
+	if t.jury != nil {
+		return t.jurySettled(rs)
 	}
 	return ""
 }
@@ -228,6 +244,9 @@ func (t *evmTree) relay(c int) {
 		if cs, err := cn.app.real.exec.GatewayState(nil); err == nil && gateway.UpApplied(rs, evmRoot, id) >= gateway.UpNonce(cs) {
 			return
 		}
+	}
+	if t.jury != nil && t.jury.frozen(rs, id) {
+		return // proven fraudulent: the root takes no checkpoint of it again
 	}
 	t.syncOffsets(rs)
 	lastH, lastHash, _ := gateway.LastCheckpoint(rs, evmRoot, id)
@@ -341,12 +360,17 @@ func (t *evmTree) checkValue() {
 			rootAddrs = append(rootAddrs, dst)
 		}
 	}
+	burned := new(big.Int) // slashed stakes the root burned (jury runs)
+	if t.jury != nil {
+		rootAddrs = append(rootAddrs, t.jury.forgedDst)
+		burned = t.jury.nodes[t.best(0).index].burned
+	}
 	genesis := new(big.Int)
 	for _, a := range t.rootGen.Alloc {
 		genesis.Add(genesis, (*big.Int)(a.Balance))
 	}
-	if got := new(big.Int).Add(sum(rx, rootFinal, rootAddrs), t.best(0).app.real.feesBurned); got.Cmp(genesis) != 0 {
-		t.failf(ErrConservation, "root: balances plus burned fees are %s, genesis was %s", got, genesis)
+	if got := new(big.Int).Add(sum(rx, rootFinal, rootAddrs), t.best(0).app.real.feesBurned); got.Add(got, burned).Cmp(genesis) != 0 {
+		t.failf(ErrConservation, "root: balances plus burned fees and slashes are %s, genesis was %s", got, genesis)
 		return
 	}
 	for c := 1; c < len(t.chains); c++ {
@@ -355,6 +379,14 @@ func (t *evmTree) checkValue() {
 		if err != nil {
 			t.failf(ErrConservation, "%v", err)
 			return
+		}
+		if t.jury != nil && t.jury.p.Forge && c == 1 {
+			// Its quorum minted out of nothing: its own balances are forged
+			// by design; the jury's checks (evmjury.go) cover it.
+			if err := t.jury.checkFrozenReleases(rx, rootFinal, t.releases[c]); err != nil {
+				t.failf(ErrUpTwice, "%s: %v", t.ids[c], err)
+			}
+			continue
 		}
 		child := sum(best.app.real.exec, best.app.head().Header, accts)
 		if child.Cmp(sn.CirculatingSupply) > 0 {

@@ -63,6 +63,10 @@ type EVMScenario struct {
 	// Compromised gives the first child a byzantine quorum that forges
 	// messages between gateways into its checkpoints (evmatomicbyz.go).
 	Compromised bool
+	// Jury bonds every root node as a juror of the children's checkpoints
+	// and runs its juror (evmjury.go); Forge gives the first child a
+	// quorum that mints out of nothing. Nil: no jury, payouts at commit.
+	Jury *JuryParams
 }
 
 // DefaultEVMTree is two children of a root validated by five nodes, on
@@ -86,6 +90,7 @@ type EVMResult struct {
 	Ticks                                    uint64
 	Pow                                      PowStats    // a pow root's sealing and reorgs
 	Atomic                                   AtomicStats // the atomic plans, with EVMScenario.Plans
+	Jury                                     JuryStats   // the jury, with EVMScenario.Jury
 }
 
 const (
@@ -122,6 +127,7 @@ type evmTree struct {
 	forged bool
 	knobs  powKnobs   // break one part of a pow run (tests)
 	atom   *atomicRun // the atomic plans; nil without
+	jury   *juryRun   // the jurors and their checks; nil without
 }
 
 // user is the account of child c's j-th user.
@@ -202,6 +208,12 @@ func newEVMTree(seed uint64, sc EVMScenario, dir string, knobs powKnobs, ak atom
 			return nil, fmt.Errorf("%w: atomic plans run on a bft root with at least two children, Stall with four validators on the last", ErrScenario)
 		}
 		t.atom = newAtomicRun(sc, t.user(len(chains), 0), len(chains), ak)
+	}
+	if sc.Jury != nil {
+		if sc.Pow != nil || t.atom != nil || len(chains) < 2 {
+			return nil, fmt.Errorf("%w: a jury runs on a bft root with children, without atomic plans", ErrScenario)
+		}
+		t.jury = newJuryRun(*sc.Jury, n)
 	}
 	keys := t.user(len(chains), 0)
 	if t.atom != nil {
