@@ -1,6 +1,9 @@
 package e2e
 
-import "testing"
+import (
+	"strconv"
+	"testing"
+)
 
 // TestSharedRoot runs, one after the other on one 4-validator root, the
 // tests that stop, pause or wipe no node and give every child a name of
@@ -14,4 +17,17 @@ func TestSharedRoot(t *testing.T) {
 	t.Run("SlashDoubleVote", func(t *testing.T) { testSlashDoubleVote(t, n) })
 	t.Run("ChildEquivocationIsReportedAndSlashed", func(t *testing.T) { testChildEquivocation(t, n) })
 	t.Run("SoloSubnet", func(t *testing.T) { testSoloSubnet(t, n) })
+}
+
+// TestSharedTree runs, one after the other on one default devnet (the root,
+// alpha, beta and alpha/one), the tests of that tree that stop no node and
+// use accounts of their own: the tree as devnet.json describes it first,
+// then cross messages (whose supply deltas nothing else moves meanwhile),
+// then a swap between the siblings.
+func TestSharedTree(t *testing.T) {
+	t.Parallel()
+	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
+	t.Run("DefaultDevnetTree", func(t *testing.T) { testDefaultDevnetTree(t, d) })
+	t.Run("CrossMessagesThroughTheTree", func(t *testing.T) { testCrossMessagesThroughTheTree(t, d) })
+	t.Run("SwapBetweenSiblings", func(t *testing.T) { testSwapBetweenSiblings(t, d) })
 }
