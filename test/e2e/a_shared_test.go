@@ -1,5 +1,9 @@
 package e2e
 
+// This file's name sorts first: go test starts the parallel tests in source
+// order, and TestSharedTree is the package's longest; started last it would
+// run alone at the end while the other slot idles.
+
 import (
 	"strconv"
 	"testing"
@@ -23,11 +27,13 @@ func TestSharedRoot(t *testing.T) {
 // alpha, beta and alpha/one), the tests of that tree that stop no node and
 // use accounts of their own: the tree as devnet.json describes it first,
 // then cross messages (whose supply deltas nothing else moves meanwhile),
-// then a swap between the siblings.
+// then a swap between the siblings, and last the atomic plans, whose final
+// subtest kills node0.
 func TestSharedTree(t *testing.T) {
 	t.Parallel()
 	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
 	t.Run("DefaultDevnetTree", func(t *testing.T) { testDefaultDevnetTree(t, d) })
 	t.Run("CrossMessagesThroughTheTree", func(t *testing.T) { testCrossMessagesThroughTheTree(t, d) })
 	t.Run("SwapBetweenSiblings", func(t *testing.T) { testSwapBetweenSiblings(t, d) })
+	t.Run("AtomicPlans", func(t *testing.T) { testAtomicPlans(t, d) }) // last: it kills node0
 }
