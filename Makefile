@@ -18,6 +18,10 @@ test: build test-go test-client
 # The end-to-end package runs after the rest, not beside it: on two cores the
 # simulator's CPU starved the e2e devnets' nice-19 miners (and took 3.7× its
 # own time), so side by side was both slower and flakier than one after the other.
+# Where the time goes: the e2e package (two devnets at a time; tests that stop
+# no node share one, test/e2e/doc.go), then the simulator (sim/, its seed
+# groups side by side on both cores) and consensus/bft. Longer runs stay
+# behind env vars (README, Tests): ASPEN_SIM_*SEEDS, ASPEN_SIM_SCALE, ASPEN_CHAOS.
 test-go:
 	$(GO) vet ./...
 	ASPEN_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v /test/e2e)

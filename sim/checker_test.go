@@ -168,6 +168,7 @@ func TestCatchesStall(t *testing.T) {
 // Evidence() and strips it from build requests) while a byzantine validator
 // equivocates must fail the evidence check.
 func TestCatchesLostEvidence(t *testing.T) {
+	t.Parallel()
 	f := brokenBFT(func(_ NodeConfig, w *tampered) {
 		w.ready = func(rd *consensus.Ready) {
 			if rd.Build != nil {

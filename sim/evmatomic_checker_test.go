@@ -11,7 +11,7 @@ import (
 // TestEVMAtomicCatchesLostRefund: a quorum that leaves a refund out of its
 // checkpoint keeps an aborted leg's escrow from its submitter, on the real
 // gateway; the checker must report it. The same seed without the knob is
-// TestEVMAtomicSeeds/1-atomic-stall, which passes.
+// TestEVMAtomicSeeds/1-atomic-compromised-stall-byzantine, which passes.
 func TestEVMAtomicCatchesLostRefund(t *testing.T) {
 	t.Parallel()
 	const seed = 1

@@ -29,6 +29,7 @@ func replayEVM(seed uint64) string {
 // xnet.Build assembles and the root's gateway verifies. 6 seeds by default
 // (one per scenario), ASPEN_SIM_EVM_SEEDS=N for N, -seed N for one.
 func TestEVMTreeSeeds(t *testing.T) {
+	t.Parallel()
 	var seeds []uint64
 	switch {
 	case *seedFlag >= 0:
@@ -88,6 +89,7 @@ func runForged(t *testing.T, seed uint64, sc EVMScenario, forge func(*big.Int) *
 // circulating supply on the root: value was created); more than the circulating supply is refused by the
 // gateway's firewall, so the run passes with every release paid exactly once.
 func TestEVMTreeCompromisedChild(t *testing.T) {
+	t.Parallel()
 	sc := evmRotation[0]
 	t.Run("inflate", func(t *testing.T) {
 		t.Parallel()

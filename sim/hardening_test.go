@@ -68,6 +68,7 @@ func swapBody(payload []byte) []byte {
 // (ErrProgress). Now the swapped copies are refused on receipt and the
 // invariants hold, byzantine equivocators and lossy relaying included.
 func TestSwappedBodiesDoNotStall(t *testing.T) {
+	t.Parallel()
 	scenarios := []Scenario{
 		{Name: "swap-honest", Nodes: 4, MinDelay: 1, MaxDelay: 3, Heights: 4},
 		{Name: "swap-lossy-relay", Nodes: 4, Loss: 0.05, Dup: 0.1, Relay: true, MinDelay: 1, MaxDelay: 6, Heights: 4},

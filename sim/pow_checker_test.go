@@ -69,6 +69,7 @@ func (r *rewinder) Advance() {
 // booked for blocks that are not final (conservation), and children that
 // reference a pow parent's tentative head (the top-down reference check).
 func TestPowChecksCanFail(t *testing.T) {
+	t.Parallel()
 	t.Run("agreement", func(t *testing.T) {
 		t.Parallel()
 		findPowFailure(t, powSingle("shallow", PowParams{Confirmations: 1, BlockTicks: 6}), powKnobs{noHeaviest: true}, 12, ErrAgreement)
@@ -126,6 +127,7 @@ func TestPowChecksCanFail(t *testing.T) {
 // TestPowDeterminism: one seed gives one trace, on every chain; another
 // seed gives another (the trace covers what the miners found).
 func TestPowDeterminism(t *testing.T) {
+	t.Parallel()
 	sc := powRotation[2]
 	run := func(seed uint64) [32]byte {
 		res, err := RunEVMTree(seed, sc, t.TempDir())

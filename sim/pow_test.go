@@ -53,6 +53,7 @@ func seedList(t *testing.T, n int, env string) []uint64 {
 // dropped block final in the end, conservation of value. 3 seeds by
 // default, ASPEN_SIM_POW_SEEDS=N for N, -seed N for one.
 func TestPowSeeds(t *testing.T) {
+	t.Parallel()
 	for _, seed := range seedList(t, len(powRotation), "ASPEN_SIM_POW_SEEDS") {
 		sc := powRotation[seed%uint64(len(powRotation))]
 		t.Run(fmt.Sprintf("%d-%s", seed, sc.Name), func(t *testing.T) {
@@ -73,6 +74,7 @@ func TestPowSeeds(t *testing.T) {
 // whose submissions reorgs may drop, conservation and the firewall. 2
 // seeds by default, ASPEN_SIM_POWTREE_SEEDS=N for N, -seed N for one.
 func TestPowTreeSeeds(t *testing.T) {
+	t.Parallel()
 	for _, seed := range seedList(t, len(powTreeRotation), "ASPEN_SIM_POWTREE_SEEDS") {
 		sc := powTreeRotation[seed%uint64(len(powTreeRotation))]
 		t.Run(fmt.Sprintf("%d-%s", seed, sc.Name), func(t *testing.T) {

@@ -116,6 +116,7 @@ func (e *setChangeEngine) Step(m consensus.Message) error {
 // with the old seat, every peer refused the block, and no height after the
 // change was decided (ErrProgress).
 func TestSetChangeWithPendingEvidence(t *testing.T) {
+	t.Parallel()
 	sc := Scenario{Name: "setchange-byzantine", Nodes: 4, Byzantine: 1, MinDelay: 1, MaxDelay: 4, Heights: 8}
 	for seed := uint64(0); seed < 6; seed++ {
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {

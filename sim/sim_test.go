@@ -42,6 +42,7 @@ func replay(seed uint64) string {
 // TestSeeds runs the bft engine through the scenario rotation, one seed
 // each: 300 seeds by default (issue 3 asks for at least 300), ASPEN_SIM_SEEDS=N for N, -seed N for one.
 func TestSeeds(t *testing.T) {
+	t.Parallel()
 	seeds := make([]uint64, 0, 300)
 	switch {
 	case *seedFlag >= 0:
@@ -83,6 +84,7 @@ func TestSeeds(t *testing.T) {
 
 // TestDeterministic: one seed replays exactly; another seed differs.
 func TestDeterministic(t *testing.T) {
+	t.Parallel()
 	for _, sc := range []Scenario{rotation[1], rotation[2], rotation[5]} {
 		a, errA := Run(11, sc, BFT())
 		b, errB := Run(11, sc, BFT())

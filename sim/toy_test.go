@@ -88,6 +88,7 @@ func leaderFactory() EngineFactory {
 // has and checks the faults happened: messages lost and duplicated, nodes
 // crashed, restarted and block-synced, and everyone still caught up.
 func TestSimulatorFaults(t *testing.T) {
+	t.Parallel()
 	sc := Scenario{Name: "toy", Nodes: 4, Loss: 0.2, Dup: 0.2, MinDelay: 1, MaxDelay: 6, Partitions: true, Crashes: 3, Heights: 20}
 	var syncs, crashes int
 	for seed := uint64(0); seed < 20; seed++ {
@@ -110,6 +111,7 @@ func TestSimulatorFaults(t *testing.T) {
 // through, nodes on the far side never get a block; the same seed with a
 // healing partition passes. Deliberately breaking connected() breaks this.
 func TestPartitionBlocksAndHeals(t *testing.T) {
+	t.Parallel()
 	sc := Scenario{Name: "toy-partition", Nodes: 4, MinDelay: 1, MaxDelay: 2, Partitions: true, Heights: 5}
 	for seed := uint64(0); seed < 10; seed++ {
 		s, err := newSimulation(seed, sc.withDefaults(), leaderFactory())

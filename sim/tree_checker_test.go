@@ -171,6 +171,7 @@ func TestTreeCatchesStuckReference(t *testing.T) {
 // every chain's validators, every node that can be byzantine gets its turn
 // over the seeds, and a tree where no node can be byzantine is refused.
 func TestTreeByzantineSeats(t *testing.T) {
+	t.Parallel()
 	sc := TreeScenario{Scenario: Scenario{Nodes: 7, Byzantine: 2}, Chains: []Chain{
 		{Subnet: "/r", Parent: -1, Validators: []int{0, 1, 2, 3, 4, 5, 6}},
 		{Subnet: "/r/a", Parent: 0, Validators: []int{0, 1, 2, 3}},

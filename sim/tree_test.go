@@ -47,6 +47,7 @@ func replayTree(seed uint64) string {
 // default (five per scenario), ASPEN_SIM_TREE_SEEDS=N for N, -seed N for one;
 // ASPEN_SIM_PENDING=1 runs treePending instead.
 func TestTreeSeeds(t *testing.T) {
+	t.Parallel()
 	var seeds []uint64
 	switch {
 	case *seedFlag >= 0:
@@ -153,6 +154,7 @@ func TestTreeSeeds(t *testing.T) {
 // TestTreeDeterministic: one seed replays exactly, with a lossy network, a
 // crash and a byzantine node drawing its lies from the seed.
 func TestTreeDeterministic(t *testing.T) {
+	t.Parallel()
 	sc := treeRotation[5]
 	a, errA := RunTree(7, sc, BFT())
 	b, errB := RunTree(7, sc, BFT())

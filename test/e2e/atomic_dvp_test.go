@@ -14,7 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 )
 
-// atomicNet is the default devnet TestAtomicPlans shares with its subtests.
+// atomicNet is the default devnet TestSharedTree/AtomicPlans shares with its subtests.
 type atomicNet struct {
 	d       *devnet
 	rpc     string // node1: runs /devnet, validates alpha, alpha/one and beta

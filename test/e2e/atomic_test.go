@@ -7,7 +7,6 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -108,17 +107,16 @@ func writePlan(t *testing.T, dir, name string, deadline int, alphaTo, betaTo com
 	return p
 }
 
-// TestAtomicPlans: on the default devnet, the plans of docs/examples
-// commit: a plan paying on /devnet/alpha and /devnet/beta, mediated by
-// /devnet, and one adding /devnet/alpha/one; every recipient is paid. With
+// testAtomicPlans (TestSharedTree/AtomicPlans): on the default devnet, the
+// plans of docs/examples commit: a plan paying on /devnet/alpha and
+// /devnet/beta, mediated by /devnet, and one adding /devnet/alpha/one; every
+// recipient is paid. With
 // participant contracts on the EVM, a yes commits (the contract gets the
 // value) and a no aborts every leg. A plan whose votes cannot arrive within its
 // one-block deadline aborts: nobody is paid and the escrow comes back to
 // the submitter on /devnet. Then the subtests: delivery versus payment
 // (docs/examples/dvp), and a leg whose validators are down past the deadline.
-func TestAtomicPlans(t *testing.T) {
-	t.Parallel()
-	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
+func testAtomicPlans(t *testing.T, d *devnet) {
 	rpc := d.m.Nodes[1].RPC // node1 runs /devnet and validates alpha and beta
 	sub := d.m.Accounts[7]
 	who := []string{"--rpc", rpc, "--key", sub.PrivateKey, "--json", "--wait", "50s"}

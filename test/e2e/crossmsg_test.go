@@ -65,14 +65,12 @@ func subnetInfo(t *testing.T, url, child string) *gateway.ABISubnetInfo {
 	return info
 }
 
-// TestCrossMessagesThroughTheTree: on the default devnet, a release goes up
-// one level through a checkpoint, and a send from the grandchild
-// /devnet/alpha/one reaches its cousin /devnet/beta (up two checkpoints, down
+// testCrossMessagesThroughTheTree (TestSharedTree/CrossMessagesThroughTheTree):
+// on the default devnet, a release goes up one level through a checkpoint,
+// and a send from the grandchild /devnet/alpha/one reaches its cousin /devnet/beta (up two checkpoints, down
 // one top-down hop), each exactly once, with the root's circulating supplies
 // moving by exactly the values (the firewall's books).
-func TestCrossMessagesThroughTheTree(t *testing.T) {
-	t.Parallel()
-	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
+func testCrossMessagesThroughTheTree(t *testing.T, d *devnet) {
 	home := func(i int) string { return filepath.Join(d.home, "node"+strconv.Itoa(i)) }
 	root := d.m.Nodes[1].RPC
 	coin := big.NewInt(1e18)

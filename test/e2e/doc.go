@@ -5,5 +5,10 @@
 // devnet in its own directory on its own run of ports (freePort), so the
 // tests run in parallel (go test's -parallel, GOMAXPROCS by default): a
 // devnet mostly waits for block times, and two at once roughly halve the
-// package's wall time on two cores.
+// package's wall time on two cores. A devnet is not free, though: one
+// takes seconds to start (the default tree over half a minute on a loaded
+// machine) and nearly half a core while it runs, so tests that stop no node
+// and use children and accounts of their own share one, one after the
+// other (TestSharedRoot, TestSharedTree in a_shared_test.go); a test that
+// kills, pauses or wipes a node keeps its own, or runs last on the shared one.
 package e2e

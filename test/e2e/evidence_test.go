@@ -19,16 +19,14 @@ import (
 	"github.com/aspen-chain/aspen/types"
 )
 
-// TestChildEquivocationIsReportedAndSlashed: node3's key signs two
-// conflicting prevotes on a child's consensus topic (a test peer publishes
-// them). The child's validators keep them as evidence, the next block
-// carries it, the node that proposed that block reports it to the root's
+// testChildEquivocation (TestSharedRoot/ChildEquivocationIsReportedAndSlashed):
+// node3's key signs two conflicting prevotes on a child's consensus topic (a
+// test peer publishes them). The child's validators keep them as evidence,
+// the next block carries it, the node that proposed that block reports it to the root's
 // gateway by itself, and node3 loses its seat there — nobody submits by hand.
-func TestChildEquivocationIsReportedAndSlashed(t *testing.T) {
-	t.Parallel()
-	n := startBFT(t)
+func testChildEquivocation(t *testing.T, n *bftNet) {
 	home := func(i int) string { return filepath.Join(n.home, "node"+strconv.Itoa(i)) }
-	const games = "/devnet/games"
+	const games = "/devnet/arena" // SlashDoubleVote's /devnet/games runs beside it
 	aspen(t, "subnet", "create", games, "--engine", "bft", "--min-validators", "3", "--min-collateral", "3", "--block-time", "200ms", "--home", home(0), "--json")
 	for i := 0; i < 4; i++ {
 		aspen(t, "subnet", "join", games, "--collateral", "1", "--home", home(i), "--json")

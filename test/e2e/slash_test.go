@@ -36,16 +36,16 @@ func subnetInfoVia(t *testing.T, c *ethclient.Client, id string) *gateway.ABISub
 	return info
 }
 
-// TestSlashDoubleVote: on a 4-node root, node0-3 validate a child; node3's
-// BLS key signs two conflicting prevotes for one child height, and a dev
-// account that is no validator submits them to the root's gateway. node3's
+// testSlashDoubleVote (TestSharedRoot/SlashDoubleVote): on a 4-node root,
+// node0-3 validate a child; node3's BLS key signs two conflicting prevotes
+// for one child height, and a dev account that is no validator submits them to the root's gateway. node3's
 // 10 coins of collateral are burned (the gateway's balance drops by them
 // and node3 never gets them back), its seat goes with a new config, the
 // child applies the change and keeps finalizing without node3's vote, and
-// the same evidence submitted again changes nothing.
-func TestSlashDoubleVote(t *testing.T) {
-	t.Parallel()
-	n := startBFT(t)
+// the same evidence submitted again changes nothing. It runs before any
+// other child exists on the shared root, so nothing but the slash moves the
+// gateway's balance in the slash's block.
+func testSlashDoubleVote(t *testing.T, n *bftNet) {
 	n.waitHeight(t, 2, time.Minute, 0, 1, 2, 3)
 	home := func(i int) string { return filepath.Join(n.home, "node"+strconv.Itoa(i)) }
 	games := "/devnet/games"

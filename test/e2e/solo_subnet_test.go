@@ -14,13 +14,11 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 )
 
-// TestSoloSubnet: a subnet with the solo engine (one sequencer, created and
-// joined from the CLI) starts on its sequencer's node only, applies a fund
+// testSoloSubnet (TestSharedRoot/SoloSubnet): a subnet with the solo engine
+// (one sequencer, created and joined from the CLI) starts on its sequencer's node only, applies a fund
 // from the root, and sends value back up through checkpoints its sequencer
 // alone signs.
-func TestSoloSubnet(t *testing.T) {
-	t.Parallel()
-	n := startBFT(t)
+func testSoloSubnet(t *testing.T, n *bftNet) {
 	home := func(i int) string { return filepath.Join(n.home, "node"+strconv.Itoa(i)) }
 	const app = "/devnet/app"
 	aspen(t, "subnet", "create", app, "--engine", "solo", "--min-validators", "1", "--min-collateral", "1", "--block-time", "200ms", "--checkpoint-period", "3", "--home", home(0), "--json")

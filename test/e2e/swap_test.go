@@ -7,7 +7,6 @@ import (
 	"math/big"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -55,14 +54,12 @@ func swapRun(t *testing.T, party []string, args ...string) swapState {
 	return st
 }
 
-// TestSwapBetweenSiblings: on the default devnet, a maker on /devnet/alpha
-// and a taker on /devnet/beta swap 5 alpha coins for 3 beta coins with
-// aspen swap: an unsafe counter-lock is refused, the taker's claim survives
+// testSwapBetweenSiblings (TestSharedTree/SwapBetweenSiblings): on the
+// default devnet, a maker on /devnet/alpha and a taker on /devnet/beta swap
+// 5 alpha coins for 3 beta coins with aspen swap: an unsafe counter-lock is refused, the taker's claim survives
 // Ctrl-C, and every balance moves by exactly the swap and the fees. Then a
 // swap nobody claims is refunded on both sides after its timeouts.
-func TestSwapBetweenSiblings(t *testing.T) {
-	t.Parallel()
-	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
+func testSwapBetweenSiblings(t *testing.T, d *devnet) {
 	rpc := d.m.Nodes[1].RPC // node1 validates both alpha and beta
 	const alpha, beta = "/devnet/alpha", "/devnet/beta"
 	mk, tk := d.m.Accounts[8], d.m.Accounts[9]

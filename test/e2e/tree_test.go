@@ -18,15 +18,13 @@ import (
 	"github.com/aspen-chain/aspen/types"
 )
 
-// TestDefaultDevnetTree: `aspen devnet` with no engine flags runs four
-// validator processes, the root and the subnets /devnet/alpha (node0-2),
+// testDefaultDevnetTree (TestSharedTree/DefaultDevnetTree): `aspen devnet`
+// with no engine flags runs four validator processes, the root and the subnets /devnet/alpha (node0-2),
 // /devnet/beta (node1-3) and the grandchild /devnet/alpha/one (node0-2,
 // created by a transaction on alpha), lists them in devnet.json with their
 // chain IDs, funds the dev accounts on every one, and keeps one connection
 // per pair of nodes however many subnets they share.
-func TestDefaultDevnetTree(t *testing.T) {
-	t.Parallel()
-	d := startDevnet(t, t.TempDir(), "--block-time", "200ms", "--port", strconv.Itoa(freePort(t)), "--p2p-port", strconv.Itoa(freePort(t)))
+func testDefaultDevnetTree(t *testing.T, d *devnet) {
 	want := map[string][]int{"/devnet": {0, 1, 2, 3}, "/devnet/alpha": {0, 1, 2}, "/devnet/beta": {1, 2, 3}, "/devnet/alpha/one": {0, 1, 2}}
 	if len(d.m.Subnets) != len(want) {
 		t.Fatalf("devnet.json lists %d subnets, want %d", len(d.m.Subnets), len(want))
