@@ -65,7 +65,7 @@ func (c *gateClock) now() time.Time { return c.t }
 
 // gateAt is a consensus gate whose head is at height head and whose set is vs.
 func gateAt(head *types.Header, vs *consensus.ValidatorSet, clock *gateClock) *consensusGate {
-	return newConsensusGate(gossipSubnet, bft.Kind, func() *types.Header { return head }, func() *consensus.ValidatorSet { return vs }, clock.now)
+	return newConsensusGate(gossipSubnet, bft.Kind, func() *types.Header { return head }, func() *consensus.ValidatorSet { return vs }, clock.now, crypto.NewSigCache(maxSigsVerified))
 }
 
 // TestConsensusGateRejectsSwappedBody is issue 19, defect 1 at the gossip
@@ -184,7 +184,7 @@ func TestConsensusGateFollowsSetChange(t *testing.T) {
 	old, next := gossipSet(t, keys[:4]), gossipSet(t, keys[1:])
 	head := &types.Header{Height: 9}
 	cur := head
-	g := newConsensusGate(gossipSubnet, bft.Kind, func() *types.Header { return cur }, func() *consensus.ValidatorSet { return old }, (&gateClock{}).now)
+	g := newConsensusGate(gossipSubnet, bft.Kind, func() *types.Header { return cur }, func() *consensus.ValidatorSet { return old }, (&gateClock{}).now, crypto.NewSigCache(maxSigsVerified))
 	newcomer := gossipVote(t, keys[4], 3, 10) // seat 3 of the new set
 	if v := g.judge("peer", newcomer); v != p2p.Reject {
 		t.Fatalf("before the change: verdict %v, want reject (seat 3 is key 3's)", v)
