@@ -1,6 +1,8 @@
 package crypto
 
 import (
+	"bytes"
+	"errors"
 	"testing"
 )
 
@@ -90,6 +92,35 @@ func BenchmarkSigCacheHit(b *testing.B) {
 	for range b.N {
 		if !c.VerifyBLS(pub, msg, sig) {
 			b.Fatal("rejected")
+		}
+	}
+}
+
+// TestAggregateVerifiedSignatures: the same aggregate as AggregateSignatures
+// for valid signatures, and an error for what is no curve point or has the
+// wrong size.
+func TestAggregateVerifiedSignatures(t *testing.T) {
+	msg := []byte("precommit")
+	var sigs [][]byte
+	for range 3 {
+		sigs = append(sigs, mustBLSKey(t).Sign(msg))
+	}
+	want, err := AggregateSignatures(sigs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := AggregateVerifiedSignatures(sigs)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("aggregate %x, %v; want %x", got, err, want)
+	}
+	notAPoint := bytes.Repeat([]byte{0xff}, BLSSignatureSize)
+	for name, bad := range map[string][][]byte{
+		"none":        nil,
+		"short":       {sigs[0][:95]},
+		"not a point": {sigs[0], notAPoint},
+	} {
+		if _, err := AggregateVerifiedSignatures(bad); err == nil || (len(bad) > 0 && !errors.Is(err, ErrBLSSignature)) {
+			t.Errorf("%s: %v, want an error", name, err)
 		}
 	}
 }
