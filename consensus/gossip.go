@@ -27,9 +27,21 @@ type Gossip struct {
 	// Block is the block the message proposes, nil if it carries none.
 	Block *types.Block
 	// Verify checks the sender and its signature against vs, the set the
-	// caller believes decides Height: the expensive part. Its errors wrap
+	// caller believes decides Height: the expensive part. BLS signatures
+	// are checked through sigs (nil: crypto.VerifyBLS). Its errors wrap
 	// ErrMalformed only when the message is bad under any set.
-	Verify func(vs *ValidatorSet) error
+	Verify func(vs *ValidatorSet, sigs SigVerifier) error
+}
+
+// SigVerifier checks a BLS signature as crypto.VerifyBLS does. A node hands
+// its gossip gate and its engine the same *crypto.SigCache, which remembers
+// the signatures it found valid: a message the gate verified is not
+// verified again by the engine, while one that reached the engine another
+// way, or differs from what the gate saw in any byte of key, message or
+// signature, is checked in full. Its answers are VerifyBLS's, so an engine
+// that uses one stays deterministic.
+type SigVerifier interface {
+	VerifyBLS(pub, msg, sig []byte) bool
 }
 
 // EvidenceKeeper is an engine that can hold evidence no block of its own

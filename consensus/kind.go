@@ -122,6 +122,9 @@ type Config struct {
 	// engine does not know against the header (for an EVM chain, the
 	// transactions against TxRoot); cheap and deterministic.
 	CheckBody func(*types.Block) error
+	// Sigs checks the BLS signatures of peer messages; nil: crypto.VerifyBLS.
+	// A node passes the cache its gossip gate fills (see SigVerifier).
+	Sigs SigVerifier
 
 	// HeadHeader is the header of Head, for engines that check a block
 	// against its parent (pow); nil: unknown, and the first block above

@@ -172,6 +172,30 @@ func AggregateSignatures(sigs [][]byte) ([]byte, error) {
 	return agg.ToAffine().Compress(), nil
 }
 
+// AggregateVerifiedSignatures is AggregateSignatures for signatures that
+// were verified one by one (VerifyBLS, or made by Sign): their subgroup was
+// checked then, the most expensive part of parsing one, so it is not checked
+// again; each must still be a point on the curve. Should an unchecked one
+// slip in anyway, the aggregate fails every verification: whoever checks
+// it (VerifyAggregate, KeySet.Verify) checks its subgroup.
+func AggregateVerifiedSignatures(sigs [][]byte) ([]byte, error) {
+	if len(sigs) == 0 {
+		return nil, ErrNoSignatures
+	}
+	var agg blst.P2Aggregate
+	for i, b := range sigs {
+		if len(b) != BLSSignatureSize {
+			return nil, fmt.Errorf("signature %d: %w: %d bytes, want %d", i, ErrBLSSignature, len(b), BLSSignatureSize)
+		}
+		s := new(blst.P2Affine).Uncompress(b)
+		if s == nil {
+			return nil, fmt.Errorf("signature %d: %w: not a compressed curve point", i, ErrBLSSignature)
+		}
+		agg.Add(s, false)
+	}
+	return agg.ToAffine().Compress(), nil
+}
+
 // VerifyAggregate reports whether aggSig aggregates the signatures of msg by
 // every key in pubs (fast aggregate verify). Each key is validated (on the
 // curve, in the subgroup, not infinity); the caller must have checked each

@@ -9,6 +9,8 @@
 // for a one-off check, a KeySet to parse the keys once and verify many.
 // aggkey.go sums keys into aggregate keys (a set's aggregate less its
 // non-signers' keys checks a certificate) and caches parsed keys (KeyCache).
+// sigcache.go remembers the signatures found valid (SigCache), so a message a
+// node's gossip gate verified is not verified again by its engine.
 //
 // It is a leaf: it imports nothing from Aspen, so engines may depend on it.
 package crypto

@@ -30,15 +30,11 @@ type engineKeys struct {
 	bls     *crypto.BLSSecretKey
 }
 
-// newEngine makes the subnet's engine of kind k on the chain's final block,
-// with the tentative blocks above it (probabilistic finality only); vs
-// decides the next height. The BLS key goes to the engine even without a
-// seat in vs: a set change may seat this node later (it then starts voting).
-func newEngine(k consensus.Kind, cfg *config.Node, gen *config.Genesis, vs *consensus.ValidatorSet, keys engineKeys, final *types.Header, tentative []*types.Block, tick time.Duration) (consensus.Engine, error) {
-	return k.New(engineConfig(cfg, gen, vs, keys, final, tentative, tick))
-}
-
-// engineConfig is the consensus.Config of gen's chain on this node.
+// engineConfig is the consensus.Config of gen's chain on this node, on the
+// chain's final block with the tentative blocks above it (probabilistic
+// finality only); vs decides the next height. The BLS key goes to the
+// engine even without a seat in vs: a set change may seat this node later
+// (it then starts voting).
 func engineConfig(cfg *config.Node, gen *config.Genesis, vs *consensus.ValidatorSet, keys engineKeys, final *types.Header, tentative []*types.Block, tick time.Duration) consensus.Config {
 	bt := cfg.Consensus.BlockTime.Duration
 	return consensus.Config{

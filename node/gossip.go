@@ -32,6 +32,11 @@ const (
 	checkpointBurst = 8
 	maxBudgets      = 4096    // origins tracked at once; beyond, only idle ones are forgotten
 	maxSigChecks    = 1 << 14 // remembered signature checks per runtime
+	// maxSigsVerified is how many valid signatures the gate hands its engine
+	// as verified (crypto.SigCache): about what waits between the two (the
+	// subscription's buffer and the driver's inbox). One that was forgotten
+	// is verified again by the engine, so the bound costs time, never safety.
+	maxSigsVerified = 4096
 	// maxBlockFuture is how far ahead of this node's clock a block's
 	// timestamp may be (go-ethereum allows 15 s too).
 	maxBlockFuture = 15 * time.Second
@@ -125,6 +130,10 @@ type consensusGate struct {
 	body   func(*types.Block) error
 	now    func() time.Time
 	budget *budgets
+	// sigs verifies signatures and remembers the valid ones; the engine
+	// checks through the same cache, so it pays for no signature the gate
+	// verified (consensus.SigVerifier).
+	sigs consensus.SigVerifier
 
 	mu struct {
 		sync.Mutex
@@ -138,10 +147,10 @@ type consensusGate struct {
 
 type errorOrNil struct{ err error }
 
-func newConsensusGate(subnet types.SubnetID, kind consensus.Kind, head func() *types.Header, vals func() *consensus.ValidatorSet, now func() time.Time) *consensusGate {
+func newConsensusGate(subnet types.SubnetID, kind consensus.Kind, head func() *types.Header, vals func() *consensus.ValidatorSet, now func() time.Time, sigs consensus.SigVerifier) *consensusGate {
 	return &consensusGate{
 		subnet: subnet, kind: kind, head: head, vals: vals, body: types.CheckTxRoot, now: now,
-		budget: newBudgets(unjudgedBurst, unjudgedRate),
+		budget: newBudgets(unjudgedBurst, unjudgedRate), sigs: sigs,
 	}
 }
 
@@ -184,7 +193,7 @@ func (g *consensusGate) check(vs *consensus.ValidatorSet, key [32]byte, m consen
 		return r.err
 	}
 	g.mu.Unlock()
-	err := m.Verify(vs) // judge checked the body first
+	err := m.Verify(vs, g.sigs) // judge checked the body first
 	g.mu.Lock()
 	if g.mu.vs == vs {
 		if len(g.mu.checked) >= maxSigChecks {

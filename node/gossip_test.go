@@ -65,7 +65,7 @@ func (c *gateClock) now() time.Time { return c.t }
 
 // gateAt is a consensus gate whose head is at height head and whose set is vs.
 func gateAt(head *types.Header, vs *consensus.ValidatorSet, clock *gateClock) *consensusGate {
-	return newConsensusGate(gossipSubnet, bft.Kind, func() *types.Header { return head }, func() *consensus.ValidatorSet { return vs }, clock.now)
+	return newConsensusGate(gossipSubnet, bft.Kind, func() *types.Header { return head }, func() *consensus.ValidatorSet { return vs }, clock.now, crypto.NewSigCache(maxSigsVerified))
 }
 
 // TestConsensusGateRejectsSwappedBody is issue 19, defect 1 at the gossip
@@ -184,7 +184,7 @@ func TestConsensusGateFollowsSetChange(t *testing.T) {
 	old, next := gossipSet(t, keys[:4]), gossipSet(t, keys[1:])
 	head := &types.Header{Height: 9}
 	cur := head
-	g := newConsensusGate(gossipSubnet, bft.Kind, func() *types.Header { return cur }, func() *consensus.ValidatorSet { return old }, (&gateClock{}).now)
+	g := newConsensusGate(gossipSubnet, bft.Kind, func() *types.Header { return cur }, func() *consensus.ValidatorSet { return old }, (&gateClock{}).now, crypto.NewSigCache(maxSigsVerified))
 	newcomer := gossipVote(t, keys[4], 3, 10) // seat 3 of the new set
 	if v := g.judge("peer", newcomer); v != p2p.Reject {
 		t.Fatalf("before the change: verdict %v, want reject (seat 3 is key 3's)", v)
@@ -392,5 +392,61 @@ func TestConsensusGateRefusesBlocksFromTheFuture(t *testing.T) {
 	}
 	if v := g.judge("far", propose(now+uint64(maxBlockFuture.Milliseconds())+1000)); v != p2p.Reject {
 		t.Fatalf("block %s ahead: verdict %v, want reject", maxBlockFuture+time.Second, v)
+	}
+}
+
+// countingSigs counts the signature checks asked of a cache.
+type countingSigs struct {
+	*crypto.SigCache
+	calls int
+}
+
+func (c *countingSigs) VerifyBLS(pub, msg, sig []byte) bool {
+	c.calls++
+	return c.SigCache.VerifyBLS(pub, msg, sig)
+}
+
+// TestGossipPathVerifiesEachSignatureOnce: a vote that arrives by gossip is
+// verified in full once, by the gate; the engine, which shares the gate's
+// cache (as runtime.open wires them), asks the cache and pays nothing. A
+// vote that did not pass the gate is still verified by the engine and
+// refused when its signature is bad.
+func TestGossipPathVerifiesEachSignatureOnce(t *testing.T) {
+	keys := gossipKeys(t, 4)
+	vs := gossipSet(t, keys)
+	head := &types.Header{Height: 9}
+	sigs := &countingSigs{SigCache: crypto.NewSigCache(maxSigsVerified)}
+	g := newConsensusGate(gossipSubnet, bft.Kind, func() *types.Header { return head }, func() *consensus.ValidatorSet { return vs }, (&gateClock{}).now, sigs)
+	eng, err := bft.Kind.New(consensus.Config{Subnet: gossipSubnet, Validators: vs, Height: head.Height, Head: head.Hash(),
+		Timing: consensus.Timing{BlockTime: 1, Propose: 10, Prevote: 5, Precommit: 5, Delta: 1}, Sigs: sigs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < 4; i++ {
+		vote := gossipVote(t, keys[i], i, 10)
+		if v := g.judge("peer", vote); v != p2p.Accept {
+			t.Fatalf("vote %d: verdict %v, want accept", i, v)
+		}
+		if v := g.judge("peer", vote); v != p2p.Accept { // a copy past the transport's repeat cache
+			t.Fatalf("vote %d again: verdict %v, want accept", i, v)
+		}
+		if err := eng.Step(consensus.PeerMessage{From: "peer", Payload: vote}); err != nil {
+			t.Fatalf("vote %d: engine: %v", i, err)
+		}
+	}
+	if sigs.Checked() != 3 {
+		t.Errorf("%d full signature checks for 3 gossiped votes, want 3", sigs.Checked())
+	}
+	if sigs.calls != 6 {
+		t.Errorf("%d checks asked of the cache, want 6 (the gate's and the engine's for each vote)", sigs.calls)
+	}
+	// Key 1 signing for seat 0, handed to the engine without the gate.
+	forged := gossipVote(t, keys[1], 0, 10)
+	before := sigs.Checked()
+	if err := eng.Step(consensus.PeerMessage{From: "peer", Payload: forged}); !errors.Is(err, bft.ErrBadSignature) {
+		t.Fatalf("a vote that skipped the gate with a bad signature: engine says %v, want a refusal", err)
+	}
+	if sigs.Checked() != before+1 {
+		t.Errorf("the engine made %d full checks of a vote the gate never saw, want 1", sigs.Checked()-before)
 	}
 }

@@ -24,7 +24,7 @@ func (rt *runtime) joinNetwork() error {
 	// The gate measures heights from the final block: under probabilistic
 	// finality a block at or below the tentative head may be a rival
 	// branch the engine must see.
-	cg := newConsensusGate(rt.id, rt.kind, rt.Final, rt.vals.Load, time.Now)
+	cg := newConsensusGate(rt.id, rt.kind, rt.Final, rt.vals.Load, time.Now, rt.sigs)
 	rt.consensusTopic, err = rt.host.Join(p2p.ConsensusTopic(rt.id), func(_ context.Context, origin string, data []byte) p2p.Verdict {
 		// Stateless checks and the signature (gossip.go); the engine judges
 		// the rest. A peer that relays garbage is penalised by gossipsub.

@@ -41,6 +41,11 @@ type relay struct {
 	topic      p2p.Topic
 	inbox      *sigInbox // peers' signatures, from the topic reader
 	lastParent xnet.Link
+	// parentRoot is the parent gateway's storage root lastParent was read
+	// under (when parentRooted): a parent block that leaves it alone, as an
+	// idle parent's do, changes no link, so nothing is read again.
+	parentRoot   common.Hash
+	parentRooted bool
 }
 
 // relayMetrics count peer signatures refused as faulty and dropped because
@@ -209,9 +214,13 @@ func (rl *relay) observeParent() {
 	if err != nil {
 		return
 	}
-	p, c := rl.parent.ID(), rl.child.ID()
-	h, hash, _ := gateway.LastCheckpoint(gs, p, c)
-	l := xnet.Link{Height: h, Hash: hash, UpNonce: gateway.UpApplied(gs, p, c)}
+	l := rl.lastParent
+	if root, known := gatewayRoot(gs); !known || !rl.parentRooted || root != rl.parentRoot {
+		p, c := rl.parent.ID(), rl.child.ID()
+		h, hash, _ := gateway.LastCheckpoint(gs, p, c)
+		l = xnet.Link{Height: h, Hash: hash, UpNonce: gateway.UpApplied(gs, p, c)}
+		rl.parentRoot, rl.parentRooted = root, known
+	}
 	if l != rl.lastParent || l == (xnet.Link{}) {
 		rl.lastParent = l
 		rl.step(xnet.ParentCommitted(l))

@@ -70,16 +70,13 @@ func (s *fakeSubmitter) CallGateway(_ context.Context, data []byte) (common.Hash
 	return common.Hash{byte(cp.Height)}, 100_000, nil
 }
 
-// TestRelaySubmitsCheckpointsTheParentAccepts: the relay of a child in
-// which this node holds the only seat builds each checkpoint from the
-// child's final chain, persists its signature before anything leaves,
-// and submits a certificate the parent's real gateway accepts; the next
-// one chains to it once the parent committed; a failed submission is
-// sent again.
-func TestRelaySubmitsCheckpointsTheParentAccepts(t *testing.T) {
-	const period = 4
+// newTestRelay is the relay of child id (period blocks per checkpoint) of
+// a fake parent, in which this node holds the only seat; rooted gives the
+// parent's gateway states a storage root (fakeChain.rooted).
+func newTestRelay(t *testing.T, period uint32, rooted bool) (*relay, *fakeChain, *fakeChain, types.SubnetID, *fakeSubmitter, *fakeSignatures, *relayLog) {
 	key := testkeys.BLS(1)
 	parent := newFakeChain(t, "/testnet")
+	parent.rooted = rooted
 	id := parent.createChild("c", period, key)
 	parent.commit()
 	sn, err := gateway.ReadSubnet(parent.states[parent.Head().Height], parent.id, id)
@@ -95,6 +92,53 @@ func TestRelaySubmitsCheckpointsTheParentAccepts(t *testing.T) {
 	if err != nil || rl == nil {
 		t.Fatalf("relay: %v, %v", rl, err)
 	}
+	return rl, parent, child, id, sub, sigs, log
+}
+
+// TestRelayReadsTheParentOnlyWhenItsGatewayMoves: a parent block that
+// leaves the gateway's storage alone (an idle parent's) costs the relay no
+// read; one that moves it (a checkpoint landed) is read, and the relay
+// chains the next checkpoint to it.
+func TestRelayReadsTheParentOnlyWhenItsGatewayMoves(t *testing.T) {
+	const period = 4
+	rl, parent, child, _, sub, _, _ := newTestRelay(t, period, true)
+	rl.observeParent()
+	if parent.reads == 0 {
+		t.Fatal("the first parent block was not read")
+	}
+	for range 3 {
+		parent.commit()
+		before := parent.reads
+		rl.observeParent()
+		if parent.reads != before {
+			t.Fatalf("%d slots read after a parent block that changed nothing, want 0", parent.reads-before)
+		}
+	}
+	child.commitTo(period)
+	rl.step(xnet.Final{Height: period})
+	if err := rl.perform(context.Background()); err != nil || len(sub.landed) != 1 {
+		t.Fatalf("first checkpoint: %v, landed %d", err, len(sub.landed))
+	}
+	parent.commit()
+	before := parent.reads
+	rl.observeParent()
+	if parent.reads == before {
+		t.Fatal("a parent block that took a checkpoint was not read")
+	}
+	if rl.lastParent.Height != period {
+		t.Fatalf("relay's view of the parent at checkpoint %d, want %d", rl.lastParent.Height, period)
+	}
+}
+
+// TestRelaySubmitsCheckpointsTheParentAccepts: the relay of a child in
+// which this node holds the only seat builds each checkpoint from the
+// child's final chain, persists its signature before anything leaves,
+// and submits a certificate the parent's real gateway accepts; the next
+// one chains to it once the parent committed; a failed submission is
+// sent again.
+func TestRelaySubmitsCheckpointsTheParentAccepts(t *testing.T) {
+	const period = 4
+	rl, parent, child, id, sub, sigs, log := newTestRelay(t, period, false)
 	ctx := context.Background()
 	rl.observeParent()
 

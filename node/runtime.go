@@ -22,6 +22,7 @@ import (
 	"github.com/aspen-chain/aspen/consensus"
 	"github.com/aspen-chain/aspen/consensus/driver"
 	"github.com/aspen-chain/aspen/consensus/wal"
+	"github.com/aspen-chain/aspen/crypto"
 	"github.com/aspen-chain/aspen/execution"
 	"github.com/aspen-chain/aspen/execution/evm"
 	"github.com/aspen-chain/aspen/mempool"
@@ -74,6 +75,7 @@ type gossip struct {
 	consensusTopic p2p.Topic
 	txTopic        p2p.Topic
 	txGate         *txGate                     // judges tx gossip and hands readTxs the decoded batches
+	sigs           *crypto.SigCache            // signatures the consensus gate found valid, which the engine does not check again
 	outTxs         chan *gethtypes.Transaction // accepted over RPC, waiting for gossip
 }
 
@@ -158,7 +160,10 @@ func (rt *runtime) open(cfg *config.Node, keys engineKeys, dir string) error {
 	if err != nil {
 		return err
 	}
-	eng, err := newEngine(kind, cfg, gen, vs, keys, final, tentative, tick)
+	rt.sigs = crypto.NewSigCache(maxSigsVerified)
+	ecfg := engineConfig(cfg, gen, vs, keys, final, tentative, tick)
+	ecfg.Sigs = rt.sigs
+	eng, err := kind.New(ecfg)
 	if err != nil {
 		return err
 	}

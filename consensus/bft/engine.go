@@ -36,6 +36,10 @@ type Config struct {
 	// transactions against TxRoot. It runs on receipt, before anything else
 	// (see CheckBody); it must be cheap and deterministic.
 	CheckBody func(*types.Block) error
+	// Sigs checks peer messages' signatures; nil: crypto.VerifyBLS. A node
+	// shares it with its gossip gate (consensus.SigVerifier), so a message
+	// the gate verified costs no second pairing check here.
+	Sigs consensus.SigVerifier
 }
 
 // maxRoundsAhead bounds how far past the current round messages are kept;
@@ -417,7 +421,7 @@ func (e *Engine) verify(m any, enc []byte) error {
 	if err, ok := e.checked[key]; ok {
 		return err
 	}
-	err := checkSigned(e.cfg.Validators, e.cfg.Subnet, m)
+	err := checkSigned(e.cfg.Validators, e.cfg.Subnet, m, e.cfg.Sigs)
 	if len(e.checked) >= maxChecked {
 		e.checked = map[common.Hash]error{}
 	}

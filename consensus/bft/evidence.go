@@ -58,7 +58,7 @@ func VerifyEvidence(vs *consensus.ValidatorSet, subnet types.SubnetID, ev Eviden
 		return fmt.Errorf("%w: vote type %d", ErrInvalidEvidence, a.Type)
 	}
 	for _, v := range []*Vote{&a, &b} {
-		if err := checkSigned(vs, subnet, v); err != nil {
+		if err := checkSigned(vs, subnet, v, nil); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidEvidence, err)
 		}
 	}

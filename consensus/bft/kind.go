@@ -35,7 +35,7 @@ var Kind = consensus.Kind{
 
 // decodeGossip decodes a *Proposal or *Vote for a gossip validator; Verify
 // is CheckDecoded without the body check, which the validator runs first
-// through Kind.CheckBody.
+// through Kind.CheckBody, and with the signature checked through sigs.
 func decodeGossip(subnet types.SubnetID, payload []byte) (consensus.Gossip, error) {
 	m, err := DecodeMessage(payload)
 	if err != nil {
@@ -43,7 +43,9 @@ func decodeGossip(subnet types.SubnetID, payload []byte) (consensus.Gossip, erro
 	}
 	g := consensus.Gossip{
 		Height: MessageHeight(m),
-		Verify: func(vs *consensus.ValidatorSet) error { return CheckDecoded(vs, subnet, m, nil) },
+		Verify: func(vs *consensus.ValidatorSet, sigs consensus.SigVerifier) error {
+			return checkSigned(vs, subnet, m, sigs)
+		},
 	}
 	if p, ok := m.(*Proposal); ok {
 		g.Block = p.Block
@@ -68,6 +70,7 @@ func newFromKind(cfg consensus.Config) (consensus.Engine, error) {
 		BlockTime:    t.BlockTime,
 		IdleInterval: idle,
 		CheckBody:    cfg.CheckBody,
+		Sigs:         cfg.Sigs,
 	}, cfg.Height, cfg.Head)
 }
 

@@ -246,7 +246,7 @@ func CheckDecoded(vs *consensus.ValidatorSet, subnet types.SubnetID, m any, body
 			return err
 		}
 	}
-	return checkSigned(vs, subnet, m)
+	return checkSigned(vs, subnet, m, nil)
 }
 
 // CheckBody reports whether b's body is the one its header commits to: the
@@ -267,8 +267,9 @@ func evidenceLimit(b *types.Block) error {
 	return nil
 }
 
-// checkSigned checks the sender and signature of a decoded message.
-func checkSigned(vs *consensus.ValidatorSet, subnet types.SubnetID, m any) error {
+// checkSigned checks the sender and signature of a decoded message, the
+// signature through sigs (nil: crypto.VerifyBLS).
+func checkSigned(vs *consensus.ValidatorSet, subnet types.SubnetID, m any, sigs consensus.SigVerifier) error {
 	var (
 		idx      uint32
 		msg, sig []byte
@@ -288,8 +289,16 @@ func checkSigned(vs *consensus.ValidatorSet, subnet types.SubnetID, m any) error
 	if int64(idx) >= int64(vs.Len()) {
 		return fmt.Errorf("%w: index %d, set has %d", ErrNotValidator, idx, vs.Len())
 	}
-	if !crypto.VerifyBLS(vs.At(int(idx)).BLSPublicKey, msg, sig) {
+	if !verifyBLS(sigs, vs.At(int(idx)).BLSPublicKey, msg, sig) {
 		return fmt.Errorf("%w: from validator %d", ErrBadSignature, idx)
 	}
 	return nil
+}
+
+// verifyBLS is sigs.VerifyBLS, or crypto.VerifyBLS without sigs.
+func verifyBLS(sigs consensus.SigVerifier, pub, msg, sig []byte) bool {
+	if sigs == nil {
+		return crypto.VerifyBLS(pub, msg, sig)
+	}
+	return sigs.VerifyBLS(pub, msg, sig)
 }

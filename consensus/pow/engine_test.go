@@ -126,7 +126,7 @@ func TestRefusesBadBlocks(t *testing.T) {
 		t.Errorf("CheckMessage of a good block: %d, %v", h, err)
 	}
 	g, err := DecodeGossip("/t", announce(low).Payload)
-	if err != nil || g.Height != 5 || g.Block == nil || !errors.Is(g.Verify(nil), consensus.ErrMalformed) {
+	if err != nil || g.Height != 5 || g.Block == nil || !errors.Is(g.Verify(nil, nil), consensus.ErrMalformed) {
 		t.Errorf("DecodeGossip of low work: %+v, %v", g, err)
 	}
 }

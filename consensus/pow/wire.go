@@ -175,7 +175,7 @@ func DecodeGossip(subnet types.SubnetID, payload []byte) (consensus.Gossip, erro
 	if m.Kind == kindAnnounce {
 		g.Block = m.Blocks[0]
 	}
-	g.Verify = func(*consensus.ValidatorSet) error {
+	g.Verify = func(*consensus.ValidatorSet, consensus.SigVerifier) error {
 		if err := m.checkWork(1); err != nil {
 			return err
 		}
