@@ -71,14 +71,14 @@ var allowed = map[string][]string{
 	"explorer":          {"gateway"},
 	"light":             {"types", "config", "consensus", "execution", "gateway", "xnet"},
 
-	"node": {"blocksync", "config", "consensus", "consensus/engines",
+	"node": {"private", "private/registry", "blocksync", "config", "consensus", "consensus/engines",
 		"consensus/driver", "consensus/wal", "crypto", "execution", "execution/evm", "gateway",
 		"objects", "optimistic", "mempool", "p2p", "p2p/libp2p", "rpc", "store", "types", "xnet", "explorer", "internal/progress", "periodcheck", "witnesssync"},
 	"sim": {"consensus", "consensus/bft", "consensus/solo", "consensus/pow", "consensus/driver", "consensus/engines",
 		"consensus/wal", "crypto", "types", "config", "execution", "execution/evm", "gateway", "store", "xnet",
 		"mempool"},
 
-	"cmd/aspen": {"node", "client", "light", "config", "execution", "execution/evm", "consensus", "consensus/engines", "crypto", "gateway", "htlc", "p2p/libp2p", "types", "xnet", "internal/progress"},
+	"cmd/aspen": {"node", "private/registry", "client", "light", "config", "execution", "execution/evm", "consensus", "consensus/engines", "crypto", "gateway", "htlc", "p2p/libp2p", "types", "xnet", "internal/progress"},
 	"test/e2e":  {"client", "types", "crypto", "gateway", "htlc", "xnet", "config", "light"},
 	// An example program: go-ethereum only.
 	"docs/examples/dvp": {},
