@@ -69,7 +69,14 @@ type Genesis struct {
 	// from its parent, or the parent's firewall and the two chains' books
 	// would disagree.
 	BlockReward *math.HexOrDecimal256 `json:"blockReward,omitempty"`
+	// Privacy is "private" for a private subnet (docs/PRIVACY.md): its
+	// private registry takes participants' keys and encrypted envelopes.
+	// Absent: public.
+	Privacy string `json:"privacy,omitempty"`
 }
+
+// PrivacyPrivate is Genesis.Privacy of a private subnet.
+const PrivacyPrivate = "private"
 
 // GenesisValidator is one validator of the genesis validator set.
 type GenesisValidator struct {
@@ -155,6 +162,9 @@ func (g *Genesis) Validate() error {
 	}
 	if g.BlockTimeMs == 0 {
 		return invalid("blockTimeMs must be positive, e.g. 1000")
+	}
+	if g.Privacy != "" && g.Privacy != PrivacyPrivate {
+		return invalid("privacy %q: leave it out (public) or use %q", g.Privacy, PrivacyPrivate)
 	}
 	if r := g.BlockReward; r != nil && ((*big.Int)(r).Sign() < 0 || (*big.Int)(r).BitLen() > 128) {
 		return invalid("blockReward must be a non-negative amount of wei below 2^128")

@@ -54,6 +54,8 @@ func TestABIMatchesSolidity(t *testing.T) {
 		"tokenClaimed":        "tokenClaimed(string,address,address)",
 		"claimToken":          "claimToken(string,address,address,bytes)",
 		"setJury":             "setJury(string,uint32)",
+		"setPrivacy":          "setPrivacy(string,uint8)",
+		"privacyOf":           "privacyOf(string)",
 		"juryFor":             "juryFor(string)",
 		"joinJury":            "joinJury(bytes,bytes)",
 		"leaveJury":           "leaveJury()",

@@ -252,6 +252,20 @@ var methods = map[string]method{
 			return fraudGas(st, g.subnet, args[0].(string), args[1].([]byte), args[2].([]byte), args[3].([]byte), args[4].([]byte))
 		},
 	},
+	"setPrivacy": {
+		run: func(x *call, args []any) ([]any, error) { return nil, x.setPrivacy(args[0].(string), args[1].(uint8)) },
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasRead*3 + gasWrite },
+	},
+	"privacyOf": {
+		run: func(x *call, args []any) ([]any, error) {
+			name, err := x.resolve(args[0].(string))
+			if err != nil {
+				return nil, err
+			}
+			return []any{uint8(ReadPrivacy(x.st, name))}, nil
+		},
+		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasRead * 2 },
+	},
 	"setJury": {
 		run: func(x *call, args []any) ([]any, error) { return nil, x.setJury(args[0].(string), args[1].(uint32)) },
 		gas: func(*Gateway, StateReader, Call, []any) uint64 { return gasRead*4 + gasWrite },

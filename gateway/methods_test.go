@@ -48,7 +48,7 @@ func TestStaticCallsFollowStateMutability(t *testing.T) {
 		"fund": true, "release": true, "send": true, "submitCheckpoint": true, "submitPowCheckpoint": true, "submitEvidence": true, "proveFraud": true,
 		"atomicSubmit": true, "atomicDecide": true,
 		"setStallWindow": true, "claim": true, "reclaim": true, "registerClaimToken": true, "claimToken": true,
-		"setJury": true, "joinJury": true, "leaveJury": true, "withdrawJuryBond": true, "attest": true, "releaseCheckpoints": true,
+		"setJury": true, "setPrivacy": true, "joinJury": true, "leaveJury": true, "withdrawJuryBond": true, "attest": true, "releaseCheckpoints": true,
 	}
 	for name, m := range g.ABI().Methods {
 		input := append(append([]byte{}, m.ID...), zeroArgs...)

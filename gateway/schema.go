@@ -113,6 +113,8 @@ const (
 	tagSeatKey   = "aspen/gw/seatkey"
 	tagCfgPower  = "aspen/gw/configpower"
 	tagAggKey    = "aspen/gw/aggkey"
+	// tagPrivacy: keccak(tag ‖ name) holds the child's Privacy (privacy.go).
+	tagPrivacy = "aspen/gw/privacy"
 )
 
 const (

@@ -98,6 +98,8 @@ type ChildGenesis struct {
 	// StallWindow is Subnet.StallWindow: fixed at activation, it bounds how
 	// long the child's nodes may let it rest between checkpoints.
 	StallWindow uint64
+	// Privacy is the mode its creator set before activation (privacy.go).
+	Privacy Privacy
 }
 
 // ReadChildGenesis returns the genesis inputs of the child id of the chain
@@ -118,6 +120,7 @@ func ReadChildGenesis(st StateReader, self, id types.SubnetID) (*ChildGenesis, e
 	g := &ChildGenesis{
 		ID: id, ChainID: sn.ChainID, Params: sn.Params, Creator: sn.Creator, ActivatedAt: sn.ActivatedAt,
 		Supply: new(big.Int), FirstTopDownNonce: sn.GenesisNonce + 1, StallWindow: sn.StallWindow,
+		Privacy: ReadPrivacy(st, id.Name()),
 	}
 	for _, v := range vals {
 		g.Validators = append(g.Validators, Validator(v))

@@ -282,6 +282,9 @@ func childGenesis(cg *gateway.ChildGenesis, activatedAt *types.Header) (*config.
 		g.Alloc[f.To] = acc
 	}
 	g.TopDownNonce = cg.FirstTopDownNonce - 1
+	if cg.Privacy == gateway.PrivacyPrivate {
+		g.Privacy = config.PrivacyPrivate
+	}
 	g.SetDefaults()
 	return g, g.Validate()
 }

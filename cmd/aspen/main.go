@@ -37,6 +37,6 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(initCmd(), nodeCmd(), keysCmd(), devnetCmd(), benchCmd(), subnetCmd(), juryCmd(), xferCmd(), statusCmd(), lightCmd(), swapCmd(), snapshotCmd(), atomicCmd())
+	root.AddCommand(initCmd(), nodeCmd(), keysCmd(), devnetCmd(), benchCmd(), subnetCmd(), juryCmd(), xferCmd(), statusCmd(), lightCmd(), swapCmd(), snapshotCmd(), atomicCmd(), privateCmd())
 	return root
 }

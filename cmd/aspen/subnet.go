@@ -86,6 +86,7 @@ type createOptions struct {
 	confirmations    uint32  // pow only; 0: the gateway's default
 	stallWindow      uint64  // parent blocks; 0: the gateway's default
 	jury             *uint32 // seats; nil: the gateway's default
+	privacy          string  // "public" or "private" (privacy.go)
 }
 
 // params checks the flags and builds the gateway's SubnetParams; the gateway
@@ -101,6 +102,9 @@ func (o createOptions) params() (gateway.ABIParams, error) {
 		return p, fmt.Errorf("--confirmations is for pow subnets; %s blocks are final at once", e)
 	}
 	if err := checkJurySeats(o.jury, e); err != nil {
+		return p, err
+	}
+	if _, err := privacyMode(o.privacy); err != nil {
 		return p, err
 	}
 	coll, err := parseCoins(o.minCollateral)
@@ -174,6 +178,9 @@ func subnetCreateCmd() *cobra.Command {
 					return fmt.Errorf("%s was created, but its jury was not set (retry with `aspen subnet jury %s %d`): %w", id, id, *o.jury, err)
 				}
 			}
+			if err := setPrivacy(ctx, g, id, o.privacy); err != nil {
+				return err
+			}
 			res := createResult{ID: string(id), ChainID: gateway.ChainIDFor(id), Engine: gateway.Engine(p.Engine).String(),
 				Status: gateway.StatusRegistered.String(), Tx: tx.Hash, Block: tx.Receipt.BlockNumber.Uint64(), JurySeats: o.jury}
 			if ev, _, ok := g.Event(tx.Receipt, "SubnetCreated"); ok {
@@ -202,6 +209,7 @@ func subnetCreateCmd() *cobra.Command {
 	fl.Uint64Var(&o.gasLimit, "gas-limit", 30_000_000, "block gas limit of the subnet")
 	fl.Uint64Var(&o.stallWindow, "stall-window", 0, fmt.Sprintf("parent blocks without a committed checkpoint after which the subnet is frozen and its accounts claim their balances on the parent (default %d)", gateway.DefaultStallWindow))
 	fl.Uint32Var(&jurySeats, "jury", 0, fmt.Sprintf("seats of the jury that must attest each checkpoint before it pays out, once jurors bond on the parent (0: none; at most %d; default %d)", gateway.MaxJurySeats, gateway.DefaultJurySeats))
+	fl.StringVar(&o.privacy, "privacy", "public", "public, or private: validators order encrypted envelopes for participants (docs/PRIVACY.md)")
 	fl.Uint32Var(&o.confirmations, "confirmations", 0, fmt.Sprintf("pow: blocks deep a block must be to be final (default %d)", gateway.DefaultConfirmations))
 	return cmd
 }

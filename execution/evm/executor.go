@@ -23,6 +23,7 @@ import (
 	"github.com/aspen-chain/aspen/gateway"
 	"github.com/aspen-chain/aspen/htlc"
 	"github.com/aspen-chain/aspen/objects"
+	"github.com/aspen-chain/aspen/private/registry"
 	"github.com/aspen-chain/aspen/store"
 	"github.com/aspen-chain/aspen/types"
 )
@@ -90,6 +91,7 @@ type Executor struct {
 	gateway     *gateway.Gateway
 	htlc        *htlc.Contract
 	objects     *objects.Manager
+	privreg     *registry.Contract
 	triedb      *triedb.Database
 	statedb     state.Database
 	witnessSem  chan struct{} // Witness builds under way
@@ -176,11 +178,16 @@ func newExecutor(gen *config.Genesis, opts Options) (*Executor, error) {
 	if err != nil {
 		return nil, err
 	}
+	reg, err := newRegistry(gen)
+	if err != nil {
+		return nil, err
+	}
 	cfg := ChainConfig(gen.ChainIDBig())
 	e := &Executor{
 		witnessSem: make(chan struct{}, witnessBuilds),
 		htlc:       swaps,
 		objects:    mgr,
+		privreg:    reg,
 		genesis:    gen,
 		opts:       opts,
 		config:     cfg,
@@ -259,7 +266,7 @@ func buildGenesis(sdb *state.StateDB, gen *config.Genesis, cfg *params.ChainConf
 		}
 		gateway.WriteOwnSet(genesisStorage{sdb}, 1, vs)
 	}
-	writeSystemAccounts(sdb)
+	writeSystemAccounts(sdb, gen)
 
 	var proposer common.Address
 	if len(gen.Validators) > 0 {

@@ -174,7 +174,7 @@ func (s sysState) BlockTime() uint64 { return s.evm.Context.Time }
 func (s sysState) CodeSize(addr common.Address) int { return s.evm.StateDB.GetCodeSize(addr) }
 
 // systemAccounts lists every system contract's account, in address order.
-var systemAccounts = []*sysAccount{&gatewayAccount, &htlcAccount, &objectsAccount}
+var systemAccounts = []*sysAccount{&gatewayAccount, &htlcAccount, &objectsAccount, &privregAccount}
 
 // isSystem reports whether addr is a system contract's.
 func isSystem(addr common.Address) bool {
@@ -199,8 +199,13 @@ func checkSystemAlloc(gen *config.Genesis) error {
 
 // writeSystemAccounts gives every system account nonce 1 and its code at
 // genesis, which keep it from being "empty", so EIP-161 never deletes it.
-func writeSystemAccounts(sdb *state.StateDB) {
+// The private registry's account exists only on private chains, so public
+// chains' genesis state is what it was before private subnets.
+func writeSystemAccounts(sdb *state.StateDB, gen *config.Genesis) {
 	for _, a := range systemAccounts {
+		if a == &privregAccount && gen.Privacy != config.PrivacyPrivate {
+			continue
+		}
 		sdb.SetNonce(a.addr, 1, tracing.NonceChangeGenesis)
 		sdb.SetCode(a.addr, systemCode, tracing.CodeChangeGenesis)
 	}
@@ -233,6 +238,7 @@ func (e *Executor) systemContracts() []sysBinding {
 		{&gatewayAccount, gatewayBinding{e.gateway}},
 		{&htlcAccount, htlcBinding{e.htlc}},
 		{&objectsAccount, objectsBinding{e.objects}},
+		{&privregAccount, privregBinding{e.privreg}},
 	}
 }
 

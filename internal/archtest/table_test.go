@@ -12,7 +12,7 @@ var layers = [][]string{
 	{"consensus", "execution", "execution/witness", "store", "p2p", "xnet", "internal/testkeys", "private", "optimistic"},
 	// 2: engines, the gateway, transports, pools, configuration.
 	{"consensus/solo", "consensus/bft", "consensus/pow", "consensus/consensustest",
-		"gateway", "htlc", "objects", "mempool", "p2p/libp2p", "blocksync", "witnesssync", "rpc/internal/memback", "config"},
+		"gateway", "htlc", "objects", "private/registry", "mempool", "p2p/libp2p", "blocksync", "witnesssync", "rpc/internal/memback", "config"},
 	// 3: what composes one chain: execution, the driver, the RPC server, the
 	// client, and the registry of built-in engines.
 	{"execution/evm", "periodcheck", "consensus/driver", "rpc", "client", "consensus/engines", "explorer", "light"},
@@ -52,6 +52,7 @@ var allowed = map[string][]string{
 	"consensus/consensustest": {"consensus", "types", "crypto"},
 	"gateway":                 {"types", "crypto", "xnet", "internal/slots"},
 	"htlc":                    {"types"},
+	"private/registry":        {"types", "private"},
 	"optimistic":              {"types", "internal/slots"},
 	"objects":                 {"types", "optimistic"},
 	"mempool":                 {"execution", "types"},
@@ -61,7 +62,7 @@ var allowed = map[string][]string{
 	"rpc/internal/memback":    {"execution", "types"},
 	"config":                  {"types", "consensus"},
 
-	"execution/evm":     {"config", "execution", "execution/witness", "gateway", "htlc", "objects", "store", "types", "xnet", "crypto", "consensus"},
+	"execution/evm":     {"config", "execution", "execution/witness", "gateway", "htlc", "objects", "private", "private/registry", "store", "types", "xnet", "crypto", "consensus"},
 	"consensus/driver":  {"consensus", "execution", "types"},
 	"periodcheck":       {"gateway", "types", "witnesssync"},
 	"consensus/engines": {"consensus", "consensus/solo", "consensus/bft", "consensus/pow"},
@@ -70,14 +71,14 @@ var allowed = map[string][]string{
 	"explorer":          {"gateway"},
 	"light":             {"types", "config", "consensus", "execution", "gateway", "xnet"},
 
-	"node": {"blocksync", "config", "consensus", "consensus/engines",
+	"node": {"private", "private/registry", "blocksync", "config", "consensus", "consensus/engines",
 		"consensus/driver", "consensus/wal", "crypto", "execution", "execution/evm", "gateway",
 		"objects", "optimistic", "mempool", "p2p", "p2p/libp2p", "rpc", "store", "types", "xnet", "explorer", "internal/progress", "periodcheck", "witnesssync"},
 	"sim": {"consensus", "consensus/bft", "consensus/solo", "consensus/pow", "consensus/driver", "consensus/engines",
 		"consensus/wal", "crypto", "types", "config", "execution", "execution/evm", "gateway", "store", "xnet",
 		"mempool"},
 
-	"cmd/aspen": {"node", "client", "light", "config", "execution", "execution/evm", "consensus", "consensus/engines", "crypto", "gateway", "htlc", "p2p/libp2p", "types", "xnet", "internal/progress"},
+	"cmd/aspen": {"node", "private/registry", "client", "light", "config", "execution", "execution/evm", "consensus", "consensus/engines", "crypto", "gateway", "htlc", "p2p/libp2p", "types", "xnet", "internal/progress"},
 	"test/e2e":  {"client", "types", "crypto", "gateway", "htlc", "xnet", "config", "light"},
 	// An example program: go-ethereum only.
 	"docs/examples/dvp": {},
