@@ -370,6 +370,10 @@ func (s *session) poll(what string, check func() (bool, error)) error {
 	defer tick.Stop()
 	for {
 		done, err := check()
+		if err != nil && s.ctx.Err() != nil {
+			// Ctrl-C cut a read short: say so, not that the node is gone.
+			return fmt.Errorf("interrupted while waiting for %s; run the same command again to go on", what)
+		}
 		if done || err != nil {
 			return err
 		}

@@ -254,8 +254,13 @@ func disjointRootPaused(t *testing.T, d *devnet) {
 	alpha, one := djClient(t, d, 4, djAlpha), djClient(t, d, 5, djOne)
 	before := localTx(t, d, alpha, 1, 30*time.Second)
 	rootPIDs := []int{d.m.Nodes[0].PID, d.m.Nodes[1].PID, d.m.Nodes[2].PID, d.m.Nodes[3].PID}
-	rootHeight := func() uint64 {
-		n, _ := djClient(t, d, 4, djRoot).BlockNumber(context.Background())
+	rootHeight := func() uint64 { // node4's answer: a failed read is asked again, not read as 0
+		var n uint64
+		waitFor(t, "node4's root height", 20*time.Second, func() bool {
+			var err error
+			n, err = djClient(t, d, 4, djRoot).BlockNumber(context.Background())
+			return err == nil
+		})
 		return n
 	}
 	if err := faults.Pause(rootPIDs...); err != nil {
@@ -308,13 +313,16 @@ func disjointRootPaused(t *testing.T, d *devnet) {
 	// were stopped (its commit was on the wire): the root's height settles
 	// at most one above what node4 showed at the pause, by the middle of
 	// the window, and then must not move.
+	// On a loaded machine one round of local transactions can outlast the
+	// window: the loop goes on until the settled height was read and 3 s
+	// more have passed.
 	var during []time.Duration
-	settled := uint64(0)
+	settled, settledAt := uint64(0), time.Time{}
 	a0, _ := alpha.BlockNumber(context.Background())
-	for time.Since(paused) < 6*time.Second {
+	for time.Since(paused) < 6*time.Second || settled == 0 || time.Since(settledAt) < 3*time.Second {
 		during = append(during, localTx(t, d, alpha, 1, 20*time.Second), localTx(t, d, one, 2, 20*time.Second))
 		if settled == 0 && time.Since(paused) >= 3*time.Second {
-			settled = rootHeight()
+			settled, settledAt = rootHeight(), time.Now()
 		}
 	}
 	a1, _ := alpha.BlockNumber(context.Background())

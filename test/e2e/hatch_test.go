@@ -154,10 +154,16 @@ func claimThree(t *testing.T, c nativeClaim) {
 	if res.Height != c.before.LastCheckpointHeight || res.Amount != "3" {
 		t.Fatalf("claim %+v; want 3 coins at the last checkpoint %d", res, c.before.LastCheckpointHeight)
 	}
-	if b, err := c.root.BalanceAt(ctx, c.who, nil); err != nil || b.Cmp(three) != 0 {
+	// The claim went through another node: wait until this client's node
+	// has its block, then the balance must be exactly the claim.
+	var r *gethtypes.Receipt
+	waitFor(t, "the claim's block on the root client's node", 30*time.Second, func() bool {
+		r, err = c.root.TransactionReceipt(ctx, res.Tx)
+		return err == nil
+	})
+	if b, err := c.root.BalanceAt(ctx, c.who, r.BlockNumber); err != nil || b.Cmp(three) != 0 {
 		t.Fatalf("%s has %v on the parent after its claim, want 3 coins (%v)", c.who, b, err)
 	}
-	r, err := c.root.TransactionReceipt(ctx, res.Tx)
 	if err != nil {
 		t.Fatal(err)
 	}
