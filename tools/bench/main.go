@@ -48,7 +48,17 @@ func main() {
 	outDir := flag.String("out", "bench-out", "directory for profiles, logs and bench.json")
 	jsonOut := flag.String("json", "", "write the table as JSON here (default OUT/bench.json)")
 	idleWindow := flag.Duration("idle-window", 0, "idle measurement window (default 20s quick, 120s full)")
+	cometRPC := flag.String("comet-rpc", "", "instead of the table, load this CometBFT node (tools/measure/cometbft.sh)")
+	cometRate := flag.Float64("comet-rate", bftRate, "with -comet-rpc: offered tx/s")
+	cometTxs := flag.Int("comet-txs", 10000, "with -comet-rpc: transactions")
 	flag.Parse()
+	if *cometRPC != "" {
+		if err := cometLoad(context.Background(), *cometRPC, *cometRate, *cometTxs, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	b, ok := budgets[*mode]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "bench: -mode %q: want quick or full\n", *mode)
