@@ -39,6 +39,9 @@ func startDevnet(ctx context.Context, bin, dir string, nodes int, args ...string
 		return nil, err
 	}
 	home := filepath.Join(dir, "home")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
 	log, err := os.Create(filepath.Join(dir, "devnet.log"))
 	if err != nil {
 		return nil, err

@@ -59,11 +59,17 @@ func runLoad(ctx context.Context, bin, goBin string, spec loadSpec, log io.Write
 	return &r, nil
 }
 
-// profileTop writes `go tool pprof -top -nodecount=10` of profile to profile.top.txt.
+// profileTop writes `go tool pprof -top -nodecount=10` of profile to
+// profile.top.txt: by own time (flat), then by time including callees (-cum).
 func profileTop(ctx context.Context, goBin, bin, profile string) error {
-	top, err := exec.CommandContext(ctx, goBin, "tool", "pprof", "-top", "-nodecount=10", bin, profile).Output()
-	if err != nil {
-		return fmt.Errorf("go tool pprof %s: %w", profile, err)
+	var all []byte
+	for _, extra := range [][]string{nil, {"-cum"}} {
+		args := append([]string{"tool", "pprof", "-top", "-nodecount=10"}, extra...)
+		top, err := exec.CommandContext(ctx, goBin, append(args, bin, profile)...).Output()
+		if err != nil {
+			return fmt.Errorf("go tool pprof %s: %w", profile, err)
+		}
+		all = append(append(all, top...), '\n')
 	}
-	return os.WriteFile(profile+".top.txt", top, 0o644)
+	return os.WriteFile(profile+".top.txt", all, 0o644)
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,6 +42,8 @@ var budgets = map[string]budget{
 
 const bftRate = 2000 // offered tx/s on the bft subnet (issue 18)
 
+var allSections = []string{"exec", "bottomup", "solo", "bft", "idle"}
+
 func main() {
 	mode := flag.String("mode", "quick", "quick (about 5 minutes) or full")
 	bin := flag.String("bin", "bin/aspen", "the aspen binary (make build)")
@@ -51,6 +54,7 @@ func main() {
 	cometRPC := flag.String("comet-rpc", "", "instead of the table, load this CometBFT node (tools/measure/cometbft.sh)")
 	cometRate := flag.Float64("comet-rate", bftRate, "with -comet-rpc: offered tx/s")
 	cometTxs := flag.Int("comet-txs", 10000, "with -comet-rpc: transactions")
+	only := flag.String("only", "", "run only these sections, comma-separated: exec, bottomup, solo, bft, idle (rows needing a skipped reference say n/a)")
 	flag.Parse()
 	if *cometRPC != "" {
 		if err := cometLoad(context.Background(), *cometRPC, *cometRate, *cometTxs, os.Stderr); err != nil {
@@ -72,13 +76,28 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *mode, b, *bin, *goBin, *outDir, *jsonOut); err != nil {
+	sections := map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			if !slices.Contains(allSections, s) {
+				fmt.Fprintf(os.Stderr, "bench: -only %q: want some of %s\n", s, strings.Join(allSections, ", "))
+				os.Exit(2)
+			}
+			sections[s] = true
+		}
+	}
+	if len(sections) == 0 {
+		for _, s := range allSections {
+			sections[s] = true
+		}
+	}
+	if err := run(ctx, *mode, b, sections, *bin, *goBin, *outDir, *jsonOut); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, mode string, b budget, bin, goBin, outDir, jsonOut string) error {
+func run(ctx context.Context, mode string, b budget, sections map[string]bool, bin, goBin, outDir, jsonOut string) error {
 	if _, err := os.Stat(bin); err != nil {
 		return fmt.Errorf("%s: %w (run make build, or pass -bin)", bin, err)
 	}
@@ -94,117 +113,28 @@ func run(ctx context.Context, mode string, b budget, bin, goBin, outDir, jsonOut
 	defer logf.Close()
 	log := io.MultiWriter(os.Stderr, logf)
 	started := time.Now()
-	step := func(s string) { fmt.Fprintf(log, "\n== %s (%s in) ==\n", s, time.Since(started).Round(time.Second)) }
+	loadBefore := loadAvg()
+	r := &runner{ctx: ctx, b: b, bin: bin, goBin: goBin, outDir: outDir, log: log, gethTPS: math.NaN(), profiles: map[string]string{}}
 	var rows []row
-	profiles := map[string]string{}
-
-	step("in-process execution: Aspen build+commit vs go-ethereum InsertChain, same blocks")
-	gethTPS := math.NaN()
-	ex, err := goBench(ctx, goBin, "./execution/evm", b.execPattern, b.execTimes, log)
-	for _, load := range []string{"Transfers", "ContractMix"} {
-		if load == "ContractMix" && !strings.Contains(b.execPattern, "ContractMix") {
-			continue
+	for _, s := range []struct {
+		name, title string
+		run         func() []row
+	}{
+		{"exec", "in-process execution: Aspen build+commit vs go-ethereum InsertChain, same blocks", r.exec},
+		{"bottomup", "bottom-up: the parent's work per checkpoint (gateway benchmarks)", r.bottomup},
+		{"solo", "solo devnet under the outside load generator", r.solo},
+		{"bft", "bft devnet, 4 validators at 200 ms, under the outside load generator", r.bft},
+		{"idle", fmt.Sprintf("idle: node0 with the root alone, then with 10 idle bft subnets (%v each)", b.idleWindow), r.idle},
+	} {
+		if sections[s.name] {
+			fmt.Fprintf(log, "\n== %s (%s in) ==\n", s.title, time.Since(started).Round(time.Second))
+			rows = append(rows, s.run()...)
 		}
-		fig := "exec " + strings.ToLower(load) + ": build+commit"
-		aspen, err1 := metricOr(ex, err, "Build"+load, "tx/s")
-		def, err2 := metricOr(ex, err, "GethInsertChain/"+load+"/default", "tx/s")
-		arch, err3 := metricOr(ex, err, "GethInsertChain/"+load+"/archive", "tx/s")
-		if e := errors.Join(err1, err2, err3); e != nil {
-			rows = append(rows, missing(fig, "tx/s", "geth InsertChain", goal{}, e.Error()))
-			continue
-		}
-		if load == "Transfers" {
-			gethTPS = def
-		}
-		rows = append(rows,
-			newRow(fig, "tx/s", aspen, def, "geth InsertChain default", goal{text: "≥ 1.5× (4+ cores)", onRatio: true, bound: 1.5}),
-			newRow(fig, "tx/s", aspen, arch, "geth InsertChain archive", goal{}))
 	}
+	profiles := r.profiles
 
-	step("bottom-up: the parent's work per checkpoint (gateway benchmarks)")
-	const cpMsgs = 1000
-	gw, err := goBench(ctx, goBin, "./gateway",
-		fmt.Sprintf("SubmitCheckpoint/validators=100/messages=%d$|VerifyQuorum/validators=100/signing=100%%/", cpMsgs), b.gwTimes, log)
-	cpNs, err1 := metricOr(gw, err, fmt.Sprintf("SubmitCheckpoint/validators=100/messages=%d", cpMsgs), "ns/op")
-	cpGas, err2 := metricOr(gw, err, fmt.Sprintf("SubmitCheckpoint/validators=100/messages=%d", cpMsgs), "gas/op")
-	vCached, err3 := metricOr(gw, err, "VerifyQuorum/validators=100/signing=100%/cache=true", "ns/op")
-	vCold, err4 := metricOr(gw, err, "VerifyQuorum/validators=100/signing=100%/cache=false", "ns/op")
-	if e := errors.Join(err1, err2); e != nil {
-		rows = append(rows, missing("bottom-up: released msgs/s, 1 parent", "msg/s", "", goal{text: "≥ 5000 msg/s", bound: 5000}, e.Error()))
-	} else {
-		rows = append(rows,
-			newRow(fmt.Sprintf("bottom-up: released msgs/s, 1 parent (checkpoint of %d, 100 validators)", cpMsgs), "msg/s",
-				cpMsgs/(cpNs/1e9), gethTPS, "geth InsertChain transfers", goal{text: "≥ 5000 msg/s", bound: 5000}),
-			newRow("bottom-up: gas per released msg", "gas", cpGas/cpMsgs, 21000, "(a transfer)", goal{}))
-	}
-	if e := errors.Join(err3, err4); e != nil {
-		rows = append(rows, missing("checkpoint verify, 100 validators", "ms", "", goal{text: "≤ 1 ms", atMost: true, bound: 1}, e.Error()))
-	} else {
-		rows = append(rows, newRow("checkpoint verify, 100 validators (cached keys)", "ms", vCached/1e6, vCold/1e6, "uncached keys",
-			goal{text: "≤ 1 ms", atMost: true, bound: 1}))
-	}
-
-	step("solo devnet under the outside load generator")
-	for _, rate := range b.soloRates {
-		fig := fmt.Sprintf("solo: committed tx/s @ %dk offered", rate/1000)
-		prof := ""
-		if rate == b.profileRate {
-			prof = filepath.Join(outDir, "solo.pprof")
-		}
-		r, err := loadDevnet(ctx, bin, goBin, filepath.Join(outDir, fmt.Sprintf("solo-%d", rate)), 1, loadSpec{
-			txs: b.soloTxs, rate: float64(rate), accounts: 400, profile: prof, profSecs: profSeconds(b.soloTxs, rate)},
-			log, "--engine", "solo", "--validators", "1", "--subnets", "none", "--block-time", "100ms")
-		if err != nil {
-			rows = append(rows, missing(fig, "tx/s", "geth InsertChain", goal{text: "≥ 1.0×", onRatio: true, bound: 1}, err.Error()))
-			continue
-		}
-		if prof != "" {
-			profiles["solo"] = prof + ".top.txt"
-		}
-		rows = append(rows,
-			newRow(fig, "tx/s", r.CommittedTPS, gethTPS, "geth InsertChain default", goal{text: "≥ 1.0×", onRatio: true, bound: 1}),
-			newRow(fmt.Sprintf("solo: p50 inclusion @ %dk offered", rate/1000), "ms", r.LatencyP50Ms, math.NaN(), "-", goal{}))
-	}
-
-	step("bft devnet, 4 validators at 200 ms, under the outside load generator")
-	comet, cometErr := cometbft(ctx, outDir, b.bftTxs, log)
-	prof := filepath.Join(outDir, "bft.pprof")
-	r, err := loadDevnet(ctx, bin, goBin, filepath.Join(outDir, "bft"), 4, loadSpec{
-		txs: b.bftTxs, rate: bftRate, accounts: 400, profile: prof, profSecs: profSeconds(b.bftTxs, bftRate)},
-		log, "--engine", "bft", "--subnets", "none", "--block-time", "200ms")
-	tpsGoal := goal{text: "≥ 1.0×", onRatio: true, bound: 1}
-	latGoal := goal{text: "≤ 250 ms", atMost: true, bound: 250}
-	if err != nil {
-		rows = append(rows, missing("bft 4 validators 200 ms: committed tx/s @ 2k offered", "tx/s", "CometBFT", tpsGoal, err.Error()),
-			missing("bft 4 validators 200 ms: p50 inclusion @ 2k offered", "ms", "CometBFT", latGoal, err.Error()))
-	} else {
-		profiles["bft"] = prof + ".top.txt"
-		tps := newRow("bft 4 validators 200 ms: committed tx/s @ 2k offered", "tx/s", r.CommittedTPS, comet.tps, "CometBFT localnet kvstore", tpsGoal)
-		lat := newRow("bft 4 validators 200 ms: p50 inclusion @ 2k offered", "ms", r.LatencyP50Ms, comet.p50, "CometBFT localnet kvstore", latGoal)
-		if cometErr != nil {
-			tps.RefLabel, tps.Status, tps.Note = "CometBFT: n/a", "n/a", cometErr.Error()
-			lat.RefLabel, lat.Note = "CometBFT: n/a", cometErr.Error()
-		}
-		rows = append(rows, tps, lat)
-	}
-
-	step(fmt.Sprintf("idle: node0 with the root alone, then with 10 idle bft subnets (%v each)", b.idleWindow))
-	idle, err := measureIdle(ctx, bin, filepath.Join(outDir, "idle"), 10, b.idleWindow, b.settle, log)
-	if err != nil {
-		rows = append(rows, missing("idle: 10 bft subnets, node0 CPU", "% core", "root alone", goal{text: "≤ 1 % for the 10", atMost: true, bound: 1}, err.Error()))
-	} else {
-		cpu := newRow("idle: 10 bft subnets, node0 CPU", "% core", idle.subnetsCPU, idle.rootCPU, "root alone", goal{})
-		cpu.Goal = "≤ 1 % for the 10"
-		cpu.Status = "pass"
-		if idle.subnetsCPU-idle.rootCPU > 1 {
-			cpu.Status = "miss"
-		}
-		cpu.Note = fmt.Sprintf("the 10 cost %+.2f %%", idle.subnetsCPU-idle.rootCPU)
-		rows = append(rows, cpu, newRow("idle: 10 bft subnets, node0 RSS", "MB", idle.subnetsRSS, idle.rootRSS, "root alone",
-			goal{text: "≤ 150 MB", atMost: true, bound: 150}))
-	}
-
-	fmt.Printf("\nAspen bench, mode %s, %d cores, load average at the end %s, %s\n\n", mode, runtime.NumCPU(), loadAvg(), time.Since(started).Round(time.Second))
+	fmt.Printf("\nAspen bench, mode %s, %d cores, load average %s at the start and %s at the end, %s\n\n",
+		mode, runtime.NumCPU(), loadBefore, loadAvg(), time.Since(started).Round(time.Second))
 	printTable(os.Stdout, rows)
 	fmt.Println()
 	for _, k := range []string{"solo", "bft"} {
@@ -213,15 +143,12 @@ func run(ctx context.Context, mode string, b budget, bin, goBin, outDir, jsonOut
 		}
 	}
 	fmt.Printf("table as JSON: %s; log: %s\n", jsonOut, logf.Name())
-	return writeJSON(jsonOut, report{Mode: mode, Cores: runtime.NumCPU(), Load: loadAvg(), Started: started.UTC().Format(time.RFC3339),
+	return writeJSON(jsonOut, report{Mode: mode, Cores: runtime.NumCPU(), Load: loadBefore + " / " + loadAvg(), Started: started.UTC().Format(time.RFC3339),
 		Seconds: time.Since(started).Seconds(), Profiles: profiles}, rows)
 }
 
 // loadDevnet starts a devnet in dir, loads node0 with spec and stops it.
 func loadDevnet(ctx context.Context, bin, goBin, dir string, nodes int, spec loadSpec, log io.Writer, args ...string) (*loadResult, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
 	d, err := startDevnet(ctx, bin, dir, nodes, args...)
 	if err != nil {
 		return nil, err
@@ -236,9 +163,10 @@ func loadDevnet(ctx context.Context, bin, goBin, dir string, nodes int, spec loa
 	return r, nil
 }
 
-// profSeconds covers the offered load's span (at least 3 s).
+// profSeconds covers twice the offered load's span (a loaded node commits
+// behind the offer), at least 5 s.
 func profSeconds(txs, rate int) int {
-	return max(3, (txs+rate-1)/rate)
+	return max(5, 2*((txs+rate-1)/rate))
 }
 
 func metricOr(res map[string]benchLine, err error, name, unit string) (float64, error) {

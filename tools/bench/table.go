@@ -15,6 +15,7 @@ import (
 type row struct {
 	Figure    string  `json:"figure"`
 	Unit      string  `json:"unit"`
+	RefUnit   string  `json:"referenceUnit"`
 	Value     float64 `json:"value"`
 	Reference float64 `json:"reference"`
 	RefLabel  string  `json:"referenceLabel"`
@@ -58,11 +59,18 @@ func (g goal) judge(r *row) {
 }
 
 func newRow(figure, unit string, value, ref float64, refLabel string, g goal) row {
-	r := row{Figure: figure, Unit: unit, Value: value, Reference: ref, RefLabel: refLabel, Ratio: math.NaN()}
+	r := row{Figure: figure, Unit: unit, RefUnit: unit, Value: value, Reference: ref, RefLabel: refLabel, Ratio: math.NaN()}
 	if ref > 0 && !math.IsNaN(value) {
 		r.Ratio = value / ref
 	}
 	g.judge(&r)
+	return r
+}
+
+// withRefUnit is r with a reference counted in another unit (messages
+// paid beside transfers executed).
+func withRefUnit(r row, unit string) row {
+	r.RefUnit = unit
 	return r
 }
 
@@ -89,6 +97,7 @@ func num(x float64) string {
 func printTable(out io.Writer, rows []row) {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "figure\tAspen\treference (same run)\tratio\tgoal\tstatus")
+	var notes []string
 	for _, r := range rows {
 		ratio := "-"
 		if !math.IsNaN(r.Ratio) {
@@ -96,15 +105,19 @@ func printTable(out io.Writer, rows []row) {
 		}
 		ref := r.RefLabel
 		if !math.IsNaN(r.Reference) {
-			ref = num(r.Reference) + " " + r.Unit + " " + r.RefLabel
+			ref = num(r.Reference) + " " + r.RefUnit + " " + r.RefLabel
 		}
 		status := r.Status
 		if r.Note != "" {
-			status += " (" + r.Note + ")"
+			notes = append(notes, r.Note)
+			status += fmt.Sprintf(" [%d]", len(notes))
 		}
 		fmt.Fprintf(w, "%s\t%s %s\t%s\t%s\t%s\t%s\n", r.Figure, num(r.Value), r.Unit, strings.TrimSpace(ref), ratio, r.Goal, status)
 	}
 	w.Flush()
+	for i, n := range notes {
+		fmt.Fprintf(out, "[%d] %s\n", i+1, n)
+	}
 }
 
 // report is what -json writes: NaN becomes null.
