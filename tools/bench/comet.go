@@ -45,15 +45,33 @@ func cometLoad(ctx context.Context, rpc string, rate float64, txs int, log io.Wr
 				reqs = append(reqs, map[string]any{"jsonrpc": "2.0", "id": k, "method": "broadcast_tx_async", "params": map[string]string{"tx": tx}})
 			}
 			mu.Unlock()
-			if err := cometCall(ctx, rpc, reqs, nil); err != nil {
+			var raw json.RawMessage
+			if err := cometCall(ctx, rpc, reqs, &raw); err != nil {
 				sendErr <- err
 				return
+			}
+			var resps []struct {
+				Error *struct {
+					Message string `json:"message"`
+					Data    string `json:"data"`
+				} `json:"error"`
+			}
+			if err := json.Unmarshal(raw, &resps); err != nil { // a refused batch is one object
+				sendErr <- fmt.Errorf("batch refused: %.300s", raw)
+				return
+			}
+			for _, r := range resps {
+				if r.Error != nil {
+					sendErr <- fmt.Errorf("%s: %s", r.Error.Message, r.Error.Data)
+					return
+				}
 			}
 		}
 		sendErr <- nil
 	}()
 	var lat []time.Duration
 	var last time.Time
+	shown := -1
 	for len(lat) < txs {
 		select {
 		case err := <-sendErr:
@@ -92,7 +110,10 @@ func cometLoad(ctx context.Context, rpc string, rate float64, txs int, log io.Wr
 			}
 			mu.Unlock()
 		}
-		fmt.Fprintf(log, "\rcometbft: %d/%d included", len(lat), txs)
+		if len(lat) != shown {
+			shown = len(lat)
+			fmt.Fprintf(log, "\rcometbft: %d/%d included at height %d", shown, txs, height)
+		}
 	}
 	slices.Sort(lat)
 	fmt.Fprintln(log)

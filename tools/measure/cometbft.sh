@@ -22,7 +22,8 @@ OUT=${OUT:-$(mktemp -d /tmp/aspen-cometbft.XXXXXX)}
 P2P=${P2P:-36656}
 RPC=${RPC:-36657}
 COMMIT=${COMMIT:-200ms}
-PATH=$(go env GOPATH)/bin:$PATH
+GOBIN_DIR=$(go env GOBIN)
+PATH=${GOBIN_DIR:-$(go env GOPATH)/bin}:$PATH # where go install puts it
 
 if ! command -v cometbft >/dev/null || [ "$(cometbft version 2>/dev/null)" != "${VERSION#v}" ]; then
 	echo "cometbft: installing $VERSION with go install…" >&2
@@ -34,7 +35,7 @@ fi
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
-cometbft testnet --v 4 --n 0 --o "$OUT" --starting-ip 127.0.0.2 >/dev/null
+cometbft testnet --v 4 --n 0 --o "$OUT" --starting-ip-address 127.0.0.2 --p2p-port "$P2P" >/dev/null
 pids=()
 trap 'for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
 for i in 0 1 2 3; do
@@ -42,12 +43,12 @@ for i in 0 1 2 3; do
 	cfg=$OUT/node$i/config/config.toml
 	sed -i \
 		-e "s|^proxy_app = .*|proxy_app = \"kvstore\"|" \
-		-e "s|^laddr = \"tcp://0.0.0.0:26656\"|laddr = \"tcp://$ip:$P2P\"|" \
+		-e "s|^laddr = \"tcp://0.0.0.0:[0-9]*\"|laddr = \"tcp://$ip:$P2P\"|" \
 		-e "s|^laddr = \"tcp://127.0.0.1:26657\"|laddr = \"tcp://$ip:$RPC\"|" \
-		-e "s|:26656|:$P2P|g" \
 		-e "s|^addr_book_strict = .*|addr_book_strict = false|" \
 		-e "s|^allow_duplicate_ip = .*|allow_duplicate_ip = true|" \
 		-e "s|^timeout_commit = .*|timeout_commit = \"$COMMIT\"|" \
+		-e "s|^max_request_batch_size = .*|max_request_batch_size = 100|" \
 		"$cfg"
 	cometbft start --home "$OUT/node$i" >"$OUT/node$i.log" 2>&1 &
 	pids+=($!)
