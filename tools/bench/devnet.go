@@ -39,6 +39,11 @@ func startDevnet(ctx context.Context, bin, dir string, nodes int, args ...string
 		return nil, err
 	}
 	home := filepath.Join(dir, "home")
+	// A fresh network each run: a home left by the last one would be
+	// resumed, and its devnet.json (old ports) read as this one's.
+	if err := os.RemoveAll(home); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}

@@ -189,6 +189,8 @@ func cometbft(ctx context.Context, outDir string, txs int, log io.Writer) (comet
 		return nan, errors.New("cometbft not on PATH; tools/measure/cometbft.sh installs v1.0.1")
 	}
 	cmd := exec.CommandContext(ctx, "tools/measure/cometbft.sh")
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) } // its trap stops the nodes
+	cmd.WaitDelay = 30 * time.Second
 	cmd.Env = append(os.Environ(), "RATE="+strconv.Itoa(bftRate), "TXS="+strconv.Itoa(txs), "OUT="+filepath.Join(outDir, "cometbft"))
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(&out, log), log
