@@ -2,8 +2,10 @@ package main
 
 import (
 	"math"
+	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseBench(t *testing.T) {
@@ -52,3 +54,17 @@ func TestGoalJudgesRatioOrValue(t *testing.T) {
 		}
 	}
 }
+
+func TestCPUTicksReadsThisProcess(t *testing.T) {
+	for time.Since(testStart) < 20*time.Millisecond { // burn a couple of ticks
+	}
+	n, err := cpuTicks(os.Getpid())
+	if err != nil || n <= 0 {
+		t.Fatalf("cpuTicks(self) = %d, %v; want > 0", n, err)
+	}
+	if _, err := cpuTicks(1 << 30); err == nil {
+		t.Fatal("a process that does not exist has CPU time")
+	}
+}
+
+var testStart = time.Now()
