@@ -30,8 +30,14 @@ test-go:
 test-client: build
 	cd test/client && (test -d node_modules || npm ci --no-audit --no-fund) && ASPEN_BIN=$(CURDIR)/$(BIN) npm test
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./execution/evm ./mempool
+# Every performance figure of issue 18 in one table, each beside its same-run
+# reference (go-ethereum, CometBFT when on PATH, the root alone): tools/bench.
+# BENCH=quick (about 5 minutes) or full; BENCHOUT holds bench.json (for CI to
+# diff), the pprof profiles and their top 10, and the log.
+BENCH    ?= quick
+BENCHOUT ?= bench-out
+bench: build
+	$(GO) run ./tools/bench -mode $(BENCH) -bin $(BIN) -go $(GO) -out $(BENCHOUT)
 
 # Native Go fuzzing: every target of tools/fuzz/targets.txt for FUZZTIME each,
 # one after the other. A crash leaves its input under testdata/fuzz/ of the

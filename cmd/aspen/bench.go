@@ -35,11 +35,20 @@ type benchOptions struct {
 	// is a release of 1 gwei to one account there, and the bench waits
 	// until the parent paid them all (cross-messages through checkpoints).
 	ReleaseTo string
+	// Rate, when positive, paces submission to this many transactions per
+	// second in all (the offered load); 0 submits as fast as the window allows.
+	Rate float64
+	// PprofOut, when set, is where a CPU profile of the loaded node goes,
+	// taken over PprofSeconds from the first submission (the node runs
+	// with ASPEN_PPROF=1).
+	PprofOut     string
+	PprofSeconds int
 }
 
 // benchResult is what `aspen bench --json` prints.
 type benchResult struct {
 	Txs            int     `json:"txs"`
+	OfferedTPS     float64 `json:"offeredTps,omitempty"`
 	Accounts       int     `json:"accounts"`
 	Connections    int     `json:"connections"`
 	Batch          int     `json:"batch"`
@@ -91,6 +100,9 @@ func benchCmd() *cobra.Command {
 	f.StringVar(&o.FundKey, "fund-key", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", "private key that funds the sending accounts (default: dev account 0)")
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
 	f.BoolVar(&o.JSON, "json", false, "print the result as JSON")
+	f.Float64Var(&o.Rate, "rate", 0, "offered load: submit at most this many transactions per second in all (0: as fast as --window allows)")
+	f.StringVar(&o.PprofOut, "pprof-out", "", "write a CPU profile of the node behind --rpc, taken from the first submission, to this file (the node must run with ASPEN_PPROF=1)")
+	f.IntVar(&o.PprofSeconds, "pprof-seconds", 10, "length of the --pprof-out profile")
 	f.StringVar(&o.ReleaseTo, "release-to", "", "send releases (1 gwei each) to the parent chain at this RPC URL instead of transfers, and time them until the parent paid them all")
 	return cmd
 }
@@ -104,6 +116,9 @@ type benchTx struct {
 func runBench(ctx context.Context, progressOut io.Writer, o benchOptions) (*benchResult, error) {
 	if o.Txs <= 0 || o.Accounts <= 0 || o.Conns <= 0 || o.Batch <= 0 || o.Window < o.Batch {
 		return nil, fmt.Errorf("--txs, --accounts, --conns and --batch must be positive and --window at least --batch")
+	}
+	if o.Rate < 0 || (o.PprofOut != "" && (o.PprofSeconds <= 0 || o.PprofSeconds > 600)) {
+		return nil, fmt.Errorf("--rate must not be negative and --pprof-seconds must be between 1 and 600")
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
@@ -164,13 +179,19 @@ func runBench(ctx context.Context, progressOut io.Writer, o benchOptions) (*benc
 	}
 	signRate := float64(len(txs)) / time.Since(signStart).Seconds()
 
-	res := &benchResult{Txs: len(txs), Accounts: o.Accounts, Connections: o.Conns, Batch: o.Batch, SignedPerSec: signRate}
+	res := &benchResult{Txs: len(txs), OfferedTPS: o.Rate, Accounts: o.Accounts, Connections: o.Conns, Batch: o.Batch, SignedPerSec: signRate}
 	w := newInclusionWatcher(c, txs)
 	w.progress = progress.New(progressOut, "committed", "tx", int64(len(txs)), progress.Options{})
 	start := time.Now()
+	profErr := make(chan error, 1)
+	if o.PprofOut != "" {
+		go func() { profErr <- fetchProfile(ctx, o.RPC, o.PprofSeconds, o.PprofOut) }()
+	} else {
+		profErr <- nil
+	}
 	watchErr := make(chan error, 1)
 	go func() { watchErr <- w.run(ctx) }()
-	rejected, includable, firstRej, err := submitAll(ctx, clients, txs, o.Accounts, o, w)
+	rejected, includable, firstRej, err := submitAll(ctx, clients, txs, o.Accounts, o, w, newPacer(start, o.Rate))
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +206,9 @@ func runBench(ctx context.Context, progressOut io.Writer, o benchOptions) (*benc
 		return nil, err
 	}
 	w.progress.Finish()
+	if err := <-profErr; err != nil {
+		return nil, err
+	}
 	res.CommitSeconds = w.lastSeen.Sub(start).Seconds()
 	res.SubmittedTPS = float64(len(txs)) / res.SubmitSeconds
 	res.Committed = includable
@@ -244,6 +268,9 @@ func benchKeys(n int) []*ecdsa.PrivateKey {
 func printBench(out io.Writer, r *benchResult) {
 	fmt.Fprintf(out, "transactions  %d from %d accounts over %d connections (batches of %d)\n", r.Txs, r.Accounts, r.Connections, r.Batch)
 	fmt.Fprintf(out, "signed        %.0f tx/s\n", r.SignedPerSec)
+	if r.OfferedTPS > 0 {
+		fmt.Fprintf(out, "offered       %.0f tx/s\n", r.OfferedTPS)
+	}
 	fmt.Fprintf(out, "submitted     %.0f tx/s (%.2fs)\n", r.SubmittedTPS, r.SubmitSeconds)
 	fmt.Fprintf(out, "committed     %.0f tx/s (%.2fs, %d blocks)\n", r.CommittedTPS, r.CommitSeconds, r.Blocks)
 	fmt.Fprintf(out, "inclusion     p50 %.0f ms   p99 %.0f ms\n", r.LatencyP50Ms, r.LatencyP99Ms)

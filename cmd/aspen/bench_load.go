@@ -160,7 +160,7 @@ func signTransfers(ctx context.Context, c *gethrpc.Client, signer gethtypes.Sign
 // small (1024) and, once full, rejects what would have filled the gaps.
 // It returns how many were rejected and how many can be included: a sender's
 // transactions after its first rejected one never can.
-func submitAll(ctx context.Context, clients []*gethrpc.Client, txs []*benchTx, accounts int, o benchOptions, w *inclusionWatcher) (rejected, includable int, first string, err error) {
+func submitAll(ctx context.Context, clients []*gethrpc.Client, txs []*benchTx, accounts int, o benchOptions, w *inclusionWatcher, pace *pacer) (rejected, includable int, first string, err error) {
 	lanes := make([][]int, len(clients)) // indexes into txs, per connection
 	for i := range txs {
 		l := (i % accounts) % len(clients)
@@ -178,7 +178,7 @@ func submitAll(ctx context.Context, clients []*gethrpc.Client, txs []*benchTx, a
 				n := min(o.Batch, len(lane))
 				b := lane[:n]
 				lane = lane[n:]
-				if !w.waitRoom(ctx, n, o.Window) {
+				if !pace.wait(ctx, n) || !w.waitRoom(ctx, n, o.Window) {
 					return
 				}
 				elems := make([]gethrpc.BatchElem, n)

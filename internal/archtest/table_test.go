@@ -19,7 +19,7 @@ var layers = [][]string{
 	// 4: whole nodes and the whole-network simulator.
 	{"node", "sim"},
 	// 5: programs and tests that drive real processes.
-	{"cmd/aspen", "test/e2e", "docs/examples/dvp"},
+	{"cmd/aspen", "test/e2e", "docs/examples/dvp", "tools/bench"},
 }
 
 // allowed lists, for every package, the module packages its non-test files may
@@ -78,8 +78,9 @@ var allowed = map[string][]string{
 		"consensus/wal", "crypto", "types", "config", "execution", "execution/evm", "gateway", "store", "xnet",
 		"mempool"},
 
-	"cmd/aspen": {"node", "private/registry", "client", "light", "config", "execution", "execution/evm", "consensus", "consensus/engines", "crypto", "gateway", "htlc", "p2p/libp2p", "types", "xnet", "internal/progress"},
-	"test/e2e":  {"client", "types", "crypto", "gateway", "htlc", "xnet", "config", "light"},
+	"cmd/aspen":   {"node", "private/registry", "client", "light", "config", "execution", "execution/evm", "consensus", "consensus/engines", "crypto", "gateway", "htlc", "p2p/libp2p", "types", "xnet", "internal/progress"},
+	"test/e2e":    {"client", "types", "crypto", "gateway", "htlc", "xnet", "config", "light"},
+	"tools/bench": {},
 	// An example program: go-ethereum only.
 	"docs/examples/dvp": {},
 }
